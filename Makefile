@@ -1,0 +1,132 @@
+# Signet — one entry point for both boards.
+#
+#   make [BOARD=host|vexpress-a9]   build the firmware into build/<board>/
+#   make run [BOARD=...]            fetch dependencies, build, boot (vexpress-a9 under QEMU by default)
+#   make test                       everything: unit, host-board integration, QEMU system tests
+#   make deps                       install missing Debian packages, fetch upstream sources
+#   make lint                       clang-format check and cppcheck on our code
+#   make V=1 ...                    show the commands
+.DEFAULT_GOAL := all
+
+BOARDS := host vexpress-a9
+BOARD ?= vexpress-a9
+ifeq ($(filter $(BOARD),$(BOARDS)),)
+$(error unknown BOARD '$(BOARD)'; choose one of: $(BOARDS))
+endif
+include boards/$(BOARD)/board.mk
+
+# Every board must provide the peripheral classes the firmware uses; stop early if one does not.
+REQUIRED_FEATURES := uart nv clock wdt
+MISSING_FEATURES := $(filter-out $(BOARD_FEATURES),$(REQUIRED_FEATURES))
+ifneq ($(MISSING_FEATURES),)
+$(error board '$(BOARD)' lacks: $(MISSING_FEATURES))
+endif
+
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+say = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2))
+
+BUILD := build/$(BOARD)
+GEN := $(BUILD)/gen
+VERSION := $(shell cat VERSION)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef
+CFLAGS := -std=c11 $(WARNINGS) $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) -I$(GEN) -MMD -MP
+
+FIRMWARE_SRCS := \
+	firmware/kernel/kernel.c \
+	firmware/console/console.c \
+	firmware/lib/civil_time.c \
+	firmware/lib/crc32.c \
+	firmware/store/nvstore.c \
+	firmware/app/main.c \
+	firmware/app/cmd_system.c \
+	firmware/app/start.c
+
+SRCS := $(FIRMWARE_SRCS) $(BOARD_SRCS)
+OBJS := $(SRCS:%=$(BUILD)/obj/%.o)
+FIRMWARE := $(BUILD)/$(FIRMWARE_NAME)
+
+.PHONY: all firmware run test unit deps lint format clean FORCE
+all: firmware
+firmware: $(FIRMWARE) compile_commands.json
+
+# The build id names the commit (and "-dirty" for local changes); rewritten only when it changes.
+$(GEN)/build_id.h: FORCE
+	@mkdir -p $(@D)
+	@id=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	printf '#define SIGNET_BUILD_ID "%s"\n#define SIGNET_VERSION "%s"\n' "$$id" "$(VERSION)" > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# Each object also leaves a compile_commands entry beside it.
+$(BUILD)/obj/%.c.o: %.c | $(GEN)/build_id.h
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	@printf '{"directory":"%s","file":"%s","command":"%s"},\n' "$(CURDIR)" "$<" \
+		"$(CC) $(CFLAGS) -c $< -o $@" > $@.json
+
+$(BUILD)/obj/%.S.o: %.S
+	$(call say,AS,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BOARD_ASFLAGS) -c $< -o $@
+
+$(FIRMWARE): $(OBJS) boards/$(BOARD)/board.mk
+	$(call say,LD,$@)
+	$(Q)$(CC) $(BOARD_LDFLAGS) -o $@ $(OBJS) $(BOARD_LIBS)
+	@printf '  image  %s (%s):\n' "$@" "$(BOARD)"; $(SIZE) $@ | sed 's/^/         /'
+
+compile_commands.json: $(OBJS)
+	@( echo '['; cat $(filter %.c.o,$(OBJS:%=%.json)) | sed '$$ s/,$$//'; echo ']' ) > $(BUILD)/$@
+	@cp $(BUILD)/$@ $@
+
+-include $(OBJS:.o=.d)
+
+# ---- dependencies: Debian packages and upstream sources (never vendored) ----
+deps:
+	$(Q)tools/deps.sh
+
+# ---- run ----
+run: deps
+	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) firmware
+	$(Q)tools/run.sh $(BOARD)
+
+# ---- tests ----
+UNIT_BUILD := build/unit
+UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes -O1 -g -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all -I. -Iboards/host -Itests/unit
+UNIT_TESTS := kernel console nvstore civil_time ringbuf
+UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
+UNIT_console := firmware/console/console.c
+UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
+UNIT_civil_time := firmware/lib/civil_time.c
+UNIT_ringbuf :=
+UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
+
+.SECONDEXPANSION:
+$(UNIT_BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $$(UNIT_$$*) $$(wildcard tests/unit/*.h)
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(UNIT_$*)
+
+unit: $(UNIT_BINS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory BOARD=host firmware
+	$(Q)$(MAKE) --no-print-directory BOARD=vexpress-a9 firmware
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)python3 tests/run.py
+
+# ---- hygiene ----
+LINT_SRCS = $(shell git ls-files '*.c' '*.h')
+lint:
+	$(Q)clang-format --dry-run --Werror $(LINT_SRCS)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--suppress=missingIncludeSystem --std=c11 -I. -Iboards/host $(LINT_SRCS)
+
+format:
+	$(Q)clang-format -i $(LINT_SRCS)
+
+clean:
+	rm -rf build compile_commands.json

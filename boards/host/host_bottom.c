@@ -1,0 +1,382 @@
+/*
+ * boards/host/host_bottom.c — POSIX side of the host board: terminal, sockets, files, signals,
+ * clocks and re-exec. Nothing above boards/host sees these headers.
+ */
+#define _GNU_SOURCE
+#include "host_bottom.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CTRL_A 0x01
+
+static char **saved_argv;
+static const char *nv_path;
+static const char *hsm_path;
+static int hsm_fd = -1;
+static int nv_fd = -1;
+static bool tty_in;  /* stdin is a terminal: raw mode, Ctrl-A x quits */
+static bool tty_out; /* stdout is a terminal: keep CR LF, otherwise plain lines */
+static bool saw_ctrl_a;
+static struct termios saved_tio;
+static int reset_reason;
+static int64_t wall_offset;
+
+static void restore_terminal(void)
+{
+    if (tty_in)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+}
+
+static void raw_terminal(void)
+{
+    struct termios tio;
+
+    if (tcgetattr(STDIN_FILENO, &saved_tio) != 0)
+        return;
+    tty_in = true;
+    tio = saved_tio;
+    cfmakeraw(&tio);
+    tio.c_oflag |= OPOST | ONLCR;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &tio);
+    atexit(restore_terminal);
+}
+
+static int env_int(const char *name, int64_t *out)
+{
+    const char *v = getenv(name);
+    char *end;
+
+    if (!v)
+        return -1;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static void usage(const char *prog)
+{
+    fprintf(stderr, "usage: %s [--nv FILE] [--hsm SOCKET]\n", prog);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    int64_t v;
+
+    saved_argv = argv;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--nv") == 0 && i + 1 < argc)
+            nv_path = argv[++i];
+        else if (strcmp(argv[i], "--hsm") == 0 && i + 1 < argc)
+            hsm_path = argv[++i];
+        else
+            usage(argv[0]);
+    }
+    if (env_int("SIGNET_RESET_REASON", &v) == 0)
+        reset_reason = (int)v;
+    if (env_int("SIGNET_WALL_OFFSET", &v) == 0)
+        wall_offset = v;
+    unsetenv("SIGNET_RESET_REASON");
+    signal(SIGPIPE, SIG_IGN);
+    if (isatty(STDIN_FILENO))
+        raw_terminal();
+    tty_out = isatty(STDOUT_FILENO);
+    fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+    host_top_main();
+    hb_exit(0);
+}
+
+const char *hb_nv_path(void)
+{
+    return nv_path;
+}
+
+const char *hb_hsm_path(void)
+{
+    return hsm_path;
+}
+
+int hb_reset_reason(void)
+{
+    return reset_reason;
+}
+
+int64_t hb_wall_offset(void)
+{
+    return wall_offset;
+}
+
+uint64_t hb_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int64_t hb_realtime_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec;
+}
+
+unsigned hb_poll(uint32_t timeout_ms)
+{
+    struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = hsm_fd, .events = POLLIN}};
+    unsigned ready = 0;
+
+    if (poll(fds, hsm_fd >= 0 ? 2 : 1, (int)timeout_ms) <= 0)
+        return 0;
+    if (fds[0].revents)
+        ready |= HB_CONSOLE_READY;
+    if (hsm_fd >= 0 && fds[1].revents)
+        ready |= HB_HSM_READY;
+    return ready;
+}
+
+/* On a terminal, Ctrl-A x powers off, as in QEMU's -serial mon:stdio; Ctrl-A Ctrl-A sends one. */
+static size_t filter_escape(char *buf, size_t n)
+{
+    size_t out = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        char c = buf[i];
+        if (saw_ctrl_a) {
+            saw_ctrl_a = false;
+            if (c == 'x' || c == 'X') {
+                hb_console_write("\nQEMU-style quit (Ctrl-A x)\n", 28);
+                hb_exit(0);
+            }
+            if (c != CTRL_A)
+                continue;
+        } else if (c == CTRL_A) {
+            saw_ctrl_a = true;
+            continue;
+        }
+        buf[out++] = c;
+    }
+    return out;
+}
+
+int hb_console_read(void *buf, size_t cap)
+{
+    ssize_t n = read(STDIN_FILENO, buf, cap);
+
+    if (n < 0)
+        return (errno == EAGAIN || errno == EINTR) ? -EAGAIN : -errno;
+    if (n > 0 && tty_in) {
+        n = (ssize_t)filter_escape(buf, (size_t)n);
+        if (n == 0)
+            return -EAGAIN;
+    }
+    return (int)n;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            poll(&pfd, 1, 1000);
+            continue;
+        }
+        if (n <= 0)
+            return -errno;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Piped output drops the CR of CR LF so tests and logs see plain lines. */
+int hb_console_write(const void *buf, size_t len)
+{
+    const char *p = buf;
+    size_t start = 0;
+
+    if (tty_out)
+        return write_all(STDOUT_FILENO, buf, len);
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != '\r')
+            continue;
+        if (i > start && write_all(STDOUT_FILENO, p + start, i - start))
+            return -EIO;
+        start = i + 1;
+    }
+    if (start < len)
+        return write_all(STDOUT_FILENO, p + start, len - start);
+    return 0;
+}
+
+int hb_hsm_connect(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd;
+
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    hsm_fd = fd;
+    return 0;
+}
+
+int hb_hsm_read(void *buf, size_t cap)
+{
+    ssize_t n = recv(hsm_fd, buf, cap, MSG_DONTWAIT);
+
+    if (n < 0)
+        return (errno == EAGAIN || errno == EINTR) ? -EAGAIN : -errno;
+    return (int)n;
+}
+
+int hb_hsm_write(const void *buf, size_t len)
+{
+    return hsm_fd < 0 ? -EPIPE : write_all(hsm_fd, buf, len);
+}
+
+void hb_hsm_close(void)
+{
+    if (hsm_fd >= 0)
+        close(hsm_fd);
+    hsm_fd = -1;
+}
+
+int hb_nv_open(const char *path, size_t size)
+{
+    char ff[4096];
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+
+    if (fd < 0 && errno == ENOENT) {
+        /* A new file is a freshly erased part. */
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return -errno;
+        memset(ff, 0xff, sizeof(ff));
+        for (size_t off = 0; off < size; off += sizeof(ff)) {
+            if (pwrite(fd, ff, sizeof(ff), (off_t)off) != (ssize_t)sizeof(ff)) {
+                close(fd);
+                return -EIO;
+            }
+        }
+    }
+    if (fd < 0)
+        return -errno;
+    if (lseek(fd, 0, SEEK_END) < (off_t)size) {
+        close(fd);
+        return -EINVAL;
+    }
+    nv_fd = fd;
+    return 0;
+}
+
+int hb_nv_pread(void *buf, size_t len, uint64_t off)
+{
+    return pread(nv_fd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -EIO;
+}
+
+/* fdatasync: a completed program survives the host crashing too, as it would on flash. */
+int hb_nv_pwrite(const void *buf, size_t len, uint64_t off)
+{
+    if (pwrite(nv_fd, buf, len, (off_t)off) != (ssize_t)len)
+        return -EIO;
+    return fdatasync(nv_fd) == 0 ? 0 : -EIO;
+}
+
+static void watchdog_expired(int sig)
+{
+    static const char msg[] = "\nwatchdog: timeout, resetting\n";
+    (void)sig;
+    (void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+    hb_reexec(2 /* HAL_RESET_WATCHDOG */, wall_offset);
+}
+
+void hb_watchdog_arm(uint32_t ms)
+{
+    struct itimerval it = {.it_value = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000}};
+    static bool installed;
+
+    if (!installed) {
+        struct sigaction sa = {.sa_handler = watchdog_expired};
+        sigaction(SIGALRM, &sa, NULL);
+        installed = true;
+    }
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Writes "NAME=<decimal>" without stdio, so it is usable in a signal handler. */
+static void env_entry(char *out, size_t cap, const char *name, int64_t v)
+{
+    char digits[24];
+    size_t nd = 0, o = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        digits[nd++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u && nd < sizeof(digits));
+    while (*name && o + 1 < cap)
+        out[o++] = *name++;
+    if (v < 0 && o + 1 < cap)
+        out[o++] = '-';
+    while (nd && o + 1 < cap)
+        out[o++] = digits[--nd];
+    out[o] = '\0';
+}
+
+#define REEXEC_ENV_MAX 512
+
+/* Async-signal-safe (execve, no stdio or malloc): the watchdog calls it from SIGALRM. */
+_Noreturn void hb_reexec(int reason, int64_t offset)
+{
+    extern char **environ;
+    static char env_reason[48], env_offset[64];
+    static char *envp[REEXEC_ENV_MAX + 3];
+    size_t n = 0;
+
+    restore_terminal();
+    env_entry(env_reason, sizeof(env_reason), "SIGNET_RESET_REASON=", reason);
+    env_entry(env_offset, sizeof(env_offset), "SIGNET_WALL_OFFSET=", offset);
+    for (char **e = environ; *e && n < REEXEC_ENV_MAX; e++)
+        if (strncmp(*e, "SIGNET_RESET_REASON=", 20) != 0 &&
+            strncmp(*e, "SIGNET_WALL_OFFSET=", 19) != 0)
+            envp[n++] = *e;
+    envp[n++] = env_reason;
+    envp[n++] = env_offset;
+    envp[n] = NULL;
+    execve("/proc/self/exe", saved_argv, envp);
+    _exit(70);
+}
+
+_Noreturn void hb_exit(int code)
+{
+    restore_terminal();
+    exit(code);
+}

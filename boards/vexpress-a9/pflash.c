@@ -1,0 +1,110 @@
+/*
+ * boards/vexpress-a9/pflash.c — the NV region on CFI NOR flash 0 (Intel/Sharp command set).
+ *
+ * The bank is 32 bits wide, built from two 16-bit chips side by side, so every command is
+ * written to both halves (0x00XX00XX) and status is checked in both. Outside a command the part
+ * is left in read-array mode, where it reads like memory.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hal/nv.h"
+#include "signet_config.h"
+#include "vexpress.h"
+
+#define CMD(c) ((uint32_t)(c) | (uint32_t)(c) << 16)
+#define FL_READ_ARRAY CMD(0xff)
+#define FL_READ_STATUS CMD(0x70)
+#define FL_CLEAR_STATUS CMD(0x50)
+#define FL_PROGRAM CMD(0x40)
+#define FL_ERASE CMD(0x20)
+#define FL_CONFIRM CMD(0xd0)
+#define FL_LOCK_SETUP CMD(0x60)
+#define ST_READY CMD(0x80)
+#define ST_ERRORS CMD(0x3a) /* erase, program, VPP and lock errors */
+
+/* Each program or erase polls status at most this often before giving up as a device error. */
+#define FL_POLL_LIMIT 10000000u
+
+static volatile uint32_t *word_at(uint32_t off)
+{
+    return (volatile uint32_t *)(uintptr_t)(VE_FLASH0 + off);
+}
+
+static int wait_ready(uint32_t off)
+{
+    uint32_t st = 0;
+    int ret = -EIO;
+
+    *word_at(off) = FL_READ_STATUS;
+    for (uint32_t i = 0; i < FL_POLL_LIMIT; i++) {
+        st = *word_at(off);
+        if ((st & ST_READY) == ST_READY) {
+            ret = (st & ST_ERRORS) ? -EIO : 0;
+            break;
+        }
+    }
+    if (st & ST_ERRORS)
+        *word_at(off) = FL_CLEAR_STATUS;
+    *word_at(off) = FL_READ_ARRAY;
+    return ret;
+}
+
+int hal_nv_open(struct hal_nv_geometry *geo)
+{
+    geo->block_size = VE_FLASH_SECTOR;
+    geo->block_count = VE_NV_BLOCKS;
+    geo->write_align = 4;
+    return 0;
+}
+
+static int range_ok(uint32_t off, size_t len)
+{
+    uint32_t size = VE_FLASH_SECTOR * VE_NV_BLOCKS;
+    return len <= size && off <= size - len;
+}
+
+int hal_nv_read(uint32_t off, void *buf, size_t len)
+{
+    if (!range_ok(off, len))
+        return -EINVAL;
+    uint8_t *dst = buf;
+    for (size_t i = 0; i < len; i++)
+        dst[i] = *(volatile uint8_t *)(uintptr_t)(VE_FLASH0 + off + i);
+    return 0;
+}
+
+int hal_nv_program(uint32_t off, const void *buf, size_t len)
+{
+    const uint8_t *src = buf;
+    int ret = 0;
+
+    if (!range_ok(off, len) || off % 4 || len % 4)
+        return -EINVAL;
+    for (size_t i = 0; i < len && ret == 0; i += 4) {
+        uint32_t w;
+        memcpy(&w, src + i, 4);
+        if (w == 0xffffffffu)
+            continue; /* nothing to clear */
+        *word_at(off + (uint32_t)i) = FL_PROGRAM;
+        *word_at(off + (uint32_t)i) = w;
+        ret = wait_ready(off + (uint32_t)i);
+    }
+    return ret;
+}
+
+int hal_nv_erase(uint32_t block)
+{
+    uint32_t off = block * VE_FLASH_SECTOR;
+
+    if (block >= VE_NV_BLOCKS)
+        return -EINVAL;
+    *word_at(off) = FL_LOCK_SETUP; /* clear the block's lock bit; a no-op if unlocked */
+    *word_at(off) = FL_CONFIRM;
+    int ret = wait_ready(off);
+    if (ret)
+        return ret;
+    *word_at(off) = FL_ERASE;
+    *word_at(off) = FL_CONFIRM;
+    return wait_ready(off);
+}

@@ -1,0 +1,19 @@
+/* boards/vexpress-a9 — limits that differ on the appliance. */
+#ifndef SIGNET_CONFIG_H
+#define SIGNET_CONFIG_H
+
+/* UART rings (power of two): console paste bursts; HSM link responses up to a few KiB per burst. */
+#define VE_UART_CONSOLE_RX 2048
+#define VE_UART_CONSOLE_TX 4096
+#define VE_UART_HSM_RX 16384
+#define VE_UART_HSM_TX 16384
+
+/* NV store: the first two 256 KiB sectors of NOR flash 0 (QEMU: -drive if=pflash,index=0). */
+#define VE_NV_BLOCKS 2u
+
+/* System tick: 1 ms gives the kernel's timers millisecond resolution. */
+#define VE_TICK_HZ 1000u
+
+#include "firmware/signet_defaults.h"
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * firmware/app — the appliance: boot sequence, tasks and the state command handlers share.
+ *
+ * One instance exists (struct app in main.c); command handlers reach it through console.user.
+ */
+#ifndef APP_H
+#define APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "firmware/console/console.h"
+#include "firmware/kernel/kernel.h"
+#include "firmware/store/nvstore.h"
+#include "hal/board.h"
+
+/* NV record keys; never reuse a retired number. */
+enum app_nv_key {
+    NV_KEY_BOOT_COUNT = 1,
+};
+
+struct app {
+    struct k_sched sched;
+    struct k_task console_task;
+    struct k_event console_queue[APP_CONSOLE_QUEUE];
+    struct k_task house_task;
+    struct k_event house_queue[APP_HOUSE_QUEUE];
+    struct k_timer wdt_timer;
+    struct console con;
+    struct nvstore nv;
+    int nv_status; /* result of mounting the store; 0 when usable */
+    uint32_t boot_count;
+    enum hal_reset_reason reset_reason;
+    uint64_t boot_ms;
+};
+
+/* Boots the appliance and runs its scheduler; returns only if the scheduler is stopped. */
+void app_main(struct app *app);
+
+const char *app_reset_reason_name(enum hal_reset_reason r);
+
+extern const struct console_cmd app_system_cmds[];
+extern const unsigned app_system_cmd_count;
+
+#endif

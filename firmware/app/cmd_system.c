@@ -1,0 +1,125 @@
+/* Console commands about the appliance itself: help, status, version, time, reboot. */
+#include "app.h"
+
+#include <string.h>
+
+#include "firmware/app/version.h"
+#include "firmware/lib/civil_time.h"
+#include "hal/clock.h"
+#include "hal/uart.h"
+#include "hal/wdt.h"
+
+static struct app *app_of(struct console *con)
+{
+    return con->user;
+}
+
+static int cmd_help(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    console_puts(con, "Commands:\n");
+    console_print_help(con);
+    console_puts(con, "Keys: Backspace edits, Ctrl-C cancels the line.\n");
+    return 0;
+}
+
+static int cmd_version(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    console_printf(con, "signet %s build %s board %s\n", SIGNET_VERSION, SIGNET_BUILD_ID,
+                   hal_board_name());
+    return 0;
+}
+
+static void print_wall(struct console *con, const char *label)
+{
+    int64_t now;
+    char iso[CIVIL_ISO8601_LEN + 1];
+
+    if (hal_clock_wall_get(&now) != 0) {
+        console_printf(con, "%sunavailable (RTC read failed)\n", label);
+        return;
+    }
+    civil_format_iso8601(now, iso);
+    console_printf(con, "%s%s\n", label, iso);
+}
+
+static int cmd_status(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    uint64_t up = (hal_clock_ms() - app->boot_ms) / 1000;
+    struct hal_uart_stats us;
+    unsigned ntasks = 0;
+
+    (void)argc;
+    (void)argv;
+    console_printf(con, "board:     %s\n", hal_board_name());
+    console_printf(con, "version:   %s (build %s)\n", SIGNET_VERSION, SIGNET_BUILD_ID);
+    console_printf(con, "uptime:    %lud %02u:%02u:%02u\n", (unsigned long)(up / 86400),
+                   (unsigned)(up / 3600 % 24), (unsigned)(up / 60 % 60), (unsigned)(up % 60));
+    console_printf(con, "boot:      #%lu (reset: %s)\n", (unsigned long)app->boot_count,
+                   app_reset_reason_name(app->reset_reason));
+    print_wall(con, "time:      ");
+    console_printf(con, "watchdog:  %s, %u ms\n", hal_wdt_kind(), (unsigned)APP_WDT_TIMEOUT_MS);
+    if (app->nv_status)
+        console_printf(con, "nv store:  unavailable (%d)\n", app->nv_status);
+    else
+        console_printf(con, "nv store:  bank %lu gen %lu, %lu/%lu bytes, %u records\n",
+                       (unsigned long)app->nv.active, (unsigned long)app->nv.generation,
+                       (unsigned long)nvstore_used(&app->nv),
+                       (unsigned long)app->nv.geo.block_size, (unsigned)app->nv.nkeys);
+    hal_uart_stats(HAL_UART_CONSOLE, &us);
+    console_printf(con, "console:   %lu lines, %lu errors, %lu rx overruns\n",
+                   (unsigned long)con->lines, (unsigned long)con->errors,
+                   (unsigned long)us.rx_overruns);
+    for (const struct k_task *t = app->sched.tasks; t; t = t->next)
+        ntasks++;
+    console_printf(con, "kernel:    %u tasks, %lu events, %lu idles\n", ntasks,
+                   (unsigned long)app->sched.dispatched, (unsigned long)app->sched.idle_calls);
+    return 0;
+}
+
+static int cmd_time_show(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    print_wall(con, "");
+    return 0;
+}
+
+static int cmd_time_set(struct console *con, int argc, char **argv)
+{
+    int64_t secs;
+
+    (void)argc;
+    if (civil_parse_iso8601(argv[0], strlen(argv[0]), &secs) != 0) {
+        console_error(con, "bad time '%s' (expected YYYY-MM-DDTHH:MM:SSZ, UTC)", argv[0]);
+        return -1;
+    }
+    if (hal_clock_wall_set(secs) != 0) {
+        console_error(con, "the RTC cannot hold %s", argv[0]);
+        return -1;
+    }
+    print_wall(con, "time set: ");
+    return 0;
+}
+
+static int cmd_reboot(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    console_puts(con, "rebooting\n");
+    hal_board_reset(HAL_RESET_SOFTWARE);
+}
+
+const struct console_cmd app_system_cmds[] = {
+    {"help", "", "list commands", cmd_help, 0, 0, 0},
+    {"status", "", "appliance state at a glance", cmd_status, 0, 0, 0},
+    {"version", "", "firmware version and build", cmd_version, 0, 0, 0},
+    {"time show", "", "wall-clock time (UTC)", cmd_time_show, 0, 0, 0},
+    {"time set", "ISO8601", "set the RTC, e.g. 2026-11-25T12:00:00Z", cmd_time_set, 1, 1, 0},
+    {"reboot", "", "restart the appliance", cmd_reboot, 0, 0, 0},
+};
+const unsigned app_system_cmd_count = sizeof(app_system_cmds) / sizeof(app_system_cmds[0]);

@@ -1,0 +1,132 @@
+#include "app.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "firmware/app/version.h"
+#include "hal/clock.h"
+#include "hal/uart.h"
+#include "hal/wdt.h"
+
+enum console_sig { SIG_CONSOLE_RX = 1 };
+enum house_sig { SIG_WDT_KICK = 1 };
+
+const char *app_reset_reason_name(enum hal_reset_reason r)
+{
+    switch (r) {
+    case HAL_RESET_POWER_ON:
+        return "power-on";
+    case HAL_RESET_SOFTWARE:
+        return "software";
+    case HAL_RESET_WATCHDOG:
+        return "watchdog";
+    case HAL_RESET_FAULT:
+        return "fault";
+    }
+    return "unknown";
+}
+
+static void console_out(void *ctx, const char *buf, size_t len)
+{
+    (void)ctx;
+    (void)hal_uart_write_all(HAL_UART_CONSOLE, buf, len);
+}
+
+/* Interrupt context: only note that bytes are waiting. */
+static void console_rx_notify(void *ctx)
+{
+    struct app *app = ctx;
+    if (app->console_task.count == 0)
+        (void)k_post(&app->console_task, SIG_CONSOLE_RX, 0);
+}
+
+static void console_handler(struct k_task *t, const struct k_event *ev)
+{
+    struct app *app = t->ctx;
+    char buf[APP_CONSOLE_CHUNK];
+
+    (void)ev;
+    int n = hal_uart_read(HAL_UART_CONSOLE, buf, sizeof(buf));
+    if (n <= 0)
+        return;
+    console_feed(&app->con, buf, (size_t)n);
+    /* Bounded work per event: a long paste yields to other tasks between chunks. */
+    if ((size_t)n == sizeof(buf))
+        (void)k_post(t, SIG_CONSOLE_RX, 0);
+}
+
+static void house_handler(struct k_task *t, const struct k_event *ev)
+{
+    (void)t;
+    if (ev->sig == SIG_WDT_KICK)
+        hal_wdt_kick();
+}
+
+static void count_boot(struct app *app)
+{
+    uint8_t raw[4] = {0};
+    size_t len = 0;
+    uint32_t n = 0;
+
+    app->nv_status = nvstore_mount(&app->nv);
+    if (app->nv_status)
+        return;
+    if (nvstore_read(&app->nv, NV_KEY_BOOT_COUNT, raw, sizeof(raw), &len) == 0 && len == 4)
+        n = (uint32_t)raw[0] | (uint32_t)raw[1] << 8 | (uint32_t)raw[2] << 16 |
+            (uint32_t)raw[3] << 24;
+    n++;
+    raw[0] = (uint8_t)n;
+    raw[1] = (uint8_t)(n >> 8);
+    raw[2] = (uint8_t)(n >> 16);
+    raw[3] = (uint8_t)(n >> 24);
+    app->nv_status = nvstore_write(&app->nv, NV_KEY_BOOT_COUNT, raw, sizeof(raw));
+    app->boot_count = n;
+}
+
+static void print_banner(struct app *app)
+{
+    struct console *con = &app->con;
+
+    console_puts(con, "\n");
+    console_printf(con, "Signet %s - HSM-backed signing appliance\n", SIGNET_VERSION);
+    console_printf(con, "board %s, build %s, boot #%lu (reset: %s)\n", hal_board_name(),
+                   SIGNET_BUILD_ID, (unsigned long)app->boot_count,
+                   app_reset_reason_name(app->reset_reason));
+    if (app->nv_status)
+        console_printf(con, "warning: NV store unavailable (%d); settings will not persist\n",
+                       app->nv_status);
+    else if (app->nv.formatted)
+        console_puts(con, "NV store was empty or unreadable: formatted\n");
+    console_puts(con, "Type 'help' for commands.\n");
+}
+
+void app_main(struct app *app)
+{
+    memset(app, 0, sizeof(*app));
+    app->boot_ms = hal_clock_ms();
+    app->reset_reason = hal_board_reset_reason();
+
+    k_sched_init(&app->sched);
+    k_task_init(&app->sched, &app->house_task, "house", 0, house_handler, app, app->house_queue,
+                APP_HOUSE_QUEUE);
+    k_task_init(&app->sched, &app->console_task, "console", 2, console_handler, app,
+                app->console_queue, APP_CONSOLE_QUEUE);
+    k_timer_init(&app->sched, &app->wdt_timer, &app->house_task, SIG_WDT_KICK);
+
+    console_init(&app->con, console_out, NULL);
+    app->con.user = app;
+    (void)console_add_commands(&app->con, app_system_cmds, app_system_cmd_count);
+
+    (void)hal_uart_open(HAL_UART_CONSOLE);
+    count_boot(app);
+    print_banner(app);
+
+    if (hal_wdt_start(APP_WDT_TIMEOUT_MS) == 0)
+        k_timer_start(&app->wdt_timer, APP_WDT_KICK_MS, APP_WDT_KICK_MS);
+
+    hal_uart_set_notify(HAL_UART_CONSOLE, console_rx_notify, app);
+    console_prompt(&app->con);
+    /* Bytes typed before the notify hook was set would otherwise wait for the next keystroke. */
+    (void)k_post(&app->console_task, SIG_CONSOLE_RX, 0);
+    k_run(&app->sched);
+}

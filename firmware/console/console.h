@@ -1,0 +1,99 @@
+/*
+ * firmware/console — the operator's serial console on HAL_UART_CONSOLE.
+ *
+ * Bytes go in through console_feed(); complete lines are split into words and dispatched to a
+ * command table. Conventions (DESIGN.md §3): prompt "signet> ", or "signet# " once privileged;
+ * every failure is one line starting "error: ". A line longer than CONSOLE_LINE_MAX is rejected as
+ * a whole, never truncated. A command may ask for the next line itself (console_read_line), e.g. a
+ * PIN; with CONSOLE_SECRET that line is not echoed and is wiped from the buffer after use.
+ */
+#ifndef CONSOLE_H
+#define CONSOLE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "signet_config.h"
+
+struct console;
+
+/* argv holds the words after the command name; the strings live until the handler returns. */
+typedef int (*console_cmd_fn)(struct console *con, int argc, char **argv);
+
+enum console_cmd_flags {
+    CONSOLE_NEEDS_LOGIN = 1u << 0, /* refused unless the console is privileged */
+};
+
+struct console_cmd {
+    const char *name;  /* one or more words: "status", "time set" */
+    const char *usage; /* argument synopsis for help and usage errors; "" when none */
+    const char *help;
+    console_cmd_fn run;
+    uint8_t min_args;
+    uint8_t max_args;
+    uint8_t flags;
+};
+
+enum console_read_flags {
+    CONSOLE_SECRET = 1u << 0, /* no echo; wiped after the callback */
+};
+
+/* line is NULL when the operator cancelled with Ctrl-C. */
+typedef void (*console_line_fn)(struct console *con, const char *line, size_t len, void *ctx);
+
+/* Output sink, so unit tests can capture what the operator would see. */
+typedef void (*console_write_fn)(void *ctx, const char *buf, size_t len);
+
+struct console_group {
+    const struct console_cmd *cmds;
+    size_t count;
+};
+
+struct console {
+    char line[CONSOLE_LINE_MAX + 1];
+    size_t len;
+    bool overflow;
+    bool last_cr;
+    uint8_t esc; /* escape-sequence state: 0 none, 1 after ESC, 2 inside CSI */
+    bool privileged;
+    struct console_group groups[CONSOLE_GROUPS_MAX];
+    size_t ngroups;
+    console_write_fn write;
+    void *write_ctx;
+    void *user; /* the application's context, for command handlers */
+    /* pending console_read_line request */
+    console_line_fn read_fn;
+    void *read_ctx;
+    unsigned read_flags;
+    const char *read_prompt;
+    uint32_t lines;
+    uint32_t errors;
+};
+
+void console_init(struct console *con, console_write_fn write, void *write_ctx);
+int console_add_commands(struct console *con, const struct console_cmd *cmds, size_t count);
+
+/* Process received bytes: echo, edit, dispatch complete lines. */
+void console_feed(struct console *con, const char *bytes, size_t len);
+
+void console_prompt(struct console *con);
+void console_set_privileged(struct console *con, bool on);
+
+/* Route the next complete line to fn instead of the command table. -EBUSY if one is pending. */
+int console_read_line(struct console *con, const char *prompt, unsigned flags, console_line_fn fn,
+                      void *ctx);
+
+void console_write(struct console *con, const char *buf, size_t len);
+void console_puts(struct console *con, const char *s);
+void console_printf(struct console *con, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints "error: " + message + newline and counts it. */
+void console_error(struct console *con, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Print every command with its usage and help. */
+void console_print_help(struct console *con);
+
+#endif
