@@ -7,7 +7,8 @@
 #ifndef SIGNET_DEFAULTS_H
 #define SIGNET_DEFAULTS_H
 
-/* Longest console line: a 64-column PEM line or "time set" with room to spare; longer is refused. */
+/* Longest console line: a 64-column PEM line or "time set" with room to spare; longer is refused.
+ */
 #ifndef CONSOLE_LINE_MAX
 #define CONSOLE_LINE_MAX 256
 #endif

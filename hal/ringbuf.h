@@ -11,12 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Keeps the compiler from moving the data access across the index update; one core needs no more. */
+/* Keeps the compiler from moving the data access across the index update; one core needs no more.
+ */
 #define RINGBUF_BARRIER() __asm__ volatile("" ::: "memory")
 
 struct ringbuf {
     uint8_t *buf;
-    uint32_t size; /* power of two */
+    uint32_t size;          /* power of two */
     volatile uint32_t head; /* next write, free-running */
     volatile uint32_t tail; /* next read, free-running */
 };

@@ -14,11 +14,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-enum hal_uart_id {
-    HAL_UART_CONSOLE = 0,
-    HAL_UART_HSM = 1,
-    HAL_UART_COUNT
-};
+enum hal_uart_id { HAL_UART_CONSOLE = 0, HAL_UART_HSM = 1, HAL_UART_COUNT };
 
 struct hal_uart_stats {
     uint32_t rx_bytes;

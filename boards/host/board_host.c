@@ -50,7 +50,7 @@ enum hal_reset_reason hal_board_reset_reason(void)
 {
     int r = hb_reset_reason();
     return (r >= HAL_RESET_POWER_ON && r <= HAL_RESET_FAULT) ? (enum hal_reset_reason)r
-                                                               : HAL_RESET_POWER_ON;
+                                                             : HAL_RESET_POWER_ON;
 }
 
 uint32_t hal_irq_save(void)

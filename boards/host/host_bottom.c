@@ -137,7 +137,8 @@ int64_t hb_realtime_s(void)
 
 unsigned hb_poll(uint32_t timeout_ms)
 {
-    struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = hsm_fd, .events = POLLIN}};
+    struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                            {.fd = hsm_fd, .events = POLLIN}};
     unsigned ready = 0;
 
     if (poll(fds, hsm_fd >= 0 ? 2 : 1, (int)timeout_ms) <= 0)

@@ -13,12 +13,12 @@
 
 /* Bits returned by hb_poll. */
 #define HB_CONSOLE_READY (1u << 0)
-#define HB_HSM_READY (1u << 1) /* readable, or hung up: the next read says which */
+#define HB_HSM_READY     (1u << 1) /* readable, or hung up: the next read says which */
 
 /* Entry point of the top: called by main() once the command line is parsed. */
 void host_top_main(void);
 
-const char *hb_nv_path(void); /* NULL when --nv was not given */
+const char *hb_nv_path(void);  /* NULL when --nv was not given */
 const char *hb_hsm_path(void); /* NULL when --hsm was not given */
 
 /* Reset bookkeeping carried across re-exec; 0 on a fresh start. */

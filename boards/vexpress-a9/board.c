@@ -9,9 +9,9 @@
 #include "hal/board.h"
 #include "vexpress.h"
 
-#define SYS_CFGCTRL 0xa4u
-#define CFG_START (1u << 31)
-#define CFG_WRITE (1u << 30)
+#define SYS_CFGCTRL   0xa4u
+#define CFG_START     (1u << 31)
+#define CFG_WRITE     (1u << 30)
 #define CFG_FN_REBOOT (9u << 20)
 
 #define RESET_NOTE_MAGIC 0x52534e54u /* "RSNT" */
@@ -121,9 +121,9 @@ _Noreturn void board_fault(uint32_t kind, uint32_t pc, uint32_t spsr)
 
     __asm__ volatile("mrc p15, 0, %0, c5, c0, 0" : "=r"(dfsr));
     __asm__ volatile("mrc p15, 0, %0, c6, c0, 0" : "=r"(dfar));
-    snprintf(line, sizeof(line), "\nFATAL: %s at pc=0x%08lx spsr=0x%08lx dfsr=0x%08lx dfar=0x%08lx\n",
-             fault_name(kind), (unsigned long)pc, (unsigned long)spsr, (unsigned long)dfsr,
-             (unsigned long)dfar);
+    snprintf(line, sizeof(line),
+             "\nFATAL: %s at pc=0x%08lx spsr=0x%08lx dfsr=0x%08lx dfar=0x%08lx\n", fault_name(kind),
+             (unsigned long)pc, (unsigned long)spsr, (unsigned long)dfsr, (unsigned long)dfar);
     pl011_panic_write(line);
     hal_board_reset(HAL_RESET_FAULT);
 }

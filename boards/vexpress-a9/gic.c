@@ -3,17 +3,17 @@
 
 #include "vexpress.h"
 
-#define GICD_CTLR 0x000u
-#define GICD_ISENABLER 0x100u
-#define GICD_ICENABLER 0x180u
+#define GICD_CTLR       0x000u
+#define GICD_ISENABLER  0x100u
+#define GICD_ICENABLER  0x180u
 #define GICD_IPRIORITYR 0x400u
-#define GICD_ITARGETSR 0x800u
-#define GICC_CTLR 0x00u
-#define GICC_PMR 0x04u
-#define GICC_IAR 0x0cu
-#define GICC_EOIR 0x10u
+#define GICD_ITARGETSR  0x800u
+#define GICC_CTLR       0x00u
+#define GICC_PMR        0x04u
+#define GICC_IAR        0x0cu
+#define GICC_EOIR       0x10u
 
-#define GIC_IRQS 96u
+#define GIC_IRQS     96u
 #define GIC_SPURIOUS 1023u
 
 struct irq_slot {

@@ -6,15 +6,15 @@
  */
 #include "vexpress.h"
 
-#define SECT 0x2u
-#define SECT_B (1u << 2)
-#define SECT_C (1u << 3)
-#define SECT_XN (1u << 4)
+#define SECT       0x2u
+#define SECT_B     (1u << 2)
+#define SECT_C     (1u << 3)
+#define SECT_XN    (1u << 4)
 #define SECT_AP_RW (3u << 10)
-#define SECT_TEX1 (1u << 12)
+#define SECT_TEX1  (1u << 12)
 
 #define SECT_NORMAL_WB (SECT | SECT_TEX1 | SECT_C | SECT_B | SECT_AP_RW)
-#define SECT_DEVICE (SECT | SECT_B | SECT_AP_RW | SECT_XN)
+#define SECT_DEVICE    (SECT | SECT_B | SECT_AP_RW | SECT_XN)
 
 #define RAM_BASE_MB 0x600u /* 0x60000000 */
 #define RAM_SIZE_MB 0x400u /* the whole 1 GiB window; QEMU maps what -m gives */
@@ -41,7 +41,8 @@ static void dcache_invalidate_all(void)
 
     for (uint32_t w = 0; w < ways; w++)
         for (uint32_t s = 0; s < sets; s++)
-            __asm__ volatile("mcr p15, 0, %0, c7, c6, 2" ::"r"((w << way_shift) | (s << line_shift)));
+            __asm__ volatile(
+                "mcr p15, 0, %0, c7, c6, 2" ::"r"((w << way_shift) | (s << line_shift)));
     __asm__ volatile("dsb" ::: "memory");
 }
 
@@ -51,11 +52,11 @@ void mmu_init(void)
 
     dcache_invalidate_all();
     for (uint32_t mb = 0; mb < 4096; mb++) {
-        uint32_t attr = (mb >= RAM_BASE_MB && mb < RAM_BASE_MB + RAM_SIZE_MB) ? SECT_NORMAL_WB
-                                                                                : SECT_DEVICE;
+        uint32_t attr =
+            (mb >= RAM_BASE_MB && mb < RAM_BASE_MB + RAM_SIZE_MB) ? SECT_NORMAL_WB : SECT_DEVICE;
         __ttb[mb] = mb == 0 ? 0 : (mb << 20) | attr;
     }
-    __asm__ volatile("mcr p15, 0, %0, c2, c0, 2" ::"r"(0));                   /* TTBCR: TTBR0 only */
+    __asm__ volatile("mcr p15, 0, %0, c2, c0, 2" ::"r"(0)); /* TTBCR: TTBR0 only */
     __asm__ volatile("mcr p15, 0, %0, c2, c0, 0" ::"r"((uint32_t)(uintptr_t)__ttb)); /* TTBR0 */
     __asm__ volatile("mcr p15, 0, %0, c3, c0, 0" ::"r"(0x55555555u)); /* domains: client */
     __asm__ volatile("mcr p15, 0, %0, c8, c7, 0" ::"r"(0));           /* TLBIALL */

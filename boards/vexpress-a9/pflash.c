@@ -12,16 +12,16 @@
 #include "signet_config.h"
 #include "vexpress.h"
 
-#define CMD(c) ((uint32_t)(c) | (uint32_t)(c) << 16)
-#define FL_READ_ARRAY CMD(0xff)
-#define FL_READ_STATUS CMD(0x70)
+#define CMD(c)          ((uint32_t)(c) | (uint32_t)(c) << 16)
+#define FL_READ_ARRAY   CMD(0xff)
+#define FL_READ_STATUS  CMD(0x70)
 #define FL_CLEAR_STATUS CMD(0x50)
-#define FL_PROGRAM CMD(0x40)
-#define FL_ERASE CMD(0x20)
-#define FL_CONFIRM CMD(0xd0)
-#define FL_LOCK_SETUP CMD(0x60)
-#define ST_READY CMD(0x80)
-#define ST_ERRORS CMD(0x3a) /* erase, program, VPP and lock errors */
+#define FL_PROGRAM      CMD(0x40)
+#define FL_ERASE        CMD(0x20)
+#define FL_CONFIRM      CMD(0xd0)
+#define FL_LOCK_SETUP   CMD(0x60)
+#define ST_READY        CMD(0x80)
+#define ST_ERRORS       CMD(0x3a) /* erase, program, VPP and lock errors */
 
 /* Each program or erase polls status at most this often before giving up as a device error. */
 #define FL_POLL_LIMIT 10000000u

@@ -1,4 +1,5 @@
-/* boards/vexpress-a9/pl031.c — PL031 RTC: 32-bit seconds since 1970 (QEMU seeds it from the host). */
+/* boards/vexpress-a9/pl031.c — PL031 RTC: 32-bit seconds since 1970 (QEMU seeds it from the host).
+ */
 #include <errno.h>
 
 #include "hal/clock.h"

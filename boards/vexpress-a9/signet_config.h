@@ -5,8 +5,8 @@
 /* UART rings (power of two): console paste bursts; HSM link responses up to a few KiB per burst. */
 #define VE_UART_CONSOLE_RX 2048
 #define VE_UART_CONSOLE_TX 4096
-#define VE_UART_HSM_RX 16384
-#define VE_UART_HSM_TX 16384
+#define VE_UART_HSM_RX     16384
+#define VE_UART_HSM_TX     16384
 
 /* NV store: the first two 256 KiB sectors of NOR flash 0 (QEMU: -drive if=pflash,index=0). */
 #define VE_NV_BLOCKS 2u

@@ -11,16 +11,16 @@
 #include "signet_config.h"
 #include "vexpress.h"
 
-#define T_LOAD 0x00u
-#define T_CTRL 0x08u
+#define T_LOAD   0x00u
+#define T_CTRL   0x08u
 #define T_INTCLR 0x0cu
 #define T_BGLOAD 0x18u
 
-#define CTRL_ONESHOT (1u << 0)
-#define CTRL_32BIT (1u << 1)
-#define CTRL_IE (1u << 5)
+#define CTRL_ONESHOT  (1u << 0)
+#define CTRL_32BIT    (1u << 1)
+#define CTRL_IE       (1u << 5)
 #define CTRL_PERIODIC (1u << 6)
-#define CTRL_ENABLE (1u << 7)
+#define CTRL_ENABLE   (1u << 7)
 
 static volatile uint64_t ticks_ms;
 static ve_irq_fn wdt_expired;

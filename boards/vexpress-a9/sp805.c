@@ -11,12 +11,12 @@
 #include "hal/wdt.h"
 #include "vexpress.h"
 
-#define WDOG_LOAD 0x000u
-#define WDOG_CTRL 0x008u
-#define WDOG_INTCLR 0x00cu
-#define WDOG_LOCK 0xc00u
-#define WDOG_PERIPHID0 0xfe0u
-#define WDOG_PERIPHID1 0xfe4u
+#define WDOG_LOAD       0x000u
+#define WDOG_CTRL       0x008u
+#define WDOG_INTCLR     0x00cu
+#define WDOG_LOCK       0xc00u
+#define WDOG_PERIPHID0  0xfe0u
+#define WDOG_PERIPHID1  0xfe4u
 #define WDOG_UNLOCK_KEY 0x1acce551u
 #define WDOG_CTRL_INTEN (1u << 0)
 #define WDOG_CTRL_RESEN (1u << 1)

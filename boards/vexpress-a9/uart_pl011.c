@@ -14,28 +14,28 @@
 #include "signet_config.h"
 #include "vexpress.h"
 
-#define UART_DR 0x00u
-#define UART_FR 0x18u
+#define UART_DR   0x00u
+#define UART_FR   0x18u
 #define UART_IBRD 0x24u
 #define UART_FBRD 0x28u
 #define UART_LCRH 0x2cu
-#define UART_CR 0x30u
+#define UART_CR   0x30u
 #define UART_IFLS 0x34u
 #define UART_IMSC 0x38u
-#define UART_ICR 0x44u
+#define UART_ICR  0x44u
 
-#define FR_RXFE (1u << 4)
-#define FR_TXFF (1u << 5)
-#define DR_OE (1u << 11)
-#define LCRH_FEN (1u << 4)
+#define FR_RXFE    (1u << 4)
+#define FR_TXFF    (1u << 5)
+#define DR_OE      (1u << 11)
+#define LCRH_FEN   (1u << 4)
 #define LCRH_WLEN8 (3u << 5)
-#define CR_UARTEN (1u << 0)
-#define CR_TXE (1u << 8)
-#define CR_RXE (1u << 9)
-#define INT_RX (1u << 4)
-#define INT_TX (1u << 5)
-#define INT_RT (1u << 6)
-#define INT_ALL 0x7ffu
+#define CR_UARTEN  (1u << 0)
+#define CR_TXE     (1u << 8)
+#define CR_RXE     (1u << 9)
+#define INT_RX     (1u << 4)
+#define INT_TX     (1u << 5)
+#define INT_RT     (1u << 6)
+#define INT_ALL    0x7ffu
 
 /* UARTCLK is 24 MHz on the motherboard: 115200 baud = 13 + 1/64. */
 #define UART_IBRD_115200 13u
@@ -81,6 +81,8 @@ static void pl011_isr(void *ctx)
     struct pl011 *p = ctx;
     bool got = false;
 
+    /* Clear before draining: a byte that lands after the last FIFO check raises it again. */
+    mmio_write(p->base + UART_ICR, INT_RX | INT_RT);
     while (!(mmio_read(p->base + UART_FR) & FR_RXFE)) {
         uint32_t dr = mmio_read(p->base + UART_DR);
         if (dr & DR_OE)
@@ -91,7 +93,6 @@ static void pl011_isr(void *ctx)
             p->stats.rx_bytes++;
         got = true;
     }
-    mmio_write(p->base + UART_ICR, INT_RX | INT_RT);
     tx_pump(p);
     if (got && p->notify)
         p->notify(p->notify_ctx);
@@ -115,7 +116,8 @@ int hal_uart_open(enum hal_uart_id id)
     mmio_write(p->base + UART_IBRD, UART_IBRD_115200);
     mmio_write(p->base + UART_FBRD, UART_FBRD_115200);
     mmio_write(p->base + UART_LCRH, LCRH_FEN | LCRH_WLEN8);
-    mmio_write(p->base + UART_IFLS, 0); /* RX interrupt at 1/8 full; the RX timeout covers the rest */
+    mmio_write(p->base + UART_IFLS,
+               0); /* RX interrupt at 1/8 full; the RX timeout covers the rest */
     p->imsc = INT_RX | INT_RT;
     mmio_write(p->base + UART_IMSC, p->imsc);
     mmio_write(p->base + UART_CR, CR_UARTEN | CR_TXE | CR_RXE);

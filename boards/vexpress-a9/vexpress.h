@@ -8,27 +8,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VE_SYSREGS 0x10000000u
-#define VE_UART0 0x10009000u
-#define VE_UART1 0x1000a000u
-#define VE_WDT 0x1000f000u
-#define VE_TIMER01 0x10011000u
-#define VE_TIMER23 0x10012000u
-#define VE_RTC 0x10017000u
-#define VE_FLASH0 0x40000000u
+#define VE_SYSREGS      0x10000000u
+#define VE_UART0        0x10009000u
+#define VE_UART1        0x1000a000u
+#define VE_WDT          0x1000f000u
+#define VE_TIMER01      0x10011000u
+#define VE_TIMER23      0x10012000u
+#define VE_RTC          0x10017000u
+#define VE_FLASH0       0x40000000u
 #define VE_FLASH_SECTOR (256u * 1024u)
-#define VE_A9_PERIPH 0x1e000000u /* SCU, GIC CPU interface, private timers */
-#define VE_GICC (VE_A9_PERIPH + 0x0100u)
-#define VE_GICD (VE_A9_PERIPH + 0x1000u)
+#define VE_A9_PERIPH    0x1e000000u /* SCU, GIC CPU interface, private timers */
+#define VE_GICC         (VE_A9_PERIPH + 0x0100u)
+#define VE_GICD         (VE_A9_PERIPH + 0x1000u)
 
 /* GIC interrupt IDs: motherboard interrupt n is shared peripheral interrupt 32 + n. */
-#define VE_IRQ_WDT (32u + 0u)
+#define VE_IRQ_WDT     (32u + 0u)
 #define VE_IRQ_TIMER01 (32u + 2u)
 #define VE_IRQ_TIMER23 (32u + 3u)
-#define VE_IRQ_RTC (32u + 4u)
-#define VE_IRQ_UART0 (32u + 5u)
-#define VE_IRQ_UART1 (32u + 6u)
-#define VE_IRQ_ETH (32u + 15u)
+#define VE_IRQ_RTC     (32u + 4u)
+#define VE_IRQ_UART0   (32u + 5u)
+#define VE_IRQ_UART1   (32u + 6u)
+#define VE_IRQ_ETH     (32u + 15u)
 
 /* The SP804s are clocked from the 1 MHz reference clock. */
 #define VE_TIMCLK_HZ 1000000u

@@ -68,8 +68,8 @@ static int cmd_status(struct console *con, int argc, char **argv)
     else
         console_printf(con, "nv store:  bank %lu gen %lu, %lu/%lu bytes, %u records\n",
                        (unsigned long)app->nv.active, (unsigned long)app->nv.generation,
-                       (unsigned long)nvstore_used(&app->nv),
-                       (unsigned long)app->nv.geo.block_size, (unsigned)app->nv.nkeys);
+                       (unsigned long)nvstore_used(&app->nv), (unsigned long)app->nv.geo.block_size,
+                       (unsigned)app->nv.nkeys);
     hal_uart_stats(HAL_UART_CONSOLE, &us);
     console_printf(con, "console:   %lu lines, %lu errors, %lu rx overruns\n",
                    (unsigned long)con->lines, (unsigned long)con->errors,

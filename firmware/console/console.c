@@ -5,9 +5,9 @@
 #include <string.h>
 
 #define CTRL_C 0x03
-#define BS 0x08
-#define DEL 0x7f
-#define ESC 0x1b
+#define BS     0x08
+#define DEL    0x7f
+#define ESC    0x1b
 
 /* Longest single printf; longer output is cut, so callers print tables a line at a time. */
 #define CONSOLE_FMT_MAX 256

@@ -90,8 +90,7 @@ void console_puts(struct console *con, const char *s);
 void console_printf(struct console *con, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Prints "error: " + message + newline and counts it. */
-void console_error(struct console *con, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void console_error(struct console *con, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Print every command with its usage and help. */
 void console_print_help(struct console *con);

@@ -26,8 +26,8 @@ typedef void (*k_handler_fn)(struct k_task *task, const struct k_event *ev);
 struct k_task {
     const char *name;
     k_handler_fn handler;
-    void *ctx;      /* the task's own state, for the handler */
-    uint8_t prio;   /* 0 is most urgent */
+    void *ctx;    /* the task's own state, for the handler */
+    uint8_t prio; /* 0 is most urgent */
     struct k_event *queue;
     uint16_t cap;
     volatile uint16_t head;

@@ -25,7 +25,7 @@ static int64_t days_from_civil(int32_t y, uint8_t m, uint8_t d)
 {
     int64_t yy = (int64_t)y - (m <= 2);
     int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-    int64_t yoe = yy - era * 400;                                 /* 0..399 */
+    int64_t yoe = yy - era * 400;                                  /* 0..399 */
     int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365 */
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* 0..146096 */
     return era * 146097 + doe - 719468;                            /* 719468: 0000-03-01 → 1970 */

@@ -5,13 +5,13 @@
 
 #include "firmware/lib/crc32.h"
 
-#define BANK_MAGIC 0x564e4753u /* "SGNV" */
-#define BANK_FORMAT 1u
+#define BANK_MAGIC    0x564e4753u /* "SGNV" */
+#define BANK_FORMAT   1u
 #define BANK_HDR_SIZE 16u
-#define REC_HDR_SIZE 8u
-#define KEY_ERASED 0xffffu
-#define KEY_MIN 1u
-#define KEY_MAX 0xfffeu
+#define REC_HDR_SIZE  8u
+#define KEY_ERASED    0xffffu
+#define KEY_MIN       1u
+#define KEY_MAX       0xfffeu
 
 struct bank_hdr {
     uint32_t magic;
@@ -175,8 +175,7 @@ static int scan_bank(struct nvstore *s, uint32_t bank)
         ret = hal_nv_read(bank_base(s, bank) + off + REC_HDR_SIZE, s->scratch, h.len);
         if (ret)
             return ret;
-        if (h.crc != rec_crc(h.key, h.len, s->scratch) ||
-            index_set(s, h.key, h.len, off) != 0) {
+        if (h.crc != rec_crc(h.key, h.len, s->scratch) || index_set(s, h.key, h.len, off) != 0) {
             s->dirty = true;
             break;
         }
@@ -327,7 +326,8 @@ int nvstore_delete(struct nvstore *s, uint16_t key)
         return -EINVAL;
     if (!find_entry(s, key))
         return 0;
-    return store_record(s, key, NULL, 0);
+    static const uint8_t none[1];
+    return store_record(s, key, none, 0); /* a deletion carries no value */
 }
 
 uint32_t nvstore_used(const struct nvstore *s)
