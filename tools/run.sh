@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # tools/run.sh BOARD — boot the built firmware with the console on this terminal.
-#   vexpress-a9: QEMU, UART0 on the terminal, NV store in build/vexpress-a9/nv.img (pflash).
-#   host:        the Linux process, NV store in build/host/nv.img.
-# Either way, Ctrl-A then X quits.
+#   vexpress-a9: QEMU, UART0 on the terminal, UART1 to the token, NV store build/vexpress-a9/nv.img.
+#   host:        the Linux process, HSM link on the token's socket, NV store build/host/nv.img.
+# The test token (SoftHSM2 behind `p11-kit server`, build/token) is created on first run, started
+# before the board and stopped when it exits. Either way, Ctrl-A then X quits.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 board=${1:-vexpress-a9}
 cd "$top"
+
+token_dir=build/token
+tools/token.sh init "$token_dir"
+tools/token.sh start "$token_dir"
+trap 'tools/token.sh stop "$token_dir"' EXIT
+sock=$token_dir/p11kit.sock
+echo "run: token: SoftHSM2 via p11-kit server on $sock"
 
 case "$board" in
 vexpress-a9)
@@ -17,11 +25,13 @@ vexpress-a9)
     [ -f "$nv" ] || truncate -s 64M "$nv"
     echo "run: booting $elf in QEMU (vexpress-a9); NV store $nv"
     echo "run: Ctrl-A then X quits QEMU; Ctrl-A then C toggles the QEMU monitor"
-    exec qemu-system-arm -M vexpress-a9 -m 128M -display none -nic none \
+    # UART1 is a socket chardev: QEMU connects to the server and reconnects if it restarts.
+    qemu-system-arm -M vexpress-a9 -m 128M -display none -nic none \
         -audiodev none,id=noaudio \
         -kernel "$elf" \
         -drive if=pflash,index=0,format=raw,file="$nv" \
-        -serial mon:stdio -serial null \
+        -chardev socket,id=hsm,path="$sock",reconnect=1 \
+        -serial mon:stdio -serial chardev:hsm \
         2> >(grep -v 'audiodev default parameter is deprecated' >&2)
     ;;
 host)
@@ -29,7 +39,7 @@ host)
     [ -x "$bin" ] || { echo "run: $bin missing; run make BOARD=host" >&2; exit 1; }
     echo "run: starting $bin; NV store build/host/nv.img"
     echo "run: Ctrl-A then X quits"
-    exec "$bin" --nv build/host/nv.img
+    "$bin" --nv build/host/nv.img --hsm "$sock"
     ;;
 *)
     echo "run: unknown board '$board' (host or vexpress-a9)" >&2
