@@ -46,7 +46,7 @@ static char unit_reason[512];
 #define RUN(name) unit_run(#name, name)
 
 __attribute__((format(printf, 3, 4))) static void unit_fail(const char *file, int line,
-                                                             const char *fmt, ...);
+                                                            const char *fmt, ...);
 
 #include <stdarg.h>
 static void unit_fail(const char *file, int line, const char *fmt, ...)

@@ -1,0 +1,250 @@
+#define _GNU_SOURCE /* memmem */
+#include "firmware/console/console.h"
+
+#include <stdlib.h>
+
+#include "unit.h"
+
+static char out[1 << 16];
+static size_t out_len;
+static struct console con;
+static char ran[256];
+static int pin_calls;
+static char pin_seen[64];
+static int pin_cancelled;
+
+static void capture(void *ctx, const char *buf, size_t len)
+{
+    (void)ctx;
+    if (out_len + len < sizeof(out)) {
+        memcpy(out + out_len, buf, len);
+        out_len += len;
+        out[out_len] = '\0';
+    }
+}
+
+static int cmd_record(struct console *c, int argc, char **argv)
+{
+    (void)c;
+    strcat(ran, "[");
+    for (int i = 0; i < argc; i++) {
+        strcat(ran, argv[i]);
+        if (i + 1 < argc)
+            strcat(ran, ",");
+    }
+    strcat(ran, "]");
+    return 0;
+}
+
+static void pin_done(struct console *c, const char *line, size_t len, void *ctx)
+{
+    (void)c;
+    (void)ctx;
+    pin_calls++;
+    if (!line) {
+        pin_cancelled = 1;
+        return;
+    }
+    memcpy(pin_seen, line, len < sizeof(pin_seen) - 1 ? len : sizeof(pin_seen) - 1);
+}
+
+static int cmd_login(struct console *c, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return console_read_line(c, "PIN: ", CONSOLE_SECRET, pin_done, NULL);
+}
+
+static const struct console_cmd cmds[] = {
+    {"status", "", "state", cmd_record, 0, 0, 0},
+    {"time show", "", "show", cmd_record, 0, 0, 0},
+    {"time set", "ISO8601", "set", cmd_record, 1, 1, 0},
+    {"login", "", "log in", cmd_login, 0, 0, 0},
+    {"key generate", "[alg]", "make a key", cmd_record, 0, 1, CONSOLE_NEEDS_LOGIN},
+};
+
+static void setup(void)
+{
+    out_len = 0;
+    out[0] = '\0';
+    ran[0] = '\0';
+    pin_calls = 0;
+    pin_cancelled = 0;
+    memset(pin_seen, 0, sizeof(pin_seen));
+    console_init(&con, capture, NULL);
+    console_add_commands(&con, cmds, sizeof(cmds) / sizeof(cmds[0]));
+}
+
+static void type(const char *s)
+{
+    console_feed(&con, s, strlen(s));
+}
+
+TEST(unknown_command_error_is_exact)
+{
+    setup();
+    type("frob 1 2\r");
+    CHECK_STR(out, "frob 1 2\r\nerror: unknown command 'frob' (try help)\r\nsignet> ");
+    CHECK_STR(ran, "");
+}
+
+TEST(multi_word_commands_and_arguments)
+{
+    setup();
+    type("time set 2026-01-01T00:00:00Z\r");
+    CHECK_STR(ran, "[2026-01-01T00:00:00Z]");
+    type("  time   show  \r");
+    CHECK_STR(ran, "[2026-01-01T00:00:00Z][]");
+    out_len = 0;
+    type("time set\r");
+    CHECK(strstr(out, "error: usage: time set ISO8601\r\n") != NULL);
+    out_len = 0;
+    type("time\r");
+    CHECK(strstr(out, "error: 'time' needs one of: show set\r\n") != NULL);
+    out_len = 0;
+    type("timex\r");
+    CHECK(strstr(out, "error: unknown command 'timex' (try help)") != NULL);
+}
+
+TEST(cr_lf_and_crlf_each_end_one_line)
+{
+    setup();
+    type("status\r");
+    type("status\n");
+    type("status\r\n");
+    type("status\n\r"); /* LF then a CR that starts (and ends) an empty line */
+    CHECK_STR(ran, "[][][][]");
+    CHECK_EQ(con.lines, 5);
+}
+
+TEST(backspace_edits_and_echoes)
+{
+    setup();
+    type("statuz\x7fs\r");
+    CHECK_STR(ran, "[]");
+    CHECK(strstr(out, "statuz\b \bs") != NULL);
+    setup();
+    type("\x08\x08status\r"); /* backspace on an empty line does nothing */
+    CHECK_STR(ran, "[]");
+}
+
+TEST(ctrl_c_cancels_the_line)
+{
+    setup();
+    type("status\x03");
+    CHECK_STR(ran, "");
+    CHECK_STR(out, "status^C\r\nsignet> ");
+    type("\r");
+    CHECK_STR(ran, "");
+}
+
+TEST(escape_sequences_are_swallowed)
+{
+    setup();
+    type("sta\x1b[Atus\x1b[3~\r");
+    CHECK_STR(ran, "[]");
+}
+
+TEST(line_at_limit_accepted_one_more_refused)
+{
+    char line[CONSOLE_LINE_MAX + 3];
+
+    setup();
+    memset(line, 'a', CONSOLE_LINE_MAX);
+    line[CONSOLE_LINE_MAX] = '\r';
+    line[CONSOLE_LINE_MAX + 1] = '\0';
+    type(line);
+    CHECK(strstr(out, "error: unknown command 'aaaa") != NULL);
+    CHECK(strstr(out, "too long") == NULL);
+    setup();
+    memcpy(line, "status ", 7);
+    memset(line + 7, 'b', CONSOLE_LINE_MAX - 6);
+    line[CONSOLE_LINE_MAX + 1] = '\r';
+    line[CONSOLE_LINE_MAX + 2] = '\0';
+    type(line);
+    CHECK(strstr(out, "error: line too long (max 256 characters)") != NULL);
+    CHECK_STR(ran, "");
+    type("status\r");
+    CHECK_STR(ran, "[]");
+}
+
+TEST(megabyte_without_newline_then_still_works)
+{
+    size_t n = 1 << 20;
+    char *junk = malloc(n);
+
+    CHECK(junk != NULL);
+    setup();
+    memset(junk, 'z', n);
+    console_feed(&con, junk, n);
+    free(junk);
+    type("\r");
+    CHECK_EQ(con.errors, 1);
+    type("status\r");
+    CHECK_STR(ran, "[]");
+}
+
+TEST(secret_prompt_does_not_echo_and_is_wiped)
+{
+    setup();
+    type("login\r");
+    CHECK(strstr(out, "PIN: ") != NULL);
+    size_t before = out_len;
+    type("s3cr3t-pin\r");
+    CHECK_EQ(pin_calls, 1);
+    CHECK_STR(pin_seen, "s3cr3t-pin");
+    CHECK(strstr(out + before, "s3cr3t") == NULL);
+    CHECK(strstr(out, "s3cr3t") == NULL);
+    CHECK(memmem(con.line, sizeof(con.line), "s3cr3t", 6) == NULL);
+    CHECK_STR(out + out_len - 8, "signet> ");
+}
+
+TEST(ctrl_c_at_secret_prompt_cancels)
+{
+    setup();
+    type("login\r");
+    type("12\x03");
+    CHECK_EQ(pin_calls, 1);
+    CHECK(pin_cancelled);
+    CHECK(memmem(con.line, sizeof(con.line), "12", 2) == NULL);
+    type("status\r");
+    CHECK_STR(ran, "[]");
+}
+
+TEST(login_required_commands_and_prompt)
+{
+    setup();
+    type("key generate rsa2048\r");
+    CHECK(strstr(out, "error: 'key generate' needs login first") != NULL);
+    CHECK_STR(ran, "");
+    console_set_privileged(&con, true);
+    out_len = 0;
+    type("key generate rsa2048\r");
+    CHECK_STR(ran, "[rsa2048]");
+    CHECK_STR(out + out_len - 8, "signet# ");
+}
+
+TEST(too_many_words_refused)
+{
+    setup();
+    type("status a b c d e f g h i j k l m n o p q\r");
+    CHECK(strstr(out, "error: too many words") != NULL);
+    CHECK_STR(ran, "");
+}
+
+int main(void)
+{
+    RUN(unknown_command_error_is_exact);
+    RUN(multi_word_commands_and_arguments);
+    RUN(cr_lf_and_crlf_each_end_one_line);
+    RUN(backspace_edits_and_echoes);
+    RUN(ctrl_c_cancels_the_line);
+    RUN(escape_sequences_are_swallowed);
+    RUN(line_at_limit_accepted_one_more_refused);
+    RUN(megabyte_without_newline_then_still_works);
+    RUN(secret_prompt_does_not_echo_and_is_wiped);
+    RUN(ctrl_c_at_secret_prompt_cancels);
+    RUN(login_required_commands_and_prompt);
+    RUN(too_many_words_refused);
+    return unit_summary();
+}
