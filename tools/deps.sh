@@ -21,7 +21,7 @@ PACKAGES=(
     qemu-system-arm
     softhsm2 p11-kit libp11-kit-dev opensc openssl
     libslirp-dev
-    dpkg-dev xz-utils bzip2 ca-certificates
+    dpkg-dev xz-utils bzip2 ca-certificates debian-archive-keyring
 )
 
 # Source package, the upstream series we build against, and the suites to look in (newest first).
