@@ -32,16 +32,23 @@ VERSION := $(shell cat VERSION)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef
-CFLAGS := -std=c11 $(WARNINGS) $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) -I$(GEN) -MMD -MP
+# PKCS#11 types come from p11-kit's OASIS-compatible header, on both boards.
+PKCS11_INC := -I/usr/include/p11-kit-1
+CFLAGS := -std=c11 $(WARNINGS) $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) -I$(GEN) $(PKCS11_INC) -MMD -MP
 
 FIRMWARE_SRCS := \
 	firmware/kernel/kernel.c \
 	firmware/console/console.c \
 	firmware/lib/civil_time.c \
 	firmware/lib/crc32.c \
+	firmware/lib/base64.c \
 	firmware/store/nvstore.c \
+	firmware/token/token.c \
+	crypto/p11/p11_wire.c \
+	crypto/p11/p11_client.c \
 	firmware/app/main.c \
 	firmware/app/cmd_system.c \
+	firmware/app/cmd_token.c \
 	firmware/app/start.c
 
 SRCS := $(FIRMWARE_SRCS) $(BOARD_SRCS)
@@ -95,7 +102,7 @@ run: deps
 # ---- tests ----
 UNIT_BUILD := build/unit
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes -O1 -g -fsanitize=address,undefined \
-	-fno-omit-frame-pointer -fno-sanitize-recover=all -I. -Iboards/host -Itests/unit
+	-fno-omit-frame-pointer -fno-sanitize-recover=all -I. -Iboards/host -Itests/unit $(PKCS11_INC)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
@@ -123,7 +130,7 @@ LINT_SRCS = $(shell git ls-files '*.c' '*.h')
 lint:
 	$(Q)clang-format --dry-run --Werror $(LINT_SRCS)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem --std=c11 -I. -Iboards/host $(LINT_SRCS)
+		--suppress=missingIncludeSystem --std=c11 -I. -Iboards/host $(PKCS11_INC) $(LINT_SRCS)
 
 format:
 	$(Q)clang-format -i $(LINT_SRCS)

@@ -61,4 +61,30 @@
 #define APP_WDT_KICK_MS 1000
 #endif
 
+/* Largest RPC message either way: a certificate chain in one attribute fits with room. */
+#ifndef P11_MSG_MAX
+#define P11_MSG_MAX 16384
+#endif
+
+/* A token call that has not answered in this time is a dead link. RSA-2048 key generation in
+ * SoftHSM2 takes well under a second; the margin covers a loaded host. */
+#ifndef P11_CALL_TIMEOUT_MS
+#define P11_CALL_TIMEOUT_MS 10000
+#endif
+
+/* The version byte comes back at once from a live server. */
+#ifndef P11_HANDSHAKE_TIMEOUT_MS
+#define P11_HANDSHAKE_TIMEOUT_MS 2000
+#endif
+
+/* Longest user PIN the appliance holds for re-login (PKCS#11 tokens allow far less in practice). */
+#ifndef TOKEN_PIN_MAX
+#define TOKEN_PIN_MAX 64
+#endif
+
+/* Mechanisms read from the token for `token info`; SoftHSM2 offers about 80. */
+#ifndef TOKEN_MECHS_MAX
+#define TOKEN_MECHS_MAX 256
+#endif
+
 #endif

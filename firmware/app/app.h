@@ -12,6 +12,7 @@
 #include "firmware/console/console.h"
 #include "firmware/kernel/kernel.h"
 #include "firmware/store/nvstore.h"
+#include "firmware/token/token.h"
 #include "hal/board.h"
 
 /* NV record keys; never reuse a retired number. */
@@ -32,6 +33,8 @@ struct app {
     uint32_t boot_count;
     enum hal_reset_reason reset_reason;
     uint64_t boot_ms;
+    struct token token;
+    enum token_key_alg pending_alg; /* key generate waiting for the operator's confirmation */
 };
 
 /* Boots the appliance and runs its scheduler; returns only if the scheduler is stopped. */
@@ -41,5 +44,7 @@ const char *app_reset_reason_name(enum hal_reset_reason r);
 
 extern const struct console_cmd app_system_cmds[];
 extern const unsigned app_system_cmd_count;
+extern const struct console_cmd app_token_cmds[];
+extern const unsigned app_token_cmd_count;
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "crypto/p11/p11_client.h"
 #include "firmware/app/version.h"
 #include "firmware/lib/civil_time.h"
 #include "hal/clock.h"
@@ -70,6 +71,13 @@ static int cmd_status(struct console *con, int argc, char **argv)
                        (unsigned long)app->nv.active, (unsigned long)app->nv.generation,
                        (unsigned long)nvstore_used(&app->nv), (unsigned long)app->nv.geo.block_size,
                        (unsigned)app->nv.nkeys);
+    struct p11_link_stats ls;
+    p11_client_stats(&ls);
+    console_printf(con, "token link: %s, %lu connects, %lu calls, %lu lost (%lu timeouts)\n",
+                   ls.up ? "up" : "down", (unsigned long)ls.connects, (unsigned long)ls.calls,
+                   (unsigned long)ls.failures, (unsigned long)ls.timeouts);
+    console_printf(con, "login:     %s%s\n", app->token.logged_in ? "yes" : "no",
+                   app->token.relogins ? " (re-logged in after link loss)" : "");
     hal_uart_stats(HAL_UART_CONSOLE, &us);
     console_printf(con, "console:   %lu lines, %lu errors, %lu rx overruns\n",
                    (unsigned long)con->lines, (unsigned long)con->errors,

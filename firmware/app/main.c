@@ -116,10 +116,13 @@ void app_main(struct app *app)
     console_init(&app->con, console_out, NULL);
     app->con.user = app;
     (void)console_add_commands(&app->con, app_system_cmds, app_system_cmd_count);
+    (void)console_add_commands(&app->con, app_token_cmds, app_token_cmd_count);
 
     (void)hal_uart_open(HAL_UART_CONSOLE);
     count_boot(app);
     print_banner(app);
+    /* The link itself is opened on first use: a missing token must not delay the console. */
+    token_init(&app->token);
 
     if (hal_wdt_start(APP_WDT_TIMEOUT_MS) == 0)
         k_timer_start(&app->wdt_timer, APP_WDT_KICK_MS, APP_WDT_KICK_MS);

@@ -1,0 +1,32 @@
+/*
+ * crypto/p11/p11_client — PKCS#11 over the HSM link (HAL_UART_HSM), as a CK_FUNCTION_LIST.
+ *
+ * The peer is stock `p11-kit server` (protocol version 0, p11-kit 0.24). Calls are synchronous:
+ * each writes one request and waits for its answer, at most P11_CALL_TIMEOUT_MS, kicking the
+ * watchdog while it waits. Any transport failure, time-out or malformed answer returns
+ * CKR_DEVICE_ERROR and marks the link down; the next call reconnects and renegotiates by itself.
+ * The server keeps sessions and login per connection, so after a reconnect session handles are
+ * stale (CKR_SESSION_HANDLE_INVALID): re-opening and logging in again is the caller's job.
+ * Single-threaded: one call at a time.
+ */
+#ifndef P11_CLIENT_H
+#define P11_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <p11-kit/pkcs11.h>
+
+struct p11_link_stats {
+    bool up;
+    uint32_t connects; /* successful handshakes */
+    uint32_t calls;
+    uint32_t failures; /* calls lost to the link (timeout, EOF, malformed answer) */
+    uint32_t timeouts;
+    uint32_t generation; /* increments with every new connection: sessions older than this died */
+};
+
+CK_RV p11_client_get_function_list(CK_FUNCTION_LIST_PTR_PTR list);
+void p11_client_stats(struct p11_link_stats *out);
+
+#endif

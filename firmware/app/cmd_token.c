@@ -1,0 +1,226 @@
+/* Console commands for the token: token info, login, logout, key generate, key sign. */
+#include "app.h"
+
+#include <string.h>
+
+#include "crypto/p11/p11_client.h"
+#include "firmware/lib/base64.h"
+
+static struct app *app_of(struct console *con)
+{
+    return con->user;
+}
+
+/* PKCS#11 text fields are fixed-width and space padded. */
+static void print_field(struct console *con, const char *label, const CK_UTF8CHAR *s, size_t n)
+{
+    while (n && s[n - 1] == ' ')
+        n--;
+    console_printf(con, "%s%.*s\n", label, (int)n, (const char *)s);
+}
+
+static void print_memory(struct console *con, const char *label, CK_ULONG free_mem, CK_ULONG total)
+{
+    if (free_mem == CK_UNAVAILABLE_INFORMATION || total == CK_UNAVAILABLE_INFORMATION)
+        console_printf(con, "%snot reported by the token\n", label);
+    else
+        console_printf(con, "%s%lu of %lu bytes free\n", label, (unsigned long)free_mem,
+                       (unsigned long)total);
+}
+
+static const char *mech_name(CK_MECHANISM_TYPE m)
+{
+    switch (m) {
+    case CKM_RSA_PKCS_KEY_PAIR_GEN:
+        return "rsa-keygen";
+    case CKM_SHA256_RSA_PKCS:
+        return "sha256-rsa-pkcs";
+    case CKM_RSA_PKCS_PSS:
+        return "rsa-pss";
+    case CKM_RSA_PKCS_OAEP:
+        return "rsa-oaep";
+    case CKM_EC_KEY_PAIR_GEN:
+        return "ec-keygen";
+    case CKM_ECDSA:
+        return "ecdsa";
+    case CKM_ECDSA_SHA256:
+        return "ecdsa-sha256";
+    case CKM_AES_KEY_GEN:
+        return "aes-keygen";
+    case CKM_AES_KEY_WRAP_PAD:
+        return "aes-key-wrap-pad";
+    case CKM_AES_GCM:
+        return "aes-gcm";
+    default:
+        return "?";
+    }
+}
+
+static int token_error(struct console *con, CK_RV rv)
+{
+    console_error(con, "%s (0x%lx)", token_rv_name(rv), (unsigned long)rv);
+    return -1;
+}
+
+static int cmd_token_info(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    CK_TOKEN_INFO ti;
+    CK_MECHANISM_TYPE mechs[16];
+    CK_ULONG n = 16;
+    CK_RV rv;
+
+    (void)argc;
+    (void)argv;
+    rv = token_get_info(&app->token, &ti);
+    if (rv != CKR_OK)
+        return token_error(con, rv);
+    print_field(con, "label:        ", ti.label, sizeof(ti.label));
+    print_field(con, "manufacturer: ", ti.manufacturerID, sizeof(ti.manufacturerID));
+    print_field(con, "model:        ", ti.model, sizeof(ti.model));
+    print_field(con, "serial:       ", ti.serialNumber, sizeof(ti.serialNumber));
+    print_memory(con, "public mem:   ", ti.ulFreePublicMemory, ti.ulTotalPublicMemory);
+    print_memory(con, "private mem:  ", ti.ulFreePrivateMemory, ti.ulTotalPrivateMemory);
+    console_printf(con, "user PIN:     %s%s%s\n",
+                   (ti.flags & CKF_USER_PIN_LOCKED) ? "LOCKED" : "ok",
+                   (ti.flags & CKF_USER_PIN_COUNT_LOW) ? ", failed attempts recorded" : "",
+                   (ti.flags & CKF_USER_PIN_FINAL_TRY) ? ", one try left" : "");
+    rv = token_mechanisms(&app->token, mechs, &n);
+    if (rv != CKR_OK)
+        return token_error(con, rv);
+    console_puts(con, "mechanisms:  ");
+    for (CK_ULONG i = 0; i < n; i++)
+        console_printf(con, " %s", mech_name(mechs[i]));
+    console_puts(con, "\n");
+    bool found = false;
+    enum token_key_alg alg;
+    if (app->token.logged_in && token_find_slc(&app->token, &found, &alg) == CKR_OK)
+        console_printf(con, "SLC key:      %s\n",
+                       found ? (alg == TOKEN_RSA2048 ? "rsa2048" : "p256") : "none");
+    else
+        console_puts(con, "SLC key:      (login to see)\n");
+    return 0;
+}
+
+static void on_pin(struct console *con, const char *line, size_t len, void *ctx)
+{
+    struct app *app = app_of(con);
+    CK_RV rv;
+
+    (void)ctx;
+    if (!line) {
+        console_puts(con, "login cancelled\n");
+        return;
+    }
+    rv = token_login(&app->token, (const uint8_t *)line, len);
+    if (rv != CKR_OK) {
+        console_set_privileged(con, false);
+        (void)token_error(con, rv);
+        return;
+    }
+    console_set_privileged(con, true);
+    console_puts(con, "logged in\n");
+}
+
+static int cmd_login(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return console_read_line(con, "PIN: ", CONSOLE_SECRET, on_pin, NULL);
+}
+
+static int cmd_logout(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+
+    (void)argc;
+    (void)argv;
+    (void)token_logout(&app->token);
+    console_set_privileged(con, false);
+    console_puts(con, "logged out\n");
+    return 0;
+}
+
+static void generate(struct console *con, enum token_key_alg alg, bool replace)
+{
+    struct app *app = app_of(con);
+    CK_RV rv;
+
+    console_printf(con, "generating %s SLC key pair in the token...\n",
+                   alg == TOKEN_RSA2048 ? "rsa2048" : "p256");
+    rv = token_generate_slc(&app->token, alg, replace);
+    if (rv != CKR_OK) {
+        (void)token_error(con, rv);
+        return;
+    }
+    console_printf(con, "SLC key pair created: id '%s', sensitive, not extractable, sign only\n",
+                   TOKEN_SLC_ID);
+}
+
+static void on_confirm(struct console *con, const char *line, size_t len, void *ctx)
+{
+    struct app *app = app_of(con);
+
+    (void)ctx;
+    if (!line || len != 7 || memcmp(line, "replace", 7) != 0) {
+        console_puts(con, "kept the existing SLC key\n");
+        return;
+    }
+    generate(con, app->pending_alg, true);
+}
+
+static int cmd_key_generate(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    enum token_key_alg alg = TOKEN_RSA2048;
+    bool found = false;
+    CK_RV rv;
+
+    if (argc == 1 && strcmp(argv[0], "p256") == 0)
+        alg = TOKEN_P256;
+    else if (argc == 1 && strcmp(argv[0], "rsa2048") != 0) {
+        console_error(con, "unknown key type '%s' (rsa2048 or p256)", argv[0]);
+        return -1;
+    }
+    rv = token_find_slc(&app->token, &found, NULL);
+    if (rv != CKR_OK)
+        return token_error(con, rv);
+    if (!found) {
+        generate(con, alg, false);
+        return 0;
+    }
+    app->pending_alg = alg;
+    console_puts(con, "An SLC key already exists. Replacing it makes the current SLC useless.\n");
+    return console_read_line(con, "Type 'replace' to replace it: ", 0, on_confirm, NULL);
+}
+
+static int cmd_key_sign(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    uint8_t sig[512];
+    size_t sig_len = sizeof(sig);
+    char b64[BASE64_ENCODED_LEN(512) + 1];
+    CK_RV rv;
+
+    (void)argc;
+    rv = token_sign_slc(&app->token, (const uint8_t *)argv[0], strlen(argv[0]), sig, &sig_len);
+    if (rv != CKR_OK)
+        return token_error(con, rv);
+    (void)base64_encode(sig, sig_len, b64, sizeof(b64));
+    console_puts(con, "signature: ");
+    console_puts(con, b64); /* longer than one printf buffer */
+    console_puts(con, "\n");
+    return 0;
+}
+
+const struct console_cmd app_token_cmds[] = {
+    {"token info", "", "the token: identity, memory, PIN state, mechanisms", cmd_token_info, 0, 0,
+     0},
+    {"login", "", "log in with the token's user PIN (not echoed)", cmd_login, 0, 0, 0},
+    {"logout", "", "log out and forget the PIN", cmd_logout, 0, 0, 0},
+    {"key generate", "[rsa2048|p256]", "create the SLC key pair inside the token", cmd_key_generate,
+     0, 1, CONSOLE_NEEDS_LOGIN},
+    {"key sign", "TEXT", "sign TEXT with the SLC key (SHA-256), print base64", cmd_key_sign, 1, 1,
+     CONSOLE_NEEDS_LOGIN},
+};
+const unsigned app_token_cmd_count = sizeof(app_token_cmds) / sizeof(app_token_cmds[0]);

@@ -1,0 +1,418 @@
+#include "token.h"
+
+#include <string.h>
+
+#include "crypto/p11/p11_client.h"
+
+#define SLC_ID_NEW TOKEN_SLC_ID "-new" /* a replacement pair before it takes over */
+
+static const CK_BBOOL yes = CK_TRUE;
+static const CK_BBOOL no = CK_FALSE;
+
+static void wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+void token_init(struct token *t)
+{
+    memset(t, 0, sizeof(*t));
+    (void)p11_client_get_function_list(&t->f);
+    (void)t->f->C_Initialize(NULL);
+}
+
+static bool link_lost(CK_RV rv)
+{
+    return rv == CKR_DEVICE_ERROR || rv == CKR_DEVICE_REMOVED || rv == CKR_SESSION_HANDLE_INVALID ||
+           rv == CKR_SESSION_CLOSED || rv == CKR_TOKEN_NOT_PRESENT;
+}
+
+static uint32_t link_generation(void)
+{
+    struct p11_link_stats st;
+    p11_client_stats(&st);
+    return st.up ? st.generation : 0;
+}
+
+/* A session on the current connection, logged in again if the operator had logged in. */
+static CK_RV ensure_session(struct token *t)
+{
+    CK_SLOT_ID slots[4];
+    CK_ULONG n = 4;
+    CK_RV rv;
+
+    if (t->have_session && t->session_gen == link_generation())
+        return CKR_OK;
+    bool was_open = t->have_session;
+    t->have_session = false;
+    t->have_slc = false;
+    rv = t->f->C_GetSlotList(CK_TRUE, slots, &n);
+    if (rv != CKR_OK)
+        return rv;
+    if (n == 0)
+        return CKR_TOKEN_NOT_PRESENT;
+    t->slot = slots[0];
+    rv = t->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &t->session);
+    if (rv != CKR_OK)
+        return rv;
+    t->session_gen = link_generation();
+    t->have_session = true;
+    if (t->logged_in) {
+        rv = t->f->C_Login(t->session, CKU_USER, t->pin, t->pin_len);
+        if (rv == CKR_USER_ALREADY_LOGGED_IN)
+            rv = CKR_OK;
+        if (rv != CKR_OK)
+            return rv;
+        if (was_open)
+            t->relogins++;
+    }
+    return CKR_OK;
+}
+
+typedef CK_RV (*token_op)(struct token *t, void *arg);
+
+/* Run op on a good session; if the link failed under it, once more on a fresh one. */
+static CK_RV with_session(struct token *t, token_op op, void *arg)
+{
+    CK_RV rv = CKR_DEVICE_ERROR;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        rv = ensure_session(t);
+        if (rv == CKR_OK)
+            rv = op(t, arg);
+        if (!link_lost(rv))
+            return rv;
+        t->have_session = false;
+    }
+    return rv;
+}
+
+struct login_arg {
+    const uint8_t *pin;
+    size_t len;
+};
+
+static CK_RV op_login(struct token *t, void *arg)
+{
+    struct login_arg *a = arg;
+    CK_RV rv = t->f->C_Login(t->session, CKU_USER, (CK_UTF8CHAR_PTR)(uintptr_t)a->pin, a->len);
+    return rv == CKR_USER_ALREADY_LOGGED_IN ? CKR_OK : rv;
+}
+
+CK_RV token_login(struct token *t, const uint8_t *pin, size_t len)
+{
+    struct login_arg a = {pin, len};
+    CK_RV rv;
+
+    if (len == 0 || len > sizeof(t->pin))
+        return CKR_PIN_LEN_RANGE;
+    /* A new login replaces the old one: log out first so a wrong PIN is not masked. */
+    if (t->logged_in)
+        (void)token_logout(t);
+    rv = with_session(t, op_login, &a);
+    if (rv != CKR_OK)
+        return rv;
+    memcpy(t->pin, pin, len);
+    t->pin_len = len;
+    t->logged_in = true;
+    return CKR_OK;
+}
+
+CK_RV token_logout(struct token *t)
+{
+    CK_RV rv = CKR_OK;
+
+    if (t->have_session && t->session_gen == link_generation())
+        rv = t->f->C_Logout(t->session);
+    wipe(t->pin, sizeof(t->pin));
+    t->pin_len = 0;
+    t->logged_in = false;
+    t->have_slc = false;
+    return (rv == CKR_USER_NOT_LOGGED_IN || link_lost(rv)) ? CKR_OK : rv;
+}
+
+static CK_RV op_info(struct token *t, void *arg)
+{
+    return t->f->C_GetTokenInfo(t->slot, arg);
+}
+
+CK_RV token_get_info(struct token *t, CK_TOKEN_INFO *info)
+{
+    return with_session(t, op_info, info);
+}
+
+struct mech_arg {
+    CK_MECHANISM_TYPE *out;
+    CK_ULONG *count;
+};
+
+static CK_RV op_mechs(struct token *t, void *arg)
+{
+    static const CK_MECHANISM_TYPE wanted[] = {
+        CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_SHA256_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_RSA_PKCS_OAEP,
+        CKM_EC_KEY_PAIR_GEN,       CKM_ECDSA,           CKM_ECDSA_SHA256, CKM_AES_KEY_GEN,
+        CKM_AES_KEY_WRAP_PAD,      CKM_AES_GCM,
+    };
+    struct mech_arg *a = arg;
+    CK_MECHANISM_TYPE all[TOKEN_MECHS_MAX];
+    CK_ULONG n = TOKEN_MECHS_MAX, cap = *a->count, found = 0;
+    CK_RV rv = t->f->C_GetMechanismList(t->slot, all, &n);
+
+    if (rv != CKR_OK)
+        return rv;
+    for (size_t w = 0; w < sizeof(wanted) / sizeof(wanted[0]); w++)
+        for (CK_ULONG i = 0; i < n; i++)
+            if (all[i] == wanted[w] && found < cap)
+                a->out[found++] = wanted[w];
+    *a->count = found;
+    return CKR_OK;
+}
+
+CK_RV token_mechanisms(struct token *t, CK_MECHANISM_TYPE *mechs, CK_ULONG *count)
+{
+    struct mech_arg a = {mechs, count};
+    return with_session(t, op_mechs, &a);
+}
+
+/* All objects of a class with a CKA_ID, up to max. */
+static CK_RV find_by_id(struct token *t, CK_OBJECT_CLASS cls, const char *id, CK_OBJECT_HANDLE *out,
+                        CK_ULONG max, CK_ULONG *n)
+{
+    CK_ATTRIBUTE q[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_ID, (void *)(uintptr_t)id, strlen(id)},
+    };
+    CK_RV rv = t->f->C_FindObjectsInit(t->session, q, 2);
+
+    if (rv != CKR_OK)
+        return rv;
+    rv = t->f->C_FindObjects(t->session, out, max, n);
+    CK_RV fin = t->f->C_FindObjectsFinal(t->session);
+    return rv != CKR_OK ? rv : fin;
+}
+
+static CK_RV key_alg_of(struct token *t, CK_OBJECT_HANDLE key, enum token_key_alg *alg)
+{
+    CK_KEY_TYPE kt = 0;
+    CK_ATTRIBUTE a = {CKA_KEY_TYPE, &kt, sizeof(kt)};
+    CK_RV rv = t->f->C_GetAttributeValue(t->session, key, &a, 1);
+
+    if (rv != CKR_OK)
+        return rv;
+    if (kt == CKK_RSA)
+        *alg = TOKEN_RSA2048;
+    else if (kt == CKK_EC)
+        *alg = TOKEN_P256;
+    else
+        return CKR_KEY_TYPE_INCONSISTENT;
+    return CKR_OK;
+}
+
+static CK_RV op_find_slc(struct token *t, void *arg)
+{
+    CK_OBJECT_HANDLE h[2];
+    CK_ULONG n = 0;
+    CK_RV rv;
+
+    (void)arg;
+    if (t->have_slc)
+        return CKR_OK;
+    rv = find_by_id(t, CKO_PRIVATE_KEY, TOKEN_SLC_ID, h, 2, &n);
+    if (rv != CKR_OK || n == 0)
+        return rv;
+    rv = key_alg_of(t, h[0], &t->slc_alg);
+    if (rv != CKR_OK)
+        return rv;
+    t->slc_priv = h[0];
+    t->have_slc = true;
+    return CKR_OK;
+}
+
+CK_RV token_find_slc(struct token *t, bool *found, enum token_key_alg *alg)
+{
+    CK_RV rv = with_session(t, op_find_slc, NULL);
+
+    *found = rv == CKR_OK && t->have_slc;
+    if (*found && alg)
+        *alg = t->slc_alg;
+    return rv;
+}
+
+static CK_RV destroy_pair(struct token *t, const char *id)
+{
+    static const CK_OBJECT_CLASS classes[2] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
+    CK_OBJECT_HANDLE h[4];
+    CK_ULONG n;
+    CK_RV rv;
+
+    for (int c = 0; c < 2; c++) {
+        rv = find_by_id(t, classes[c], id, h, 4, &n);
+        for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
+            rv = t->f->C_DestroyObject(t->session, h[i]);
+        if (rv != CKR_OK)
+            return rv;
+    }
+    return CKR_OK;
+}
+
+static CK_RV rename_pair(struct token *t, const char *from, const char *to)
+{
+    static const CK_OBJECT_CLASS classes[2] = {CKO_PUBLIC_KEY, CKO_PRIVATE_KEY};
+    CK_ATTRIBUTE set = {CKA_ID, (void *)(uintptr_t)to, strlen(to)};
+    CK_OBJECT_HANDLE h[4];
+    CK_ULONG n;
+    CK_RV rv;
+
+    for (int c = 0; c < 2; c++) {
+        rv = find_by_id(t, classes[c], from, h, 4, &n);
+        for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
+            rv = t->f->C_SetAttributeValue(t->session, h[i], &set, 1);
+        if (rv != CKR_OK)
+            return rv;
+    }
+    return CKR_OK;
+}
+
+struct gen_arg {
+    enum token_key_alg alg;
+    bool replace;
+};
+
+static CK_RV op_generate(struct token *t, void *arg)
+{
+    struct gen_arg *g = arg;
+    /* DER OID 1.2.840.10045.3.1.7, prime256v1 */
+    static const uint8_t p256_oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    static const uint8_t f4[] = {0x01, 0x00, 0x01};
+    CK_ULONG bits = 2048;
+    CK_OBJECT_HANDLE pub, priv, h[1];
+    CK_ULONG n = 0;
+    CK_RV rv;
+
+    t->have_slc = false;
+    /* Leftovers of an interrupted replacement are not keys anyone relies on. */
+    rv = destroy_pair(t, SLC_ID_NEW);
+    if (rv != CKR_OK)
+        return rv;
+    rv = find_by_id(t, CKO_PRIVATE_KEY, TOKEN_SLC_ID, h, 1, &n);
+    if (rv != CKR_OK)
+        return rv;
+    if (n && !g->replace)
+        return CKR_FUNCTION_REJECTED;
+    const char *id = n ? SLC_ID_NEW : TOKEN_SLC_ID;
+    CK_MECHANISM mech = {g->alg == TOKEN_RSA2048 ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN,
+                         NULL, 0};
+    CK_ATTRIBUTE pub_t[] = {
+        {CKA_TOKEN, (void *)(uintptr_t)&yes, 1},
+        {CKA_PRIVATE, (void *)(uintptr_t)&no, 1},
+        {CKA_VERIFY, (void *)(uintptr_t)&yes, 1},
+        {CKA_ENCRYPT, (void *)(uintptr_t)&no, 1},
+        {CKA_WRAP, (void *)(uintptr_t)&no, 1},
+        {CKA_ID, (void *)(uintptr_t)id, strlen(id)},
+        {CKA_LABEL, (void *)(uintptr_t)TOKEN_SLC_LABEL, sizeof(TOKEN_SLC_LABEL) - 1},
+        {CKA_MODULUS_BITS, &bits, sizeof(bits)},
+        {CKA_PUBLIC_EXPONENT, (void *)(uintptr_t)f4, sizeof(f4)},
+    };
+    CK_ATTRIBUTE priv_t[] = {
+        {CKA_TOKEN, (void *)(uintptr_t)&yes, 1},
+        {CKA_PRIVATE, (void *)(uintptr_t)&yes, 1},
+        {CKA_SENSITIVE, (void *)(uintptr_t)&yes, 1},
+        {CKA_EXTRACTABLE, (void *)(uintptr_t)&no, 1},
+        {CKA_SIGN, (void *)(uintptr_t)&yes, 1},
+        {CKA_DECRYPT, (void *)(uintptr_t)&no, 1},
+        {CKA_UNWRAP, (void *)(uintptr_t)&no, 1},
+        {CKA_DERIVE, (void *)(uintptr_t)&no, 1},
+        {CKA_ID, (void *)(uintptr_t)id, strlen(id)},
+        {CKA_LABEL, (void *)(uintptr_t)TOKEN_SLC_LABEL, sizeof(TOKEN_SLC_LABEL) - 1},
+    };
+    CK_ULONG pub_n = sizeof(pub_t) / sizeof(pub_t[0]);
+    if (g->alg == TOKEN_P256) {
+        /* EC public template: the curve instead of modulus size and exponent. */
+        pub_t[7] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)(uintptr_t)p256_oid, sizeof(p256_oid)};
+        pub_n = 8;
+    }
+    rv = t->f->C_GenerateKeyPair(t->session, &mech, pub_t, pub_n, priv_t,
+                                 sizeof(priv_t) / sizeof(priv_t[0]), &pub, &priv);
+    if (rv != CKR_OK || !n)
+        return rv;
+    /* The new pair exists: only now retire the old one and let the new one take its name. */
+    rv = destroy_pair(t, TOKEN_SLC_ID);
+    if (rv == CKR_OK)
+        rv = rename_pair(t, SLC_ID_NEW, TOKEN_SLC_ID);
+    return rv;
+}
+
+CK_RV token_generate_slc(struct token *t, enum token_key_alg alg, bool replace)
+{
+    struct gen_arg g = {alg, replace};
+    return with_session(t, op_generate, &g);
+}
+
+struct sign_arg {
+    const uint8_t *data;
+    size_t len;
+    uint8_t *sig;
+    size_t *sig_len;
+};
+
+static CK_RV op_sign(struct token *t, void *arg)
+{
+    struct sign_arg *s = arg;
+    CK_RV rv = op_find_slc(t, NULL);
+
+    if (rv != CKR_OK)
+        return rv;
+    if (!t->have_slc)
+        return CKR_KEY_HANDLE_INVALID;
+    CK_MECHANISM mech = {t->slc_alg == TOKEN_RSA2048 ? CKM_SHA256_RSA_PKCS : CKM_ECDSA_SHA256, NULL,
+                         0};
+    CK_ULONG out = *s->sig_len;
+    rv = t->f->C_SignInit(t->session, &mech, t->slc_priv);
+    if (rv == CKR_OK)
+        rv = t->f->C_Sign(t->session, (CK_BYTE_PTR)(uintptr_t)s->data, s->len, s->sig, &out);
+    if (rv == CKR_OK)
+        *s->sig_len = out;
+    return rv;
+}
+
+CK_RV token_sign_slc(struct token *t, const uint8_t *data, size_t len, uint8_t *sig,
+                     size_t *sig_len)
+{
+    struct sign_arg s = {data, len, sig, sig_len};
+    return with_session(t, op_sign, &s);
+}
+
+const char *token_rv_name(CK_RV rv)
+{
+    switch (rv) {
+    case CKR_OK:
+        return "ok";
+    case CKR_PIN_INCORRECT:
+        return "PIN incorrect";
+    case CKR_PIN_LOCKED:
+        return "PIN locked: the token refuses further logins until its SO resets the PIN";
+    case CKR_PIN_LEN_RANGE:
+        return "PIN length out of range";
+    case CKR_USER_NOT_LOGGED_IN:
+        return "not logged in to the token";
+    case CKR_DEVICE_ERROR:
+    case CKR_DEVICE_REMOVED:
+        return "token link down";
+    case CKR_TOKEN_NOT_PRESENT:
+        return "no token on the link";
+    case CKR_KEY_HANDLE_INVALID:
+        return "no SLC key in the token (key generate)";
+    case CKR_FUNCTION_REJECTED:
+        return "an SLC key already exists";
+    case CKR_MECHANISM_INVALID:
+        return "the token does not support this mechanism";
+    case CKR_DEVICE_MEMORY:
+        return "the token is out of memory";
+    case CKR_ARGUMENTS_BAD:
+        return "request too large for the link";
+    default:
+        return "token error";
+    }
+}
