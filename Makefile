@@ -44,6 +44,7 @@ FIRMWARE_SRCS := \
 	firmware/lib/base64.c \
 	firmware/store/nvstore.c \
 	firmware/token/token.c \
+	firmware/token/token_selftest.c \
 	crypto/p11/p11_wire.c \
 	crypto/p11/p11_client.c \
 	firmware/app/main.c \

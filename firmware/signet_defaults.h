@@ -69,7 +69,13 @@
 /* A token call that has not answered in this time is a dead link. RSA-2048 key generation in
  * SoftHSM2 takes well under a second; the margin covers a loaded host. */
 #ifndef P11_CALL_TIMEOUT_MS
-#define P11_CALL_TIMEOUT_MS 10000
+#define P11_CALL_TIMEOUT_MS 5000
+#endif
+
+/* After forcing a desynchronised server to drop the line, give the link this long to bring up a
+ * fresh one (QEMU's chardev reconnects once a second) before the next handshake. */
+#ifndef P11_RESYNC_MS
+#define P11_RESYNC_MS 1500
 #endif
 
 /* The version byte comes back at once from a live server. */

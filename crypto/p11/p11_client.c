@@ -22,7 +22,8 @@
 struct p11_link {
     bool initialized; /* C_Initialize called and not finalized */
     bool up;
-    uint32_t code; /* request code of the last frame sent; never 0 */
+    uint64_t retry_at; /* no new handshake before this: the peer is resetting */
+    uint32_t code;     /* request code of the last frame sent; never 0 */
     struct p11_link_stats stats;
     uint8_t tx[FRAME_HDR + P11_MSG_MAX];
     uint8_t rx[P11_MSG_MAX];
@@ -78,6 +79,19 @@ static int read_exact(uint8_t *dst, size_t len, uint64_t deadline)
     return 0;
 }
 
+/* Let time pass without blocking interrupts or tripping the watchdog; bounded by the caller. */
+static void wait_until(uint64_t deadline)
+{
+    uint64_t now;
+
+    while ((now = hal_clock_ms()) < deadline) {
+        hal_wdt_kick();
+        uint32_t irq = hal_irq_save();
+        hal_board_idle((uint32_t)(deadline - now < 50 ? deadline - now : 50));
+        hal_irq_restore(irq);
+    }
+}
+
 static CK_RV transport_error(int err)
 {
     if (err == -ETIMEDOUT)
@@ -120,22 +134,56 @@ static CK_RV exchange(size_t body_len, struct p11r *r)
     return CKR_OK;
 }
 
-static CK_RV handshake(void)
+/*
+ * A server that lost step with us is still reading some frame. A run of zero bytes longer than
+ * any frame ends whatever it was reading and then forms an empty message, which it refuses by
+ * dropping the connection; the link (QEMU's reconnecting chardev, or a real line driver) then
+ * brings up a fresh server that starts with the version byte again.
+ */
+static void send_resync(void)
+{
+    static const uint8_t zeros[256];
+
+    for (size_t sent = 0; sent < P11_MSG_MAX + 2 * FRAME_HDR; sent += sizeof(zeros))
+        if (hal_uart_write_all(HAL_UART_HSM, zeros, sizeof(zeros)) != 0)
+            break;
+}
+
+static CK_RV version_exchange(void)
 {
     uint8_t version = PROTOCOL_VERSION;
-    struct p11w w;
-    struct p11r r;
-    CK_RV rv;
+    int ret;
 
     hal_uart_close(HAL_UART_HSM); /* drop anything left from an earlier connection */
     if (hal_uart_open(HAL_UART_HSM) != 0)
         return CKR_DEVICE_ERROR;
-    if (hal_uart_write_all(HAL_UART_HSM, &version, 1) != 0 ||
-        read_exact(&version, 1, hal_clock_ms() + P11_HANDSHAKE_TIMEOUT_MS) != 0 ||
-        version != PROTOCOL_VERSION) {
+    ret = hal_uart_write_all(HAL_UART_HSM, &version, 1);
+    if (ret == 0)
+        ret = read_exact(&version, 1, hal_clock_ms() + P11_HANDSHAKE_TIMEOUT_MS);
+    if (ret == -ETIMEDOUT) {
+        link.stats.timeouts++;
+        send_resync();
+        link.retry_at = hal_clock_ms() + P11_RESYNC_MS;
+    }
+    if (ret != 0 || version != PROTOCOL_VERSION) {
         hal_uart_close(HAL_UART_HSM);
         return CKR_DEVICE_ERROR;
     }
+    return CKR_OK;
+}
+
+static CK_RV handshake(void)
+{
+    struct p11w w;
+    struct p11r r;
+    CK_RV rv;
+
+    /* A resync is under way: wait for it (at most P11_RESYNC_MS) rather than fail a call that
+     * could succeed a moment later. */
+    wait_until(link.retry_at);
+    rv = version_exchange();
+    if (rv != CKR_OK)
+        return rv;
     link.up = true;
     /* The server-side C_Initialize: our handshake string, no reserved argument. */
     p11w_init(&w, link.tx + FRAME_HDR, P11_MSG_MAX);
@@ -184,11 +232,14 @@ static CK_RV call_run(struct p11w *w, struct p11r *r, enum p11_call call, const 
     return p11r_begin(r, call, sig);
 }
 
-/* A well-formed answer is consumed exactly; anything else means the peer cannot be trusted. */
+/*
+ * A well-formed answer is consumed exactly. A malformed one is refused, but the frame around it
+ * was read whole, so the stream is still in step and the link stays up.
+ */
 static CK_RV call_end(struct p11r *r, CK_RV rv)
 {
     if (r->failed || (rv == CKR_OK && !p11r_done(r))) {
-        link_down();
+        link.stats.malformed++;
         return CKR_DEVICE_ERROR;
     }
     return rv;

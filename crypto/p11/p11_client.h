@@ -23,6 +23,7 @@ struct p11_link_stats {
     uint32_t calls;
     uint32_t failures; /* calls lost to the link (timeout, EOF, malformed answer) */
     uint32_t timeouts;
+    uint32_t malformed;  /* answers refused as malformed (the link stayed up) */
     uint32_t generation; /* increments with every new connection: sessions older than this died */
 };
 

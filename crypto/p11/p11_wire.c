@@ -273,7 +273,11 @@ static uint64_t p11r_u64(struct p11r *r)
 CK_ULONG p11r_ulong(struct p11r *r)
 {
     uint64_t v = p11r_u64(r);
-    /* A value our CK_ULONG cannot hold is a lie from the peer, not something to truncate. */
+    /* The server's (CK_ULONG)-1 (CK_UNAVAILABLE_INFORMATION) is ours too, whatever our width.
+     * Any other value our CK_ULONG cannot hold is a lie from the peer, not something to truncate.
+     */
+    if (v == UINT64_MAX)
+        return (CK_ULONG)-1;
     if (v > (CK_ULONG)-1) {
         r->failed = true;
         return 0;

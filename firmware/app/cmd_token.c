@@ -5,6 +5,7 @@
 
 #include "crypto/p11/p11_client.h"
 #include "firmware/lib/base64.h"
+#include "firmware/token/token_selftest.h"
 
 static struct app *app_of(struct console *con)
 {
@@ -213,7 +214,33 @@ static int cmd_key_sign(struct console *con, int argc, char **argv)
     return 0;
 }
 
+static void report_step(void *ctx, const char *step, CK_RV rv)
+{
+    struct console *con = ctx;
+    if (rv == CKR_OK)
+        console_printf(con, "  ok    %s\n", step);
+    else
+        console_printf(con, "  FAIL  %s: %s (0x%lx)\n", step, token_rv_name(rv), (unsigned long)rv);
+}
+
+static int cmd_token_selftest(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+
+    (void)argc;
+    (void)argv;
+    int failed = token_selftest(&app->token, report_step, con);
+    if (failed) {
+        console_error(con, "token selftest: %d step(s) failed", failed);
+        return -1;
+    }
+    console_puts(con, "token selftest passed\n");
+    return 0;
+}
+
 const struct console_cmd app_token_cmds[] = {
+    {"token selftest", "", "run every PKCS#11 call the appliance uses (session objects only)",
+     cmd_token_selftest, 0, 0, CONSOLE_NEEDS_LOGIN},
     {"token info", "", "the token: identity, memory, PIN state, mechanisms", cmd_token_info, 0, 0,
      0},
     {"login", "", "log in with the token's user PIN (not echoed)", cmd_login, 0, 0, 0},

@@ -45,7 +45,7 @@ static CK_RV ensure_session(struct token *t)
 
     if (t->have_session && t->session_gen == link_generation())
         return CKR_OK;
-    bool was_open = t->have_session;
+    bool reopened = t->session_gen != 0; /* an earlier session existed on an older connection */
     t->have_session = false;
     t->have_slc = false;
     rv = t->f->C_GetSlotList(CK_TRUE, slots, &n);
@@ -65,7 +65,7 @@ static CK_RV ensure_session(struct token *t)
             rv = CKR_OK;
         if (rv != CKR_OK)
             return rv;
-        if (was_open)
+        if (reopened)
             t->relogins++;
     }
     return CKR_OK;

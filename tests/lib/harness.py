@@ -140,12 +140,20 @@ def qemu_nv_image(tmp, name="nv.img"):
     return path
 
 
-def qemu_board(tmp, nv="nv.img", extra=()):
+def qemu_board(tmp, nv="nv.img", hsm_sock=None):
+    """The appliance image; UART1 goes to hsm_sock (a p11-kit server socket) or nowhere.
+
+    The chardev reconnects every second, as the runner's does, so a restarted server is found.
+    """
+    hsm = ["-serial", "null"]
+    if hsm_sock:
+        hsm = ["-chardev", "socket,id=hsm,path=%s,reconnect=1" % hsm_sock,
+               "-serial", "chardev:hsm"]
     argv = ["qemu-system-arm", "-M", "vexpress-a9", "-m", "128M", "-display", "none",
             "-monitor", "none", "-nic", "none", "-audiodev", "none,id=noaudio",
             "-kernel", VEXPRESS_ELF,
             "-drive", "if=pflash,index=0,format=raw,file=" + qemu_nv_image(tmp, nv),
-            "-serial", "stdio", "-serial", "null"] + list(extra)
+            "-serial", "stdio"] + hsm
     return Console(argv, "vexpress-a9 (QEMU)")
 
 

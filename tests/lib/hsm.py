@@ -1,4 +1,4 @@
-"""tests/lib/token.py — a private SoftHSM2 token behind a stock `p11-kit server`, per test.
+"""tests/lib/hsm.py — a private SoftHSM2 token behind a stock `p11-kit server`, per test.
 
 Token(tmp) initialises a token labelled "signet" in tmp (its own SOFTHSM2_CONF, never the system's)
 and serves it on a Unix socket. stop()/start() simulate the link dropping and the server coming
@@ -6,6 +6,7 @@ back. pkcs11_tool() runs OpenSC's pkcs11-tool directly against SoftHSM2 to check
 the firmware, what is in the token.
 """
 import os
+import signal
 import subprocess
 import time
 
@@ -37,7 +38,8 @@ class Token:
         self.proc = subprocess.Popen(
             ["p11-kit", "server", "-f", "-n", self.sock, "--provider", SOFTHSM_MODULE,
              "pkcs11:token=" + LABEL],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
         deadline = time.monotonic() + 20
         while not os.path.exists(self.sock):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -45,8 +47,12 @@ class Token:
             time.sleep(0.02)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+        """Take the whole server down, including the per-connection children it forked."""
+        if self.proc:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc.wait(10)
         self.proc = None
 

@@ -1,0 +1,38 @@
+"""tests/lib/signing.py — checks on the token's keys from outside the firmware, with OpenSC and OpenSSL."""
+import base64
+import os
+import subprocess
+
+from harness import check
+
+SLC_ID_HEX = b"signet-slc".hex()
+
+
+def export_slc_public_key(token, tmp):
+    """The SLC public key as PEM, read with pkcs11-tool straight from SoftHSM2."""
+    der = os.path.join(tmp, "slc-pub.der")
+    pem = os.path.join(tmp, "slc-pub.pem")
+    rc, out = token.pkcs11_tool("--read-object", "--type", "pubkey", "--id", SLC_ID_HEX,
+                                "-o", der, login=False)
+    check(rc == 0, "pkcs11-tool could not read the SLC public key:\n" + out)
+    subprocess.run(["openssl", "pkey", "-pubin", "-inform", "DER", "-in", der, "-out", pem],
+                   check=True, capture_output=True)
+    return pem
+
+
+def openssl_verifies(pem, message, sig_b64, tmp):
+    msg = os.path.join(tmp, "msg.bin")
+    sig = os.path.join(tmp, "sig.bin")
+    with open(msg, "wb") as f:
+        f.write(message.encode())
+    with open(sig, "wb") as f:
+        f.write(base64.b64decode(sig_b64))
+    res = subprocess.run(["openssl", "dgst", "-sha256", "-verify", pem, "-signature", sig, msg],
+                         capture_output=True, text=True)
+    return res.returncode == 0 and "Verified OK" in res.stdout
+
+
+def private_key_report(token):
+    rc, out = token.pkcs11_tool("--list-objects", "--type", "privkey")
+    check(rc == 0, "pkcs11-tool --list-objects failed:\n" + out)
+    return out
