@@ -56,7 +56,7 @@ SRCS := $(FIRMWARE_SRCS) $(BOARD_SRCS)
 OBJS := $(SRCS:%=$(BUILD)/obj/%.o)
 FIRMWARE := $(BUILD)/$(FIRMWARE_NAME)
 
-.PHONY: all firmware run test unit deps lint format clean FORCE
+.PHONY: all firmware run test unit deps lint format clean fuzz fuzz-build FORCE
 all: firmware
 firmware: $(FIRMWARE) compile_commands.json
 
@@ -104,12 +104,13 @@ run: deps
 UNIT_BUILD := build/unit
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes -O1 -g -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -I. -Iboards/host -Itests/unit $(PKCS11_INC)
-UNIT_TESTS := kernel console nvstore civil_time ringbuf
+UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
 UNIT_civil_time := firmware/lib/civil_time.c
 UNIT_ringbuf :=
+UNIT_p11_wire := crypto/p11/p11_wire.c
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 
 .SECONDEXPANSION:
@@ -123,8 +124,29 @@ unit: $(UNIT_BINS)
 test: deps
 	$(Q)$(MAKE) --no-print-directory BOARD=host firmware
 	$(Q)$(MAKE) --no-print-directory BOARD=vexpress-a9 firmware
-	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory unit fuzz-build
 	$(Q)python3 tests/run.py
+
+# ---- fuzzing: libFuzzer targets, one per parser of untrusted input ----
+FUZZ_BUILD := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC)
+FUZZ_TARGETS := p11_client
+FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
+	$(call say,CLANG,$@)
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Run each target for FUZZ_SECONDS on its corpus (tests/fuzz/corpus/<target>, kept between runs).
+fuzz: deps fuzz-build
+	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; done
 
 # ---- hygiene ----
 LINT_SRCS = $(shell git ls-files '*.c' '*.h')

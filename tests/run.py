@@ -4,6 +4,7 @@
   unit         build/unit/test_* (C, host, sanitizers), one result per TEST
   integration  tests/integration/test_*.py — the host board through its console
   system       tests/system/test_*.py — the vexpress-a9 image under QEMU over its serial port
+  fuzz         build/fuzz/fuzz_* — each libFuzzer target for FUZZ_SMOKE_SECONDS (default 15)
 
 Usage: tests/run.py [SUBSTRING ...]   run only tests whose name contains one of the substrings.
 Each Python test gets a fresh temporary directory and a hard time limit; a failure prints the
@@ -72,6 +73,29 @@ def run_unit():
             report(suite + " (process)", False, secs, "exit code %s\n%s" % (code, out[-4000:]))
 
 
+def run_fuzz():
+    """A short, bounded run of each fuzz target; `make fuzz` runs them longer."""
+    secs = int(os.environ.get("FUZZ_SMOKE_SECONDS", "15"))
+    for path in sorted(glob.glob(os.path.join(ROOT, "build", "fuzz", "fuzz_*"))):
+        name = "fuzz/" + os.path.basename(path)
+        if not selected(name):
+            continue
+        corpus = os.path.join(ROOT, "tests", "fuzz", "corpus", os.path.basename(path)[5:])
+        work = tempfile.mkdtemp(prefix="signet-fuzz-")
+        t0 = time.monotonic()
+        try:
+            res = subprocess.run([path, "-max_total_time=%d" % secs, work] +
+                                 ([corpus] if os.path.isdir(corpus) else []),
+                                 capture_output=True, text=True, timeout=secs + 120)
+            runs = [line for line in res.stderr.splitlines() if line.startswith("Done ")]
+            report("%s (%s)" % (name, runs[-1] if runs else "no runs"), res.returncode == 0,
+                   time.monotonic() - t0, res.stderr[-4000:])
+        except subprocess.TimeoutExpired:
+            report(name, False, time.monotonic() - t0, "fuzzer did not stop")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 class Timeout(Exception):
     pass
 
@@ -124,6 +148,7 @@ def main():
     run_unit()
     run_python("integration")
     run_python("system")
+    run_fuzz()
     if failures:
         print("\nfailed:\n  " + "\n  ".join(failures))
     print("\ntotal time %.0fs" % (time.monotonic() - t0))

@@ -16,7 +16,7 @@ src_dir="$deps/src"
 lock="$deps/sources.lock"
 
 PACKAGES=(
-    gcc make python3 git
+    gcc make python3 git clang libclang-rt-14-dev
     gcc-arm-none-eabi picolibc-arm-none-eabi binutils-arm-none-eabi
     qemu-system-arm
     softhsm2 p11-kit libp11-kit-dev opensc openssl
