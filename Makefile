@@ -4,6 +4,8 @@
 #   make run [BOARD=...]            fetch dependencies, build, boot (vexpress-a9 under QEMU by default)
 #   make test                       everything: unit, host-board integration, QEMU system tests
 #   make deps                       install missing Debian packages, fetch upstream sources
+#   make bench                      signing rate through our client vs p11-kit's client vs direct
+#   make fuzz                       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make lint                       clang-format check and cppcheck on our code
 #   make V=1 ...                    show the commands
 .DEFAULT_GOAL := all
@@ -56,7 +58,7 @@ SRCS := $(FIRMWARE_SRCS) $(BOARD_SRCS)
 OBJS := $(SRCS:%=$(BUILD)/obj/%.o)
 FIRMWARE := $(BUILD)/$(FIRMWARE_NAME)
 
-.PHONY: all firmware run test unit deps lint format clean fuzz fuzz-build FORCE
+.PHONY: all firmware run test unit deps lint format clean fuzz fuzz-build bench FORCE
 all: firmware
 firmware: $(FIRMWARE) compile_commands.json
 
@@ -147,6 +149,15 @@ fuzz: deps fuzz-build
 	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
 		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; done
+
+# ---- benchmarks: ratios within one run (absolute rates drift on shared machines) ----
+build/bench/p11bench: tests/bench/p11bench.c
+	@mkdir -p $(@D)
+	$(Q)gcc -std=c11 -O2 -Wall -Wextra -Werror $(PKCS11_INC) -o $@ $< -ldl
+
+bench: deps build/bench/p11bench
+	$(Q)$(MAKE) --no-print-directory BOARD=host firmware
+	$(Q)python3 tests/bench/bench_sign.py
 
 # ---- hygiene ----
 LINT_SRCS = $(shell git ls-files '*.c' '*.h')

@@ -28,6 +28,13 @@ struct p11_link_stats {
 };
 
 CK_RV p11_client_get_function_list(CK_FUNCTION_LIST_PTR_PTR list);
+
+/*
+ * C_SignInit + C_Sign pipelined in one round trip (an extension: same results as the two calls).
+ * sig must be given (no size query); *sig_len is its capacity on entry.
+ */
+CK_RV p11_client_sign(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key,
+                      const CK_BYTE *data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len);
 void p11_client_stats(struct p11_link_stats *out);
 
 #endif

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "hal/clock.h"
+
 #include "crypto/p11/p11_client.h"
 #include "firmware/lib/base64.h"
 #include "firmware/token/token_selftest.h"
@@ -214,6 +216,34 @@ static int cmd_key_sign(struct console *con, int argc, char **argv)
     return 0;
 }
 
+/* Sign N times back to back: what the link and token cost per signature, as the services see it. */
+static int cmd_key_bench(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    uint8_t sig[512];
+    unsigned long n = 0;
+    char *end = argv[0];
+
+    (void)argc;
+    while (*end >= '0' && *end <= '9' && n <= 1000000)
+        n = n * 10 + (unsigned long)(*end++ - '0');
+    if (*end || n == 0 || n > 1000000) {
+        console_error(con, "bad count '%s' (1..1000000)", argv[0]);
+        return -1;
+    }
+    uint64_t t0 = hal_clock_ms();
+    for (unsigned long i = 0; i < n; i++) {
+        size_t sig_len = sizeof(sig);
+        CK_RV rv = token_sign_slc(&app->token, (const uint8_t *)"signet bench", 12, sig, &sig_len);
+        if (rv != CKR_OK)
+            return token_error(con, rv);
+    }
+    uint64_t ms = hal_clock_ms() - t0;
+    console_printf(con, "%lu signatures in %lu ms: %lu/s\n", n, (unsigned long)ms,
+                   (unsigned long)(ms ? n * 1000u / ms : 0));
+    return 0;
+}
+
 static void report_step(void *ctx, const char *step, CK_RV rv)
 {
     struct console *con = ctx;
@@ -247,6 +277,8 @@ const struct console_cmd app_token_cmds[] = {
     {"logout", "", "log out and forget the PIN", cmd_logout, 0, 0, 0},
     {"key generate", "[rsa2048|p256]", "create the SLC key pair inside the token", cmd_key_generate,
      0, 1, CONSOLE_NEEDS_LOGIN},
+    {"key bench", "N", "sign N times with the SLC key and report signatures per second",
+     cmd_key_bench, 1, 1, CONSOLE_NEEDS_LOGIN},
     {"key sign", "TEXT", "sign TEXT with the SLC key (SHA-256), print base64", cmd_key_sign, 1, 1,
      CONSOLE_NEEDS_LOGIN},
 };

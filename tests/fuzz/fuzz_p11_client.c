@@ -158,6 +158,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f->C_Sign(s, (CK_BYTE_PTR) "data", 4, buf, &n);
     n = 0;
     f->C_Sign(s, (CK_BYTE_PTR) "data", 4, NULL, &n);
+    n = sizeof(buf);
+    p11_client_sign(s, &m, 1, (const CK_BYTE *)"data", 4, buf, &n);
     f->C_GenerateKeyPair(s, &m, attrs, 2, attrs, 2, &pub, &priv);
     n = sizeof(buf);
     f->C_WrapKey(s, &om, 1, 2, buf, &n);
