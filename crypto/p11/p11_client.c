@@ -272,8 +272,10 @@ static CK_RV p11_Initialize(CK_VOID_PTR args)
     (void)args;
     if (link.initialized)
         return CKR_CRYPTOKI_ALREADY_INITIALIZED;
+    /* The link is opened by the first call that needs it: a token that is not there yet must
+     * not hold up whoever initialises the library (the console, at boot). */
     link.initialized = true;
-    return handshake();
+    return CKR_OK;
 }
 
 static CK_RV p11_Finalize(CK_VOID_PTR reserved)

@@ -127,7 +127,9 @@ const struct console_cmd app_system_cmds[] = {
     {"status", "", "appliance state at a glance", cmd_status, 0, 0, 0},
     {"version", "", "firmware version and build", cmd_version, 0, 0, 0},
     {"time show", "", "wall-clock time (UTC)", cmd_time_show, 0, 0, 0},
-    {"time set", "ISO8601", "set the RTC, e.g. 2026-11-25T12:00:00Z", cmd_time_set, 1, 1, 0},
+    {"time set", "ISO8601", "set the RTC, e.g. 2026-11-25T12:00:00Z", cmd_time_set, 1, 1,
+     CONSOLE_NEEDS_LOGIN},
+    /* No login: it changes no state, and it is the way out when the token cannot be reached. */
     {"reboot", "", "restart the appliance", cmd_reboot, 0, 0, 0},
 };
 const unsigned app_system_cmd_count = sizeof(app_system_cmds) / sizeof(app_system_cmds[0]);

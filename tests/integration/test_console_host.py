@@ -6,6 +6,7 @@ import subprocess
 import time
 
 from harness import HOST_BIN, PROMPT, ROOT, check, host_board
+from hsm import USER_PIN, Token
 
 BOOT = 20
 
@@ -47,19 +48,33 @@ def test_errors_follow_the_convention(tmp):
         "time": "error: 'time' needs one of: show set",
         "time set": "error: usage: time set ISO8601",
         "status extra": "error: usage: status",
-        "time set 2026-13-01T00:00:00Z": "error: bad time '2026-13-01T00:00:00Z' (expected "
-                                         "YYYY-MM-DDTHH:MM:SSZ, UTC)",
+        "time set 2026-11-01T00:00:00Z": "error: 'time set' needs login first",
     }
     for line, want in cases.items():
         out = con.command(line)
         check(out.strip() == want, "%r printed %r, want %r" % (line, out, want), con)
 
 
+def boot_logged_in(tmp):
+    tok = Token(tmp)
+    con, n, reason, build = boot(tmp, extra=["--hsm", tok.sock])
+    con.send("login\n")
+    con.expect("PIN: ")
+    con.send(USER_PIN + "\n")
+    con.expect("logged in")
+    con.expect(PROMPT)
+    return tok, con
+
+
 def test_time_set_and_show(tmp):
-    con, _, _, _ = boot(tmp)
+    tok, con = boot_logged_in(tmp)
+    out = con.command("time set 2026-13-01T00:00:00Z")
+    check(out.strip() == "error: bad time '2026-13-01T00:00:00Z' (expected "
+          "YYYY-MM-DDTHH:MM:SSZ, UTC)", "bad time: %r" % out, con)
     con.command("time set 2030-01-02T03:04:05Z")
     out = con.command("time show").strip()
     check(re.match(r"2030-01-02T03:04:0[5-9]Z$", out), "time show: %r" % out, con)
+    tok.close()
 
 
 def test_overlong_line_and_huge_paste(tmp):
@@ -95,13 +110,14 @@ def test_reboot_reexecutes_and_counts(tmp):
 
 
 def test_time_offset_survives_reboot(tmp):
-    con, _, _, _ = boot(tmp)
+    tok, con = boot_logged_in(tmp)
     con.command("time set 2040-06-01T00:00:00Z")
     con.send("reboot\n")
     con.expect(r"reset: software", BOOT)
     con.expect(PROMPT)
     out = con.command("time show")
     check(out.startswith("2040-06-01T00:0"), "wall clock lost across reboot: %r" % out, con)
+    tok.close()
 
 
 def test_nv_persists_across_processes(tmp):

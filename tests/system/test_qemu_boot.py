@@ -4,6 +4,7 @@ import re
 import time
 
 from harness import BOOT_TIMEOUT, PROMPT, check, qemu_board
+from hsm import USER_PIN, Token
 
 
 def boot(tmp, expect_boot=None, reason=None):
@@ -41,14 +42,28 @@ def test_rtc_shows_today(tmp):
           abs(rtc - now) < 120, "RTC date is not today", con)
 
 
-def test_time_set_moves_the_rtc(tmp):
+def test_time_set_needs_login(tmp):
     con, _ = boot(tmp)
+    out = con.command("time set 2031-07-04T10:20:30Z")
+    check(out.strip() == "error: 'time set' needs login first", "time set without login", con)
+
+
+def test_time_set_moves_the_rtc(tmp):
+    tok = Token(tmp)
+    con = qemu_board(tmp, hsm_sock=tok.sock)
+    con.expect(PROMPT, BOOT_TIMEOUT)
+    con.send("login\r")
+    con.expect("PIN: ")
+    con.send(USER_PIN + "\r")
+    con.expect("logged in", 60)
+    con.expect(PROMPT)
     out = con.command("time set 2031-07-04T10:20:30Z")
     check("time set: 2031-07-04T10:20" in out, "time set did not report the new time", con)
     out = con.command("time show")
     check(out.startswith("2031-07-04T10:2"), "time show after time set: %r" % out, con)
     out = con.command("time set 2031-02-30T00:00:00Z")
     check(out.startswith("error: bad time"), "impossible date accepted", con)
+    tok.close()
 
 
 def test_unknown_command_and_line_editing(tmp):
