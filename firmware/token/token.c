@@ -240,9 +240,11 @@ CK_RV token_find_slc(struct token *t, bool *found, enum token_key_alg *alg)
     return rv;
 }
 
-static CK_RV destroy_pair(struct token *t, const char *id)
+/* Destroy every object of the pair with this CKA_ID, or (to != NULL) give them CKA_ID to. */
+static CK_RV each_of_pair(struct token *t, const char *id, const char *to)
 {
     static const CK_OBJECT_CLASS classes[2] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
+    CK_ATTRIBUTE set = {CKA_ID, (void *)(uintptr_t)to, to ? strlen(to) : 0};
     CK_OBJECT_HANDLE h[4];
     CK_ULONG n;
     CK_RV rv;
@@ -250,25 +252,8 @@ static CK_RV destroy_pair(struct token *t, const char *id)
     for (int c = 0; c < 2; c++) {
         rv = find_by_id(t, classes[c], id, h, 4, &n);
         for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
-            rv = t->f->C_DestroyObject(t->session, h[i]);
-        if (rv != CKR_OK)
-            return rv;
-    }
-    return CKR_OK;
-}
-
-static CK_RV rename_pair(struct token *t, const char *from, const char *to)
-{
-    static const CK_OBJECT_CLASS classes[2] = {CKO_PUBLIC_KEY, CKO_PRIVATE_KEY};
-    CK_ATTRIBUTE set = {CKA_ID, (void *)(uintptr_t)to, strlen(to)};
-    CK_OBJECT_HANDLE h[4];
-    CK_ULONG n;
-    CK_RV rv;
-
-    for (int c = 0; c < 2; c++) {
-        rv = find_by_id(t, classes[c], from, h, 4, &n);
-        for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
-            rv = t->f->C_SetAttributeValue(t->session, h[i], &set, 1);
+            rv = to ? t->f->C_SetAttributeValue(t->session, h[i], &set, 1)
+                    : t->f->C_DestroyObject(t->session, h[i]);
         if (rv != CKR_OK)
             return rv;
     }
@@ -293,7 +278,7 @@ static CK_RV op_generate(struct token *t, void *arg)
 
     t->have_slc = false;
     /* Leftovers of an interrupted replacement are not keys anyone relies on. */
-    rv = destroy_pair(t, SLC_ID_NEW);
+    rv = each_of_pair(t, SLC_ID_NEW, NULL);
     if (rv != CKR_OK)
         return rv;
     rv = find_by_id(t, CKO_PRIVATE_KEY, TOKEN_SLC_ID, h, 1, &n);
@@ -338,9 +323,9 @@ static CK_RV op_generate(struct token *t, void *arg)
     if (rv != CKR_OK || !n)
         return rv;
     /* The new pair exists: only now retire the old one and let the new one take its name. */
-    rv = destroy_pair(t, TOKEN_SLC_ID);
+    rv = each_of_pair(t, TOKEN_SLC_ID, NULL);
     if (rv == CKR_OK)
-        rv = rename_pair(t, SLC_ID_NEW, TOKEN_SLC_ID);
+        rv = each_of_pair(t, SLC_ID_NEW, TOKEN_SLC_ID);
     return rv;
 }
 

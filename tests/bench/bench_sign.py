@@ -18,7 +18,7 @@ import tempfile
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from harness import PROMPT, host_board  # noqa: E402
-from hsm import SOFTHSM_MODULE, USER_PIN, Token  # noqa: E402
+from hsm import SOFTHSM_MODULE, USER_PIN, Token, console_login  # noqa: E402
 
 N = int(os.environ.get("BENCH_SIGNATURES", "2000"))
 P11BENCH = os.path.join(ROOT, "build", "bench", "p11bench")
@@ -41,10 +41,7 @@ def main():
     con = host_board(tmp, extra=["--hsm", tok.sock])
     try:
         con.expect(PROMPT, 20)
-        con.send("login\n")
-        con.expect("PIN: ")
-        con.send(USER_PIN + "\n")
-        con.expect("logged in")
+        console_login(con)
         con.command("key generate rsa2048", 60)
         con.command("key bench 50", 60)  # warm-up: session open, key found
         out = con.command("key bench %d" % N, 600)

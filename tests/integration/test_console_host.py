@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from harness import HOST_BIN, PROMPT, ROOT, check, host_board
-from hsm import USER_PIN, Token
+from hsm import Token, console_login
 
 BOOT = 20
 
@@ -58,11 +58,7 @@ def test_errors_follow_the_convention(tmp):
 def boot_logged_in(tmp):
     tok = Token(tmp)
     con, n, reason, build = boot(tmp, extra=["--hsm", tok.sock])
-    con.send("login\n")
-    con.expect("PIN: ")
-    con.send(USER_PIN + "\n")
-    con.expect("logged in")
-    con.expect(PROMPT)
+    console_login(con)
     return tok, con
 
 

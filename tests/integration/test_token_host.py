@@ -4,7 +4,7 @@ import time
 
 from harness import PROMPT, check, host_board
 from signing import export_slc_public_key, openssl_verifies, private_key_report
-from hsm import USER_PIN, Token
+from hsm import USER_PIN, Token, console_login
 
 BOOT = 20
 
@@ -16,7 +16,7 @@ def board_with_token(tmp):
     return tok, con
 
 
-def login(con, pin=USER_PIN):
+def try_login(con, pin):
     con.send("login\n")
     con.expect("PIN: ")
     con.send(pin + "\n")
@@ -33,16 +33,15 @@ def test_token_info_describes_the_token(tmp):
 
 def test_wrong_pin_refused_and_never_echoed(tmp):
     tok, con = board_with_token(tmp)
-    login(con, "99999999")
+    try_login(con, "99999999")
     con.expect(r"error: PIN incorrect \(0xa0\)")
     con.expect(r"signet> $")
     check("99999999" not in con.output_since(0), "the PIN appeared on the console", con)
     out = con.command("key generate")
     check("error: 'key generate' needs login first" in out, "mutating command ran without login",
           con)
-    login(con)
-    con.expect("logged in")
-    con.expect(r"signet# $")
+    console_login(con)
+    check(con.output_since(0).endswith("signet# "), "the prompt should show the login", con)
     check(USER_PIN not in con.output_since(0), "the PIN appeared on the console", con)
     out = con.command("status")
     check("login:     yes" in out and "token link: up" in out, "status after login", con)
@@ -54,8 +53,7 @@ def test_wrong_pin_refused_and_never_echoed(tmp):
 
 def test_key_generate_is_non_extractable_and_signs_verifiably(tmp):
     tok, con = board_with_token(tmp)
-    login(con)
-    con.expect("logged in")
+    console_login(con)
     out = con.command("key generate rsa2048", 60)
     check("SLC key pair created" in out, "key generate failed: %r" % out, con)
     report = private_key_report(tok)
@@ -77,8 +75,7 @@ def test_key_generate_is_non_extractable_and_signs_verifiably(tmp):
 
 def test_existing_key_needs_confirmation_to_replace(tmp):
     tok, con = board_with_token(tmp)
-    login(con)
-    con.expect("logged in")
+    console_login(con)
     con.command("key generate", 60)
     first = export_slc_public_key(tok, tmp)
     first_pem = open(first).read()
@@ -103,8 +100,7 @@ def test_existing_key_needs_confirmation_to_replace(tmp):
 
 def test_selftest_round_trips_every_call(tmp):
     tok, con = board_with_token(tmp)
-    login(con)
-    con.expect("logged in")
+    console_login(con)
     out = con.command("token selftest", 120)
     for call in ("C_GetInfo", "C_GetSlotList", "C_GetTokenInfo", "C_GetMechanismList",
                  "C_OpenSession", "C_CloseSession", "C_GenerateRandom", "C_CreateObject",
@@ -122,8 +118,7 @@ def test_selftest_round_trips_every_call(tmp):
 
 def test_signing_loop_survives_server_restart(tmp):
     tok, con = board_with_token(tmp)
-    login(con)
-    con.expect("logged in")
+    console_login(con)
     con.command("key generate", 60)
     pem = export_slc_public_key(tok, tmp)
     results = []

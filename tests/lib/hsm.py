@@ -66,3 +66,13 @@ class Token:
 
     def close(self):
         self.stop()
+
+
+def console_login(con, pin=USER_PIN, eol="\n", timeout=60):
+    """Log the board's console in to the token as an operator would: command, prompt, PIN."""
+    from harness import PROMPT
+    con.send("login" + eol)
+    con.expect("PIN: ")
+    con.send(pin + eol)
+    con.expect("logged in", timeout)
+    con.expect(PROMPT)

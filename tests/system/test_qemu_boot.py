@@ -4,7 +4,7 @@ import re
 import time
 
 from harness import BOOT_TIMEOUT, PROMPT, check, qemu_board
-from hsm import USER_PIN, Token
+from hsm import Token, console_login
 
 
 def boot(tmp, expect_boot=None, reason=None):
@@ -52,11 +52,7 @@ def test_time_set_moves_the_rtc(tmp):
     tok = Token(tmp)
     con = qemu_board(tmp, hsm_sock=tok.sock)
     con.expect(PROMPT, BOOT_TIMEOUT)
-    con.send("login\r")
-    con.expect("PIN: ")
-    con.send(USER_PIN + "\r")
-    con.expect("logged in", 60)
-    con.expect(PROMPT)
+    console_login(con, eol="\r")
     out = con.command("time set 2031-07-04T10:20:30Z")
     check("time set: 2031-07-04T10:20" in out, "time set did not report the new time", con)
     out = con.command("time show")

@@ -2,7 +2,7 @@
 import re
 
 from harness import BOOT_TIMEOUT, PROMPT, check, qemu_board
-from hsm import USER_PIN, Token
+from hsm import Token, console_login
 from signing import export_slc_public_key, openssl_verifies, private_key_report
 
 
@@ -10,11 +10,7 @@ def boot_with_token(tmp):
     tok = Token(tmp)
     con = qemu_board(tmp, hsm_sock=tok.sock)
     con.expect(PROMPT, BOOT_TIMEOUT)
-    con.send("login\r")
-    con.expect("PIN: ")
-    con.send(USER_PIN + "\r")
-    con.expect("logged in", 60)
-    con.expect(PROMPT)
+    console_login(con, eol="\r")
     return tok, con
 
 
