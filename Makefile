@@ -49,6 +49,8 @@ FIRMWARE_SRCS := \
 	firmware/token/token_selftest.c \
 	crypto/p11/p11_wire.c \
 	crypto/p11/p11_client.c \
+	crypto/sha256.c \
+	crypto/ecdsa_der.c \
 	firmware/app/main.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
@@ -106,13 +108,15 @@ run: deps
 UNIT_BUILD := build/unit
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes -O1 -g -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -I. -Iboards/host -Itests/unit $(PKCS11_INC)
-UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire
+UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
 UNIT_civil_time := firmware/lib/civil_time.c
 UNIT_ringbuf :=
 UNIT_p11_wire := crypto/p11/p11_wire.c
+UNIT_sha256 := crypto/sha256.c
+UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 
 .SECONDEXPANSION:

@@ -2,7 +2,9 @@
 
 #include <string.h>
 
+#include "crypto/ecdsa_der.h"
 #include "crypto/p11/p11_client.h"
+#include "crypto/sha256.h"
 
 #define SLC_ID_NEW TOKEN_SLC_ID "-new" /* a replacement pair before it takes over */
 
@@ -345,20 +347,33 @@ struct sign_arg {
 static CK_RV op_sign(struct token *t, void *arg)
 {
     struct sign_arg *s = arg;
+    uint8_t digest[SHA256_LEN], raw[2 * 66];
     CK_RV rv = op_find_slc(t, NULL);
 
     if (rv != CKR_OK)
         return rv;
     if (!t->have_slc)
         return CKR_KEY_HANDLE_INVALID;
-    CK_MECHANISM mech = {t->slc_alg == TOKEN_RSA2048 ? CKM_SHA256_RSA_PKCS : CKM_ECDSA_SHA256, NULL,
-                         0};
-    CK_ULONG out = *s->sig_len;
-    /* One round trip instead of two: this is the path every issued certificate takes. */
-    rv = p11_client_sign(t->session, &mech, t->slc_priv, s->data, s->len, s->sig, &out);
-    if (rv == CKR_OK)
-        *s->sig_len = out;
-    return rv;
+    if (t->slc_alg == TOKEN_RSA2048) {
+        CK_MECHANISM mech = {CKM_SHA256_RSA_PKCS, NULL, 0};
+        CK_ULONG out = *s->sig_len;
+        /* One round trip instead of two: this is the path every issued certificate takes. */
+        rv = p11_client_sign(t->session, &mech, t->slc_priv, s->data, s->len, s->sig, &out);
+        if (rv == CKR_OK)
+            *s->sig_len = out;
+        return rv;
+    }
+    /* Tokens need not offer CKM_ECDSA_SHA256 (SoftHSM2 2.6 does not): hash here, sign the digest
+     * with plain CKM_ECDSA, and hand out the DER form X.509 uses. */
+    CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
+    CK_ULONG raw_len = sizeof(raw);
+    sha256(s->data, s->len, digest);
+    rv = p11_client_sign(t->session, &mech, t->slc_priv, digest, sizeof(digest), raw, &raw_len);
+    if (rv != CKR_OK)
+        return rv;
+    if (ecdsa_raw_to_der(raw, raw_len, s->sig, *s->sig_len, s->sig_len) != 0)
+        return CKR_DEVICE_ERROR; /* the token answered with something that is no r || s */
+    return CKR_OK;
 }
 
 CK_RV token_sign_slc(struct token *t, const uint8_t *data, size_t len, uint8_t *sig,

@@ -58,7 +58,7 @@ CK_RV token_find_slc(struct token *t, bool *found, enum token_key_alg *alg);
  */
 CK_RV token_generate_slc(struct token *t, enum token_key_alg alg, bool replace);
 
-/* Sign data with the SLC key: SHA-256 with RSA PKCS#1 v1.5, or ECDSA over SHA-256 (r||s). */
+/* Sign data with the SLC key: SHA-256 with RSA PKCS#1 v1.5, or ECDSA over SHA-256 (DER). */
 CK_RV token_sign_slc(struct token *t, const uint8_t *data, size_t len, uint8_t *sig,
                      size_t *sig_len);
 

@@ -73,6 +73,22 @@ def test_key_generate_is_non_extractable_and_signs_verifiably(tmp):
     tok.close()
 
 
+def test_p256_key_signs_verifiably(tmp):
+    tok, con = board_with_token(tmp)
+    console_login(con)
+    out = con.command("key generate p256", 60)
+    check("SLC key pair created" in out, "key generate p256 failed: %r" % out, con)
+    report = private_key_report(tok)
+    check("EC" in report and "never extractable" in report, report, con)
+    pem = export_slc_public_key(tok, tmp)
+    for text in ("p256-one", "p256-two"):
+        out = con.command("key sign " + text)
+        m = re.search(r"^signature: (\S+)$", out, re.M)
+        check(m and openssl_verifies(pem, text, m.group(1), tmp),
+              "openssl does not verify the P-256 signature over %r" % text, con)
+    tok.close()
+
+
 def test_existing_key_needs_confirmation_to_replace(tmp):
     tok, con = board_with_token(tmp)
     console_login(con)
