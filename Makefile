@@ -7,6 +7,7 @@
 #   make bench                      signing rate through our client vs p11-kit's client vs direct
 #   make fuzz                       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make lint                       clang-format check and cppcheck on our code
+#   make BOARD=host SANITIZE=1      the host board under ASan/UBSan (build/host-asan/)
 #   make V=1 ...                    show the commands
 .DEFAULT_GOAL := all
 
@@ -28,7 +29,7 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 say = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2))
 
-BUILD := build/$(BOARD)
+BUILD := build/$(BOARD)$(BOARD_BUILD_SUFFIX)
 GEN := $(BUILD)/gen
 VERSION := $(shell cat VERSION)
 
@@ -129,9 +130,10 @@ unit: $(UNIT_BINS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory BOARD=host firmware
+	$(Q)$(MAKE) --no-print-directory BOARD=host SANITIZE=1 firmware
 	$(Q)$(MAKE) --no-print-directory BOARD=vexpress-a9 firmware
 	$(Q)$(MAKE) --no-print-directory unit fuzz-build
-	$(Q)python3 tests/run.py
+	$(Q)SIGNET_HOST_BIN=build/host-asan/signet python3 tests/run.py
 
 # ---- fuzzing: libFuzzer targets, one per parser of untrusted input ----
 FUZZ_BUILD := build/fuzz

@@ -6,4 +6,12 @@ BOARD_CFLAGS := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fno-c
 BOARD_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack
 BOARD_LIBS :=
 BOARD_SRCS := boards/host/host_bottom.c boards/host/board_host.c
+
+# SANITIZE=1: the same board under ASan/UBSan (and LSan at exit), built in build/host-asan/.
+ifeq ($(SANITIZE),1)
+BOARD_CFLAGS := -O1 -g -fPIE -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-common
+BOARD_LDFLAGS := -pie -fsanitize=address,undefined
+BOARD_BUILD_SUFFIX := -asan
+endif
 FIRMWARE_NAME := signet

@@ -12,7 +12,8 @@ import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-HOST_BIN = os.path.join(ROOT, "build", "host", "signet")
+# make test points this at the ASan/UBSan build of the same board (SANITIZE=1).
+HOST_BIN = os.path.join(ROOT, os.environ.get("SIGNET_HOST_BIN", "build/host/signet"))
 VEXPRESS_ELF = os.path.join(ROOT, "build", "vexpress-a9", "signet.elf")
 PROMPT = re.compile(r"signet[>#] $", re.M)
 
