@@ -56,6 +56,23 @@ static void link_down(void)
     hal_uart_close(HAL_UART_HSM);
 }
 
+/*
+ * Idle for a moment (at most 50 ms) unless the deadline has passed; false once it has. Waits are
+ * bounded by their deadlines, so kicking the watchdog inside them cannot hide a hang.
+ */
+static bool idle_step(uint64_t deadline)
+{
+    uint64_t now = hal_clock_ms();
+
+    if (now >= deadline)
+        return false;
+    hal_wdt_kick();
+    uint32_t irq = hal_irq_save();
+    hal_board_idle((uint32_t)(deadline - now < 50 ? deadline - now : 50));
+    hal_irq_restore(irq);
+    return true;
+}
+
 /* Read exactly len bytes before the deadline. 0, -ETIMEDOUT or -EPIPE. */
 static int read_exact(uint8_t *dst, size_t len, uint64_t deadline)
 {
@@ -65,33 +82,18 @@ static int read_exact(uint8_t *dst, size_t len, uint64_t deadline)
         int n = hal_uart_read(HAL_UART_HSM, dst + got, len - got);
         if (n < 0)
             return -EPIPE;
-        if (n > 0) {
+        if (n > 0)
             got += (size_t)n;
-            continue;
-        }
-        uint64_t now = hal_clock_ms();
-        if (now >= deadline)
+        else if (!idle_step(deadline))
             return -ETIMEDOUT;
-        /* The wait is bounded by the deadline, so keeping the watchdog quiet here is safe. */
-        hal_wdt_kick();
-        uint32_t irq = hal_irq_save();
-        hal_board_idle((uint32_t)(deadline - now < 50 ? deadline - now : 50));
-        hal_irq_restore(irq);
     }
     return 0;
 }
 
-/* Let time pass without blocking interrupts or tripping the watchdog; bounded by the caller. */
 static void wait_until(uint64_t deadline)
 {
-    uint64_t now;
-
-    while ((now = hal_clock_ms()) < deadline) {
-        hal_wdt_kick();
-        uint32_t irq = hal_irq_save();
-        hal_board_idle((uint32_t)(deadline - now < 50 ? deadline - now : 50));
-        hal_irq_restore(irq);
-    }
+    while (idle_step(deadline))
+        ;
 }
 
 static CK_RV transport_error(int err)

@@ -117,11 +117,9 @@ static void on_pin(struct console *con, const char *line, size_t len, void *ctx)
     }
     rv = token_login(&app->token, (const uint8_t *)line, len);
     if (rv != CKR_OK) {
-        console_set_privileged(con, false);
         (void)token_error(con, rv);
         return;
     }
-    console_set_privileged(con, true);
     console_puts(con, "logged in\n");
 }
 
@@ -139,7 +137,6 @@ static int cmd_logout(struct console *con, int argc, char **argv)
     (void)argc;
     (void)argv;
     (void)token_logout(&app->token);
-    console_set_privileged(con, false);
     console_puts(con, "logged out\n");
     return 0;
 }

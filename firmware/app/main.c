@@ -40,6 +40,13 @@ static void console_rx_notify(void *ctx)
         (void)k_post(&app->console_task, SIG_CONSOLE_RX, 0);
 }
 
+/* The console is privileged exactly while the token holds an operator login. */
+static bool token_logged_in(void *user)
+{
+    struct app *app = user;
+    return app->token.logged_in;
+}
+
 static void console_handler(struct k_task *t, const struct k_event *ev)
 {
     struct app *app = t->ctx;
@@ -50,6 +57,9 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
     if (n <= 0)
         return;
     console_feed(&app->con, buf, (size_t)n);
+    /* What was typed may have been a PIN: leave no copy on the stack. */
+    memset(buf, 0, sizeof(buf));
+    __asm__ volatile("" ::"r"(buf) : "memory");
     /* Bounded work per event: a long paste yields to other tasks between chunks. */
     if ((size_t)n == sizeof(buf))
         (void)k_post(t, SIG_CONSOLE_RX, 0);
@@ -115,6 +125,7 @@ void app_main(struct app *app)
 
     console_init(&app->con, console_out, NULL);
     app->con.user = app;
+    app->con.privileged_fn = token_logged_in;
     (void)console_add_commands(&app->con, app_system_cmds, app_system_cmd_count);
     (void)console_add_commands(&app->con, app_token_cmds, app_token_cmd_count);
 

@@ -95,12 +95,17 @@ void console_prompt(struct console *con)
     if (con->read_fn)
         console_puts(con, con->read_prompt);
     else
-        console_puts(con, con->privileged ? "signet# " : "signet> ");
+        console_puts(con, console_is_privileged(con) ? "signet# " : "signet> ");
 }
 
 void console_set_privileged(struct console *con, bool on)
 {
     con->privileged = on;
+}
+
+bool console_is_privileged(const struct console *con)
+{
+    return con->privileged_fn ? con->privileged_fn(con->user) : con->privileged;
 }
 
 int console_read_line(struct console *con, const char *prompt, unsigned flags, console_line_fn fn,
@@ -224,7 +229,7 @@ static void run_line(struct console *con, char *line)
         console_error(con, "usage: %s%s%s", cmd->name, cmd->usage[0] ? " " : "", cmd->usage);
         return;
     }
-    if ((cmd->flags & CONSOLE_NEEDS_LOGIN) && !con->privileged) {
+    if ((cmd->flags & CONSOLE_NEEDS_LOGIN) && !console_is_privileged(con)) {
         console_error(con, "'%s' needs login first", cmd->name);
         return;
     }

@@ -63,6 +63,8 @@ struct console {
     console_write_fn write;
     void *write_ctx;
     void *user; /* the application's context, for command handlers */
+    /* When set, decides "logged in" instead of the privileged flag (the token's own state). */
+    bool (*privileged_fn)(void *user);
     /* pending console_read_line request */
     console_line_fn read_fn;
     void *read_ctx;
@@ -80,6 +82,7 @@ void console_feed(struct console *con, const char *bytes, size_t len);
 
 void console_prompt(struct console *con);
 void console_set_privileged(struct console *con, bool on);
+bool console_is_privileged(const struct console *con);
 
 /* Route the next complete line to fn instead of the command table. -EBUSY if one is pending. */
 int console_read_line(struct console *con, const char *prompt, unsigned flags, console_line_fn fn,

@@ -65,6 +65,13 @@ static CK_RV ensure_session(struct token *t)
         rv = t->f->C_Login(t->session, CKU_USER, t->pin, t->pin_len);
         if (rv == CKR_USER_ALREADY_LOGGED_IN)
             rv = CKR_OK;
+        if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED || rv == CKR_PIN_EXPIRED) {
+            /* The held PIN is no longer good (changed elsewhere?). Trying it again on every call
+             * would burn the token's retry counter: forget it; the operator logs in anew. */
+            wipe(t->pin, sizeof(t->pin));
+            t->pin_len = 0;
+            t->logged_in = false;
+        }
         if (rv != CKR_OK)
             return rv;
         if (reopened)

@@ -156,6 +156,26 @@ def test_signing_loop_survives_server_restart(tmp):
     tok.close()
 
 
+def test_held_pin_refused_after_reconnect_is_dropped(tmp):
+    tok, con = board_with_token(tmp)
+    console_login(con)
+    con.command("key generate", 60)
+    # Someone changes the user PIN elsewhere; then the link drops and comes back.
+    rc, out = tok.pkcs11_tool("--change-pin", "--pin", USER_PIN, "--new-pin", "654321",
+                              login=False)
+    check(rc == 0, "could not change the PIN from outside:\n" + out, con)
+    tok.stop()
+    tok.start()
+    out = con.command("key sign after-pin-change", 60)
+    check("error: PIN incorrect" in out, "re-login with the stale PIN should fail: %r" % out, con)
+    check(con.output_since(0).endswith("signet> "), "the console must drop its login", con)
+    out = con.command("status")
+    check("login:     no" in out, "the stale PIN must be forgotten, not retried", con)
+    out = con.command("key sign again")
+    check("needs login first" in out, "no further attempts with the stale PIN", con)
+    tok.close()
+
+
 def test_without_a_token_the_console_still_works(tmp):
     con = host_board(tmp, extra=["--hsm", tmp + "/no-such.sock"])
     con.expect(PROMPT, BOOT)
