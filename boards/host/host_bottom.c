@@ -160,7 +160,8 @@ static size_t filter_escape(char *buf, size_t n)
         if (saw_ctrl_a) {
             saw_ctrl_a = false;
             if (c == 'x' || c == 'X') {
-                hb_console_write("\nQEMU-style quit (Ctrl-A x)\n", 28);
+                static const char bye[] = "\nQEMU-style quit (Ctrl-A x)\n";
+                hb_console_write(bye, sizeof(bye) - 1);
                 hb_exit(0);
             }
             if (c != CTRL_A)
@@ -234,12 +235,17 @@ int hb_hsm_connect(const char *path)
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int fd;
 
-    if (strlen(path) >= sizeof(sa.sun_path))
+    size_t len = strnlen(path, sizeof(sa.sun_path));
+    /* A peer that stops reading must not block us forever: a send gives up after this long. */
+    struct timeval send_limit = {.tv_sec = 5};
+
+    if (len >= sizeof(sa.sun_path))
         return -ENAMETOOLONG;
-    strcpy(sa.sun_path, path);
+    memcpy(sa.sun_path, path, len);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_limit, sizeof(send_limit));
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
         int err = errno;
         close(fd);
@@ -260,7 +266,22 @@ int hb_hsm_read(void *buf, size_t cap)
 
 int hb_hsm_write(const void *buf, size_t len)
 {
-    return hsm_fd < 0 ? -EPIPE : write_all(hsm_fd, buf, len);
+    const char *p = buf;
+
+    if (hsm_fd < 0)
+        return -EPIPE;
+    while (len) {
+        ssize_t n = send(hsm_fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return -ETIMEDOUT; /* SO_SNDTIMEO expired: the peer stopped reading */
+        if (n <= 0)
+            return -EPIPE;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }
 
 void hb_hsm_close(void)

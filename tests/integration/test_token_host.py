@@ -1,5 +1,6 @@
 """The HSM link on the host board, against a real SoftHSM2 token behind stock `p11-kit server`."""
 import re
+import signal
 import time
 
 from harness import PROMPT, check, host_board
@@ -153,6 +154,31 @@ def test_signing_loop_survives_server_restart(tmp):
     out = con.command("status")
     check("token link: up, 2 connects" in out, "status should show the reconnect", con)
     check("re-logged in after link loss" in out, "status should show the re-login", con)
+    tok.close()
+
+
+def test_stalled_server_fails_the_call_not_the_appliance(tmp):
+    tok, con = board_with_token(tmp)
+    console_login(con)
+    con.command("key generate", 60)
+    tok.signal(signal.SIGSTOP)  # the token stops answering but keeps the connection open
+    t0 = time.monotonic()
+    out = con.command("key sign while-stalled", 60)
+    took = time.monotonic() - t0
+    check("error: token link down" in out, "a stalled token must fail the call: %r" % out, con)
+    check(took < 15, "the call took %.1fs; the bound is 5 s per call plus 2 s reconnect" % took,
+          con)
+    check("watchdog" not in con.output_since(0), "the watchdog fired during a bounded wait", con)
+    out = con.command("version")
+    check("board host" in out, "the console must keep working while the token is stalled", con)
+    tok.signal(signal.SIGCONT)
+    ok = False
+    for i in range(5):
+        out = con.command("key sign after-stall-%d" % i, 60)
+        if out.startswith("signature: "):
+            ok = True
+            break
+    check(ok, "signing did not resume after the token came back: %r" % out, con)
     tok.close()
 
 

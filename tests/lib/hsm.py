@@ -56,6 +56,10 @@ class Token:
             self.proc.wait(10)
         self.proc = None
 
+    def signal(self, sig):
+        """Signal the server and every per-connection child it forked."""
+        os.killpg(self.proc.pid, sig)
+
     def pkcs11_tool(self, *args, login=True):
         argv = ["pkcs11-tool", "--module", SOFTHSM_MODULE, "--token-label", LABEL]
         if login:
