@@ -55,10 +55,26 @@ FIRMWARE_SRCS := \
 	firmware/app/main.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
-	firmware/app/start.c
+	firmware/app/start.c \
+	firmware/app/cmd_net.c
+
+# The network stack: lwIP (fetched, never vendored) under our port, on boards with an eth driver.
+LWIP_DIR := build/deps/src/lwip/src
+LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c core/ip.c \
+	core/mem.c core/memp.c core/netif.c core/pbuf.c core/stats.c core/sys.c core/altcp.c \
+	core/altcp_alloc.c core/altcp_tcp.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c \
+	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
+	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
+NET_SRCS := net/net.c net/port/sys_arch.c
+ifneq ($(filter eth,$(BOARD_FEATURES)),)
+NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
+CFLAGS += $(NET_INC) -DSIGNET_HAS_NET=1
+FIRMWARE_SRCS += $(NET_SRCS)
+THIRD_PARTY_OBJS := $(LWIP_SRCS:$(LWIP_DIR)/%=$(BUILD)/lwip/%.o)
+endif
 
 SRCS := $(FIRMWARE_SRCS) $(BOARD_SRCS)
-OBJS := $(SRCS:%=$(BUILD)/obj/%.o)
+OBJS := $(SRCS:%=$(BUILD)/obj/%.o) $(THIRD_PARTY_OBJS)
 FIRMWARE := $(BUILD)/$(FIRMWARE_NAME)
 
 .PHONY: all firmware run test unit deps lint format clean fuzz fuzz-build bench FORCE
@@ -80,6 +96,16 @@ $(BUILD)/obj/%.c.o: %.c | $(GEN)/build_id.h
 	@printf '{"directory":"%s","file":"%s","command":"%s"},\n' "$(CURDIR)" "$<" \
 		"$(CC) $(CFLAGS) -c $< -o $@" > $@.json
 
+# Upstream code keeps upstream's warnings to itself: built without -Werror, with our port headers.
+$(BUILD)/lwip/%.c.o: $(LWIP_DIR)/%.c | build/deps/sources.lock
+	$(call say,CC,lwip/$*.c)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -w $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) $(NET_INC) -MMD -MP -c $< -o $@
+
+# The sources above come from the deps step; a plain `make` fetches them when missing.
+build/deps/sources.lock:
+	$(Q)tools/deps.sh
+
 $(BUILD)/obj/%.S.o: %.S
 	$(call say,AS,$<)
 	@mkdir -p $(@D)
@@ -91,7 +117,7 @@ $(FIRMWARE): $(OBJS) boards/$(BOARD)/board.mk
 	@printf '  image  %s (%s):\n' "$@" "$(BOARD)"; $(SIZE) $@ | sed 's/^/         /'
 
 compile_commands.json: $(OBJS)
-	@( echo '['; cat $(filter %.c.o,$(OBJS:%=%.json)) | sed '$$ s/,$$//'; echo ']' ) > $(BUILD)/$@
+	@( echo '['; cat $(filter $(BUILD)/obj/%.c.o,$(OBJS:%=%.json)) | sed '$$ s/,$$//'; echo ']' ) > $(BUILD)/$@
 	@cp $(BUILD)/$@ $@
 
 -include $(OBJS:.o=.d)

@@ -93,4 +93,24 @@
 #define TOKEN_MECHS_MAX 256
 #endif
 
+/* lwIP heap: TCP segments being sent; four connections with full send buffers fit. */
+#ifndef NET_HEAP_SIZE
+#define NET_HEAP_SIZE (32 * 1024)
+#endif
+
+/* Received frames in flight: a TCP window of four segments for a few connections. */
+#ifndef NET_PBUF_POOL
+#define NET_PBUF_POOL 24
+#endif
+
+/* Concurrent TCP connections: the HTTP service's limit plus one to refuse the excess cleanly. */
+#ifndef NET_TCP_CONNECTIONS
+#define NET_TCP_CONNECTIONS 9
+#endif
+
+/* Network task queue: frame and timer events. */
+#ifndef APP_NET_QUEUE
+#define APP_NET_QUEUE 8
+#endif
+
 #endif

@@ -39,7 +39,7 @@ host)
     [ -x "$bin" ] || { echo "run: $bin missing; run make BOARD=host" >&2; exit 1; }
     echo "run: starting $bin; NV store build/host/nv.img"
     echo "run: Ctrl-A then X quits"
-    "$bin" --nv build/host/nv.img --hsm "$sock"
+    "$bin" --nv build/host/nv.img --hsm "$sock" --net
     ;;
 *)
     echo "run: unknown board '$board' (host or vexpress-a9)" >&2

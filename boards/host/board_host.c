@@ -11,6 +11,7 @@
 #include "host_bottom.h"
 #include "hal/board.h"
 #include "hal/clock.h"
+#include "hal/eth.h"
 #include "hal/nv.h"
 #include "hal/ringbuf.h"
 #include "hal/uart.h"
@@ -31,6 +32,9 @@ static uint8_t hsm_rx_buf[HOST_UART_HSM_RX];
 static struct host_uart uarts[HAL_UART_COUNT];
 static int64_t wall_offset;
 static uint32_t wdt_timeout_ms;
+static hal_eth_notify_fn eth_notify;
+static void *eth_notify_ctx;
+static bool eth_open;
 
 /* ---- board ---- */
 
@@ -118,6 +122,8 @@ void hal_board_idle(uint32_t max_ms)
         pull_console();
     if (ready & HB_HSM_READY)
         pull_hsm();
+    if ((ready & HB_ETH_READY) && eth_notify)
+        eth_notify(eth_notify_ctx);
 }
 
 /* ---- clock ---- */
@@ -281,6 +287,38 @@ int hal_nv_erase(uint32_t block)
             return ret;
     }
     return 0;
+}
+
+/* ---- eth: libslirp, the user-mode network QEMU uses ---- */
+
+int hal_eth_open(uint8_t mac[6])
+{
+    int ret = hb_eth_open(mac);
+    eth_open = ret == 0;
+    return ret;
+}
+
+bool hal_eth_link_up(void)
+{
+    return eth_open; /* a virtual cable: up from the moment the network exists */
+}
+
+void hal_eth_set_notify(hal_eth_notify_fn fn, void *ctx)
+{
+    eth_notify = fn;
+    eth_notify_ctx = ctx;
+}
+
+int hal_eth_recv(void *frame, size_t cap)
+{
+    return hb_eth_recv(frame, cap);
+}
+
+int hal_eth_send(const void *frame, size_t len)
+{
+    if (len > HAL_ETH_FRAME_MAX)
+        return -EMSGSIZE;
+    return hb_eth_send(frame, len);
 }
 
 /* ---- watchdog ---- */

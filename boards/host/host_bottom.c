@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <slirp/libslirp.h>
+
 #define CTRL_A 0x01
 
 static char **saved_argv;
@@ -32,6 +35,29 @@ static bool saw_ctrl_a;
 static struct termios saved_tio;
 static int reset_reason;
 static int64_t wall_offset;
+
+/* ---- user-mode network state ---- */
+#define HOSTFWD_MAX   4
+#define SLIRP_FDS_MAX 64
+#define ETH_QUEUE     64 /* frames slirp handed us that the firmware has not read yet */
+
+struct hb_timer {
+    SlirpTimerCb cb;
+    void *cb_opaque;
+    int64_t expire_ms; /* -1: not armed */
+    struct hb_timer *next;
+};
+
+static bool eth_wanted;
+static const char *hostfwd[HOSTFWD_MAX];
+static int nhostfwd;
+static Slirp *slirp;
+static struct hb_timer *timers;
+static uint8_t eth_queue[ETH_QUEUE][HB_FRAME_MAX];
+static uint16_t eth_queue_len[ETH_QUEUE];
+static unsigned eth_head, eth_count;
+static struct pollfd poll_fds[2 + SLIRP_FDS_MAX];
+static int npoll;
 
 static void restore_terminal(void)
 {
@@ -70,7 +96,9 @@ static int env_int(const char *name, int64_t *out)
 
 static void usage(const char *prog)
 {
-    fprintf(stderr, "usage: %s [--nv FILE] [--hsm SOCKET]\n", prog);
+    fprintf(stderr,
+            "usage: %s [--nv FILE] [--hsm SOCKET] [--net] [--hostfwd HOSTIP:PORT-GUESTPORT]...\n",
+            prog);
     exit(2);
 }
 
@@ -84,6 +112,10 @@ int main(int argc, char **argv)
             nv_path = argv[++i];
         else if (strcmp(argv[i], "--hsm") == 0 && i + 1 < argc)
             hsm_path = argv[++i];
+        else if (strcmp(argv[i], "--net") == 0)
+            eth_wanted = true;
+        else if (strcmp(argv[i], "--hostfwd") == 0 && i + 1 < argc && nhostfwd < HOSTFWD_MAX)
+            hostfwd[nhostfwd++] = argv[++i], eth_wanted = true;
         else
             usage(argv[0]);
     }
@@ -135,18 +167,238 @@ int64_t hb_realtime_s(void)
     return ts.tv_sec;
 }
 
+/* ---- libslirp callbacks ---- */
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static ssize_t slirp_send_packet(const void *buf, size_t len, void *opaque)
+{
+    (void)opaque;
+    /* A frame we cannot queue is dropped, as a busy NIC would: TCP retransmits. */
+    if (len <= HB_FRAME_MAX && eth_count < ETH_QUEUE) {
+        unsigned slot = (eth_head + eth_count) % ETH_QUEUE;
+        memcpy(eth_queue[slot], buf, len);
+        eth_queue_len[slot] = (uint16_t)len;
+        eth_count++;
+    }
+    return (ssize_t)len;
+}
+
+static void slirp_guest_error(const char *msg, void *opaque)
+{
+    (void)msg;
+    (void)opaque;
+}
+
+static int64_t slirp_clock_ns(void *opaque)
+{
+    (void)opaque;
+    return now_ns();
+}
+
+static void *slirp_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
+{
+    struct hb_timer *t = calloc(1, sizeof(*t));
+    (void)opaque;
+    if (!t)
+        return NULL;
+    t->cb = cb;
+    t->cb_opaque = cb_opaque;
+    t->expire_ms = -1;
+    t->next = timers;
+    timers = t;
+    return t;
+}
+
+static void slirp_timer_free(void *timer, void *opaque)
+{
+    (void)opaque;
+    for (struct hb_timer **pp = &timers; *pp; pp = &(*pp)->next) {
+        if (*pp == timer) {
+            *pp = (*pp)->next;
+            free(timer);
+            return;
+        }
+    }
+}
+
+static void slirp_timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+    (void)opaque;
+    ((struct hb_timer *)timer)->expire_ms = expire_ms;
+}
+
+static void slirp_fd_noop(int fd, void *opaque)
+{
+    (void)fd;
+    (void)opaque;
+}
+
+static void slirp_notify(void *opaque)
+{
+    (void)opaque;
+}
+
+static int slirp_add_poll(int fd, int events, void *opaque)
+{
+    (void)opaque;
+    if (npoll >= (int)(sizeof(poll_fds) / sizeof(poll_fds[0])))
+        return -1;
+    short ev = 0;
+    if (events & SLIRP_POLL_IN)
+        ev |= POLLIN;
+    if (events & SLIRP_POLL_OUT)
+        ev |= POLLOUT;
+    if (events & SLIRP_POLL_PRI)
+        ev |= POLLPRI;
+    poll_fds[npoll].fd = fd;
+    poll_fds[npoll].events = ev;
+    poll_fds[npoll].revents = 0;
+    return npoll++;
+}
+
+static int slirp_get_revents(int idx, void *opaque)
+{
+    (void)opaque;
+    if (idx < 0 || idx >= npoll)
+        return 0;
+    short r = poll_fds[idx].revents;
+    return ((r & POLLIN) ? SLIRP_POLL_IN : 0) | ((r & POLLOUT) ? SLIRP_POLL_OUT : 0) |
+           ((r & POLLPRI) ? SLIRP_POLL_PRI : 0) | ((r & POLLERR) ? SLIRP_POLL_ERR : 0) |
+           ((r & POLLHUP) ? SLIRP_POLL_HUP : 0);
+}
+
+static const SlirpCb slirp_callbacks = {
+    .send_packet = slirp_send_packet,
+    .guest_error = slirp_guest_error,
+    .clock_get_ns = slirp_clock_ns,
+    .timer_new = slirp_timer_new,
+    .timer_free = slirp_timer_free,
+    .timer_mod = slirp_timer_mod,
+    .register_poll_fd = slirp_fd_noop,
+    .unregister_poll_fd = slirp_fd_noop,
+    .notify = slirp_notify,
+};
+
+/* "127.0.0.1:8443-:443" or "127.0.0.1:8443-443": host address and port, guest port. */
+static int add_hostfwd(const char *spec)
+{
+    char host[64];
+    unsigned hport, gport;
+    struct in_addr haddr, gaddr = {.s_addr = htonl(0x0a00020f)}; /* 10.0.2.15 */
+
+    if (sscanf(spec, "%63[0-9.]:%u-:%u", host, &hport, &gport) != 3 &&
+        sscanf(spec, "%63[0-9.]:%u-%u", host, &hport, &gport) != 3)
+        return -EINVAL;
+    if (inet_pton(AF_INET, host, &haddr) != 1 || hport > 65535 || gport > 65535)
+        return -EINVAL;
+    return slirp_add_hostfwd(slirp, 0, haddr, (int)hport, gaddr, (int)gport) == 0 ? 0 : -EADDRINUSE;
+}
+
+bool hb_eth_enabled(void)
+{
+    return eth_wanted;
+}
+
+int hb_eth_open(uint8_t mac[6])
+{
+    static const uint8_t qemu_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    SlirpConfig cfg = {
+        .version = 1,
+        .in_enabled = true,
+        .vnetwork = {.s_addr = htonl(0x0a000200)},    /* 10.0.2.0 */
+        .vnetmask = {.s_addr = htonl(0xffffff00)},    /* /24 */
+        .vhost = {.s_addr = htonl(0x0a000202)},       /* 10.0.2.2 */
+        .vdhcp_start = {.s_addr = htonl(0x0a00020f)}, /* 10.0.2.15 */
+        .vnameserver = {.s_addr = htonl(0x0a000203)}, /* 10.0.2.3 */
+        .vhostname = "signet",
+    };
+
+    if (!eth_wanted)
+        return -ENODEV;
+    if (!slirp) {
+        slirp = slirp_new(&cfg, &slirp_callbacks, NULL);
+        if (!slirp)
+            return -ENOMEM;
+        for (int i = 0; i < nhostfwd; i++) {
+            int ret = add_hostfwd(hostfwd[i]);
+            if (ret) {
+                fprintf(stderr, "host board: cannot forward %s (%s)\n", hostfwd[i],
+                        ret == -EINVAL ? "bad form, want HOSTIP:PORT-GUESTPORT" : "port in use");
+                return ret;
+            }
+        }
+    }
+    memcpy(mac, qemu_mac, 6);
+    return 0;
+}
+
+int hb_eth_recv(void *frame, size_t cap)
+{
+    if (eth_count == 0)
+        return -EAGAIN;
+    unsigned slot = eth_head;
+    size_t len = eth_queue_len[slot];
+    eth_head = (eth_head + 1) % ETH_QUEUE;
+    eth_count--;
+    if (len > cap)
+        return -EMSGSIZE;
+    memcpy(frame, eth_queue[slot], len);
+    return (int)len;
+}
+
+int hb_eth_send(const void *frame, size_t len)
+{
+    if (!slirp)
+        return -ENODEV;
+    slirp_input(slirp, frame, (int)len);
+    return 0;
+}
+
+static void run_slirp_timers(void)
+{
+    int64_t now = now_ns() / 1000000;
+    for (struct hb_timer *t = timers; t; t = t->next) {
+        if (t->expire_ms >= 0 && t->expire_ms <= now) {
+            t->expire_ms = -1;
+            t->cb(t->cb_opaque);
+        }
+    }
+}
+
 unsigned hb_poll(uint32_t timeout_ms)
 {
-    struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
-                            {.fd = hsm_fd, .events = POLLIN}};
     unsigned ready = 0;
+    uint32_t wait = timeout_ms;
 
-    if (poll(fds, hsm_fd >= 0 ? 2 : 1, (int)timeout_ms) <= 0)
-        return 0;
-    if (fds[0].revents)
+    poll_fds[0] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+    poll_fds[1] = (struct pollfd){.fd = hsm_fd, .events = POLLIN};
+    npoll = 2;
+    if (slirp) {
+        slirp_pollfds_fill(slirp, &wait, slirp_add_poll, NULL);
+        int64_t now = now_ns() / 1000000;
+        for (struct hb_timer *t = timers; t; t = t->next)
+            if (t->expire_ms >= 0 && (uint64_t)(t->expire_ms > now ? t->expire_ms - now : 0) < wait)
+                wait = (uint32_t)(t->expire_ms > now ? t->expire_ms - now : 0);
+    }
+    if (eth_count)
+        wait = 0;
+    int n = poll(poll_fds, (nfds_t)npoll, (int)wait);
+    if (n > 0 && poll_fds[0].revents)
         ready |= HB_CONSOLE_READY;
-    if (hsm_fd >= 0 && fds[1].revents)
+    if (n > 0 && hsm_fd >= 0 && poll_fds[1].revents)
         ready |= HB_HSM_READY;
+    if (slirp) {
+        slirp_pollfds_poll(slirp, n < 0, slirp_get_revents, NULL);
+        run_slirp_timers();
+    }
+    if (eth_count)
+        ready |= HB_ETH_READY;
     return ready;
 }
 

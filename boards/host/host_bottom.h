@@ -14,6 +14,9 @@
 /* Bits returned by hb_poll. */
 #define HB_CONSOLE_READY (1u << 0)
 #define HB_HSM_READY     (1u << 1) /* readable, or hung up: the next read says which */
+#define HB_ETH_READY     (1u << 2) /* frames from the user-mode network are waiting */
+
+#define HB_FRAME_MAX 1514
 
 /* Entry point of the top: called by main() once the command line is parsed. */
 void host_top_main(void);
@@ -40,6 +43,24 @@ int hb_hsm_connect(const char *path);
 int hb_hsm_read(void *buf, size_t cap);
 int hb_hsm_write(const void *buf, size_t len);
 void hb_hsm_close(void);
+
+/*
+ * Ethernet on libslirp, QEMU's user-mode network: the board is 10.0.2.15 (offered by DHCP), the
+ * host is 10.0.2.2. Host forwards come from --hostfwd HOSTIP:PORT-GUESTPORT (repeatable).
+ */
+bool hb_eth_enabled(void);
+int hb_eth_open(uint8_t mac[6]);
+int hb_eth_recv(void *frame, size_t cap); /* -EAGAIN when none is waiting */
+int hb_eth_send(const void *frame, size_t len);
+
+/*
+ * Ethernet on libslirp, QEMU's user-mode network: the board is 10.0.2.15 (offered by DHCP), the
+ * host is 10.0.2.2. Host forwards come from --hostfwd HOSTIP:PORT-GUESTPORT (repeatable).
+ */
+bool hb_eth_enabled(void);
+int hb_eth_open(uint8_t mac[6]);
+int hb_eth_recv(void *frame, size_t cap); /* -EAGAIN when none is waiting */
+int hb_eth_send(const void *frame, size_t len);
 
 /* NV file, created at size bytes of 0xFF when absent. */
 int hb_nv_open(const char *path, size_t size);

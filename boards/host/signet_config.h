@@ -11,6 +11,9 @@
 #define HOST_NV_BLOCKS      2u
 #define HOST_NV_WRITE_ALIGN 4u
 
+/* lwIP pool alignment: pointers are 8 bytes here. */
+#define NET_MEM_ALIGNMENT 8
+
 #include "firmware/signet_defaults.h"
 
 #endif

@@ -14,6 +14,9 @@
 /* System tick: 1 ms gives the kernel's timers millisecond resolution. */
 #define VE_TICK_HZ 1000u
 
+/* lwIP pool alignment: 32-bit pointers. */
+#define NET_MEM_ALIGNMENT 4
+
 #include "firmware/signet_defaults.h"
 
 #endif

@@ -27,6 +27,10 @@ struct app {
     struct k_task house_task;
     struct k_event house_queue[APP_HOUSE_QUEUE];
     struct k_timer wdt_timer;
+    struct k_task net_task;
+    struct k_event net_queue[APP_NET_QUEUE];
+    struct k_timer net_timer;
+    int net_status; /* result of bringing the network up; 0 when running */
     struct console con;
     struct nvstore nv;
     int nv_status; /* result of mounting the store; 0 when usable */
@@ -46,5 +50,12 @@ extern const struct console_cmd app_system_cmds[];
 extern const unsigned app_system_cmd_count;
 extern const struct console_cmd app_token_cmds[];
 extern const unsigned app_token_cmd_count;
+extern const struct console_cmd app_net_cmds[];
+extern const unsigned app_net_cmd_count;
+
+/* Boards without an Ethernet driver yet build without the network (see BOARD_FEATURES). */
+#ifndef SIGNET_HAS_NET
+#define SIGNET_HAS_NET 0
+#endif
 
 #endif

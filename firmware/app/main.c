@@ -5,11 +5,13 @@
 
 #include "firmware/app/version.h"
 #include "hal/clock.h"
+#include "hal/eth.h"
 #include "hal/uart.h"
 #include "hal/wdt.h"
 
 enum console_sig { SIG_CONSOLE_RX = 1 };
 enum house_sig { SIG_WDT_KICK = 1 };
+enum net_sig { SIG_NET_RX = 1, SIG_NET_TICK };
 
 const char *app_reset_reason_name(enum hal_reset_reason r)
 {
@@ -64,6 +66,39 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
     if ((size_t)n == sizeof(buf))
         (void)k_post(t, SIG_CONSOLE_RX, 0);
 }
+
+#if SIGNET_HAS_NET
+#include "net/net.h"
+
+/* Interrupt context: frames are waiting in the driver. */
+static void eth_rx_notify(void *ctx)
+{
+    struct app *app = ctx;
+    if (app->net_task.count == 0)
+        (void)k_post(&app->net_task, SIG_NET_RX, 0);
+}
+
+static void net_handler(struct k_task *t, const struct k_event *ev)
+{
+    (void)t;
+    if (ev->sig == SIG_NET_RX)
+        net_input();
+    else
+        net_tick();
+}
+
+static void start_network(struct app *app)
+{
+    k_task_init(&app->sched, &app->net_task, "net", 1, net_handler, app, app->net_queue,
+                APP_NET_QUEUE);
+    k_timer_init(&app->sched, &app->net_timer, &app->net_task, SIG_NET_TICK);
+    hal_eth_set_notify(eth_rx_notify, app);
+    app->net_status = net_init();
+    if (app->net_status == 0)
+        k_timer_start(&app->net_timer, NET_TICK_MS, NET_TICK_MS);
+    (void)console_add_commands(&app->con, app_net_cmds, app_net_cmd_count);
+}
+#endif
 
 static void house_handler(struct k_task *t, const struct k_event *ev)
 {
@@ -134,6 +169,9 @@ void app_main(struct app *app)
     print_banner(app);
     /* The link itself is opened on first use: a missing token must not delay the console. */
     token_init(&app->token);
+#if SIGNET_HAS_NET
+    start_network(app);
+#endif
 
     if (hal_wdt_start(APP_WDT_TIMEOUT_MS) == 0)
         k_timer_start(&app->wdt_timer, APP_WDT_KICK_MS, APP_WDT_KICK_MS);

@@ -1,0 +1,50 @@
+/* Console commands for the network: net show. */
+#include "app.h"
+
+#if SIGNET_HAS_NET
+#include <errno.h>
+
+#include "net/net.h"
+
+static void print_ip(struct console *con, const char *label, uint32_t a)
+{
+    console_printf(con, "%s%lu.%lu.%lu.%lu\n", label, (unsigned long)(a >> 24),
+                   (unsigned long)(a >> 16 & 255), (unsigned long)(a >> 8 & 255),
+                   (unsigned long)(a & 255));
+}
+
+static int cmd_net_show(struct console *con, int argc, char **argv)
+{
+    struct app *app = con->user;
+    struct net_info ni;
+
+    (void)argc;
+    (void)argv;
+    if (app->net_status == -ENODEV) {
+        console_puts(con, "interface: none (no network device attached)\n");
+        return 0;
+    }
+    if (app->net_status) {
+        console_printf(con, "interface: failed to start (%d)\n", app->net_status);
+        return 0;
+    }
+    net_info(&ni);
+    console_printf(con, "interface: %s, mac %02x:%02x:%02x:%02x:%02x:%02x\n", ni.up ? "up" : "down",
+                   ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5]);
+    console_printf(con, "address:   %s\n",
+                   ni.bound ? (ni.dhcp ? "DHCP" : "static") : "none yet (DHCP in progress)");
+    if (ni.bound) {
+        print_ip(con, "ip:        ", ni.addr);
+        print_ip(con, "netmask:   ", ni.mask);
+        print_ip(con, "gateway:   ", ni.gw);
+    }
+    console_printf(con, "frames:    %lu in, %lu out, %lu dropped\n", (unsigned long)ni.rx_frames,
+                   (unsigned long)ni.tx_frames, (unsigned long)ni.rx_dropped);
+    return 0;
+}
+
+const struct console_cmd app_net_cmds[] = {
+    {"net show", "", "network interface, address, counters", cmd_net_show, 0, 0, 0},
+};
+const unsigned app_net_cmd_count = sizeof(app_net_cmds) / sizeof(app_net_cmds[0]);
+#endif

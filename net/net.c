@@ -1,0 +1,113 @@
+#include "net.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "hal/eth.h"
+#include "lwip/dhcp.h"
+#include "lwip/etharp.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
+/* One interface per board. */
+static struct netif eth_netif;
+static bool started;
+static uint32_t rx_frames, tx_frames, rx_dropped;
+static uint8_t frame[HAL_ETH_FRAME_MAX];
+
+static err_t eth_output(struct netif *nif, struct pbuf *p)
+{
+    (void)nif;
+    /* The driver wants one contiguous frame; pbuf chains are flattened here. */
+    if (p->tot_len > sizeof(frame))
+        return ERR_BUF;
+    if (pbuf_copy_partial(p, frame, p->tot_len, 0) != p->tot_len)
+        return ERR_BUF;
+    if (hal_eth_send(frame, p->tot_len) != 0)
+        return ERR_IF;
+    tx_frames++;
+    return ERR_OK;
+}
+
+static err_t eth_netif_init(struct netif *nif)
+{
+    nif->name[0] = 'e';
+    nif->name[1] = 'n';
+    nif->output = etharp_output;
+    nif->linkoutput = eth_output;
+    nif->mtu = 1500;
+    nif->hwaddr_len = 6;
+    nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    return ERR_OK;
+}
+
+int net_init(void)
+{
+    uint8_t mac[6];
+    int ret = hal_eth_open(mac);
+
+    if (ret)
+        return ret;
+    lwip_init();
+    if (!netif_add(&eth_netif, NULL, NULL, NULL, NULL, eth_netif_init, ethernet_input))
+        return -ENOMEM;
+    memcpy(eth_netif.hwaddr, mac, 6);
+    netif_set_default(&eth_netif);
+    netif_set_up(&eth_netif);
+    if (hal_eth_link_up())
+        netif_set_link_up(&eth_netif);
+    if (dhcp_start(&eth_netif) != ERR_OK)
+        return -ENOMEM;
+    started = true;
+    return 0;
+}
+
+void net_input(void)
+{
+    if (!started)
+        return;
+    /* Bounded per call so a flood cannot starve the other tasks; the rest waits for the next. */
+    for (int i = 0; i < 32; i++) {
+        int n = hal_eth_recv(frame, sizeof(frame));
+        if (n < 0)
+            break;
+        struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_POOL);
+        if (!p) {
+            rx_dropped++;
+            continue;
+        }
+        pbuf_take(p, frame, (u16_t)n);
+        if (eth_netif.input(p, &eth_netif) != ERR_OK) {
+            pbuf_free(p);
+            rx_dropped++;
+            continue;
+        }
+        rx_frames++;
+    }
+}
+
+void net_tick(void)
+{
+    if (started)
+        sys_check_timeouts();
+}
+
+void net_info(struct net_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!started)
+        return;
+    out->up = netif_is_up(&eth_netif) && netif_is_link_up(&eth_netif);
+    out->dhcp = netif_dhcp_data(&eth_netif) != NULL;
+    out->bound = !ip4_addr_isany_val(*netif_ip4_addr(&eth_netif));
+    memcpy(out->mac, eth_netif.hwaddr, 6);
+    out->addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&eth_netif)));
+    out->mask = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(&eth_netif)));
+    out->gw = lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(&eth_netif)));
+    out->rx_frames = rx_frames;
+    out->tx_frames = tx_frames;
+    out->rx_dropped = rx_dropped;
+}

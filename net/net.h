@@ -1,0 +1,30 @@
+/*
+ * net/net — the appliance's IPv4 interface: lwIP (NO_SYS) over hal_eth.
+ *
+ * net_init() brings the interface up and starts DHCP. The firmware calls net_input() when the
+ * driver reports frames and net_tick() every NET_TICK_MS to run lwIP's timers. Everything runs in
+ * one task, so lwIP needs no locking.
+ */
+#ifndef NET_H
+#define NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NET_TICK_MS 100
+
+struct net_info {
+    bool up;    /* interface up and link up */
+    bool dhcp;  /* address from DHCP */
+    bool bound; /* has an address */
+    uint8_t mac[6];
+    uint32_t addr, mask, gw; /* host byte order */
+    uint32_t rx_frames, tx_frames, rx_dropped;
+};
+
+int net_init(void);
+void net_input(void);
+void net_tick(void);
+void net_info(struct net_info *out);
+
+#endif
