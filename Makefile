@@ -65,7 +65,7 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/altcp_alloc.c core/altcp_tcp.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c \
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
-NET_SRCS := net/net.c net/port/sys_arch.c
+NET_SRCS := net/net.c net/http.c net/port/sys_arch.c firmware/app/service.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
 CFLAGS += $(NET_INC) -DSIGNET_HAS_NET=1

@@ -113,4 +113,58 @@
 #define APP_NET_QUEUE 8
 #endif
 
+/* HTTP: request head (line + headers) beyond this gets 431. */
+#ifndef HTTP_HEAD_MAX
+#define HTTP_HEAD_MAX 8192
+#endif
+
+/* HTTP: largest request body (enrollment documents are a few KiB); beyond gets 413. */
+#ifndef HTTP_BODY_MAX
+#define HTTP_BODY_MAX 32768
+#endif
+
+/* HTTP: largest response, headers included. */
+#ifndef HTTP_OUT_MAX
+#define HTTP_OUT_MAX 16384
+#endif
+
+/* HTTP: longest request target; beyond gets 414. */
+#ifndef HTTP_PATH_MAX
+#define HTTP_PATH_MAX 256
+#endif
+
+/* HTTP: header fields per request; beyond gets 431. */
+#ifndef HTTP_HEADERS_MAX
+#define HTTP_HEADERS_MAX 48
+#endif
+
+/* HTTP: connections served at once; one more is told 503 busy and closed. */
+#ifndef HTTP_CONN_MAX
+#define HTTP_CONN_MAX 8
+#endif
+
+#ifndef HTTP_ROUTES_MAX
+#define HTTP_ROUTES_MAX 16
+#endif
+
+/* HTTP time-outs: the whole head, the whole body, a keep-alive pause, a response being read.
+ * Slow clients are dropped, never waited for. */
+#ifndef HTTP_HEAD_TIMEOUT_MS
+#define HTTP_HEAD_TIMEOUT_MS 10000
+#endif
+#ifndef HTTP_BODY_TIMEOUT_MS
+#define HTTP_BODY_TIMEOUT_MS 30000
+#endif
+#ifndef HTTP_IDLE_TIMEOUT_MS
+#define HTTP_IDLE_TIMEOUT_MS 15000
+#endif
+#ifndef HTTP_SEND_TIMEOUT_MS
+#define HTTP_SEND_TIMEOUT_MS 30000
+#endif
+
+/* Port of the plain-HTTP service (only /health is offered without TLS). */
+#ifndef HTTP_PLAIN_PORT
+#define HTTP_PLAIN_PORT 80
+#endif
+
 #endif

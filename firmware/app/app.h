@@ -30,7 +30,8 @@ struct app {
     struct k_task net_task;
     struct k_event net_queue[APP_NET_QUEUE];
     struct k_timer net_timer;
-    int net_status; /* result of bringing the network up; 0 when running */
+    int net_status;  /* result of bringing the network up; 0 when running */
+    int http_status; /* result of starting the HTTP service; 0 when listening */
     struct console con;
     struct nvstore nv;
     int nv_status; /* result of mounting the store; 0 when usable */
@@ -45,6 +46,9 @@ struct app {
 void app_main(struct app *app);
 
 const char *app_reset_reason_name(enum hal_reset_reason r);
+
+/* firmware/app/service.c: the HTTP endpoints; starts listening. 0 or a negative errno. */
+int service_start(struct app *app);
 
 extern const struct console_cmd app_system_cmds[];
 extern const unsigned app_system_cmd_count;

@@ -68,6 +68,7 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
 }
 
 #if SIGNET_HAS_NET
+#include "net/http.h"
 #include "net/net.h"
 
 /* Interrupt context: frames are waiting in the driver. */
@@ -81,10 +82,12 @@ static void eth_rx_notify(void *ctx)
 static void net_handler(struct k_task *t, const struct k_event *ev)
 {
     (void)t;
-    if (ev->sig == SIG_NET_RX)
+    if (ev->sig == SIG_NET_RX) {
         net_input();
-    else
+    } else {
         net_tick();
+        http_tick((uint32_t)hal_clock_ms());
+    }
 }
 
 static void start_network(struct app *app)
@@ -94,8 +97,10 @@ static void start_network(struct app *app)
     k_timer_init(&app->sched, &app->net_timer, &app->net_task, SIG_NET_TICK);
     hal_eth_set_notify(eth_rx_notify, app);
     app->net_status = net_init();
-    if (app->net_status == 0)
+    if (app->net_status == 0) {
         k_timer_start(&app->net_timer, NET_TICK_MS, NET_TICK_MS);
+        app->http_status = service_start(app);
+    }
     (void)console_add_commands(&app->con, app_net_cmds, app_net_cmd_count);
 }
 #endif

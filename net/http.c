@@ -1,0 +1,525 @@
+#include "http.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lwip/altcp.h"
+#include "lwip/altcp_tcp.h"
+#include "lwip/sys.h"
+
+enum conn_state { C_FREE = 0, C_READING, C_SENDING };
+
+struct route {
+    const char *method;
+    const char *path;
+    http_handler_fn fn;
+    void *ctx;
+};
+
+struct head {
+    char *method, *path;
+    bool http10, keep_alive, close, has_host, has_length;
+    size_t length;
+};
+
+struct conn {
+    enum conn_state state;
+    struct altcp_pcb *pcb;
+    uint32_t deadline;
+    bool close_after; /* close once the response is out */
+    bool have_head;   /* h and head_len describe the request at the start of in[] */
+    bool in_process;  /* process() is on the stack: it serves what follows itself */
+    struct head h;
+    size_t head_len;
+    size_t scan_from; /* where the search for the end of the head resumes */
+    size_t in_len;
+    uint8_t in[HTTP_HEAD_MAX + HTTP_BODY_MAX];
+    size_t out_len, out_sent;
+    char out[HTTP_OUT_MAX];
+};
+
+static struct conn conns[HTTP_CONN_MAX];
+static struct route routes[HTTP_ROUTES_MAX];
+static size_t nroutes;
+static struct http_stats stats;
+
+static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                                 "Content-Length: 5\r\nConnection: close\r\n\r\nbusy\n";
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 500 ? "Error" : "Internal Server Error";
+    }
+}
+
+static void process(struct conn *c);
+
+static void conn_release(struct conn *c)
+{
+    if (c->pcb) {
+        altcp_arg(c->pcb, NULL);
+        altcp_recv(c->pcb, NULL);
+        altcp_sent(c->pcb, NULL);
+        altcp_err(c->pcb, NULL);
+    }
+    c->pcb = NULL;
+    c->state = C_FREE;
+    stats.active--;
+}
+
+static void conn_close(struct conn *c)
+{
+    struct altcp_pcb *pcb = c->pcb;
+    conn_release(c);
+    if (pcb && altcp_close(pcb) != ERR_OK)
+        altcp_abort(pcb);
+}
+
+static void conn_abort(struct conn *c)
+{
+    struct altcp_pcb *pcb = c->pcb;
+    conn_release(c);
+    if (pcb)
+        altcp_abort(pcb);
+}
+
+/* Push as much of the pending response as the send buffer takes; the rest goes on sent(). */
+static void conn_flush(struct conn *c)
+{
+    size_t left = c->out_len - c->out_sent;
+    size_t room = altcp_sndbuf(c->pcb);
+    size_t n = left < room ? left : room;
+
+    if (n && altcp_write(c->pcb, c->out + c->out_sent, (u16_t)n, TCP_WRITE_FLAG_COPY) == ERR_OK) {
+        c->out_sent += n;
+        altcp_output(c->pcb);
+    }
+    if (c->out_sent < c->out_len)
+        return;
+    if (c->close_after) {
+        conn_close(c);
+        return;
+    }
+    c->state = C_READING;
+    c->out_len = c->out_sent = 0;
+    c->deadline = sys_now() + HTTP_IDLE_TIMEOUT_MS;
+    /* A keep-alive client may have pipelined its next request; process() itself loops on. */
+    if (!c->in_process)
+        process(c);
+}
+
+static void respond(struct conn *c, int status, const char *type, const char *body, size_t len)
+{
+    int n = snprintf(c->out, sizeof(c->out),
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %u\r\n"
+                     "Connection: %s\r\n\r\n",
+                     status, reason_phrase(status), type, (unsigned)len,
+                     c->close_after ? "close" : "keep-alive");
+    if (n < 0 || (size_t)n + len > sizeof(c->out)) {
+        /* A handler's answer that does not fit is our bug, not the client's. */
+        c->close_after = true;
+        n = snprintf(c->out, sizeof(c->out),
+                     "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+                     "Content-Length: 18\r\nConnection: close\r\n\r\nresponse too large\n");
+        len = 0;
+    } else if (len) {
+        memcpy(c->out + n, body, len);
+    }
+    c->out_len = (size_t)n + len;
+    c->out_sent = 0;
+    c->state = C_SENDING;
+    c->deadline = sys_now() + HTTP_SEND_TIMEOUT_MS;
+    conn_flush(c);
+}
+
+/* Errors close the connection: after a malformed request its framing is not to be trusted. */
+static void respond_error(struct conn *c, int status, const char *reason)
+{
+    char line[128];
+    int n = snprintf(line, sizeof(line), "%s\n", reason);
+
+    stats.errors++;
+    c->close_after = true;
+    respond(c, status, "text/plain", line, n > 0 ? (size_t)n : 0);
+}
+
+static bool is_tchar(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+static bool name_is(const char *name, size_t len, const char *want)
+{
+    if (strlen(want) != len)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char a = name[i], b = want[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a - 'A' + 'a');
+        if (a != b)
+            return false;
+    }
+    return true;
+}
+
+/* Parse the request line and headers in place (NULs written into the head). 0 or an HTTP error
+ * status, with *why set. */
+static int parse_head(char *head, size_t len, struct head *h, const char **why)
+{
+    char *end = head + len, *p = head, *eol;
+    size_t nheaders = 0;
+
+    memset(h, 0, sizeof(*h));
+    *why = "bad request line";
+    eol = memchr(p, '\r', (size_t)(end - p));
+    if (!eol || eol + 1 >= end || eol[1] != '\n')
+        return 400;
+    *eol = '\0';
+    h->method = p;
+    while (*p >= 'A' && *p <= 'Z')
+        p++;
+    if (p == h->method || p - h->method > 7 || *p != ' ')
+        return 400;
+    *p++ = '\0';
+    h->path = p;
+    while (*p > ' ' && *p < 0x7f)
+        p++;
+    if (*h->path != '/' || *p != ' ')
+        return 400;
+    if ((size_t)(p - h->path) > HTTP_PATH_MAX) {
+        *why = "request target too long";
+        return 414;
+    }
+    *p++ = '\0';
+    if (strcmp(p, "HTTP/1.1") == 0)
+        h->http10 = false;
+    else if (strcmp(p, "HTTP/1.0") == 0)
+        h->http10 = true;
+    else {
+        *why = "unsupported HTTP version";
+        return 400;
+    }
+    for (p = eol + 2; p < end; p = eol + 2) {
+        eol = memchr(p, '\r', (size_t)(end - p));
+        if (!eol || eol + 1 >= end || eol[1] != '\n') {
+            *why = "malformed header line";
+            return 400;
+        }
+        if (eol == p)
+            break; /* the empty line ending the head */
+        if (++nheaders > HTTP_HEADERS_MAX) {
+            *why = "too many header fields";
+            return 431;
+        }
+        char *colon = p;
+        while (colon < eol && is_tchar(*colon))
+            colon++;
+        if (colon == p || colon == eol || *colon != ':') {
+            *why = "malformed header field"; /* also obsolete line folding */
+            return 400;
+        }
+        size_t nlen = (size_t)(colon - p);
+        char *v = colon + 1;
+        while (v < eol && (*v == ' ' || *v == '\t'))
+            v++;
+        char *vend = eol;
+        while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
+            vend--;
+        for (char *q = v; q < vend; q++) {
+            if ((unsigned char)*q < 0x20 && *q != '\t') {
+                *why = "control character in a header field";
+                return 400;
+            }
+        }
+        size_t vlen = (size_t)(vend - v);
+        if (name_is(p, nlen, "content-length")) {
+            size_t n = 0;
+            if (vlen == 0 || vlen > 10) {
+                *why = vlen ? "body too large" : "bad Content-Length";
+                return vlen ? 413 : 400;
+            }
+            for (size_t i = 0; i < vlen; i++) {
+                if (v[i] < '0' || v[i] > '9') {
+                    *why = "bad Content-Length";
+                    return 400;
+                }
+                n = n * 10 + (size_t)(v[i] - '0');
+            }
+            if (h->has_length && n != h->length) {
+                *why = "conflicting Content-Length";
+                return 400;
+            }
+            h->has_length = true;
+            h->length = n;
+        } else if (name_is(p, nlen, "transfer-encoding")) {
+            *why = "chunked bodies are not supported; send Content-Length";
+            return 501;
+        } else if (name_is(p, nlen, "host")) {
+            h->has_host = true;
+        } else if (name_is(p, nlen, "connection")) {
+            if (vlen == 5 && name_is(v, 5, "close"))
+                h->close = true;
+            else if (vlen == 10 && name_is(v, 10, "keep-alive"))
+                h->keep_alive = true;
+        }
+    }
+    if (!h->http10 && !h->has_host) {
+        *why = "missing Host header";
+        return 400;
+    }
+    if (h->length > HTTP_BODY_MAX) {
+        *why = "body too large";
+        return 413;
+    }
+    return 0;
+}
+
+static void dispatch(struct conn *c, const struct head *h, const uint8_t *body)
+{
+    struct http_request req = {h->method, h->path, body, h->length};
+    struct http_response resp = {404, "text/plain", "no such resource\n", 17};
+    bool path_known = false;
+    char *query = strchr(h->path, '?');
+
+    if (query)
+        *query = '\0';
+    stats.requests++;
+    for (size_t i = 0; i < nroutes; i++) {
+        if (strcmp(routes[i].path, h->path) != 0)
+            continue;
+        path_known = true;
+        if (strcmp(routes[i].method, h->method) == 0) {
+            routes[i].fn(routes[i].ctx, &req, &resp);
+            respond(c, resp.status, resp.content_type, resp.body, resp.body_len);
+            return;
+        }
+    }
+    if (path_known)
+        respond_error(c, 405, "method not allowed");
+    else
+        respond_error(c, 404, "no such resource");
+}
+
+/* Find the blank line ending the head, resuming where the last search stopped. */
+static size_t find_head_end(struct conn *c)
+{
+    for (size_t i = c->scan_from; i + 3 < c->in_len; i++)
+        if (c->in[i] == '\r' && c->in[i + 1] == '\n' && c->in[i + 2] == '\r' &&
+            c->in[i + 3] == '\n')
+            return i + 4;
+    c->scan_from = c->in_len > 3 ? c->in_len - 3 : 0;
+    return 0;
+}
+
+/* Serve every complete request in the buffer (keep-alive clients may pipeline). */
+static void serve_buffered(struct conn *c)
+{
+    while (c->state == C_READING && c->in_len) {
+        if (!c->have_head) {
+            size_t head_len = find_head_end(c);
+            const char *why;
+            if (!head_len || head_len > HTTP_HEAD_MAX) {
+                if (head_len > HTTP_HEAD_MAX || c->in_len >= HTTP_HEAD_MAX)
+                    respond_error(c, 431, "request head too large");
+                return;
+            }
+            /* Parsed once, in place: the NULs it writes stay inside this request's head. */
+            int err = parse_head((char *)c->in, head_len, &c->h, &why);
+            if (err) {
+                respond_error(c, err, why);
+                return;
+            }
+            c->have_head = true;
+            c->head_len = head_len;
+            /* One deadline for the whole body: dribbling bytes does not extend it. */
+            c->deadline = sys_now() + HTTP_BODY_TIMEOUT_MS;
+        }
+        if (c->in_len < c->head_len + c->h.length)
+            return; /* the body is still on its way */
+        c->close_after = c->h.close || (c->h.http10 && !c->h.keep_alive);
+        dispatch(c, &c->h, c->in + c->head_len);
+        size_t used = c->head_len + c->h.length;
+        memmove(c->in, c->in + used, c->in_len - used);
+        c->in_len -= used;
+        c->have_head = false;
+        c->scan_from = 0;
+    }
+}
+
+static void process(struct conn *c)
+{
+    c->in_process = true;
+    serve_buffered(c);
+    c->in_process = false;
+}
+
+static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    struct conn *c = arg;
+
+    if (!c) {
+        if (p)
+            pbuf_free(p);
+        return ERR_OK;
+    }
+    if (!p || err != ERR_OK) {
+        if (p)
+            pbuf_free(p);
+        conn_close(c); /* the client closed its side */
+        return ERR_OK;
+    }
+    size_t room = sizeof(c->in) - c->in_len;
+    if (p->tot_len > room) {
+        /* While we answer, lwIP keeps the bytes and the window closes: flow control, not loss. */
+        if (c->state == C_SENDING)
+            return ERR_MEM;
+        altcp_recved(pcb, p->tot_len);
+        pbuf_free(p);
+        respond_error(c, 413, "request too large");
+        return ERR_OK;
+    }
+    altcp_recved(pcb, p->tot_len);
+    pbuf_copy_partial(p, c->in + c->in_len, p->tot_len, 0);
+    c->in_len += p->tot_len;
+    pbuf_free(p);
+    process(c);
+    return ERR_OK;
+}
+
+static err_t on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
+{
+    struct conn *c = arg;
+    (void)pcb;
+    (void)len;
+    if (c && c->state == C_SENDING)
+        conn_flush(c);
+    return ERR_OK;
+}
+
+static void on_err(void *arg, err_t err)
+{
+    struct conn *c = arg;
+    (void)err;
+    if (c) {
+        c->pcb = NULL; /* lwIP already freed it */
+        conn_release(c);
+    }
+}
+
+static err_t discard_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    (void)arg;
+    (void)err;
+    if (p) {
+        altcp_recved(pcb, p->tot_len);
+        pbuf_free(p);
+    }
+    return ERR_OK;
+}
+
+static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
+{
+    (void)arg;
+    if (err != ERR_OK || !pcb)
+        return ERR_VAL;
+    for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
+        struct conn *c = &conns[i];
+        if (c->state != C_FREE)
+            continue;
+        c->state = C_READING;
+        c->pcb = pcb;
+        c->in_len = c->out_len = c->out_sent = 0;
+        c->close_after = false;
+        c->have_head = false;
+        c->scan_from = 0;
+        c->deadline = sys_now() + HTTP_HEAD_TIMEOUT_MS;
+        stats.accepted++;
+        stats.active++;
+        altcp_arg(pcb, c);
+        altcp_recv(pcb, on_recv);
+        altcp_sent(pcb, on_sent);
+        altcp_err(pcb, on_err);
+        return ERR_OK;
+    }
+    /* Full: say so in one static reply and close, rather than leave the client hanging. */
+    stats.refused_busy++;
+    altcp_recv(pcb, discard_recv);
+    if (altcp_write(pcb, busy_reply, sizeof(busy_reply) - 1, 0) == ERR_OK)
+        altcp_output(pcb);
+    if (altcp_close(pcb) != ERR_OK) {
+        altcp_abort(pcb);
+        return ERR_ABRT;
+    }
+    return ERR_OK;
+}
+
+int http_server_start(uint16_t port)
+{
+    struct altcp_pcb *pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
+    struct altcp_pcb *lpcb;
+
+    if (!pcb)
+        return -ENOMEM;
+    if (altcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
+        altcp_close(pcb);
+        return -EADDRINUSE;
+    }
+    lpcb = altcp_listen_with_backlog(pcb, 4);
+    if (!lpcb) {
+        altcp_close(pcb);
+        return -ENOMEM;
+    }
+    altcp_accept(lpcb, on_accept);
+    return 0;
+}
+
+int http_route_add(const char *method, const char *path, http_handler_fn fn, void *ctx)
+{
+    if (nroutes == HTTP_ROUTES_MAX)
+        return -ENOSPC;
+    routes[nroutes++] = (struct route){method, path, fn, ctx};
+    return 0;
+}
+
+void http_tick(uint32_t now_ms)
+{
+    for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
+        struct conn *c = &conns[i];
+        if (c->state != C_FREE && (int32_t)(now_ms - c->deadline) >= 0) {
+            stats.timeouts++;
+            conn_abort(c); /* slow or idle: no more waiting on it */
+        }
+    }
+}
+
+void http_stats(struct http_stats *out)
+{
+    *out = stats;
+}

@@ -1,0 +1,172 @@
+"""The HTTP service of the host board over the user-mode network, normal and hostile clients."""
+import http.client
+import socket
+import time
+
+from harness import PROMPT, check, host_board
+from hsm import Token, console_login
+
+BOOT = 20
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def board(tmp, token=None):
+    port = free_port()
+    extra = ["--hostfwd", "127.0.0.1:%d-:80" % port]
+    if token:
+        extra += ["--hsm", token.sock]
+    con = host_board(tmp, extra=extra)
+    con.expect(PROMPT, BOOT)
+    deadline = time.monotonic() + 15
+    while "ip:        10.0.2.15" not in con.command("net show"):
+        check(time.monotonic() < deadline, "no DHCP lease", con)
+        time.sleep(0.3)
+    return con, port
+
+
+def get(port, path="/health", method="GET", body=None, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data.decode(errors="replace")
+
+
+def raw(port, data, wait=10):
+    """Send bytes, return everything the server says until it closes (or the wait ends)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    s.close()
+    return out.decode(errors="replace")
+
+
+def test_health_follows_the_token_login(tmp):
+    tok = Token(tmp)
+    con, port = board(tmp, tok)
+    status, body = get(port)
+    check(status == 503 and body == "not ready: token not logged in\n",
+          "before login: %d %r" % (status, body), con)
+    console_login(con)
+    con.command("token info")  # the link is up once a call has gone through
+    status, body = get(port)
+    check(status == 200 and body == "ok\n", "after login: %d %r" % (status, body), con)
+    con.command("logout")
+    status, body = get(port)
+    check(status == 503, "after logout: %d" % status, con)
+    tok.close()
+
+
+def test_keep_alive_and_errors(tmp):
+    con, port = board(tmp)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for _ in range(3):  # one connection, several requests
+        c.request("GET", "/health")
+        r = c.getresponse()
+        r.read()
+        check(r.status == 503 and r.getheader("Connection") == "keep-alive", "keep-alive", con)
+    c.close()
+    # Pipelined: two requests in one write, two answers in order on the same connection.
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" * 2)
+    got = b""
+    while got.count(b"HTTP/1.1 503 ") < 2:
+        chunk = s.recv(4096)
+        check(chunk, "pipelined: connection closed after %r" % got, con)
+        got += chunk
+    s.close()
+    check(get(port, "/nope") == (404, "no such resource\n"), "404", con)
+    check(get(port, method="POST", body=b"x")[0] == 405, "405", con)
+    check(get(port, "/" + "a" * 300)[0] == 414, "414", con)
+    out = raw(port, b"GET /health HTTP/1.1\r\n\r\n")
+    check(out.startswith("HTTP/1.1 400 ") and out.endswith("missing Host header\n"), out, con)
+    out = raw(port, b"GET /health HTTP/1.0\r\n\r\n")
+    check(out.startswith("HTTP/1.1 503 ") and "Connection: close" in out, "HTTP/1.0 closes", con)
+    out = raw(port, b"POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    check(out.startswith("HTTP/1.1 501 "), "chunked: %r" % out, con)
+
+
+def test_hostile_clients_then_a_normal_request(tmp):
+    con, port = board(tmp)
+    # Garbage bytes.
+    out = raw(port, bytes(range(256)) * 4 + b"\r\n\r\n")
+    check(out.startswith("HTTP/1.1 400 "), "garbage: %r" % out[:80], con)
+    # Oversized header block.
+    out = raw(port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n")
+    check(out.startswith("HTTP/1.1 431 "), "big header: %r" % out[:80], con)
+    # Too many header fields.
+    many = b"".join(b"X-%d: y\r\n" % i for i in range(60))
+    out = raw(port, b"GET /health HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+    check(out.startswith("HTTP/1.1 431 "), "many headers: %r" % out[:80], con)
+    # A 10 MB body is refused from its Content-Length, before it is read.
+    t0 = time.monotonic()
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 10485760\r\n\r\n")
+    try:
+        s.sendall(b"z" * (1 << 20))
+    except OSError:
+        pass
+    reply = s.recv(4096).decode(errors="replace")
+    s.close()
+    check(reply.startswith("HTTP/1.1 413 ") and time.monotonic() - t0 < 10, "10 MB body", con)
+    check(get(port)[0] == 503, "a normal request after the hostile ones", con)
+    out = con.command("status")
+    check("board:     host" in out, "the console still answers", con)
+
+
+def test_slow_and_idle_clients_are_dropped(tmp):
+    con, port = board(tmp)
+    # A slow-loris client: a byte now and then, never a whole head.
+    slow = socket.create_connection(("127.0.0.1", port), timeout=20)
+    slow.sendall(b"GET /health HTTP/1.1\r\n")
+    # More idle connections than the service holds.
+    idle = []
+    for _ in range(40):
+        try:
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        except OSError:
+            break
+    t0 = time.monotonic()
+    dropped = False
+    while time.monotonic() - t0 < 20:
+        try:
+            slow.sendall(b"X")
+            slow.settimeout(1)
+            if slow.recv(16) == b"":
+                dropped = True
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            dropped = True
+            break
+    check(dropped and time.monotonic() - t0 < 15, "the slow client was not dropped in time", con)
+    for s in idle:
+        s.close()
+    slow.close()
+    # Once the idle ones are gone (or timed out), the service answers normally again.
+    deadline = time.monotonic() + 15
+    status = 0
+    while time.monotonic() < deadline:
+        try:
+            status = get(port)[0]
+            if status == 503:
+                break
+        except OSError:
+            pass
+        time.sleep(0.5)
+    check(status == 503, "no answer after the connection flood", con)
