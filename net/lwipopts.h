@@ -15,11 +15,11 @@
 #define LWIP_NETIF_API       0
 
 /* IPv4 with DHCP (QEMU's user network answers it) or a static address. */
-#define LWIP_IPV4                1
-#define LWIP_IPV6                0
-#define LWIP_DHCP                1
-#define LWIP_DHCP_DOES_ACD_CHECK 0 /* slirp's network is ours alone; skip the 2 s conflict probe   \
-                                    */
+#define LWIP_IPV4 1
+#define LWIP_IPV6 0
+#define LWIP_DHCP 1
+/* slirp's network is ours alone: skip the 2 s address-conflict probe. */
+#define LWIP_DHCP_DOES_ACD_CHECK      0
 #define LWIP_ACD                      0
 #define LWIP_AUTOIP                   0
 #define LWIP_DNS                      0 /* the appliance serves; it resolves nothing */
