@@ -45,6 +45,7 @@ FIRMWARE_SRCS := \
 	firmware/lib/civil_time.c \
 	firmware/lib/crc32.c \
 	firmware/lib/base64.c \
+	firmware/lib/jsonw.c \
 	firmware/store/nvstore.c \
 	firmware/token/token.c \
 	firmware/token/token_selftest.c \
@@ -52,11 +53,33 @@ FIRMWARE_SRCS := \
 	crypto/p11/p11_client.c \
 	crypto/sha256.c \
 	crypto/ecdsa_der.c \
+	crypto/heap.c \
+	crypto/rng.c \
+	crypto/token_pk.c \
 	firmware/app/main.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
 	firmware/app/start.c \
 	firmware/app/cmd_net.c
+
+# mbedTLS (fetched, never vendored), configured by crypto/mbedtls_config.h, on every board: the
+# crypto layer builds and checks certificates, and TLS needs it. Its headers are system headers to
+# our warnings.
+MBEDTLS_DIR := build/deps/src/mbedtls
+MBEDTLS_SRCS := $(addprefix $(MBEDTLS_DIR)/library/,aes.c asn1parse.c asn1write.c base64.c \
+	bignum.c bignum_core.c bignum_mod.c bignum_mod_raw.c block_cipher.c chacha20.c chachapoly.c \
+	cipher.c cipher_wrap.c constant_time.c ctr_drbg.c ecdh.c ecdsa.c ecp.c ecp_curves.c \
+	entropy.c entropy_poll.c error.c gcm.c hkdf.c md.c oid.c pk.c pk_ecc.c pk_wrap.c pkparse.c \
+	pkwrite.c platform.c platform_util.c poly1305.c psa_crypto.c psa_crypto_aead.c \
+	psa_crypto_cipher.c psa_crypto_client.c psa_crypto_driver_wrappers_no_static.c \
+	psa_crypto_ecp.c psa_crypto_hash.c psa_crypto_mac.c psa_crypto_random.c psa_crypto_rsa.c \
+	psa_crypto_slot_management.c psa_util.c rsa.c rsa_alt_helpers.c sha1.c sha256.c sha512.c \
+	ssl_ciphersuites.c ssl_msg.c ssl_tls.c ssl_tls12_server.c ssl_tls13_generic.c \
+	ssl_tls13_keys.c ssl_tls13_server.c ssl_client.c x509.c x509_create.c x509_crt.c x509write.c \
+	x509write_crt.c)
+MBEDTLS_FLAGS := -isystem $(MBEDTLS_DIR)/include -DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config.h"'
+CFLAGS += $(MBEDTLS_FLAGS)
+THIRD_PARTY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%=$(BUILD)/mbedtls/%.o)
 
 # The network stack: lwIP (fetched, never vendored) under our port, on boards with an eth driver.
 LWIP_DIR := build/deps/src/lwip/src
@@ -65,12 +88,13 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/altcp_alloc.c core/altcp_tcp.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c \
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
-NET_SRCS := net/net.c net/http.c net/port/sys_arch.c firmware/app/service.c
+NET_SRCS := net/net.c net/http.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
+	firmware/app/tls_setup.c crypto/x509_self.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
 CFLAGS += $(NET_INC) -DSIGNET_HAS_NET=1
 FIRMWARE_SRCS += $(NET_SRCS)
-THIRD_PARTY_OBJS := $(LWIP_SRCS:$(LWIP_DIR)/%=$(BUILD)/lwip/%.o)
+THIRD_PARTY_OBJS += $(LWIP_SRCS:$(LWIP_DIR)/%=$(BUILD)/lwip/%.o)
 endif
 
 SRCS := $(FIRMWARE_SRCS) $(BOARD_SRCS)
@@ -101,6 +125,12 @@ $(BUILD)/lwip/%.c.o: $(LWIP_DIR)/%.c | build/deps/sources.lock
 	$(call say,CC,lwip/$*.c)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -w $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) $(NET_INC) -MMD -MP -c $< -o $@
+
+$(BUILD)/mbedtls/%.c.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | build/deps/sources.lock
+	$(call say,CC,mbedtls/$*.c)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -w $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) -I$(MBEDTLS_DIR)/library \
+		$(MBEDTLS_FLAGS) -MMD -MP -c $< -o $@
 
 # The sources above come from the deps step; a plain `make` fetches them when missing.
 build/deps/sources.lock:
@@ -135,7 +165,7 @@ run: deps
 UNIT_BUILD := build/unit
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes -O1 -g -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -I. -Iboards/host -Itests/unit $(PKCS11_INC)
-UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der
+UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -144,6 +174,7 @@ UNIT_ringbuf :=
 UNIT_p11_wire := crypto/p11/p11_wire.c
 UNIT_sha256 := crypto/sha256.c
 UNIT_ecdsa_der := crypto/ecdsa_der.c
+UNIT_jsonw := firmware/lib/jsonw.c
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 
 .SECONDEXPANSION:

@@ -89,6 +89,11 @@
 #endif
 
 /* Mechanisms read from the token for `token info`; SoftHSM2 offers about 80. */
+/* Longest CKA_ID of an object the appliance names ("signet-slc-new"). */
+#ifndef TOKEN_ID_MAX
+#define TOKEN_ID_MAX 32
+#endif
+
 #ifndef TOKEN_MECHS_MAX
 #define TOKEN_MECHS_MAX 256
 #endif
@@ -111,6 +116,22 @@
 /* Network task queue: frame and timer events. */
 #ifndef APP_NET_QUEUE
 #define APP_NET_QUEUE 8
+#endif
+
+/* mbedTLS's allocations (crypto/heap.c): a TLS connection holds ~25 KiB of record buffers and
+ * ~20 KiB more while it handshakes; HTTP_CONN_MAX of them plus parsed certificates fit. */
+#ifndef CRYPTO_HEAP_MAX
+#define CRYPTO_HEAP_MAX (768u * 1024u)
+#endif
+
+/* Keys in the token that mbedTLS may sign with (crypto/token_pk.c): TLS now, the SLC later. */
+#ifndef TOKEN_PK_MAX
+#define TOKEN_PK_MAX 4
+#endif
+
+/* The HTTPS certificate (self-signed, P-256): about 500 bytes of DER. */
+#ifndef APP_TLS_CERT_MAX
+#define APP_TLS_CERT_MAX 2048
 #endif
 
 /* HTTP: request head (line + headers) beyond this gets 431. */
@@ -165,6 +186,11 @@
 /* Port of the plain-HTTP service (only /health is offered without TLS). */
 #ifndef HTTP_PLAIN_PORT
 #define HTTP_PLAIN_PORT 80
+#endif
+
+/* Port of the HTTPS service. */
+#ifndef HTTP_TLS_PORT
+#define HTTP_TLS_PORT 443
 #endif
 
 #endif

@@ -8,12 +8,14 @@
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
 #include "lwip/sys.h"
+#include "tls.h"
 
 enum conn_state { C_FREE = 0, C_READING, C_SENDING };
 
 struct route {
     const char *method;
     const char *path;
+    unsigned flags;
     http_handler_fn fn;
     void *ctx;
 };
@@ -27,6 +29,10 @@ struct head {
 struct conn {
     enum conn_state state;
     struct altcp_pcb *pcb;
+    struct tls_conn *tls; /* NULL on the plain port */
+    bool established;     /* TLS handshake done (always true on the plain port) */
+    bool has_peer;
+    uint8_t peer_fp[HTTP_FINGERPRINT_LEN];
     uint32_t deadline;
     bool close_after; /* close once the response is out */
     bool have_head;   /* h and head_len describe the request at the start of in[] */
@@ -41,6 +47,8 @@ struct conn {
 };
 
 static struct conn conns[HTTP_CONN_MAX];
+/* The listening ports: their accept callbacks get one of these as arg. */
+static const bool listener_plain = false, listener_tls = true;
 static struct route routes[HTTP_ROUTES_MAX];
 static size_t nroutes;
 static struct http_stats stats;
@@ -88,6 +96,8 @@ static void conn_release(struct conn *c)
         altcp_sent(c->pcb, NULL);
         altcp_err(c->pcb, NULL);
     }
+    tls_conn_free(c->tls);
+    c->tls = NULL;
     c->pcb = NULL;
     c->state = C_FREE;
     stats.active--;
@@ -96,6 +106,8 @@ static void conn_release(struct conn *c)
 static void conn_close(struct conn *c)
 {
     struct altcp_pcb *pcb = c->pcb;
+    if (c->tls && c->established && pcb)
+        tls_conn_close_notify(c->tls);
     conn_release(c);
     if (pcb && altcp_close(pcb) != ERR_OK)
         altcp_abort(pcb);
@@ -109,19 +121,44 @@ static void conn_abort(struct conn *c)
         altcp_abort(pcb);
 }
 
+static void tls_pump(struct conn *c);
+
+/* After a response is out: serve what the client sent meanwhile. process() loops by itself. */
+static void receive_more(struct conn *c)
+{
+    if (c->in_process)
+        return;
+    if (c->tls)
+        tls_pump(c);
+    else
+        process(c);
+}
+
 /* Push as much of the pending response as the send buffer takes; the rest goes on sent(). */
 static void conn_flush(struct conn *c)
 {
-    size_t left = c->out_len - c->out_sent;
-    size_t room = altcp_sndbuf(c->pcb);
-    size_t n = left < room ? left : room;
-
-    if (n && altcp_write(c->pcb, c->out + c->out_sent, (u16_t)n, TCP_WRITE_FLAG_COPY) == ERR_OK) {
-        c->out_sent += n;
-        altcp_output(c->pcb);
+    while (c->out_sent < c->out_len) {
+        size_t left = c->out_len - c->out_sent;
+        int n;
+        if (c->tls) {
+            n = tls_conn_write(c->tls, (const uint8_t *)c->out + c->out_sent, left);
+        } else {
+            size_t room = altcp_sndbuf(c->pcb);
+            n = (int)(left < room ? left : room);
+            if (n &&
+                altcp_write(c->pcb, c->out + c->out_sent, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
+                n = 0;
+            else if (n)
+                altcp_output(c->pcb);
+        }
+        if (n < 0) {
+            conn_abort(c);
+            return;
+        }
+        if (n == 0)
+            return; /* the send buffer is full: on_sent() calls again */
+        c->out_sent += (size_t)n;
     }
-    if (c->out_sent < c->out_len)
-        return;
     if (c->close_after) {
         conn_close(c);
         return;
@@ -129,9 +166,7 @@ static void conn_flush(struct conn *c)
     c->state = C_READING;
     c->out_len = c->out_sent = 0;
     c->deadline = sys_now() + HTTP_IDLE_TIMEOUT_MS;
-    /* A keep-alive client may have pipelined its next request; process() itself loops on. */
-    if (!c->in_process)
-        process(c);
+    receive_more(c);
 }
 
 static void respond(struct conn *c, int status, const char *type, const char *body, size_t len)
@@ -303,19 +338,26 @@ static int parse_head(char *head, size_t len, struct head *h, const char **why)
 
 static void dispatch(struct conn *c, const struct head *h, const uint8_t *body)
 {
-    struct http_request req = {h->method, h->path, body, h->length};
+    struct http_request req = {h->method,      h->path,     body, h->length,
+                               c->tls != NULL, c->has_peer, {0}};
     struct http_response resp = {404, "text/plain", "no such resource\n", 17};
     bool path_known = false;
     char *query = strchr(h->path, '?');
 
     if (query)
         *query = '\0';
+    if (c->has_peer)
+        memcpy(req.client_fp, c->peer_fp, sizeof(req.client_fp));
     stats.requests++;
     for (size_t i = 0; i < nroutes; i++) {
         if (strcmp(routes[i].path, h->path) != 0)
             continue;
         path_known = true;
         if (strcmp(routes[i].method, h->method) == 0) {
+            if (!c->tls && !(routes[i].flags & HTTP_ROUTE_PLAIN)) {
+                respond_error(c, 403, "HTTPS required");
+                return;
+            }
             routes[i].fn(routes[i].ctx, &req, &resp);
             respond(c, resp.status, resp.content_type, resp.body, resp.body_len);
             return;
@@ -395,6 +437,11 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
         conn_close(c); /* the client closed its side */
         return ERR_OK;
     }
+    if (c->tls) {
+        tls_conn_input(c->tls, p); /* acknowledged to TCP as the TLS layer consumes it */
+        tls_pump(c);
+        return ERR_OK;
+    }
     size_t room = sizeof(c->in) - c->in_len;
     if (p->tot_len > room) {
         /* While we answer, lwIP keeps the bytes and the window closes: flow control, not loss. */
@@ -413,12 +460,46 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
     return ERR_OK;
 }
 
+/* Handshake, then decrypt into in[] as far as it has room, serving requests as they complete.
+ * What does not fit stays with the TLS layer, unacknowledged: the TCP window closes. */
+static void tls_pump(struct conn *c)
+{
+    if (!c->established) {
+        int r = tls_conn_handshake(c->tls);
+        if (r < 0) {
+            stats.errors++;
+            conn_abort(c); /* mbedTLS has sent its alert */
+            return;
+        }
+        if (r == 0)
+            return;
+        c->established = true;
+        c->has_peer = tls_conn_peer_fingerprint(c->tls, c->peer_fp);
+    }
+    while (c->state != C_FREE && c->in_len < sizeof(c->in)) {
+        int n = tls_conn_read(c->tls, c->in + c->in_len, sizeof(c->in) - c->in_len);
+        if (n < 0) {
+            conn_close(c); /* close_notify or a broken record */
+            return;
+        }
+        if (n == 0)
+            return;
+        c->in_len += (size_t)n;
+        if (c->state == C_READING)
+            process(c);
+    }
+}
+
 static err_t on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
 {
     struct conn *c = arg;
     (void)pcb;
     (void)len;
-    if (c && c->state == C_SENDING)
+    if (!c)
+        return ERR_OK;
+    if (c->tls && !c->established)
+        tls_pump(c); /* a handshake flight waited for send room */
+    else if (c->state == C_SENDING)
         conn_flush(c);
     return ERR_OK;
 }
@@ -446,13 +527,25 @@ static err_t discard_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_
 
 static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 {
-    (void)arg;
+    const bool *tls = arg;
     if (err != ERR_OK || !pcb)
         return ERR_VAL;
     for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
         struct conn *c = &conns[i];
         if (c->state != C_FREE)
             continue;
+        c->tls = NULL;
+        if (*tls) {
+            /* No identity yet (nobody logged in) or no memory: nothing to talk TLS with. */
+            c->tls = tls_conn_new(pcb);
+            if (!c->tls) {
+                stats.tls_refused++;
+                altcp_abort(pcb);
+                return ERR_ABRT;
+            }
+        }
+        c->established = !*tls;
+        c->has_peer = false;
         c->state = C_READING;
         c->pcb = pcb;
         c->in_len = c->out_len = c->out_sent = 0;
@@ -468,8 +561,13 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
         altcp_err(pcb, on_err);
         return ERR_OK;
     }
-    /* Full: say so in one static reply and close, rather than leave the client hanging. */
+    /* Full: say so in one static reply and close, rather than leave the client hanging. A TLS
+     * client could not read a plain reply: it is just closed. */
     stats.refused_busy++;
+    if (*tls) {
+        altcp_abort(pcb);
+        return ERR_ABRT;
+    }
     altcp_recv(pcb, discard_recv);
     if (altcp_write(pcb, busy_reply, sizeof(busy_reply) - 1, 0) == ERR_OK)
         altcp_output(pcb);
@@ -480,7 +578,7 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     return ERR_OK;
 }
 
-int http_server_start(uint16_t port)
+int http_server_start(uint16_t port, bool tls)
 {
     struct altcp_pcb *pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
     struct altcp_pcb *lpcb;
@@ -496,15 +594,17 @@ int http_server_start(uint16_t port)
         altcp_close(pcb);
         return -ENOMEM;
     }
+    altcp_arg(lpcb, (void *)(uintptr_t)(tls ? &listener_tls : &listener_plain));
     altcp_accept(lpcb, on_accept);
     return 0;
 }
 
-int http_route_add(const char *method, const char *path, http_handler_fn fn, void *ctx)
+int http_route_add(const char *method, const char *path, unsigned flags, http_handler_fn fn,
+                   void *ctx)
 {
     if (nroutes == HTTP_ROUTES_MAX)
         return -ENOSPC;
-    routes[nroutes++] = (struct route){method, path, fn, ctx};
+    routes[nroutes++] = (struct route){method, path, flags, fn, ctx};
     return 0;
 }
 

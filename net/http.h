@@ -8,21 +8,28 @@
  * HTTP_IDLE_TIMEOUT_MS between keep-alive requests; slower clients are dropped. At most
  * HTTP_CONN_MAX connections are served; one more gets "503 busy" and is closed. Every error is a
  * status plus a one-line reason; after one the connection is closed, since its framing is no
- * longer trusted. Handlers run in the net task and must not block for long.
+ * longer trusted. Over TLS the handshake must finish within the head time-out too. Handlers
+ * run in the net task and must not block for long.
  */
 #ifndef HTTP_H
 #define HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "signet_config.h"
+
+#define HTTP_FINGERPRINT_LEN 32
 
 struct http_request {
     const char *method; /* "GET" or "POST" */
     const char *path;
     const uint8_t *body;
     size_t body_len;
+    bool secure;      /* arrived over TLS */
+    bool client_cert; /* the TLS client presented a certificate (and proved its key) */
+    uint8_t client_fp[HTTP_FINGERPRINT_LEN]; /* its SHA-256 fingerprint: the caller's identity */
 };
 
 struct http_response {
@@ -37,11 +44,16 @@ typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 
 struct http_stats {
     uint32_t accepted, refused_busy, requests, errors, timeouts, active;
+    uint32_t tls_refused; /* TLS connections closed because no session could start */
 };
 
-/* Listen on port (plain TCP for now). Routes are added before or after. */
-int http_server_start(uint16_t port);
-int http_route_add(const char *method, const char *path, http_handler_fn fn, void *ctx);
+/* Listen on port, over TLS (net/tls) or plain TCP. Routes are added before or after. */
+int http_server_start(uint16_t port, bool tls);
+
+/* HTTP_ROUTE_PLAIN: also served without TLS; every other route answers 403 there. */
+#define HTTP_ROUTE_PLAIN 1u
+int http_route_add(const char *method, const char *path, unsigned flags, http_handler_fn fn,
+                   void *ctx);
 /* Expire slow and idle connections; call every tick. */
 void http_tick(uint32_t now_ms);
 void http_stats(struct http_stats *out);

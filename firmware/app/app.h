@@ -14,6 +14,7 @@
 #include "firmware/store/nvstore.h"
 #include "firmware/token/token.h"
 #include "hal/board.h"
+#include "mbedtls/pk.h"
 
 /* NV record keys; never reuse a retired number. */
 enum app_nv_key {
@@ -40,6 +41,12 @@ struct app {
     uint64_t boot_ms;
     struct token token;
     enum token_key_alg pending_alg; /* key generate waiting for the operator's confirmation */
+    /* HTTPS identity (tls_setup.c): the token's TLS key as mbedTLS sees it, and its certificate's
+     * SHA-256 fingerprint. */
+    mbedtls_pk_context tls_pk;
+    uint8_t tls_fp[32];
+    bool tls_created; /* the last setup made a new key or certificate */
+    uint32_t tls_token_signs;
 };
 
 /* Boots the appliance and runs its scheduler; returns only if the scheduler is stopped. */
@@ -49,6 +56,12 @@ const char *app_reset_reason_name(enum hal_reset_reason r);
 
 /* firmware/app/service.c: the HTTP endpoints; starts listening. 0 or a negative errno. */
 int service_start(struct app *app);
+
+/* firmware/app/tls_setup.c: find or make the TLS key and certificate in the token and start
+ * serving HTTPS with them (needs a login). 0, or a negative errno with *why set. */
+int app_tls_setup(struct app *app, const char **why);
+#define APP_FP_TEXT_LEN (32 * 3 - 1) /* AB:CD:...:EF */
+void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1]);
 
 extern const struct console_cmd app_system_cmds[];
 extern const unsigned app_system_cmd_count;

@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "net/net.h"
+#include "net/tls.h"
 
 static void print_ip(struct console *con, const char *label, uint32_t a)
 {
@@ -43,8 +44,26 @@ static int cmd_net_show(struct console *con, int argc, char **argv)
     return 0;
 }
 
+static int cmd_tls_fingerprint(struct console *con, int argc, char **argv)
+{
+    struct app *app = con->user;
+    char fp[APP_FP_TEXT_LEN + 1];
+
+    (void)argc;
+    (void)argv;
+    if (!tls_server_ready()) {
+        console_error(con, "no TLS certificate yet (login creates or loads it)");
+        return -1;
+    }
+    app_format_fingerprint(app->tls_fp, fp);
+    console_printf(con, "SHA-256 %s\n", fp);
+    return 0;
+}
+
 const struct console_cmd app_net_cmds[] = {
     {"net show", "", "network interface, address, counters", cmd_net_show, 0, 0, 0},
+    {"tls fingerprint", "", "SHA-256 fingerprint of the HTTPS certificate", cmd_tls_fingerprint, 0,
+     0, 0},
 };
 const unsigned app_net_cmd_count = sizeof(app_net_cmds) / sizeof(app_net_cmds[0]);
 #endif

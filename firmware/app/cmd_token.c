@@ -97,7 +97,8 @@ static int cmd_token_info(struct console *con, int argc, char **argv)
     console_puts(con, "\n");
     bool found = false;
     enum token_key_alg alg;
-    if (app->token.logged_in && token_find_slc(&app->token, &found, &alg) == CKR_OK)
+    if (app->token.logged_in &&
+        token_find_key(&app->token, &app->token.slc, &found, &alg) == CKR_OK)
         console_printf(con, "SLC key:      %s\n",
                        found ? (alg == TOKEN_RSA2048 ? "rsa2048" : "p256") : "none");
     else
@@ -121,6 +122,21 @@ static void on_pin(struct console *con, const char *line, size_t len, void *ctx)
         return;
     }
     console_puts(con, "logged in\n");
+#if SIGNET_HAS_NET
+    /* The HTTPS identity needs the token's key: the first login makes it, later ones find it. */
+    const char *why;
+    if (app_tls_setup(app, &why) != 0) {
+        console_printf(con, "warning: HTTPS not available: %s\n", why);
+    } else if (app->tls_created) {
+        char fp[APP_FP_TEXT_LEN + 1];
+        app_format_fingerprint(app->tls_fp, fp);
+        app->tls_created = false;
+        console_printf(con,
+                       "HTTPS: new TLS key and self-signed certificate in the token\n"
+                       "TLS fingerprint (SHA-256): %s\n",
+                       fp);
+    }
+#endif
 }
 
 static int cmd_login(struct console *con, int argc, char **argv)
@@ -148,7 +164,7 @@ static void generate(struct console *con, enum token_key_alg alg, bool replace)
 
     console_printf(con, "generating %s SLC key pair in the token...\n",
                    alg == TOKEN_RSA2048 ? "rsa2048" : "p256");
-    rv = token_generate_slc(&app->token, alg, replace);
+    rv = token_generate_key(&app->token, &app->token.slc, alg, replace);
     if (rv != CKR_OK) {
         (void)token_error(con, rv);
         return;
@@ -182,7 +198,7 @@ static int cmd_key_generate(struct console *con, int argc, char **argv)
         console_error(con, "unknown key type '%s' (rsa2048 or p256)", argv[0]);
         return -1;
     }
-    rv = token_find_slc(&app->token, &found, NULL);
+    rv = token_find_key(&app->token, &app->token.slc, &found, NULL);
     if (rv != CKR_OK)
         return token_error(con, rv);
     if (!found) {
@@ -203,7 +219,8 @@ static int cmd_key_sign(struct console *con, int argc, char **argv)
     CK_RV rv;
 
     (void)argc;
-    rv = token_sign_slc(&app->token, (const uint8_t *)argv[0], strlen(argv[0]), sig, &sig_len);
+    rv = token_sign(&app->token, &app->token.slc, (const uint8_t *)argv[0], strlen(argv[0]), sig,
+                    &sig_len);
     if (rv != CKR_OK)
         return token_error(con, rv);
     (void)base64_encode(sig, sig_len, b64, sizeof(b64));
@@ -231,7 +248,8 @@ static int cmd_key_bench(struct console *con, int argc, char **argv)
     uint64_t t0 = hal_clock_ms();
     for (unsigned long i = 0; i < n; i++) {
         size_t sig_len = sizeof(sig);
-        CK_RV rv = token_sign_slc(&app->token, (const uint8_t *)"signet bench", 12, sig, &sig_len);
+        CK_RV rv = token_sign(&app->token, &app->token.slc, (const uint8_t *)"signet bench", 12,
+                              sig, &sig_len);
         if (rv != CKR_OK)
             return token_error(con, rv);
     }

@@ -1,40 +1,143 @@
 /*
  * firmware/app/service.c — what the appliance answers over the network.
  *
- * GET /health: 200 "ok" when the service can sign (token link up, operator logged in), otherwise
- * 503 with the reason, for load balancers (DESIGN.md R13). It is the one endpoint offered over
- * plain HTTP; everything else will need TLS.
+ * HTTPS on port 443 (net/tls, key in the token); plain HTTP on port 80 only for GET /health, for
+ * load balancers that do not speak TLS (DESIGN.md R13). Every other route answers 403 there.
+ *
+ * GET /health: 200 "ok" when the service can sign (token link up, operator logged in, HTTPS
+ * identity ready), otherwise 503 with the reason.
+ * GET /v1/status: JSON — role, enrollment state, token link, uptime, counters.
  */
 #include "app.h"
 
 #include <string.h>
 
+#include "crypto/heap.h"
 #include "crypto/p11/p11_client.h"
+#include "firmware/lib/jsonw.h"
+#include "hal/clock.h"
 #include "net/http.h"
+#include "net/tls.h"
+
+/* Why the service cannot sign right now, or NULL when it can. */
+static const char *not_ready_reason(struct app *app)
+{
+    struct p11_link_stats ls;
+
+    p11_client_stats(&ls);
+    if (!app->token.logged_in)
+        return "token not logged in";
+    if (!ls.up)
+        return "token link down";
+    if (!tls_server_ready())
+        return "HTTPS identity not set up";
+    return NULL;
+}
 
 static void health(void *ctx, const struct http_request *req, struct http_response *resp)
 {
+    static char reason[80];
+    const char *why = not_ready_reason(ctx);
+
+    (void)req;
+    resp->content_type = "text/plain";
+    if (!why) {
+        resp->status = 200;
+        resp->body = "ok\n";
+        resp->body_len = 3;
+        return;
+    }
+    resp->status = 503;
+    size_t n = strlen(why);
+    memcpy(reason, "not ready: ", 11);
+    memcpy(reason + 11, why, n);
+    reason[11 + n] = '\n';
+    resp->body = reason;
+    resp->body_len = 12 + n;
+}
+
+static const char *enrollment_state(struct app *app)
+{
+    bool found = false;
+
+    if (!app->token.logged_in)
+        return "unknown";
+    if (token_find_key(&app->token, &app->token.slc, &found, NULL) != CKR_OK)
+        return "unknown";
+    return found ? "key generated" : "unprovisioned";
+}
+
+static void status(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    static char doc[1024];
     struct app *app = ctx;
     struct p11_link_stats ls;
+    struct http_stats hs;
+    struct tls_stats ts;
+    struct crypto_heap_stats cs;
+    struct jsonw w;
+    const char *why = not_ready_reason(app);
 
     (void)req;
     p11_client_stats(&ls);
-    resp->content_type = "text/plain";
-    if (!app->token.logged_in) {
-        resp->status = 503;
-        resp->body = "not ready: token not logged in\n";
-    } else if (!ls.up) {
-        resp->status = 503;
-        resp->body = "not ready: token link down\n";
-    } else {
-        resp->status = 200;
-        resp->body = "ok\n";
+    http_stats(&hs);
+    tls_stats(&ts);
+    crypto_heap_stats(&cs);
+    jsonw_init(&w, doc, sizeof(doc));
+    jsonw_object_begin(&w, NULL);
+    jsonw_string(&w, "role", "root");
+    jsonw_string(&w, "enrollment", enrollment_state(app));
+    jsonw_bool(&w, "serving", why == NULL);
+    jsonw_string(&w, "reason", why ? why : "");
+    jsonw_uint(&w, "uptime_s", (hal_clock_ms() - app->boot_ms) / 1000);
+    jsonw_object_begin(&w, "token");
+    jsonw_string(&w, "link", ls.up ? "up" : "down");
+    jsonw_bool(&w, "logged_in", app->token.logged_in);
+    jsonw_uint(&w, "connects", ls.connects);
+    jsonw_uint(&w, "calls", ls.calls);
+    jsonw_uint(&w, "lost_calls", ls.failures);
+    jsonw_uint(&w, "relogins", app->token.relogins);
+    jsonw_object_end(&w);
+    jsonw_object_begin(&w, "http");
+    jsonw_uint(&w, "requests", hs.requests);
+    jsonw_uint(&w, "errors", hs.errors);
+    jsonw_uint(&w, "timeouts", hs.timeouts);
+    jsonw_uint(&w, "accepted", hs.accepted);
+    jsonw_uint(&w, "refused_busy", hs.refused_busy);
+    jsonw_uint(&w, "active", hs.active);
+    jsonw_object_end(&w);
+    jsonw_object_begin(&w, "tls");
+    jsonw_uint(&w, "handshakes", ts.handshakes);
+    jsonw_uint(&w, "handshake_failures", ts.handshake_failures);
+    jsonw_uint(&w, "client_certificates", ts.client_certs);
+    jsonw_uint(&w, "token_signatures", app->tls_token_signs);
+    jsonw_uint(&w, "heap_in_use", cs.in_use);
+    jsonw_uint(&w, "heap_peak", cs.peak);
+    jsonw_object_end(&w);
+    jsonw_object_end(&w);
+    int n = jsonw_finish(&w);
+    if (n < 0) {
+        resp->status = 500;
+        resp->body = "status document too large\n";
+        resp->body_len = strlen(resp->body);
+        return;
     }
-    resp->body_len = strlen(resp->body);
+    doc[n++] = '\n';
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = doc;
+    resp->body_len = (size_t)n;
 }
 
 int service_start(struct app *app)
 {
-    int ret = http_route_add("GET", "/health", health, app);
-    return ret ? ret : http_server_start(HTTP_PLAIN_PORT);
+    int ret = http_route_add("GET", "/health", HTTP_ROUTE_PLAIN, health, app);
+
+    if (!ret)
+        ret = http_route_add("GET", "/v1/status", 0, status, app);
+    if (!ret)
+        ret = http_server_start(HTTP_PLAIN_PORT, false);
+    if (!ret)
+        ret = http_server_start(HTTP_TLS_PORT, true);
+    return ret;
 }

@@ -6,8 +6,6 @@
 #include "crypto/p11/p11_client.h"
 #include "crypto/sha256.h"
 
-#define SLC_ID_NEW TOKEN_SLC_ID "-new" /* a replacement pair before it takes over */
-
 static const CK_BBOOL yes = CK_TRUE;
 static const CK_BBOOL no = CK_FALSE;
 
@@ -21,6 +19,9 @@ static void wipe(void *p, size_t n)
 void token_init(struct token *t)
 {
     memset(t, 0, sizeof(*t));
+    t->epoch = 1;
+    t->slc = (struct token_key){.id = TOKEN_SLC_ID, .label = TOKEN_SLC_LABEL};
+    t->tls = (struct token_key){.id = TOKEN_TLS_ID, .label = TOKEN_TLS_LABEL};
     (void)p11_client_get_function_list(&t->f);
     (void)t->f->C_Initialize(NULL);
 }
@@ -49,7 +50,7 @@ static CK_RV ensure_session(struct token *t)
         return CKR_OK;
     bool reopened = t->session_gen != 0; /* an earlier session existed on an older connection */
     t->have_session = false;
-    t->have_slc = false;
+    t->epoch++;
     rv = t->f->C_GetSlotList(CK_TRUE, slots, &n);
     if (rv != CKR_OK)
         return rv;
@@ -138,7 +139,7 @@ CK_RV token_logout(struct token *t)
     wipe(t->pin, sizeof(t->pin));
     t->pin_len = 0;
     t->logged_in = false;
-    t->have_slc = false;
+    t->epoch++;
     return (rv == CKR_USER_NOT_LOGGED_IN || link_lost(rv)) ? CKR_OK : rv;
 }
 
@@ -219,46 +220,61 @@ static CK_RV key_alg_of(struct token *t, CK_OBJECT_HANDLE key, enum token_key_al
     return CKR_OK;
 }
 
-static CK_RV op_find_slc(struct token *t, void *arg)
+/* The cached private-key handle, looked up once per epoch. Not found leaves k->epoch stale. */
+static CK_RV lookup_key(struct token *t, struct token_key *k)
 {
     CK_OBJECT_HANDLE h[2];
     CK_ULONG n = 0;
     CK_RV rv;
 
-    (void)arg;
-    if (t->have_slc)
+    if (k->epoch == t->epoch)
         return CKR_OK;
-    rv = find_by_id(t, CKO_PRIVATE_KEY, TOKEN_SLC_ID, h, 2, &n);
+    rv = find_by_id(t, CKO_PRIVATE_KEY, k->id, h, 2, &n);
     if (rv != CKR_OK || n == 0)
         return rv;
-    rv = key_alg_of(t, h[0], &t->slc_alg);
+    rv = key_alg_of(t, h[0], &k->alg);
     if (rv != CKR_OK)
         return rv;
-    t->slc_priv = h[0];
-    t->have_slc = true;
+    k->priv = h[0];
+    k->epoch = t->epoch;
     return CKR_OK;
 }
 
-CK_RV token_find_slc(struct token *t, bool *found, enum token_key_alg *alg)
+static CK_RV op_find_key(struct token *t, void *arg)
 {
-    CK_RV rv = with_session(t, op_find_slc, NULL);
+    return lookup_key(t, arg);
+}
 
-    *found = rv == CKR_OK && t->have_slc;
+CK_RV token_find_key(struct token *t, struct token_key *k, bool *found, enum token_key_alg *alg)
+{
+    CK_RV rv = with_session(t, op_find_key, k);
+
+    *found = rv == CKR_OK && k->epoch == t->epoch;
     if (*found && alg)
-        *alg = t->slc_alg;
+        *alg = k->alg;
     return rv;
 }
 
-/* Destroy every object of the pair with this CKA_ID, or (to != NULL) give them CKA_ID to. */
-static CK_RV each_of_pair(struct token *t, const char *id, const char *to)
+/* "<id>-new": an object that is to replace <id> once it exists whole. */
+static void staged_id(const char *id, char *out, size_t cap)
 {
-    static const CK_OBJECT_CLASS classes[2] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
+    size_t n = strlen(id);
+    if (n + 5 > cap)
+        n = cap - 5;
+    memcpy(out, id, n);
+    memcpy(out + n, "-new", 5);
+}
+
+/* Destroy every object of these classes with this CKA_ID, or (to != NULL) give them CKA_ID to. */
+static CK_RV each_with_id(struct token *t, const CK_OBJECT_CLASS *classes, int nclasses,
+                          const char *id, const char *to)
+{
     CK_ATTRIBUTE set = {CKA_ID, (void *)(uintptr_t)to, to ? strlen(to) : 0};
     CK_OBJECT_HANDLE h[4];
     CK_ULONG n;
     CK_RV rv;
 
-    for (int c = 0; c < 2; c++) {
+    for (int c = 0; c < nclasses; c++) {
         rv = find_by_id(t, classes[c], id, h, 4, &n);
         for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
             rv = to ? t->f->C_SetAttributeValue(t->session, h[i], &set, 1)
@@ -269,7 +285,11 @@ static CK_RV each_of_pair(struct token *t, const char *id, const char *to)
     return CKR_OK;
 }
 
+static const CK_OBJECT_CLASS pair_classes[2] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
+static const CK_OBJECT_CLASS cert_class[1] = {CKO_CERTIFICATE};
+
 struct gen_arg {
+    struct token_key *k;
     enum token_key_alg alg;
     bool replace;
 };
@@ -283,19 +303,22 @@ static CK_RV op_generate(struct token *t, void *arg)
     CK_ULONG bits = 2048;
     CK_OBJECT_HANDLE pub, priv, h[1];
     CK_ULONG n = 0;
+    char staged[TOKEN_ID_MAX];
     CK_RV rv;
 
-    t->have_slc = false;
+    t->epoch++; /* the pair is about to change under any cached handle */
+    staged_id(g->k->id, staged, sizeof(staged));
     /* Leftovers of an interrupted replacement are not keys anyone relies on. */
-    rv = each_of_pair(t, SLC_ID_NEW, NULL);
+    rv = each_with_id(t, pair_classes, 2, staged, NULL);
     if (rv != CKR_OK)
         return rv;
-    rv = find_by_id(t, CKO_PRIVATE_KEY, TOKEN_SLC_ID, h, 1, &n);
+    rv = find_by_id(t, CKO_PRIVATE_KEY, g->k->id, h, 1, &n);
     if (rv != CKR_OK)
         return rv;
     if (n && !g->replace)
         return CKR_FUNCTION_REJECTED;
-    const char *id = n ? SLC_ID_NEW : TOKEN_SLC_ID;
+    const char *id = n ? staged : g->k->id;
+    const char *label = g->k->label;
     CK_MECHANISM mech = {g->alg == TOKEN_RSA2048 ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN,
                          NULL, 0};
     CK_ATTRIBUTE pub_t[] = {
@@ -305,7 +328,7 @@ static CK_RV op_generate(struct token *t, void *arg)
         {CKA_ENCRYPT, (void *)(uintptr_t)&no, 1},
         {CKA_WRAP, (void *)(uintptr_t)&no, 1},
         {CKA_ID, (void *)(uintptr_t)id, strlen(id)},
-        {CKA_LABEL, (void *)(uintptr_t)TOKEN_SLC_LABEL, sizeof(TOKEN_SLC_LABEL) - 1},
+        {CKA_LABEL, (void *)(uintptr_t)label, strlen(label)},
         {CKA_MODULUS_BITS, &bits, sizeof(bits)},
         {CKA_PUBLIC_EXPONENT, (void *)(uintptr_t)f4, sizeof(f4)},
     };
@@ -319,7 +342,7 @@ static CK_RV op_generate(struct token *t, void *arg)
         {CKA_UNWRAP, (void *)(uintptr_t)&no, 1},
         {CKA_DERIVE, (void *)(uintptr_t)&no, 1},
         {CKA_ID, (void *)(uintptr_t)id, strlen(id)},
-        {CKA_LABEL, (void *)(uintptr_t)TOKEN_SLC_LABEL, sizeof(TOKEN_SLC_LABEL) - 1},
+        {CKA_LABEL, (void *)(uintptr_t)label, strlen(label)},
     };
     CK_ULONG pub_n = sizeof(pub_t) / sizeof(pub_t[0]);
     if (g->alg == TOKEN_P256) {
@@ -332,50 +355,63 @@ static CK_RV op_generate(struct token *t, void *arg)
     if (rv != CKR_OK || !n)
         return rv;
     /* The new pair exists: only now retire the old one and let the new one take its name. */
-    rv = each_of_pair(t, TOKEN_SLC_ID, NULL);
+    rv = each_with_id(t, pair_classes, 2, g->k->id, NULL);
     if (rv == CKR_OK)
-        rv = each_of_pair(t, SLC_ID_NEW, TOKEN_SLC_ID);
+        rv = each_with_id(t, pair_classes, 2, staged, g->k->id);
     return rv;
 }
 
-CK_RV token_generate_slc(struct token *t, enum token_key_alg alg, bool replace)
+CK_RV token_generate_key(struct token *t, struct token_key *k, enum token_key_alg alg, bool replace)
 {
-    struct gen_arg g = {alg, replace};
+    struct gen_arg g = {k, alg, replace};
     return with_session(t, op_generate, &g);
 }
 
 struct sign_arg {
+    struct token_key *k;
     const uint8_t *data;
     size_t len;
     uint8_t *sig;
     size_t *sig_len;
 };
 
+/* Raw ECDSA over a digest: r || s. */
+static CK_RV ecdsa_digest(struct token *t, struct token_key *k, const uint8_t *digest, size_t len,
+                          uint8_t *rs, size_t *rs_len)
+{
+    CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
+    CK_ULONG out = *rs_len;
+    CK_RV rv = p11_client_sign(t->session, &mech, k->priv, digest, len, rs, &out);
+
+    if (rv == CKR_OK)
+        *rs_len = out;
+    return rv;
+}
+
 static CK_RV op_sign(struct token *t, void *arg)
 {
     struct sign_arg *s = arg;
     uint8_t digest[SHA256_LEN], raw[2 * 66];
-    CK_RV rv = op_find_slc(t, NULL);
+    size_t raw_len = sizeof(raw);
+    CK_RV rv = lookup_key(t, s->k);
 
     if (rv != CKR_OK)
         return rv;
-    if (!t->have_slc)
+    if (s->k->epoch != t->epoch)
         return CKR_KEY_HANDLE_INVALID;
-    if (t->slc_alg == TOKEN_RSA2048) {
+    if (s->k->alg == TOKEN_RSA2048) {
         CK_MECHANISM mech = {CKM_SHA256_RSA_PKCS, NULL, 0};
         CK_ULONG out = *s->sig_len;
         /* One round trip instead of two: this is the path every issued certificate takes. */
-        rv = p11_client_sign(t->session, &mech, t->slc_priv, s->data, s->len, s->sig, &out);
+        rv = p11_client_sign(t->session, &mech, s->k->priv, s->data, s->len, s->sig, &out);
         if (rv == CKR_OK)
             *s->sig_len = out;
         return rv;
     }
     /* Tokens need not offer CKM_ECDSA_SHA256 (SoftHSM2 2.6 does not): hash here, sign the digest
      * with plain CKM_ECDSA, and hand out the DER form X.509 uses. */
-    CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
-    CK_ULONG raw_len = sizeof(raw);
     sha256(s->data, s->len, digest);
-    rv = p11_client_sign(t->session, &mech, t->slc_priv, digest, sizeof(digest), raw, &raw_len);
+    rv = ecdsa_digest(t, s->k, digest, sizeof(digest), raw, &raw_len);
     if (rv != CKR_OK)
         return rv;
     if (ecdsa_raw_to_der(raw, raw_len, s->sig, *s->sig_len, s->sig_len) != 0)
@@ -383,11 +419,186 @@ static CK_RV op_sign(struct token *t, void *arg)
     return CKR_OK;
 }
 
-CK_RV token_sign_slc(struct token *t, const uint8_t *data, size_t len, uint8_t *sig,
-                     size_t *sig_len)
+CK_RV token_sign(struct token *t, struct token_key *k, const uint8_t *data, size_t len,
+                 uint8_t *sig, size_t *sig_len)
 {
-    struct sign_arg s = {data, len, sig, sig_len};
+    struct sign_arg s = {k, data, len, sig, sig_len};
     return with_session(t, op_sign, &s);
+}
+
+static CK_RV op_sign_digest(struct token *t, void *arg)
+{
+    struct sign_arg *s = arg;
+    CK_RV rv = lookup_key(t, s->k);
+
+    if (rv != CKR_OK)
+        return rv;
+    if (s->k->epoch != t->epoch)
+        return CKR_KEY_HANDLE_INVALID;
+    if (s->k->alg != TOKEN_P256)
+        return CKR_KEY_TYPE_INCONSISTENT;
+    rv = ecdsa_digest(t, s->k, s->data, s->len, s->sig, s->sig_len);
+    /* P-256: r and s are 32 bytes each; anything else is not a signature we can use. */
+    if (rv == CKR_OK && *s->sig_len != 64)
+        return CKR_DEVICE_ERROR;
+    return rv;
+}
+
+CK_RV token_sign_digest(struct token *t, struct token_key *k, const uint8_t *digest, size_t len,
+                        uint8_t *rs, size_t *rs_len)
+{
+    struct sign_arg s = {k, digest, len, rs, rs_len};
+    return with_session(t, op_sign_digest, &s);
+}
+
+/* One attribute of one object into out[cap], bounded; *len is its length. */
+static CK_RV read_attr(struct token *t, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, uint8_t *out,
+                       size_t cap, size_t *len)
+{
+    CK_ATTRIBUTE a = {type, NULL, 0};
+    CK_RV rv = t->f->C_GetAttributeValue(t->session, h, &a, 1);
+
+    if (rv != CKR_OK)
+        return rv;
+    if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > cap)
+        return CKR_BUFFER_TOO_SMALL;
+    a.pValue = out;
+    rv = t->f->C_GetAttributeValue(t->session, h, &a, 1);
+    if (rv == CKR_OK && a.ulValueLen > cap)
+        return CKR_DEVICE_ERROR; /* grew between the two calls: not an answer to trust */
+    *len = a.ulValueLen;
+    return rv;
+}
+
+struct blob_arg {
+    const char *id;
+    uint8_t *out;
+    size_t cap;
+    size_t *len;
+};
+
+static CK_RV op_ec_point(struct token *t, void *arg)
+{
+    struct blob_arg *b = arg;
+    CK_OBJECT_HANDLE h[1];
+    CK_ULONG n = 0;
+    uint8_t der[2 + 133];
+    size_t len = 0;
+    CK_RV rv = find_by_id(t, CKO_PUBLIC_KEY, b->id, h, 1, &n);
+
+    if (rv != CKR_OK)
+        return rv;
+    if (n == 0)
+        return CKR_KEY_HANDLE_INVALID;
+    rv = read_attr(t, h[0], CKA_EC_POINT, der, sizeof(der), &len);
+    if (rv != CKR_OK)
+        return rv;
+    /* PKCS#11 wants the point DER-wrapped in an OCTET STRING; some tokens give it bare. */
+    const uint8_t *pt = der;
+    if (len >= 2 && der[0] == 0x04 && der[1] < 0x80 && (size_t)der[1] + 2 == len) {
+        pt = der + 2;
+        len -= 2;
+    }
+    if (len == 0 || pt[0] != 0x04 || len > b->cap)
+        return CKR_DEVICE_ERROR;
+    memcpy(b->out, pt, len);
+    *b->len = len;
+    return CKR_OK;
+}
+
+CK_RV token_ec_point(struct token *t, struct token_key *k, uint8_t *out, size_t cap, size_t *len)
+{
+    struct blob_arg b = {k->id, out, cap, len};
+    return with_session(t, op_ec_point, &b);
+}
+
+static CK_RV op_cert_read(struct token *t, void *arg)
+{
+    struct blob_arg *b = arg;
+    CK_OBJECT_HANDLE h[1];
+    CK_ULONG n = 0;
+    char staged[TOKEN_ID_MAX];
+    CK_RV rv = find_by_id(t, CKO_CERTIFICATE, b->id, h, 1, &n);
+
+    *b->len = 0;
+    if (rv == CKR_OK && n == 0) {
+        /* Cut off between retiring the old certificate and renaming the new: finish the job. */
+        staged_id(b->id, staged, sizeof(staged));
+        rv = each_with_id(t, cert_class, 1, staged, b->id);
+        if (rv == CKR_OK)
+            rv = find_by_id(t, CKO_CERTIFICATE, b->id, h, 1, &n);
+    }
+    if (rv != CKR_OK || n == 0)
+        return rv;
+    return read_attr(t, h[0], CKA_VALUE, b->out, b->cap, b->len);
+}
+
+CK_RV token_cert_read(struct token *t, const char *id, uint8_t *der, size_t cap, size_t *len)
+{
+    struct blob_arg b = {id, der, cap, len};
+    return with_session(t, op_cert_read, &b);
+}
+
+struct cert_arg {
+    const char *id, *label;
+    const uint8_t *der, *subject;
+    size_t len, subject_len;
+};
+
+static CK_RV op_cert_write(struct token *t, void *arg)
+{
+    struct cert_arg *c = arg;
+    CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+    CK_CERTIFICATE_TYPE ct = CKC_X_509;
+    CK_OBJECT_HANDLE h;
+    char staged[TOKEN_ID_MAX];
+    CK_RV rv;
+
+    staged_id(c->id, staged, sizeof(staged));
+    rv = each_with_id(t, cert_class, 1, staged, NULL);
+    if (rv != CKR_OK)
+        return rv;
+    CK_ATTRIBUTE tmpl[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_CERTIFICATE_TYPE, &ct, sizeof(ct)},
+        {CKA_TOKEN, (void *)(uintptr_t)&yes, 1},
+        {CKA_PRIVATE, (void *)(uintptr_t)&no, 1},
+        {CKA_ID, staged, strlen(staged)},
+        {CKA_LABEL, (void *)(uintptr_t)c->label, strlen(c->label)},
+        {CKA_SUBJECT, (void *)(uintptr_t)c->subject, c->subject_len},
+        {CKA_VALUE, (void *)(uintptr_t)c->der, c->len},
+    };
+    rv = t->f->C_CreateObject(t->session, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), &h);
+    if (rv != CKR_OK)
+        return rv;
+    rv = each_with_id(t, cert_class, 1, c->id, NULL);
+    if (rv == CKR_OK)
+        rv = each_with_id(t, cert_class, 1, staged, c->id);
+    return rv;
+}
+
+CK_RV token_cert_write(struct token *t, const char *id, const char *label, const uint8_t *der,
+                       size_t len, const uint8_t *subject, size_t subject_len)
+{
+    struct cert_arg c = {id, label, der, subject, len, subject_len};
+    return with_session(t, op_cert_write, &c);
+}
+
+struct random_arg {
+    uint8_t *out;
+    size_t len;
+};
+
+static CK_RV op_random(struct token *t, void *arg)
+{
+    struct random_arg *r = arg;
+    return t->f->C_GenerateRandom(t->session, r->out, r->len);
+}
+
+CK_RV token_random(struct token *t, uint8_t *out, size_t len)
+{
+    struct random_arg r = {out, len};
+    return with_session(t, op_random, &r);
 }
 
 const char *token_rv_name(CK_RV rv)

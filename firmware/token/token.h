@@ -21,8 +21,21 @@
 /* The SLC key pair: one per token, found by this CKA_ID (CKA_LABEL says the same to people). */
 #define TOKEN_SLC_ID    "signet-slc"
 #define TOKEN_SLC_LABEL "Signet SLC key"
+/* The HTTPS server's key pair and its certificate object (same CKA_ID). */
+#define TOKEN_TLS_ID    "signet-tls"
+#define TOKEN_TLS_LABEL "Signet TLS key"
 
 enum token_key_alg { TOKEN_RSA2048, TOKEN_P256 };
+
+/* A sign-only key pair the appliance keeps in the token, named by CKA_ID. The private key's
+ * handle is looked up once and cached until the session changes (epoch). */
+struct token_key {
+    const char *id;
+    const char *label;
+    CK_OBJECT_HANDLE priv;
+    enum token_key_alg alg;
+    uint32_t epoch; /* == token.epoch while priv is valid; 0 never is */
+};
 
 struct token {
     CK_FUNCTION_LIST_PTR f;
@@ -33,9 +46,8 @@ struct token {
     bool logged_in;       /* the operator logged in; the PIN below is held for re-login */
     uint8_t pin[TOKEN_PIN_MAX];
     size_t pin_len;
-    CK_OBJECT_HANDLE slc_priv; /* cached, valid for session_gen */
-    bool have_slc;
-    enum token_key_alg slc_alg;
+    uint32_t epoch; /* bumps when cached handles die: new session, login, logout, generate */
+    struct token_key slc, tls;
     uint32_t relogins;
 };
 
@@ -49,18 +61,38 @@ CK_RV token_get_info(struct token *t, CK_TOKEN_INFO *info);
 /* Fills mechs[*count] with the mechanisms the appliance cares about that the token offers. */
 CK_RV token_mechanisms(struct token *t, CK_MECHANISM_TYPE *mechs, CK_ULONG *count);
 
-/* Is there an SLC private key? *alg set when found. */
-CK_RV token_find_slc(struct token *t, bool *found, enum token_key_alg *alg);
+/* Is there such a private key? *alg set when found. */
+CK_RV token_find_key(struct token *t, struct token_key *k, bool *found, enum token_key_alg *alg);
 
 /*
- * Create the SLC key pair inside the token (sensitive, never extractable, sign-only). With
- * replace, an existing pair is destroyed only after the new one exists.
+ * Create the key pair inside the token (sensitive, never extractable, sign-only). With replace,
+ * an existing pair is destroyed only after the new one exists; without, an existing pair gives
+ * CKR_FUNCTION_REJECTED.
  */
-CK_RV token_generate_slc(struct token *t, enum token_key_alg alg, bool replace);
+CK_RV token_generate_key(struct token *t, struct token_key *k, enum token_key_alg alg,
+                         bool replace);
 
-/* Sign data with the SLC key: SHA-256 with RSA PKCS#1 v1.5, or ECDSA over SHA-256 (DER). */
-CK_RV token_sign_slc(struct token *t, const uint8_t *data, size_t len, uint8_t *sig,
-                     size_t *sig_len);
+/* Sign data: SHA-256 with RSA PKCS#1 v1.5, or ECDSA over SHA-256 (DER). No such key:
+ * CKR_KEY_HANDLE_INVALID. */
+CK_RV token_sign(struct token *t, struct token_key *k, const uint8_t *data, size_t len,
+                 uint8_t *sig, size_t *sig_len);
+
+/* ECDSA over a digest the caller made: r || s, each as long as the curve order (64 for P-256). */
+CK_RV token_sign_digest(struct token *t, struct token_key *k, const uint8_t *digest, size_t len,
+                        uint8_t *rs, size_t *rs_len);
+
+/* The EC public key as an uncompressed point (0x04 || X || Y), from the public key object. */
+CK_RV token_ec_point(struct token *t, struct token_key *k, uint8_t *out, size_t cap, size_t *len);
+
+/* The X.509 certificate object with CKA_ID id: *len = 0 when there is none. */
+CK_RV token_cert_read(struct token *t, const char *id, uint8_t *der, size_t cap, size_t *len);
+/* Store a certificate (DER, with its subject name's DER) under id; an older one with that id
+ * goes only once the new one exists, so a power cut leaves one or the other. */
+CK_RV token_cert_write(struct token *t, const char *id, const char *label, const uint8_t *der,
+                       size_t len, const uint8_t *subject, size_t subject_len);
+
+/* Random bytes from the token's generator (C_GenerateRandom). */
+CK_RV token_random(struct token *t, uint8_t *out, size_t len);
 
 const char *token_rv_name(CK_RV rv);
 

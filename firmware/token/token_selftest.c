@@ -230,8 +230,8 @@ int token_selftest(struct token *t, token_report_fn report, void *ctx)
     struct keys k;
     bool found;
 
-    /* token_find_slc makes sure a live, logged-in session exists (reconnecting if need be). */
-    CK_RV rv = token_find_slc(t, &found, NULL);
+    /* token_find_key makes sure a live, logged-in session exists (reconnecting if need be). */
+    CK_RV rv = token_find_key(t, &t->slc, &found, NULL);
     if (!step(&st, "session", rv))
         return st.failed;
     if (!t->logged_in) {

@@ -1,0 +1,174 @@
+/*
+ * firmware/app/tls_setup.c — the HTTPS server's identity, made and kept in the token.
+ *
+ * On the first login the token gets a P-256 key pair for TLS (sensitive, never extractable,
+ * sign only) and a self-signed certificate for it, stored as a certificate object beside the key;
+ * on later boots both are found again, so the fingerprint operators recorded stays valid. Cluster
+ * members sharing a token share the identity. P-256 because TLS 1.3 needs RSA-PSS from an RSA key,
+ * which mbedTLS can only compute with the private key in memory; ECDSA it lets us hand to the
+ * token (crypto/token_pk).
+ */
+#include "app.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "crypto/rng.h"
+#include "crypto/token_pk.h"
+#include "crypto/x509_self.h"
+#include "firmware/lib/civil_time.h"
+#include "hal/clock.h"
+#include "mbedtls/sha256.h"
+#include "mbedtls/x509_crt.h"
+#include "net/tls.h"
+
+#define TLS_CERT_LABEL "Signet TLS certificate"
+#define TLS_CERT_DAYS  3650 /* a self-signed identity: its fingerprint, not its dates, is trusted  \
+                             */
+
+static int token_entropy(void *ctx, uint8_t *out, size_t len)
+{
+    struct app *app = ctx;
+    return token_random(&app->token, out, len) == CKR_OK ? 0 : -EIO;
+}
+
+static int tls_sign(void *ctx, const uint8_t *digest, size_t len, uint8_t rs[TOKEN_PK_P256_RS])
+{
+    struct app *app = ctx;
+    size_t n = TOKEN_PK_P256_RS;
+    CK_RV rv = token_sign_digest(&app->token, &app->token.tls, digest, len, rs, &n);
+
+    app->tls_token_signs++;
+    return rv == CKR_OK ? 0 : -EIO;
+}
+
+/* "YYYYMMDDhhmmss" for X.509 validity. */
+static void x509_time(int64_t secs, char out[15])
+{
+    char iso[CIVIL_ISO8601_LEN + 1];
+
+    civil_format_iso8601(secs, iso); /* 2026-11-25T12:00:00Z */
+    const char *p = iso;
+    for (size_t i = 0; *p && i < 14; p++)
+        if (*p >= '0' && *p <= '9')
+            out[i++] = *p;
+    out[14] = '\0';
+}
+
+/* Does the stored certificate still belong to the key in the token? */
+static bool cert_matches_key(const uint8_t *der, size_t len, mbedtls_pk_context *key)
+{
+    mbedtls_x509_crt crt;
+    uint8_t a[160], b[160];
+    bool same = false;
+
+    mbedtls_x509_crt_init(&crt);
+    if (mbedtls_x509_crt_parse_der(&crt, der, len) == 0) {
+        int na = mbedtls_pk_write_pubkey_der(&crt.pk, a, sizeof(a));
+        int nb = mbedtls_pk_write_pubkey_der(key, b, sizeof(b));
+        same = na > 0 && na == nb && memcmp(a + sizeof(a) - na, b + sizeof(b) - nb, na) == 0;
+    }
+    mbedtls_x509_crt_free(&crt);
+    return same;
+}
+
+static int make_cert(struct app *app, uint8_t *der, size_t cap, size_t *len)
+{
+    uint8_t serial[16];
+    char nb[15], na[15];
+    int64_t now = 0;
+    mbedtls_x509_crt crt;
+    int ret;
+
+    /* Serial numbers: 16 random bytes from the token, positive (DESIGN.md "Where state lives"). */
+    if (rng_random(NULL, serial, sizeof(serial)) != 0)
+        return -EIO;
+    serial[0] = (uint8_t)((serial[0] & 0x7f) | 0x40);
+    if (hal_clock_wall_get(&now) != 0)
+        return -EIO;
+    x509_time(now - 3600, nb); /* an hour's grace for clients whose clocks run behind */
+    x509_time(now + (int64_t)TLS_CERT_DAYS * 86400, na);
+    struct x509_self_params p = {"CN=Signet appliance,O=Signet", serial, sizeof(serial), nb, na};
+    ret = x509_self_signed(&app->tls_pk, &p, der, cap, len);
+    if (ret)
+        return ret;
+    /* PKCS#11 wants the subject name beside the certificate. */
+    mbedtls_x509_crt_init(&crt);
+    ret = mbedtls_x509_crt_parse_der(&crt, der, *len) == 0 ? 0 : -EINVAL;
+    if (ret == 0 && token_cert_write(&app->token, TOKEN_TLS_ID, TLS_CERT_LABEL, der, *len,
+                                     crt.subject_raw.p, crt.subject_raw.len) != CKR_OK)
+        ret = -EIO;
+    mbedtls_x509_crt_free(&crt);
+    return ret;
+}
+
+int app_tls_setup(struct app *app, const char **why)
+{
+    uint8_t point[65], der[APP_TLS_CERT_MAX];
+    size_t point_len = 0, len = 0;
+    bool found = false, created = false;
+    enum token_key_alg alg;
+    CK_RV rv;
+    int ret;
+
+    *why = "";
+    if (tls_server_ready())
+        return 0;
+    rng_set_source(token_entropy, app);
+    if (rng_init() != 0) {
+        *why = "the token's random generator did not answer";
+        return -EIO;
+    }
+    rv = token_find_key(&app->token, &app->token.tls, &found, &alg);
+    if (rv == CKR_OK && !found) {
+        rv = token_generate_key(&app->token, &app->token.tls, TOKEN_P256, false);
+        created = true;
+    } else if (rv == CKR_OK && alg != TOKEN_P256) {
+        *why = "the token's TLS key is not P-256";
+        return -EINVAL;
+    }
+    if (rv == CKR_OK)
+        rv = token_ec_point(&app->token, &app->token.tls, point, sizeof(point), &point_len);
+    if (rv != CKR_OK) {
+        *why = token_rv_name(rv);
+        return -EIO;
+    }
+    mbedtls_pk_free(&app->tls_pk);
+    mbedtls_pk_init(&app->tls_pk);
+    ret = token_pk_p256(&app->tls_pk, point, point_len, tls_sign, app);
+    if (ret) {
+        *why = "the token's TLS public key is not a P-256 point";
+        return ret;
+    }
+    rv = token_cert_read(&app->token, TOKEN_TLS_ID, der, sizeof(der), &len);
+    if (rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL) {
+        *why = token_rv_name(rv);
+        return -EIO;
+    }
+    if (rv != CKR_OK || len == 0 || !cert_matches_key(der, len, &app->tls_pk)) {
+        ret = make_cert(app, der, sizeof(der), &len);
+        if (ret) {
+            *why = "could not create and store the TLS certificate";
+            return ret;
+        }
+        created = true;
+    }
+    ret = tls_server_set_identity(der, len, &app->tls_pk);
+    if (ret) {
+        *why = "mbedTLS refused the certificate";
+        return ret;
+    }
+    (void)mbedtls_sha256(der, len, app->tls_fp, 0);
+    app->tls_created = created;
+    return 0;
+}
+
+void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < 32; i++) {
+        out[3 * i] = hex[fp[i] >> 4];
+        out[3 * i + 1] = hex[fp[i] & 15];
+        out[3 * i + 2] = i == 31 ? '\0' : ':';
+    }
+}

@@ -1,0 +1,67 @@
+/*
+ * net/tls — TLS 1.2 and 1.3 server sessions (mbedTLS) over lwIP TCP, for the HTTP server.
+ *
+ * One server identity: a certificate and a key whose private half is in the token
+ * (crypto/token_pk), set once with tls_server_set_identity(). Until then no session can start.
+ * Client certificates are requested, never required; when one is presented (and the client has
+ * proved it holds its key, which the handshake checks) its SHA-256 fingerprint is available —
+ * the principal the sub-enrollment ACL names. The chain is not checked here: the ACL is the
+ * trust decision.
+ *
+ * A session owns the ciphertext the TCP connection delivered (tls_conn_input) and acknowledges
+ * it to TCP only as the TLS layer consumes it, so the TCP window is the flow control. Writes go
+ * straight into the TCP send buffer and say "again later" (0) when it is full. Sessions come from
+ * a fixed pool of HTTP_CONN_MAX; their buffers from crypto/heap. All calls run in the net task.
+ */
+#ifndef NET_TLS_H
+#define NET_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lwip/altcp.h"
+#include "mbedtls/pk.h"
+
+#define TLS_FINGERPRINT_LEN 32
+
+struct tls_conn;
+
+struct tls_stats {
+    uint32_t handshakes;         /* completed */
+    uint32_t handshake_failures; /* alerts, bad messages, token refusals, out of memory */
+    uint32_t client_certs;       /* handshakes in which the client presented a certificate */
+};
+
+/*
+ * Serve with this certificate (DER) and key (kept by reference: it must outlive the server).
+ * Once only: -EALREADY after the first success. 0, -EINVAL for a certificate mbedTLS refuses,
+ * -ENOMEM.
+ */
+int tls_server_set_identity(const uint8_t *cert_der, size_t len, mbedtls_pk_context *key);
+bool tls_server_ready(void);
+void tls_stats(struct tls_stats *out);
+
+/* A session on this TCP connection, or NULL (no identity yet, pool or heap exhausted). */
+struct tls_conn *tls_conn_new(struct altcp_pcb *pcb);
+/* Send close_notify if possible; the caller closes the TCP connection. */
+void tls_conn_close_notify(struct tls_conn *c);
+/* Release the session; the TCP connection must no longer be used through it. */
+void tls_conn_free(struct tls_conn *c);
+
+/* Ciphertext from TCP; the session owns p from here on. */
+void tls_conn_input(struct tls_conn *c, struct pbuf *p);
+
+/* Advance the handshake: 1 done, 0 waiting for the peer or for send room, negative failed. */
+int tls_conn_handshake(struct tls_conn *c);
+
+/* Plaintext into buf: bytes read, 0 none available now, negative closed or failed. */
+int tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap);
+
+/* Plaintext out: bytes taken (maybe fewer than len), 0 send buffer full, negative failed. */
+int tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len);
+
+/* The client certificate's SHA-256 fingerprint, when one was presented. */
+bool tls_conn_peer_fingerprint(const struct tls_conn *c, uint8_t fp[TLS_FINGERPRINT_LEN]);
+
+#endif
