@@ -108,9 +108,11 @@
 #define NET_PBUF_POOL 24
 #endif
 
-/* Concurrent TCP connections: the HTTP service's limit plus one to refuse the excess cleanly. */
+/* TCP connections lwIP tracks: the HTTP service's HTTP_CONN_MAX, plus room for closed ones in
+ * TIME_WAIT or lingering and for excess clients, which must get a prompt reset instead of a
+ * dropped SYN (a client would retry for seconds). About 200 bytes each. */
 #ifndef NET_TCP_CONNECTIONS
-#define NET_TCP_CONNECTIONS 9
+#define NET_TCP_CONNECTIONS (HTTP_CONN_MAX + 16)
 #endif
 
 /* Network task queue: frame and timer events. */
@@ -181,6 +183,11 @@
 #endif
 #ifndef HTTP_SEND_TIMEOUT_MS
 #define HTTP_SEND_TIMEOUT_MS 30000
+#endif
+/* After an answer that closes the connection, how long a client that is still sending (a body
+ * refused with 413) gets to notice before it is reset. */
+#ifndef HTTP_LINGER_MS
+#define HTTP_LINGER_MS 5000
 #endif
 
 /* Port of the plain-HTTP service (only /health is offered without TLS). */

@@ -10,7 +10,9 @@
 #include "lwip/sys.h"
 #include "tls.h"
 
-enum conn_state { C_FREE = 0, C_READING, C_SENDING };
+/* C_DRAINING: the answer is out and our side closed; what the client still sends is dropped
+ * until it closes or HTTP_LINGER_MS pass, so it gets to read the answer instead of a reset. */
+enum conn_state { C_FREE = 0, C_READING, C_SENDING, C_DRAINING };
 
 struct route {
     const char *method;
@@ -123,6 +125,22 @@ static void conn_abort(struct conn *c)
 
 static void tls_pump(struct conn *c);
 
+static void conn_linger(struct conn *c)
+{
+    if (c->tls) {
+        if (c->established)
+            tls_conn_close_notify(c->tls);
+        tls_conn_free(c->tls); /* nothing more is decrypted: give its buffers back now */
+        c->tls = NULL;
+    }
+    if (altcp_shutdown(c->pcb, 0, 1) != ERR_OK) {
+        conn_abort(c);
+        return;
+    }
+    c->state = C_DRAINING;
+    c->deadline = sys_now() + HTTP_LINGER_MS;
+}
+
 /* After a response is out: serve what the client sent meanwhile. process() loops by itself. */
 static void receive_more(struct conn *c)
 {
@@ -160,7 +178,7 @@ static void conn_flush(struct conn *c)
         c->out_sent += (size_t)n;
     }
     if (c->close_after) {
-        conn_close(c);
+        conn_linger(c);
         return;
     }
     c->state = C_READING;
@@ -437,6 +455,11 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
         conn_close(c); /* the client closed its side */
         return ERR_OK;
     }
+    if (c->state == C_DRAINING) {
+        altcp_recved(pcb, p->tot_len);
+        pbuf_free(p);
+        return ERR_OK;
+    }
     if (c->tls) {
         tls_conn_input(c->tls, p); /* acknowledged to TCP as the TLS layer consumes it */
         tls_pump(c);
@@ -476,7 +499,9 @@ static void tls_pump(struct conn *c)
         c->established = true;
         c->has_peer = tls_conn_peer_fingerprint(c->tls, c->peer_fp);
     }
-    while (c->state != C_FREE && c->in_len < sizeof(c->in)) {
+    /* A request served on the way may have ended the session (an error answer lingers). */
+    while (c->tls && (c->state == C_READING || c->state == C_SENDING) &&
+           c->in_len < sizeof(c->in)) {
         int n = tls_conn_read(c->tls, c->in + c->in_len, sizeof(c->in) - c->in_len);
         if (n < 0) {
             conn_close(c); /* close_notify or a broken record */
@@ -613,8 +638,9 @@ void http_tick(uint32_t now_ms)
     for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
         struct conn *c = &conns[i];
         if (c->state != C_FREE && (int32_t)(now_ms - c->deadline) >= 0) {
-            stats.timeouts++;
-            conn_abort(c); /* slow or idle: no more waiting on it */
+            if (c->state != C_DRAINING)
+                stats.timeouts++;
+            conn_abort(c); /* slow, idle, or lingering too long: no more waiting on it */
         }
     }
 }

@@ -7,6 +7,8 @@
  * GET /health: 200 "ok" when the service can sign (token link up, operator logged in, HTTPS
  * identity ready), otherwise 503 with the reason.
  * GET /v1/status: JSON — role, enrollment state, token link, uptime, counters.
+ * GET /v1/whoami: JSON — the caller's TLS client-certificate fingerprint as this appliance sees
+ * it: the principal an operator grants with `acl grant`.
  */
 #include "app.h"
 
@@ -129,12 +131,38 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     resp->body_len = (size_t)n;
 }
 
+static void whoami(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    static char doc[160];
+    char fp[APP_FP_TEXT_LEN + 1] = "";
+    struct jsonw w;
+
+    (void)ctx;
+    if (req->client_cert)
+        app_format_fingerprint(req->client_fp, fp);
+    jsonw_init(&w, doc, sizeof(doc));
+    jsonw_object_begin(&w, NULL);
+    jsonw_bool(&w, "client_certificate", req->client_cert);
+    jsonw_string(&w, "fingerprint", fp);
+    jsonw_object_end(&w);
+    int n = jsonw_finish(&w);
+    if (n < 0)
+        n = 0; /* cannot happen: the shape is fixed and fits */
+    doc[n++] = '\n';
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = doc;
+    resp->body_len = (size_t)n;
+}
+
 int service_start(struct app *app)
 {
     int ret = http_route_add("GET", "/health", HTTP_ROUTE_PLAIN, health, app);
 
     if (!ret)
         ret = http_route_add("GET", "/v1/status", 0, status, app);
+    if (!ret)
+        ret = http_route_add("GET", "/v1/whoami", 0, whoami, app);
     if (!ret)
         ret = http_server_start(HTTP_PLAIN_PORT, false);
     if (!ret)

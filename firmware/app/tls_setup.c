@@ -23,8 +23,9 @@
 #include "net/tls.h"
 
 #define TLS_CERT_LABEL "Signet TLS certificate"
-#define TLS_CERT_DAYS  3650 /* a self-signed identity: its fingerprint, not its dates, is trusted  \
-                             */
+#define TLS_CERT_DAYS                                                                              \
+    3650 /* a self-signed identity: its fingerprint, not its dates, is trusted                     \
+          */
 
 static int token_entropy(void *ctx, uint8_t *out, size_t len)
 {

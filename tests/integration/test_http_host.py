@@ -3,39 +3,18 @@ import http.client
 import socket
 import time
 
-from harness import PROMPT, check, host_board
+from harness import check
 from hsm import Token, console_login
-
-BOOT = 20
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from netboard import host_on_network, http_get, open_many
 
 
 def board(tmp, token=None):
-    port = free_port()
-    extra = ["--hostfwd", "127.0.0.1:%d-:80" % port]
-    if token:
-        extra += ["--hsm", token.sock]
-    con = host_board(tmp, extra=extra)
-    con.expect(PROMPT, BOOT)
-    deadline = time.monotonic() + 15
-    while "ip:        10.0.2.15" not in con.command("net show"):
-        check(time.monotonic() < deadline, "no DHCP lease", con)
-        time.sleep(0.3)
-    return con, port
+    nb = host_on_network(tmp, token)
+    return nb.con, nb.http_port
 
 
 def get(port, path="/health", method="GET", body=None, headers=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request(method, path, body=body, headers=headers or {})
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, data.decode(errors="replace")
+    return http_get(port, path, method, body, headers)
 
 
 def raw(port, data, wait=10):
@@ -134,12 +113,7 @@ def test_slow_and_idle_clients_are_dropped(tmp):
     slow = socket.create_connection(("127.0.0.1", port), timeout=20)
     slow.sendall(b"GET /health HTTP/1.1\r\n")
     # More idle connections than the service holds.
-    idle = []
-    for _ in range(40):
-        try:
-            idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
-        except OSError:
-            break
+    idle = open_many(port, 40)
     t0 = time.monotonic()
     dropped = False
     while time.monotonic() - t0 < 20:

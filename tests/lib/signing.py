@@ -32,7 +32,12 @@ def openssl_verifies(pem, message, sig_b64, tmp):
     return res.returncode == 0 and "Verified OK" in res.stdout
 
 
-def private_key_report(token):
+def private_key_report(token, key_id="signet-slc"):
+    """pkcs11-tool's description of the private keys with this CKA_ID (None: all of them)."""
     rc, out = token.pkcs11_tool("--list-objects", "--type", "privkey")
     check(rc == 0, "pkcs11-tool --list-objects failed:\n" + out)
-    return out
+    if key_id is None:
+        return out
+    blocks = ["Private Key Object" + b for b in out.split("Private Key Object")[1:]]
+    want = "ID:         " + key_id.encode().hex()
+    return "".join(b for b in blocks if want in b)
