@@ -32,13 +32,14 @@ def test_dhcp_address_from_the_user_network(tmp):
 
 def test_forwarded_port_reaches_the_stack(tmp):
     port = free_port()
-    con = host_board(tmp, extra=["--hostfwd", "127.0.0.1:%d-:80" % port])
+    # Port 81: nothing listens there (the HTTP service took port 80).
+    con = host_board(tmp, extra=["--hostfwd", "127.0.0.1:%d-:81" % port])
     con.expect(PROMPT, BOOT)
     deadline = time.monotonic() + 15
     while "ip:        10.0.2.15" not in con.command("net show"):
         check(time.monotonic() < deadline, "no DHCP lease", con)
         time.sleep(0.5)
-    # Nothing listens on port 80 yet: lwIP must refuse at once (RST), not leave the client hanging.
+    # Nothing listens on port 81: lwIP must refuse at once (RST), not leave the client hanging.
     t0 = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.settimeout(10)
