@@ -1,5 +1,6 @@
 """The vexpress-a9 image on QEMU's user network, through the on-board LAN9118 and its driver."""
 import http.client
+import os
 import re
 import socket
 import time
@@ -22,17 +23,22 @@ def frames(out):
     return tuple(int(x) for x in m.groups()) if m else None
 
 
-def boot_with_lease(tmp, port=None):
-    """Boot on the user network (forwarding 127.0.0.1:port to port 80) and wait for the lease."""
-    con = qemu_board(tmp, hostfwd=["127.0.0.1:%d-:80" % port] if port else [])
-    con.expect(PROMPT, BOOT_TIMEOUT)
-    deadline = time.monotonic() + DHCP_TIMEOUT
+def wait_net_show(con, want, timeout=DHCP_TIMEOUT):
+    deadline = time.monotonic() + timeout
     while True:
         out = con.command("net show")
-        if "ip:        10.0.2.15" in out:
-            return con, out
-        check(time.monotonic() < deadline, "no DHCP lease in %ds: %r" % (DHCP_TIMEOUT, out), con)
+        if all(w in out for w in want):
+            return out
+        check(time.monotonic() < deadline, "net show lacks %r after %ds: %r" % (want, timeout, out),
+              con)
         time.sleep(0.3)
+
+
+def boot_with_lease(tmp, port=None, monitor=None):
+    """Boot on the user network (forwarding 127.0.0.1:port to port 80) and wait for the lease."""
+    con = qemu_board(tmp, hostfwd=["127.0.0.1:%d-:80" % port] if port else [], monitor=monitor)
+    con.expect(PROMPT, BOOT_TIMEOUT)
+    return con, wait_net_show(con, ["ip:        10.0.2.15"])
 
 
 def test_dhcp_lease_mac_and_frame_counters(tmp):
@@ -81,6 +87,24 @@ def test_http_health_over_the_forwarded_port(tmp):
     after = frames(con.command("net show"))
     check(after[0] - before[0] >= 20 and after[1] - before[1] >= 15 and after[2] == 0,
           "frame counters before %r, after %r" % (before, after), con)
+
+
+def test_link_follows_the_virtual_cable(tmp):
+    # The PHY interrupt path: QEMU's set_link drops and restores the link; lwIP follows, and on
+    # link-up DHCP confirms the lease again.
+    mon_path = os.path.join(tmp, "monitor.sock")
+    con, out = boot_with_lease(tmp, monitor=mon_path)
+    before = frames(out)
+    mon = socket.socket(socket.AF_UNIX)
+    mon.connect(mon_path)
+    mon.sendall(b"set_link lan9118.0 off\n")
+    wait_net_show(con, ["interface: down"], 10)
+    mon.sendall(b"set_link lan9118.0 on\n")
+    out = wait_net_show(con, ["interface: up", "ip:        10.0.2.15"], 10)
+    mon.close()
+    after = frames(out)
+    check(after[0] > before[0] and after[1] > before[1], "no DHCP exchange after link-up: %r, %r"
+          % (before, after), con)
 
 
 def test_without_a_network_device(tmp):
