@@ -4,7 +4,9 @@
  * Frames are whole Ethernet II frames without FCS. Received frames wait in the driver until read;
  * the notify callback runs in interrupt context when one arrives or the link changes. Transmit
  * copies the frame out before returning. Functions return 0 / a length, or a negative errno
- * (-EAGAIN: nothing to read or no room to send; -EMSGSIZE: frame larger than the buffer or MTU).
+ * (-EAGAIN: nothing to read or no room to send; -EMSGSIZE: frame larger than the buffer or MTU;
+ * -EIO: a damaged frame was discarded). After -EMSGSIZE or -EIO from recv, more frames may wait.
+ * A driver may stay silent about new frames until recv has returned -EAGAIN once.
  */
 #ifndef HAL_ETH_H
 #define HAL_ETH_H

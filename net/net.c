@@ -65,15 +65,33 @@ int net_init(void)
     return 0;
 }
 
-void net_input(void)
+/* The driver notifies on link changes too; lwIP learns of them here (DHCP restarts on link-up). */
+static void follow_link(void)
+{
+    bool up = hal_eth_link_up();
+
+    if (up && !netif_is_link_up(&eth_netif))
+        netif_set_link_up(&eth_netif);
+    else if (!up && netif_is_link_up(&eth_netif))
+        netif_set_link_down(&eth_netif);
+}
+
+bool net_input(void)
 {
     if (!started)
-        return;
-    /* Bounded per call so a flood cannot starve the other tasks; the rest waits for the next. */
-    for (int i = 0; i < 32; i++) {
+        return false;
+    follow_link();
+    /* Bounded per call so a flood cannot starve the other tasks; the caller comes back for the
+     * rest. A driver may stay silent until it has been read dry, so "the rest" must not wait
+     * for another notification. */
+    for (int i = 0; i < NET_RX_BUDGET; i++) {
         int n = hal_eth_recv(frame, sizeof(frame));
+        if (n == -EMSGSIZE || n == -EIO) {
+            rx_dropped++; /* that frame is gone; the next may be fine */
+            continue;
+        }
         if (n < 0)
-            break;
+            return false;
         struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_POOL);
         if (!p) {
             rx_dropped++;
@@ -87,6 +105,7 @@ void net_input(void)
         }
         rx_frames++;
     }
+    return true;
 }
 
 void net_tick(void)

@@ -2,8 +2,8 @@
  * net/net — the appliance's IPv4 interface: lwIP (NO_SYS) over hal_eth.
  *
  * net_init() brings the interface up and starts DHCP. The firmware calls net_input() when the
- * driver reports frames and net_tick() every NET_TICK_MS to run lwIP's timers. Everything runs in
- * one task, so lwIP needs no locking.
+ * driver reports frames, and again while it returns true, and net_tick() every NET_TICK_MS to run
+ * lwIP's timers. Everything runs in one task, so lwIP needs no locking.
  */
 #ifndef NET_H
 #define NET_H
@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #define NET_TICK_MS 100
+
+/* Frames net_input() takes per call. */
+#define NET_RX_BUDGET 32
 
 struct net_info {
     bool up;    /* interface up and link up */
@@ -23,7 +26,8 @@ struct net_info {
 };
 
 int net_init(void);
-void net_input(void);
+/* Take waiting frames; true when the budget ran out first and it should be called again. */
+bool net_input(void);
 void net_tick(void);
 void net_info(struct net_info *out);
 

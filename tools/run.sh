@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/run.sh BOARD — boot the built firmware with the console on this terminal.
-#   vexpress-a9: QEMU, UART0 on the terminal, UART1 to the token, NV store build/vexpress-a9/nv.img.
+#   vexpress-a9: QEMU, UART0 on the terminal, UART1 to the token, NV store build/vexpress-a9/nv.img,
+#                QEMU's user network on the LAN9118.
 #   host:        the Linux process, HSM link on the token's socket, NV store build/host/nv.img.
 # The test token (SoftHSM2 behind `p11-kit server`, build/token) is created on first run, started
 # before the board and stopped when it exits. Either way, Ctrl-A then X quits.
@@ -26,7 +27,7 @@ vexpress-a9)
     echo "run: booting $elf in QEMU (vexpress-a9); NV store $nv"
     echo "run: Ctrl-A then X quits QEMU; Ctrl-A then C toggles the QEMU monitor"
     # UART1 is a socket chardev: QEMU connects to the server and reconnects if it restarts.
-    qemu-system-arm -M vexpress-a9 -m 128M -display none -nic none \
+    qemu-system-arm -M vexpress-a9 -m 128M -display none -nic user,model=lan9118 \
         -audiodev none,id=noaudio \
         -kernel "$elf" \
         -drive if=pflash,index=0,format=raw,file="$nv" \

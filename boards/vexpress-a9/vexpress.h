@@ -17,6 +17,7 @@
 #define VE_RTC          0x10017000u
 #define VE_FLASH0       0x40000000u
 #define VE_FLASH_SECTOR (256u * 1024u)
+#define VE_ETH          0x4e000000u /* SMSC LAN9118 on the static memory bus */
 #define VE_A9_PERIPH    0x1e000000u /* SCU, GIC CPU interface, private timers */
 #define VE_GICC         (VE_A9_PERIPH + 0x0100u)
 #define VE_GICD         (VE_A9_PERIPH + 0x1000u)

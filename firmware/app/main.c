@@ -81,9 +81,10 @@ static void eth_rx_notify(void *ctx)
 
 static void net_handler(struct k_task *t, const struct k_event *ev)
 {
-    (void)t;
     if (ev->sig == SIG_NET_RX) {
-        net_input();
+        /* Frames left over: come back after the other tasks, as the console does. */
+        if (net_input())
+            (void)k_post(t, SIG_NET_RX, 0);
     } else {
         net_tick();
         http_tick((uint32_t)hal_clock_ms());

@@ -141,17 +141,25 @@ def qemu_nv_image(tmp, name="nv.img"):
     return path
 
 
-def qemu_board(tmp, nv="nv.img", hsm_sock=None):
+def qemu_board(tmp, nv="nv.img", hsm_sock=None, hostfwd=None, monitor=None):
     """The appliance image; UART1 goes to hsm_sock (a p11-kit server socket) or nowhere.
 
     The chardev reconnects every second, as the runner's does, so a restarted server is found.
+    hostfwd=None leaves the board without a network device; a list (maybe empty) of TCP forwards
+    "HOSTIP:PORT-:GUESTPORT", as the host board's --hostfwd takes them, attaches QEMU's user
+    network (10.0.2.0/24, DHCP) to the on-board LAN9118. monitor: a Unix socket path where QEMU's
+    human monitor listens (e.g. for set_link), otherwise there is none.
     """
     hsm = ["-serial", "null"]
     if hsm_sock:
         hsm = ["-chardev", "socket,id=hsm,path=%s,reconnect=1" % hsm_sock,
                "-serial", "chardev:hsm"]
+    nic = "none"
+    if hostfwd is not None:
+        nic = ",".join(["user,model=lan9118"] + ["hostfwd=tcp:" + f for f in hostfwd])
     argv = ["qemu-system-arm", "-M", "vexpress-a9", "-m", "128M", "-display", "none",
-            "-monitor", "none", "-nic", "none", "-audiodev", "none,id=noaudio",
+            "-monitor", "unix:%s,server=on,wait=off" % monitor if monitor else "none",
+            "-nic", nic, "-audiodev", "none,id=noaudio",
             "-kernel", VEXPRESS_ELF,
             "-drive", "if=pflash,index=0,format=raw,file=" + qemu_nv_image(tmp, nv),
             "-serial", "stdio"] + hsm
