@@ -12,7 +12,7 @@ import socket
 import ssl
 import time
 
-from harness import PROMPT, check, host_board
+from harness import BOOT_TIMEOUT, PROMPT, check, host_board, qemu_board
 
 BOOT = 20
 
@@ -44,6 +44,16 @@ def host_on_network(tmp, token=None, nv="nv.img", extra=()):
     con = host_board(tmp, nv=nv, extra=argv)
     con.expect(PROMPT, BOOT)
     wait_for_lease(con)
+    return NetBoard(con, http_port, https_port)
+
+
+def qemu_on_network(tmp, token=None, nv="nv.img"):
+    """The appliance image on QEMU's user network, with the same two forwards."""
+    http_port, https_port = free_port(), free_port()
+    con = qemu_board(tmp, nv=nv, hsm_sock=token.sock if token else None,
+                     hostfwd=["127.0.0.1:%d-:80" % http_port, "127.0.0.1:%d-:443" % https_port])
+    con.expect(PROMPT, BOOT_TIMEOUT)
+    wait_for_lease(con, 30)
     return NetBoard(con, http_port, https_port)
 
 

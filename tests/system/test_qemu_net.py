@@ -6,16 +6,11 @@ import socket
 import time
 
 from harness import BOOT_TIMEOUT, PROMPT, check, qemu_board
+from netboard import free_port
 
 DHCP_TIMEOUT = 30  # the lease comes within milliseconds of boot; the margin is for a loaded CI box
 HTTP_TIMEOUT = 20
 HEALTH = b"not ready: token not logged in\n"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def frames(out):
