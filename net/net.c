@@ -15,6 +15,7 @@
 /* One interface per board. */
 static struct netif eth_netif;
 static bool started;
+static bool using_dhcp;
 static uint32_t rx_frames, tx_frames, rx_dropped;
 static uint8_t frame[HAL_ETH_FRAME_MAX];
 
@@ -44,8 +45,33 @@ static err_t eth_netif_init(struct netif *nif)
     return ERR_OK;
 }
 
-int net_init(void)
+int net_configure(const struct net_config *cfg)
 {
+    if (!started)
+        return -ENODEV;
+    if (cfg->dhcp) {
+        if (!using_dhcp) {
+            netif_set_addr(&eth_netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
+            if (dhcp_start(&eth_netif) != ERR_OK)
+                return -ENOMEM;
+        }
+        using_dhcp = true;
+        return 0;
+    }
+    ip4_addr_t a, m, g;
+    ip4_addr_set_u32(&a, lwip_htonl(cfg->addr));
+    ip4_addr_set_u32(&m, lwip_htonl(cfg->mask));
+    ip4_addr_set_u32(&g, lwip_htonl(cfg->gw));
+    if (using_dhcp)
+        dhcp_release_and_stop(&eth_netif); /* give the lease back: the address is ours now */
+    using_dhcp = false;
+    netif_set_addr(&eth_netif, &a, &m, &g);
+    return 0;
+}
+
+int net_init(const struct net_config *cfg)
+{
+    static const struct net_config dhcp = {.dhcp = true};
     uint8_t mac[6];
     int ret = hal_eth_open(mac);
 
@@ -59,10 +85,8 @@ int net_init(void)
     netif_set_up(&eth_netif);
     if (hal_eth_link_up())
         netif_set_link_up(&eth_netif);
-    if (dhcp_start(&eth_netif) != ERR_OK)
-        return -ENOMEM;
     started = true;
-    return 0;
+    return net_configure(cfg ? cfg : &dhcp);
 }
 
 /* The driver notifies on link changes too; lwIP learns of them here (DHCP restarts on link-up). */
@@ -120,7 +144,7 @@ void net_info(struct net_info *out)
     if (!started)
         return;
     out->up = netif_is_up(&eth_netif) && netif_is_link_up(&eth_netif);
-    out->dhcp = netif_dhcp_data(&eth_netif) != NULL;
+    out->dhcp = using_dhcp;
     out->bound = !ip4_addr_isany_val(*netif_ip4_addr(&eth_netif));
     memcpy(out->mac, eth_netif.hwaddr, 6);
     out->addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&eth_netif)));

@@ -1,9 +1,10 @@
 /*
  * net/net — the appliance's IPv4 interface: lwIP (NO_SYS) over hal_eth.
  *
- * net_init() brings the interface up and starts DHCP. The firmware calls net_input() when the
- * driver reports frames, and again while it returns true, and net_tick() every NET_TICK_MS to run
- * lwIP's timers. Everything runs in one task, so lwIP needs no locking.
+ * net_init() brings the interface up with DHCP or a static address; net_configure() switches. The
+ * firmware calls net_input() when the driver reports frames, and again while it returns true, and
+ * net_tick() every NET_TICK_MS to run lwIP's timers. Everything runs in one task, so lwIP needs no
+ * locking.
  */
 #ifndef NET_H
 #define NET_H
@@ -25,7 +26,16 @@ struct net_info {
     uint32_t rx_frames, tx_frames, rx_dropped;
 };
 
-int net_init(void);
+/* How the interface gets its address: DHCP (the default), or these fixed values. */
+struct net_config {
+    bool dhcp;
+    uint32_t addr, mask, gw; /* host byte order; ignored with dhcp */
+};
+
+/* Bring the interface up with this configuration (NULL: DHCP). -ENODEV without a device. */
+int net_init(const struct net_config *cfg);
+/* Switch to another configuration at once (a static address replaces a lease, and back). */
+int net_configure(const struct net_config *cfg);
 /* Take waiting frames; true when the budget ran out first and it should be called again. */
 bool net_input(void);
 void net_tick(void);

@@ -97,7 +97,8 @@ static int env_int(const char *name, int64_t *out)
 static void usage(const char *prog)
 {
     fprintf(stderr,
-            "usage: %s [--nv FILE] [--hsm SOCKET] [--net] [--hostfwd HOSTIP:PORT-GUESTPORT]...\n",
+            "usage: %s [--nv FILE] [--hsm SOCKET] [--net] [--hostfwd "
+            "HOSTIP:PORT-[GUESTIP]:GUESTPORT]...\n",
             prog);
     exit(2);
 }
@@ -285,17 +286,25 @@ static const SlirpCb slirp_callbacks = {
     .notify = slirp_notify,
 };
 
-/* "127.0.0.1:8443-:443" or "127.0.0.1:8443-443": host address and port, guest port. */
+/* "127.0.0.1:8443-:443", "127.0.0.1:8443-443" or, as QEMU also takes it,
+ * "127.0.0.1:8443-10.0.2.20:443": host address and port, guest address (default 10.0.2.15) and
+ * port. */
 static int add_hostfwd(const char *spec)
 {
-    char host[64];
+    char host[64], guest[16] = "10.0.2.15";
     unsigned hport, gport;
-    struct in_addr haddr, gaddr = {.s_addr = htonl(0x0a00020f)}; /* 10.0.2.15 */
+    struct in_addr haddr, gaddr;
 
-    if (sscanf(spec, "%63[0-9.]:%u-:%u", host, &hport, &gport) != 3 &&
-        sscanf(spec, "%63[0-9.]:%u-%u", host, &hport, &gport) != 3)
+    const char *dash = strchr(spec, '-');
+    if (dash && strchr(dash, '.')) { /* a guest address after the dash */
+        if (sscanf(spec, "%63[0-9.]:%u-%15[0-9.]:%u", host, &hport, guest, &gport) != 4)
+            return -EINVAL;
+    } else if (sscanf(spec, "%63[0-9.]:%u-:%u", host, &hport, &gport) != 3 &&
+               sscanf(spec, "%63[0-9.]:%u-%u", host, &hport, &gport) != 3) {
         return -EINVAL;
-    if (inet_pton(AF_INET, host, &haddr) != 1 || hport > 65535 || gport > 65535)
+    }
+    if (inet_pton(AF_INET, host, &haddr) != 1 || inet_pton(AF_INET, guest, &gaddr) != 1 ||
+        hport > 65535 || gport > 65535)
         return -EINVAL;
     return slirp_add_hostfwd(slirp, 0, haddr, (int)hport, gaddr, (int)gport) == 0 ? 0 : -EADDRINUSE;
 }
@@ -329,7 +338,8 @@ int hb_eth_open(uint8_t mac[6])
             int ret = add_hostfwd(hostfwd[i]);
             if (ret) {
                 fprintf(stderr, "host board: cannot forward %s (%s)\n", hostfwd[i],
-                        ret == -EINVAL ? "bad form, want HOSTIP:PORT-GUESTPORT" : "port in use");
+                        ret == -EINVAL ? "bad form, want HOSTIP:PORT-[GUESTIP]:GUESTPORT"
+                                       : "port in use");
                 return ret;
             }
         }

@@ -19,6 +19,7 @@
 /* NV record keys; never reuse a retired number. */
 enum app_nv_key {
     NV_KEY_BOOT_COUNT = 1,
+    NV_KEY_NET_CONFIG = 2,
 };
 
 struct app {
@@ -67,6 +68,12 @@ extern const struct console_cmd app_system_cmds[];
 extern const unsigned app_system_cmd_count;
 extern const struct console_cmd app_token_cmds[];
 extern const unsigned app_token_cmd_count;
+#if SIGNET_HAS_NET
+struct net_config;
+/* firmware/app/cmd_net.c: the network setting kept in the NV store; DHCP when there is none or
+ * it is unreadable (*bad set then). */
+void app_net_config_load(struct app *app, struct net_config *cfg, bool *bad);
+#endif
 extern const struct console_cmd app_net_cmds[];
 extern const unsigned app_net_cmd_count;
 

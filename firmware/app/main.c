@@ -97,7 +97,12 @@ static void start_network(struct app *app)
                 APP_NET_QUEUE);
     k_timer_init(&app->sched, &app->net_timer, &app->net_task, SIG_NET_TICK);
     hal_eth_set_notify(eth_rx_notify, app);
-    app->net_status = net_init();
+    struct net_config cfg;
+    bool bad = false;
+    app_net_config_load(app, &cfg, &bad);
+    if (bad)
+        console_puts(&app->con, "warning: stored network setting unreadable; using DHCP\n");
+    app->net_status = net_init(&cfg);
     if (app->net_status == 0) {
         k_timer_start(&app->net_timer, NET_TICK_MS, NET_TICK_MS);
         app->http_status = service_start(app);
