@@ -4,7 +4,7 @@
 #   make run [BOARD=...]            fetch dependencies, build, boot (vexpress-a9 under QEMU by default)
 #   make test                       everything: unit, host-board integration, QEMU system tests
 #   make deps                       install missing Debian packages, fetch upstream sources
-#   make bench                      signing rate through our client vs p11-kit's client vs direct
+#   make bench                      signing rates over the HSM link; HTTPS requests and handshakes
 #   make fuzz                       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make lint                       clang-format check and cppcheck on our code
 #   make BOARD=host SANITIZE=1      the host board under ASan/UBSan (build/host-asan/)
@@ -89,7 +89,7 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/altcp_alloc.c core/altcp_tcp.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c \
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
-NET_SRCS := net/net.c net/http.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
+NET_SRCS := net/net.c net/http.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
 	firmware/app/tls_setup.c crypto/x509_self.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
@@ -166,7 +166,7 @@ run: deps
 UNIT_BUILD := build/unit
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes -O1 -g -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -I. -Iboards/host -Itests/unit $(PKCS11_INC)
-UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4
+UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -177,6 +177,7 @@ UNIT_sha256 := crypto/sha256.c
 UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := firmware/lib/jsonw.c
 UNIT_ipv4 := firmware/lib/ipv4.c
+UNIT_http_parse := net/http_parse.c
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 
 .SECONDEXPANSION:
@@ -198,8 +199,9 @@ test: deps
 FUZZ_BUILD := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC)
-FUZZ_TARGETS := p11_client
+FUZZ_TARGETS := p11_client http_parse
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
+FUZZ_http_parse := net/http_parse.c
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
@@ -223,6 +225,7 @@ build/bench/p11bench: tests/bench/p11bench.c
 bench: deps build/bench/p11bench
 	$(Q)$(MAKE) --no-print-directory BOARD=host firmware
 	$(Q)python3 tests/bench/bench_sign.py
+	$(Q)python3 tests/bench/bench_https.py
 
 # ---- hygiene ----
 LINT_SRCS = $(shell git ls-files '*.c' '*.h')

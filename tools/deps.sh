@@ -19,7 +19,7 @@ PACKAGES=(
     gcc make python3 git clang libclang-rt-14-dev
     gcc-arm-none-eabi picolibc-arm-none-eabi binutils-arm-none-eabi
     qemu-system-arm
-    softhsm2 p11-kit libp11-kit-dev opensc openssl
+    softhsm2 p11-kit libp11-kit-dev opensc openssl curl wrk
     libslirp-dev
     dpkg-dev xz-utils bzip2 ca-certificates debian-archive-keyring
 )

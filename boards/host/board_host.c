@@ -332,8 +332,18 @@ int hal_wdt_start(uint32_t timeout_ms)
 
 void hal_wdt_kick(void)
 {
-    if (wdt_timeout_ms)
-        hb_watchdog_arm(wdt_timeout_ms);
+    static uint64_t armed_at;
+    uint64_t now;
+
+    if (!wdt_timeout_ms)
+        return;
+    /* Re-arming is a system call, and the firmware kicks far more often than needed (every
+     * token round trip): re-arm at most every eighth of the period. A hang still fires it. */
+    now = hal_clock_ms();
+    if (armed_at && now - armed_at < wdt_timeout_ms / 8)
+        return;
+    armed_at = now;
+    hb_watchdog_arm(wdt_timeout_ms);
 }
 
 const char *hal_wdt_kind(void)
