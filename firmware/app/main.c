@@ -70,6 +70,7 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
 #if SIGNET_HAS_NET
 #include "net/http.h"
 #include "net/net.h"
+#include "net/net_port.h"
 
 /* Interrupt context: frames are waiting in the driver. */
 static void eth_rx_notify(void *ctx)
@@ -97,6 +98,11 @@ static void start_network(struct app *app)
                 APP_NET_QUEUE);
     k_timer_init(&app->sched, &app->net_timer, &app->net_task, SIG_NET_TICK);
     hal_eth_set_notify(eth_rx_notify, app);
+    /* Until the token's RNG is reachable (tls_setup.c reseeds), at least differ per boot. */
+    int64_t wall = 0;
+    (void)hal_clock_wall_get(&wall);
+    uint64_t boot_seed[3] = {app->boot_count, (uint64_t)wall, hal_clock_ms()};
+    net_port_seed((const uint8_t *)boot_seed, sizeof(boot_seed));
     struct net_config cfg;
     bool bad = false;
     app_net_config_load(app, &cfg, &bad);

@@ -20,6 +20,7 @@
 #include "hal/clock.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/x509_crt.h"
+#include "net/net_port.h"
 #include "net/tls.h"
 
 #define TLS_CERT_LABEL "Signet TLS certificate"
@@ -120,6 +121,10 @@ int app_tls_setup(struct app *app, const char **why)
         *why = "the token's random generator did not answer";
         return -EIO;
     }
+    /* lwIP's own generator (TCP sequence numbers, ports) gets token entropy too. */
+    uint8_t seed[16];
+    if (rng_random(NULL, seed, sizeof(seed)) == 0)
+        net_port_seed(seed, sizeof(seed));
     rv = token_find_key(&app->token, &app->token.tls, &found, &alg);
     if (rv == CKR_OK && !found) {
         rv = token_generate_key(&app->token, &app->token.tls, TOKEN_P256, false);

@@ -105,6 +105,10 @@ def test_hostile_clients_then_a_normal_request(tmp):
     check(get(port)[0] == 503, "a normal request after the hostile ones", con)
     out = con.command("status")
     check("board:     host" in out, "the console still answers", con)
+    # Unplugging the console ends the process normally: under ASan, LeakSanitizer checks now.
+    con.proc.stdin.close()
+    rc = con.wait_exit(30)
+    check(rc == 0, "the board exited with %d (a leak report?)" % rc, con)
 
 
 def test_slow_and_idle_clients_are_dropped(tmp):
