@@ -113,8 +113,15 @@ $(GEN)/build_id.h: FORCE
 	printf '#define SIGNET_BUILD_ID "%s"\n#define SIGNET_VERSION "%s"\n' "$$id" "$(VERSION)" > $@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
+# The flags objects were built with; rewritten only when they change, so a changed flag (a board
+# gaining a feature, another define) rebuilds what it affects instead of linking stale objects.
+$(BUILD)/flags: FORCE
+	@mkdir -p $(@D)
+	$(file >$@.tmp,$(CC) $(CFLAGS) $(BOARD_ASFLAGS))
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
 # Each object also leaves a compile_commands entry beside it.
-$(BUILD)/obj/%.c.o: %.c | $(GEN)/build_id.h
+$(BUILD)/obj/%.c.o: %.c $(BUILD)/flags | $(GEN)/build_id.h
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -122,12 +129,13 @@ $(BUILD)/obj/%.c.o: %.c | $(GEN)/build_id.h
 		"$(CC) $(CFLAGS) -c $< -o $@" > $@.json
 
 # Upstream code keeps upstream's warnings to itself: built without -Werror, with our port headers.
-$(BUILD)/lwip/%.c.o: $(LWIP_DIR)/%.c | build/deps/sources.lock
+$(BUILD)/lwip/%.c.o: $(LWIP_DIR)/%.c $(BUILD)/flags | build/deps/sources.lock
 	$(call say,CC,lwip/$*.c)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -w $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) $(NET_INC) -MMD -MP -c $< -o $@
 
-$(BUILD)/mbedtls/%.c.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | build/deps/sources.lock
+$(BUILD)/mbedtls/%.c.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h $(BUILD)/flags | \
+		build/deps/sources.lock
 	$(call say,CC,mbedtls/$*.c)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -w $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) -I$(MBEDTLS_DIR)/library \
@@ -137,7 +145,7 @@ $(BUILD)/mbedtls/%.c.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | bui
 build/deps/sources.lock:
 	$(Q)tools/deps.sh
 
-$(BUILD)/obj/%.S.o: %.S
+$(BUILD)/obj/%.S.o: %.S $(BUILD)/flags
 	$(call say,AS,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BOARD_ASFLAGS) -c $< -o $@
