@@ -5,7 +5,7 @@ import time
 
 from harness import check
 from hsm import Token, console_login
-from netboard import host_on_network, http_get, open_many
+from netboard import host_on_network, http_get, open_many, raw_exchange
 
 
 def board(tmp, token=None):
@@ -17,21 +17,9 @@ def get(port, path="/health", method="GET", body=None, headers=None):
     return http_get(port, path, method, body, headers)
 
 
-def raw(port, data, wait=10):
-    """Send bytes, return everything the server says until it closes (or the wait ends)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
-    s.sendall(data)
-    out = b""
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-    except (socket.timeout, ConnectionResetError):
-        pass
-    s.close()
-    return out.decode(errors="replace")
+def raw(port, data):
+    """Send bytes, return everything the server says until it closes, as text."""
+    return raw_exchange(port, data, wait=10)[0].decode(errors="replace")
 
 
 def test_health_follows_the_token_login(tmp):

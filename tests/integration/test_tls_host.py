@@ -10,7 +10,8 @@ import time
 
 from harness import PROMPT, check
 from hsm import Token, console_login
-from netboard import host_on_network, http_get, https_context, https_get, open_many
+from netboard import (host_on_network, http_get, https_context, https_get, open_many,
+                      raw_exchange)
 
 FP = re.compile(r"(?:[0-9A-F]{2}:){31}[0-9A-F]{2}")
 
@@ -162,26 +163,6 @@ def test_tls_key_stays_in_the_token_and_the_identity_persists(tmp):
     rc, out = s_client(nb2.https_port, "-tls1_3")
     check(rc == 0 and "New, TLSv1.3" in out, "the cluster member's HTTPS:\n" + out[-1500:], nb2.con)
     tok.close()
-
-
-def raw_exchange(port, data, wait=15):
-    """Send bytes; return (what came back until close, seconds until the server closed)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
-    t0 = time.monotonic()
-    out = b""
-    try:
-        if data:
-            s.sendall(data)
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-    except (socket.timeout, ConnectionResetError):
-        pass
-    finally:
-        s.close()
-    return out, time.monotonic() - t0
 
 
 def client_hello_bytes():

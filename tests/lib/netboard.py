@@ -118,3 +118,23 @@ def open_many(port, n, within=30):
         if s not in ok:
             s.close()
     return ok
+
+
+def raw_exchange(port, data, wait=15):
+    """Send bytes; return (what came back until the server closed, seconds until it did)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    t0 = time.monotonic()
+    out = b""
+    try:
+        if data:
+            s.sendall(data)
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    finally:
+        s.close()
+    return out, time.monotonic() - t0
