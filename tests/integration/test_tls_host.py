@@ -240,3 +240,30 @@ def test_hostile_tls_clients_then_a_normal_request(tmp):
     rc = nb.con.wait_exit(30)
     check(rc == 0, "the board exited with %d (a leak report?)" % rc, nb.con)
     tok.close()
+
+
+def test_https_recovers_by_itself_after_the_token_link_drops(tmp):
+    tok, nb = logged_in_board(tmp)
+    check(https_get(nb.https_port)[0] == 200, "HTTPS before the drop", nb.con)
+    tok.stop()
+    # No token: a new handshake cannot be signed. It fails cleanly and within the link time-out.
+    t0 = time.monotonic()
+    rc, out = run(["curl", "-sk", "--max-time", "30", "https://127.0.0.1:%d/health" %
+                   nb.https_port])
+    check(rc != 0 and time.monotonic() - t0 < 15, "HTTPS without a token: rc %d %r" % (rc, out),
+          nb.con)
+    code, body = http_get(nb.http_port)
+    check((code, body) == (503, "not ready: token link down\n"), "%d %r" % (code, body), nb.con)
+    tok.start()
+    deadline = time.monotonic() + 30
+    code = 0
+    while code != 200 and time.monotonic() < deadline:
+        try:
+            code = https_get(nb.https_port)[0]
+        except (OSError, ssl.SSLError):
+            time.sleep(0.5)
+    check(code == 200, "HTTPS did not come back after the token link returned", nb.con)
+    st = status_json(nb)
+    check(st["token"]["relogins"] >= 1 and st["token"]["connects"] >= 2,
+          "no reconnect and re-login recorded: %r" % st["token"], nb.con)
+    tok.close()
