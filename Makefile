@@ -115,8 +115,9 @@ $(GEN)/build_id.h: FORCE
 
 # The flags objects were built with; rewritten only when they change, so a changed flag (a board
 # gaining a feature, another define) rebuilds what it affects instead of linking stale objects.
+# (make expands a whole recipe before running it: the directory is made during expansion too.)
 $(BUILD)/flags: FORCE
-	@mkdir -p $(@D)
+	$(shell mkdir -p $(@D))
 	$(file >$@.tmp,$(CC) $(CFLAGS) $(BOARD_ASFLAGS))
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
