@@ -1,0 +1,84 @@
+/*
+ * crypto/doc — the enrollment documents, in XML: the request (enrollment, renewal and
+ * sub-enrollment share one format) and the response (the SLC and its chain).
+ *
+ * Written by our own small serializer; read with expat, hardened: any DOCTYPE (so no DTD, no
+ * entity declarations, no external entities) is refused, as are processing instructions other
+ * than the XML declaration, elements deeper than DOC_DEPTH_MAX, documents over DOC_XML_MAX
+ * bytes, unknown or repeated elements and attributes, text over a field's bound, and anything
+ * not UTF-8. Binary fields (keys, certificates, the PKCS#10) travel as base64 (whitespace
+ * allowed); their DER is only length-checked here — what it means is crypto/x509's business.
+ * docs/protocol.md defines every element with an example.
+ *
+ * On failure a parser's output holds nothing the caller may use, and *why is a one-line reason.
+ * Functions return 0 or a negative errno (-EINVAL malformed, -ENOSPC output too small,
+ * -E2BIG input over a bound, -ENOMEM).
+ */
+#ifndef CRYPTO_DOC_H
+#define CRYPTO_DOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DOC_XML_MAX     16384 /* a whole document, either kind */
+#define DOC_DEPTH_MAX   4
+#define DOC_NAME_MAX    64   /* server name: printable ASCII, no spaces at the ends */
+#define DOC_URL_MAX     256  /* cluster URL: http:// or https://, printable ASCII */
+#define DOC_SKU_MAX     64
+#define DOC_VERSION_MAX 32
+#define DOC_KEY_MAX     600  /* SubjectPublicKeyInfo DER (RSA-4096 is ~550) */
+#define DOC_CSR_MAX     2048 /* PKCS#10 DER */
+#define DOC_CERT_MAX    2048 /* one certificate, DER */
+#define DOC_CHAIN_MAX   4    /* certificates above the SLC, up to and including the root */
+
+enum doc_request_kind { DOC_ENROLLMENT = 0, DOC_RENEWAL, DOC_SUBENROLLMENT };
+enum doc_revocation { DOC_REVOCATION_STANDARD = 0, DOC_REVOCATION_CUSTOM };
+
+struct doc_request {
+    enum doc_request_kind kind;
+    char server_name[DOC_NAME_MAX + 1];
+    char cluster_url[DOC_URL_MAX + 1];
+    char sku[DOC_SKU_MAX + 1];
+    char version[DOC_VERSION_MAX + 1];
+    enum doc_revocation revocation;
+    uint8_t revoker_key[DOC_KEY_MAX]; /* custom revocation: the revoking party's SPKI */
+    size_t revoker_key_len;           /* 0 with standard revocation */
+    uint8_t public_key[DOC_KEY_MAX];  /* the SLC key's SubjectPublicKeyInfo */
+    size_t public_key_len;
+    uint8_t pop[DOC_CSR_MAX]; /* PKCS#10 request signed by that key: proof of possession */
+    size_t pop_len;
+};
+
+struct doc_response {
+    uint8_t slc[DOC_CERT_MAX];
+    size_t slc_len;
+    size_t chain_count; /* 1..DOC_CHAIN_MAX: the SLC's issuer first, the authority root last */
+    uint8_t chain[DOC_CHAIN_MAX][DOC_CERT_MAX];
+    size_t chain_len[DOC_CHAIN_MAX];
+};
+
+/* XML out: NUL-terminated in out[cap], *len without the NUL. */
+int doc_request_write(const struct doc_request *r, char *out, size_t cap, size_t *len);
+int doc_response_write(const struct doc_response *r, char *out, size_t cap, size_t *len);
+
+/* XML in. The request kind comes from the document; every field is checked against its bound
+ * and form (names printable, URL scheme, revocation type matches the presence of a key). */
+int doc_request_parse(const char *xml, size_t len, struct doc_request *r, const char **why);
+int doc_response_parse(const char *xml, size_t len, struct doc_response *r, const char **why);
+
+/* The armor of DESIGN.md "Documents", for the console: "-----BEGIN <label>-----", base64 in
+ * 64-column lines, "-----END <label>-----", each line ending in "\n". Labels used:
+ * "SIGNET ENROLLMENT REQUEST", "SIGNET RENEWAL REQUEST", "SIGNET ENROLLMENT RESPONSE", and for
+ * PEM "CERTIFICATE" and "PUBLIC KEY". */
+int doc_armor(const char *label, const uint8_t *data, size_t len, char *out, size_t cap,
+              size_t *olen);
+/*
+ * Find the block with this label in text (lines may end in \n or \r\n; text before BEGIN and
+ * after END is ignored; spaces at line ends tolerated) and decode it into out[cap]. Refused:
+ * missing or mismatched BEGIN/END, a line over 76 characters, invalid or truncated base64
+ * (-EINVAL), decoded data over cap (-E2BIG).
+ */
+int doc_unarmor(const char *text, size_t len, const char *label, uint8_t *out, size_t cap,
+                size_t *olen, const char **why);
+
+#endif
