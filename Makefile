@@ -57,6 +57,8 @@ FIRMWARE_SRCS := \
 	crypto/heap.c \
 	crypto/rng.c \
 	crypto/token_pk.c \
+	crypto/x509.c \
+	crypto/x509_verify.c \
 	firmware/app/main.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
@@ -76,8 +78,8 @@ MBEDTLS_SRCS := $(addprefix $(MBEDTLS_DIR)/library/,aes.c asn1parse.c asn1write.
 	psa_crypto_ecp.c psa_crypto_hash.c psa_crypto_mac.c psa_crypto_random.c psa_crypto_rsa.c \
 	psa_crypto_slot_management.c psa_util.c rsa.c rsa_alt_helpers.c sha1.c sha256.c sha512.c \
 	ssl_ciphersuites.c ssl_msg.c ssl_tls.c ssl_tls12_server.c ssl_tls13_generic.c \
-	ssl_tls13_keys.c ssl_tls13_server.c ssl_client.c x509.c x509_create.c x509_crt.c x509write.c \
-	x509write_crt.c)
+	ssl_tls13_keys.c ssl_tls13_server.c ssl_client.c x509.c x509_create.c x509_crt.c x509_csr.c \
+	x509write.c x509write_crt.c)
 MBEDTLS_FLAGS := -isystem $(MBEDTLS_DIR)/include -DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config.h"'
 CFLAGS += $(MBEDTLS_FLAGS)
 THIRD_PARTY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%=$(BUILD)/mbedtls/%.o)
@@ -173,9 +175,14 @@ run: deps
 
 # ---- tests ----
 UNIT_BUILD := build/unit
-UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes -O1 -g -fsanitize=address,undefined \
-	-fno-omit-frame-pointer -fno-sanitize-recover=all -I. -Iboards/host -Itests/unit $(PKCS11_INC)
-UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse
+UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
+	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS)
+# mbedTLS for unit tests of crypto/: the firmware's configuration, under the sanitizers too.
+UNIT_MBEDTLS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(UNIT_BUILD)/mbedtls/%.o) \
+	crypto/heap.c crypto/rng.c crypto/token_pk.c
+UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
+	x509
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -187,13 +194,25 @@ UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := firmware/lib/jsonw.c
 UNIT_ipv4 := firmware/lib/ipv4.c
 UNIT_http_parse := net/http_parse.c
+# The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
+# the other verifies.
+UNIT_x509 := crypto/x509.c crypto/x509_verify.c $(UNIT_MBEDTLS)
+UNIT_LIBS_x509 := -lcrypto
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 
 .SECONDEXPANSION:
 $(UNIT_BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $$(UNIT_$$*) $$(wildcard tests/unit/*.h)
 	$(call say,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(UNIT_$*)
+	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(filter-out %.o,$(UNIT_$*)) $(filter %.o,$(UNIT_$*)) \
+		$(UNIT_LIBS_$*)
+
+.PRECIOUS: $(UNIT_BUILD)/mbedtls/%.o
+$(UNIT_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | build/deps/sources.lock
+	$(call say,CC,unit/mbedtls/$*.c)
+	@mkdir -p $(@D)
+	$(Q)gcc -std=gnu11 -w $(UNIT_SAN) -I. -Iboards/host -I$(MBEDTLS_DIR)/library $(MBEDTLS_FLAGS) \
+		-c $< -o $@
 
 unit: $(UNIT_BINS)
 

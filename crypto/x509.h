@@ -1,0 +1,140 @@
+/*
+ * crypto/x509 — Signet's certificate profile: build certificates and PKCS#10 requests whose
+ * signatures are made elsewhere (the token), read what our extensions say, verify chains.
+ *
+ * Building: the TBSCertificate is written with mbedTLS's ASN.1 writers from an x509_profile,
+ * then handed to the issuer's sign callback (hash and sign in the token: RSA PKCS#1 v1.5 or
+ * ECDSA, both with SHA-256). Names are written here, CN and O only, as UTF8String, so operator
+ * text can never inject extra name components. Times are calendar UTC (mbedtls_x509_time): the
+ * caller converts its clock; UTCTime before 2050, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5).
+ *
+ * Our extensions live under one private arc, 2.25.<uuid> (X.667; no registration needed), all
+ * non-critical so that standard tools (openssl verify) accept the chains; docs/certificates.md
+ * lists them:
+ *   ARC.1  signetRights   SEQUENCE OF OBJECT IDENTIFIER   (the rights ARC.2.n below)
+ *   ARC.3  signetProduct  SEQUENCE { sku UTF8String, version UTF8String }
+ *   ARC.4  signetRevocation SEQUENCE { revoker SubjectPublicKeyInfo }   (custom revocation)
+ * The cluster URL travels as a subjectAltName URI.
+ *
+ * Verifying: signatures, validity at the caller's "now" for every certificate, basic
+ * constraints and path length, keyUsage, and our rights: a certificate that issues a CA must
+ * hold "sub-enroll", and no certificate may hold a right its issuer lacks. All functions return
+ * 0 or a negative errno, with a one-line *why where there is one.
+ */
+#ifndef CRYPTO_X509_H
+#define CRYPTO_X509_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mbedtls/x509.h"
+
+/* Rights (DESIGN.md "Trust and certificate profile"). */
+#define X509_RIGHT_SUBENROLL     (1u << 0) /* ARC.2.1: issue SLCs to servers below */
+#define X509_RIGHT_CERTIFY       (1u << 1) /* ARC.2.2: issue rights account certificates */
+#define X509_RIGHT_ISSUE_USE     (1u << 2) /* ARC.2.3: issue use licenses */
+#define X509_RIGHT_ISSUE_PUBLISH (1u << 3) /* ARC.2.4: issue publishing licenses */
+#define X509_RIGHTS_ALL          0xfu
+
+#define X509_SERIAL_LEN 16 /* 16 random bytes from the token (DESIGN.md "Where state lives") */
+#define X509_CN_MAX     64
+#define X509_URL_MAX    256
+#define X509_TEXT_MAX   64 /* SKU, version */
+#define X509_SPKI_MAX   600
+#define X509_NAME_MAX   256 /* an issuer/subject Name, DER */
+
+typedef mbedtls_x509_time x509_time;
+
+/* Make 16 random bytes a DER-minimal positive serial: first octet in 0x40..0x7f. */
+static inline void x509_serial_fix(uint8_t serial[X509_SERIAL_LEN])
+{
+    serial[0] = (uint8_t)((serial[0] & 0x3f) | 0x40);
+}
+
+enum x509_key_alg { X509_KEY_RSA, X509_KEY_EC };
+
+/*
+ * The issuer: its key's algorithm, its Name (DER, as in its own certificate; for a self-signed
+ * certificate, NULL to use the subject being built), its SubjectPublicKeyInfo (for the
+ * authority key identifier) and a callback that signs the TBS bytes: SHA-256 and the key's
+ * algorithm, DER ECDSA-Sig-Value for EC. 0 or a negative errno.
+ */
+typedef int (*x509_sign_fn)(void *ctx, const uint8_t *tbs, size_t len, uint8_t *sig, size_t cap,
+                            size_t *sig_len);
+struct x509_issuer {
+    enum x509_key_alg alg;
+    const uint8_t *name;
+    size_t name_len;
+    const uint8_t *spki;
+    size_t spki_len;
+    x509_sign_fn sign;
+    void *ctx;
+};
+
+/* What goes into a certificate. Strings are NUL-terminated; NULL or "" leaves a field out. */
+struct x509_profile {
+    const char *cn, *org;
+    uint8_t serial[X509_SERIAL_LEN]; /* first octet 0x01..0x7f (DER: positive, minimal) */
+    x509_time not_before, not_after;
+    const uint8_t *spki; /* the subject's public key, DER SubjectPublicKeyInfo */
+    size_t spki_len;
+    bool ca;
+    int path_len; /* with ca: -1 for no limit */
+    uint32_t rights;
+    const char *cluster_url; /* subjectAltName URI */
+    const char *sku, *version;
+    const uint8_t *revoker_spki; /* custom revocation */
+    size_t revoker_spki_len;
+};
+
+/* DER certificate into out[cap]. -EINVAL bad profile, -ENOSPC, -EIO the issuer did not sign. */
+int x509_build(const struct x509_profile *p, const struct x509_issuer *issuer, uint8_t *out,
+               size_t cap, size_t *len);
+
+/* PKCS#10 request (RFC 2986) for spki with subject CN=cn, signed by the issuer callback (the
+ * key itself): the proof of possession an enrollment request carries. */
+int x509_csr_build(const char *cn, const uint8_t *spki, size_t spki_len,
+                   const struct x509_issuer *key, uint8_t *out, size_t cap, size_t *len);
+
+/* The PKCS#10 is well formed, signed by its own key, and that key is spki. */
+int x509_csr_verify(const uint8_t *csr, size_t len, const uint8_t *spki, size_t spki_len,
+                    const char **why);
+
+/* What a certificate says, read from its DER. Pointers point into der. */
+struct x509_info {
+    char cn[X509_CN_MAX + 1];
+    uint8_t serial[20];
+    size_t serial_len;
+    x509_time not_before, not_after;
+    bool ca;
+    int path_len; /* -1: none */
+    uint32_t rights;
+    char cluster_url[X509_URL_MAX + 1];
+    char sku[X509_TEXT_MAX + 1], version[X509_TEXT_MAX + 1];
+    const uint8_t *spki; /* the public key, DER SubjectPublicKeyInfo */
+    size_t spki_len;
+    const uint8_t *subject; /* Name, DER */
+    size_t subject_len;
+    const uint8_t *revoker_spki;
+    size_t revoker_spki_len;
+};
+int x509_read(const uint8_t *der, size_t len, struct x509_info *out, const char **why);
+
+/*
+ * Verify leaf against the trust anchor through intermediates (leaf's issuer first; the anchor
+ * itself may be included last). Every certificate must be valid at now; the leaf must hold
+ * required_rights. 0, or -EPERM with *why saying what failed.
+ */
+struct x509_cert {
+    const uint8_t *der;
+    size_t len;
+};
+int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size_t n,
+                      struct x509_cert anchor, const x509_time *now, uint32_t required_rights,
+                      const char **why);
+
+/* -1, 0, 1 as a is before, equal to, after b. */
+int x509_time_cmp(const x509_time *a, const x509_time *b);
+
+#endif

@@ -1,0 +1,319 @@
+/*
+ * crypto/x509_verify.c — reading Signet certificates and verifying chains and PKCS#10 requests.
+ *
+ * mbedTLS parses and checks the standard parts (signatures, basic constraints, path length,
+ * keyUsage of issuers); our extensions reach us through its unknown-extension callback; validity
+ * is checked here against the caller's clock (mbedTLS is built without a calendar clock).
+ */
+#include "crypto/x509.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "crypto/x509_oid.h"
+#include "mbedtls/asn1.h"
+#include "mbedtls/oid.h"
+#include "mbedtls/pk.h"
+#include "mbedtls/x509_crt.h"
+#include "mbedtls/x509_csr.h"
+
+struct ext_ctx {
+    uint32_t rights;
+    char sku[X509_TEXT_MAX + 1], version[X509_TEXT_MAX + 1];
+    const uint8_t *revoker;
+    size_t revoker_len;
+    bool bad; /* one of ours did not parse: the certificate is refused, not read without it */
+};
+
+static bool oid_is(const mbedtls_x509_buf *oid, const char *want, size_t len)
+{
+    return oid->len == len && memcmp(oid->p, want, len) == 0;
+}
+
+/* A printable-ASCII UTF8String or IA5String, copied with its NUL. */
+static int get_text(unsigned char **p, const unsigned char *end, char *out, size_t cap, int tag)
+{
+    size_t n;
+    if (mbedtls_asn1_get_tag(p, end, &n, tag) != 0 || n >= cap)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if ((*p)[i] < 0x20 || (*p)[i] > 0x7e)
+            return -1;
+    memcpy(out, *p, n);
+    out[n] = '\0';
+    *p += n;
+    return 0;
+}
+
+static int parse_rights(struct ext_ctx *x, unsigned char *p, const unsigned char *end)
+{
+    static const char *const oids[4] = {SIGNET_OID_RIGHT_SUBENROLL, SIGNET_OID_RIGHT_CERTIFY,
+                                        SIGNET_OID_RIGHT_ISSUE_USE, SIGNET_OID_RIGHT_ISSUE_PUBLISH};
+    size_t n;
+
+    if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+        p + n != end)
+        return -1;
+    while (p < end) {
+        if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_OID) != 0)
+            return -1;
+        /* Rights we do not know (a newer issuer) grant nothing here; they are not an error. */
+        for (int i = 0; i < 4; i++)
+            if (n == SIGNET_OID_RIGHT_LEN && memcmp(p, oids[i], n) == 0)
+                x->rights |= 1u << i;
+        p += n;
+    }
+    return 0;
+}
+
+static int parse_product(struct ext_ctx *x, unsigned char *p, const unsigned char *end)
+{
+    size_t n;
+    if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+        p + n != end || get_text(&p, end, x->sku, sizeof(x->sku), MBEDTLS_ASN1_UTF8_STRING) != 0 ||
+        get_text(&p, end, x->version, sizeof(x->version), MBEDTLS_ASN1_UTF8_STRING) != 0 ||
+        p != end)
+        return -1;
+    return 0;
+}
+
+static int parse_revocation(struct ext_ctx *x, unsigned char *p, const unsigned char *end)
+{
+    size_t n;
+    if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+        p + n != end || n == 0 || n > X509_SPKI_MAX)
+        return -1;
+    x->revoker = p; /* the SubjectPublicKeyInfo, as it is */
+    x->revoker_len = n;
+    return 0;
+}
+
+static int on_extension(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf const *oid,
+                        int critical, const unsigned char *p, const unsigned char *end)
+{
+    struct ext_ctx *x = ctx;
+    unsigned char *c = (unsigned char *)(uintptr_t)p;
+    int ret = 0;
+
+    (void)crt;
+    if (oid_is(oid, SIGNET_OID_RIGHTS, MBEDTLS_OID_SIZE(SIGNET_OID_RIGHTS)))
+        ret = parse_rights(x, c, end);
+    else if (oid_is(oid, SIGNET_OID_PRODUCT, MBEDTLS_OID_SIZE(SIGNET_OID_PRODUCT)))
+        ret = parse_product(x, c, end);
+    else if (oid_is(oid, SIGNET_OID_REVOCATION, MBEDTLS_OID_SIZE(SIGNET_OID_REVOCATION)))
+        ret = parse_revocation(x, c, end);
+    else
+        return critical ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0; /* not ours; ignorable */
+    if (ret != 0)
+        x->bad = true;
+    return ret ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0;
+}
+
+/* Parse one certificate (no copy: pointers stay in der) with our extensions noted. */
+static int parse(mbedtls_x509_crt *crt, const uint8_t *der, size_t len, struct ext_ctx *x)
+{
+    memset(x, 0, sizeof(*x));
+    if (mbedtls_x509_crt_parse_der_with_ext_cb(crt, der, len, 0, on_extension, x) != 0 || x->bad)
+        return -EINVAL;
+    return 0;
+}
+
+static void copy_cn(const mbedtls_x509_name *n, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (; n; n = n->next) {
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) != 0 || n->val.len >= cap)
+            continue;
+        for (size_t i = 0; i < n->val.len; i++)
+            out[i] = (n->val.p[i] >= 0x20 && n->val.p[i] < 0x7f) ? (char)n->val.p[i] : '?';
+        out[n->val.len] = '\0';
+        return;
+    }
+}
+
+/* The first subjectAltName URI, if any. */
+static void copy_uri(const mbedtls_x509_sequence *san, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (; san; san = san->next) {
+        if (san->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6) || san->buf.len >= cap)
+            continue;
+        for (size_t i = 0; i < san->buf.len; i++)
+            out[i] = (san->buf.p[i] >= 0x20 && san->buf.p[i] < 0x7f) ? (char)san->buf.p[i] : '?';
+        out[san->buf.len] = '\0';
+        return;
+    }
+}
+
+static void fill_info(const mbedtls_x509_crt *c, const struct ext_ctx *x, struct x509_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    copy_cn(&c->subject, out->cn, sizeof(out->cn));
+    out->serial_len = c->serial.len <= sizeof(out->serial) ? c->serial.len : sizeof(out->serial);
+    memcpy(out->serial, c->serial.p, out->serial_len);
+    out->not_before = c->valid_from;
+    out->not_after = c->valid_to;
+    out->ca = c->MBEDTLS_PRIVATE(ca_istrue) != 0;
+    /* mbedTLS keeps pathLenConstraint + 1, 0 meaning none. */
+    out->path_len = c->MBEDTLS_PRIVATE(max_pathlen) - 1;
+    out->rights = x->rights;
+    copy_uri(&c->subject_alt_names, out->cluster_url, sizeof(out->cluster_url));
+    memcpy(out->sku, x->sku, sizeof(out->sku));
+    memcpy(out->version, x->version, sizeof(out->version));
+    out->spki = c->pk_raw.p;
+    out->spki_len = c->pk_raw.len;
+    out->subject = c->subject_raw.p;
+    out->subject_len = c->subject_raw.len;
+    out->revoker_spki = x->revoker;
+    out->revoker_spki_len = x->revoker_len;
+}
+
+int x509_read(const uint8_t *der, size_t len, struct x509_info *out, const char **why)
+{
+    mbedtls_x509_crt crt;
+    struct ext_ctx x;
+    int ret = -EINVAL;
+
+    *why = "not a certificate Signet can read";
+    mbedtls_x509_crt_init(&crt);
+    if (parse(&crt, der, len, &x) != 0 || crt.raw.len != len)
+        goto out;
+    fill_info(&crt, &x, out);
+    ret = 0;
+out:
+    mbedtls_x509_crt_free(&crt);
+    return ret;
+}
+
+int x509_csr_verify(const uint8_t *csr, size_t len, const uint8_t *spki, size_t spki_len,
+                    const char **why)
+{
+    mbedtls_x509_csr req;
+    unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+    int ret = -EINVAL;
+
+    mbedtls_x509_csr_init(&req);
+    *why = "the proof of possession is not a PKCS#10 request";
+    if (mbedtls_x509_csr_parse_der(&req, csr, len) != 0)
+        goto out;
+    *why = "the proof of possession is for another key";
+    /* The request's key, re-encoded by mbedTLS, must be byte for byte the key being enrolled. */
+    unsigned char key[X509_SPKI_MAX];
+    int n = mbedtls_pk_write_pubkey_der(&req.pk, key, sizeof(key));
+    if (n <= 0 || (size_t)n != spki_len || memcmp(key + sizeof(key) - n, spki, spki_len) != 0)
+        goto out;
+    *why = "the proof of possession's signature does not verify";
+    if (req.MBEDTLS_PRIVATE(sig_md) != MBEDTLS_MD_SHA256)
+        goto out;
+    if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), req.cri.p, req.cri.len, hash) !=
+            0 ||
+        mbedtls_pk_verify_ext(req.MBEDTLS_PRIVATE(sig_pk), req.MBEDTLS_PRIVATE(sig_opts), &req.pk,
+                              MBEDTLS_MD_SHA256, hash, 32, req.MBEDTLS_PRIVATE(sig).p,
+                              req.MBEDTLS_PRIVATE(sig).len) != 0)
+        goto out;
+    ret = 0;
+out:
+    mbedtls_x509_csr_free(&req);
+    return ret;
+}
+
+/* What mbedTLS's verdict flags mean to an operator, most telling first. */
+static const char *flags_reason(uint32_t flags)
+{
+    if (flags &
+        (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY))
+        return "weak or unsupported algorithm or key";
+    if (flags & MBEDTLS_X509_BADCERT_KEY_USAGE)
+        return "a certificate is used for what its key usage does not allow";
+    if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+        return "does not chain to the trusted authority root (or a signature does not verify)";
+    return "chain verification failed";
+}
+
+static const mbedtls_x509_crt_profile signet_profile = {
+    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) | MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
+        MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
+    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY) |
+        MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA),
+    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) | MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1),
+    2048,
+};
+
+#define CHAIN_MAX 6
+
+int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size_t n,
+                      struct x509_cert anchor, const x509_time *now, uint32_t required_rights,
+                      const char **why)
+{
+    mbedtls_x509_crt path, root;
+    struct ext_ctx x[CHAIN_MAX + 1];
+    const mbedtls_x509_crt *c[CHAIN_MAX + 1];
+    size_t count = 0;
+    uint32_t flags = 0;
+    int ret = -EPERM;
+
+    mbedtls_x509_crt_init(&path);
+    mbedtls_x509_crt_init(&root);
+    /* The anchor may come along as the chain's last element: it is the anchor, not a link. */
+    if (n && chain[n - 1].len == anchor.len &&
+        memcmp(chain[n - 1].der, anchor.der, anchor.len) == 0)
+        n--;
+    *why = "too many certificates in the chain";
+    if (n + 1 > CHAIN_MAX)
+        goto out;
+    *why = "the authority root is not a certificate Signet can read";
+    if (parse(&root, anchor.der, anchor.len, &x[n + 1]) != 0)
+        goto out;
+    *why = "a certificate in the chain is not one Signet can read";
+    if (parse(&path, leaf.der, leaf.len, &x[0]) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (parse(&path, chain[i].der, chain[i].len, &x[i + 1]) != 0)
+            goto out;
+    for (const mbedtls_x509_crt *p = &path; p && p->raw.p; p = p->next)
+        c[count++] = p;
+    c[count] = &root;
+    /* Each certificate must be issued by the next one: the order we check rights along. */
+    *why = "the chain is not in order (each certificate's issuer must follow it)";
+    for (size_t i = 0; i < count; i++)
+        if (c[i]->issuer_raw.len != c[i + 1]->subject_raw.len ||
+            memcmp(c[i]->issuer_raw.p, c[i + 1]->subject_raw.p, c[i]->issuer_raw.len) != 0)
+            goto out;
+    for (size_t i = 0; i <= count; i++) {
+        if (x509_time_cmp(now, &c[i]->valid_from) < 0) {
+            *why = i ? "a certificate in the chain is not valid yet" : "not valid yet";
+            goto out;
+        }
+        if (x509_time_cmp(now, &c[i]->valid_to) > 0) {
+            *why = i ? "a certificate in the chain has expired" : "expired";
+            goto out;
+        }
+    }
+    if (mbedtls_x509_crt_verify_with_profile(&path, &root, NULL, &signet_profile, NULL, &flags,
+                                             NULL, NULL) != 0 ||
+        flags) {
+        *why = flags_reason(flags);
+        goto out;
+    }
+    /* Rights flow downwards only, and only a holder of sub-enroll may make another issuer. */
+    for (size_t i = 0; i < count; i++) {
+        uint32_t mine = x[i].rights, parent = x[i + 1].rights;
+        if (mine & ~parent) {
+            *why = "a certificate holds a right its issuer does not have";
+            goto out;
+        }
+        if (c[i]->MBEDTLS_PRIVATE(ca_istrue) && !(parent & X509_RIGHT_SUBENROLL)) {
+            *why = "an issuer without the sub-enroll right made another issuer";
+            goto out;
+        }
+    }
+    if ((x[0].rights & required_rights) != required_rights) {
+        *why = "the certificate lacks the rights it needs here";
+        goto out;
+    }
+    ret = 0;
+out:
+    mbedtls_x509_crt_free(&path);
+    mbedtls_x509_crt_free(&root);
+    return ret;
+}
