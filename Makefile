@@ -47,6 +47,10 @@ FIRMWARE_SRCS := \
 	firmware/lib/base64.c \
 	firmware/lib/jsonw.c \
 	firmware/lib/ipv4.c \
+	firmware/lib/tlv.c \
+	firmware/audit/audit.c \
+	firmware/enroll/enroll.c \
+	firmware/app/cmd_enroll.c \
 	firmware/store/nvstore.c \
 	firmware/token/token.c \
 	firmware/token/token_selftest.c \
@@ -59,6 +63,7 @@ FIRMWARE_SRCS := \
 	crypto/token_pk.c \
 	crypto/x509.c \
 	crypto/x509_verify.c \
+	crypto/spki.c \
 	firmware/app/main.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
@@ -78,8 +83,7 @@ MBEDTLS_SRCS := $(addprefix $(MBEDTLS_DIR)/library/,aes.c asn1parse.c asn1write.
 	psa_crypto_ecp.c psa_crypto_hash.c psa_crypto_mac.c psa_crypto_random.c psa_crypto_rsa.c \
 	psa_crypto_slot_management.c psa_util.c rsa.c rsa_alt_helpers.c sha1.c sha256.c sha512.c \
 	ssl_ciphersuites.c ssl_msg.c ssl_tls.c ssl_tls12_server.c ssl_tls13_generic.c \
-	ssl_tls13_keys.c ssl_tls13_server.c ssl_client.c x509.c x509_create.c x509_crt.c x509_csr.c \
-	x509write.c x509write_crt.c)
+	ssl_tls13_keys.c ssl_tls13_server.c ssl_client.c x509.c x509_crt.c x509_csr.c)
 MBEDTLS_FLAGS := -isystem $(MBEDTLS_DIR)/include -DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config.h"'
 CFLAGS += $(MBEDTLS_FLAGS)
 THIRD_PARTY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%=$(BUILD)/mbedtls/%.o)
@@ -91,8 +95,8 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/altcp_alloc.c core/altcp_tcp.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c \
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
-NET_SRCS := net/net.c net/http.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
-	firmware/app/tls_setup.c crypto/x509_self.c
+NET_SRCS := net/net.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
+	firmware/app/tls_setup.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
 CFLAGS += $(NET_INC) -DSIGNET_HAS_NET=1
@@ -182,7 +186,7 @@ UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Ibo
 UNIT_MBEDTLS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(UNIT_BUILD)/mbedtls/%.o) \
 	crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509
+	x509 tlv audit
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -193,6 +197,8 @@ UNIT_sha256 := crypto/sha256.c
 UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := firmware/lib/jsonw.c
 UNIT_ipv4 := firmware/lib/ipv4.c
+UNIT_tlv := firmware/lib/tlv.c
+UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
 UNIT_http_parse := net/http_parse.c
 # The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
 # the other verifies.

@@ -22,8 +22,8 @@
 
 #define DOC_XML_MAX     16384 /* a whole document, either kind */
 #define DOC_DEPTH_MAX   4
-#define DOC_NAME_MAX    64   /* server name: printable ASCII, no spaces at the ends */
-#define DOC_URL_MAX     256  /* cluster URL: http:// or https://, printable ASCII */
+#define DOC_NAME_MAX    64  /* server name: printable ASCII, no spaces at the ends */
+#define DOC_URL_MAX     256 /* cluster URL: http:// or https://, printable ASCII */
 #define DOC_SKU_MAX     64
 #define DOC_VERSION_MAX 32
 #define DOC_KEY_MAX     600  /* SubjectPublicKeyInfo DER (RSA-4096 is ~550) */

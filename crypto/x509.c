@@ -188,6 +188,16 @@ static int write_san_uri(unsigned char **p, unsigned char *start, const char *ur
     return (int)len;
 }
 
+/* ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId — here only id-kp-serverAuth. */
+static int write_server_auth(unsigned char **p, unsigned char *start)
+{
+    size_t len = 0;
+    ADD(len, mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_SERVER_AUTH,
+                                    MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
+    ADD(len, wrap(p, start, len, seq));
+    return (int)len;
+}
+
 static int write_rights(unsigned char **p, unsigned char *start, uint32_t rights)
 {
     static const char *const oids[4] = {SIGNET_OID_RIGHT_SUBENROLL, SIGNET_OID_RIGHT_CERTIFY,
@@ -236,6 +246,8 @@ static int write_extensions(unsigned char **p, unsigned char *start, const struc
             false);
     if (pr->rights)
         EXT(p, start, len, write_rights(p, start, pr->rights), SIGNET_OID_RIGHTS, false);
+    if (pr->server_auth)
+        EXT(p, start, len, write_server_auth(p, start), MBEDTLS_OID_EXTENDED_KEY_USAGE, false);
     if (present(pr->cluster_url))
         EXT(p, start, len, write_san_uri(p, start, pr->cluster_url), MBEDTLS_OID_SUBJECT_ALT_NAME,
             false);

@@ -86,6 +86,7 @@ struct x509_profile {
     const char *sku, *version;
     const uint8_t *revoker_spki; /* custom revocation */
     size_t revoker_spki_len;
+    bool server_auth; /* extendedKeyUsage serverAuth: a TLS server's own certificate */
 };
 
 /* DER certificate into out[cap]. -EINVAL bad profile, -ENOSPC, -EIO the issuer did not sign. */

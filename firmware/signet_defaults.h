@@ -23,9 +23,9 @@
 #define CONSOLE_GROUPS_MAX 8
 #endif
 
-/* Distinct NV keys: network settings and a few counters; the audit log keeps its own ring. */
+/* Distinct NV keys: network settings, counters, and the audit log's AUDIT_SLOTS entries. */
 #ifndef NVSTORE_KEYS_MAX
-#define NVSTORE_KEYS_MAX 32
+#define NVSTORE_KEYS_MAX 96
 #endif
 
 /* Largest NV value; also the size of the store's copy buffer. */
@@ -92,6 +92,35 @@
 /* Longest CKA_ID of an object the appliance names ("signet-slc-new"). */
 #ifndef TOKEN_ID_MAX
 #define TOKEN_ID_MAX 32
+#endif
+
+/* A pasted armored block: the largest is a response document (16 KiB of XML) as base64 in
+ * 64-column lines. */
+#ifndef APP_PASTE_MAX
+#define APP_PASTE_MAX 24576
+#endif
+#ifndef APP_ARMOR_MAX
+#define APP_ARMOR_MAX 24576
+#endif
+
+/* How often the SLC's remaining validity is checked (the audit log warns once a day). */
+#ifndef APP_EXPIRY_CHECK_MS
+#define APP_EXPIRY_CHECK_MS (3600u * 1000u)
+#endif
+
+/* Audit log entries kept (one NV record each). */
+#ifndef AUDIT_SLOTS
+#define AUDIT_SLOTS 64
+#endif
+
+/* A data object's value: the SLC with its chain is the largest (a few KiB). */
+#ifndef TOKEN_DATA_MAX
+#define TOKEN_DATA_MAX 12288
+#endif
+
+/* Test hooks (crash-safety pauses) exist only where a board's build asks for them. */
+#ifndef SIGNET_TEST_HOOKS
+#define SIGNET_TEST_HOOKS 0
 #endif
 
 #ifndef TOKEN_MECHS_MAX
@@ -193,6 +222,18 @@
 /* Port of the plain-HTTP service (only /health is offered without TLS). */
 #ifndef HTTP_PLAIN_PORT
 #define HTTP_PLAIN_PORT 80
+#endif
+
+/* Online enrollment client: one request document out, one response document back, each at
+ * most DOC_XML_MAX (crypto/doc.h) plus the HTTP head; the whole exchange within the time-out. */
+#ifndef HTTP_CLIENT_REQUEST_MAX
+#define HTTP_CLIENT_REQUEST_MAX (16384 + 1024)
+#endif
+#ifndef HTTP_CLIENT_RESPONSE_MAX
+#define HTTP_CLIENT_RESPONSE_MAX (16384 + 2048)
+#endif
+#ifndef HTTP_CLIENT_TIMEOUT_MS
+#define HTTP_CLIENT_TIMEOUT_MS 30000
 #endif
 
 /* Port of the HTTPS service. */

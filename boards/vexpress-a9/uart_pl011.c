@@ -32,6 +32,7 @@
 #define CR_UARTEN  (1u << 0)
 #define CR_TXE     (1u << 8)
 #define CR_RXE     (1u << 9)
+#define CR_RTSEN   (1u << 14) /* hardware flow control: RTS drops while the RX FIFO is full */
 #define INT_RX     (1u << 4)
 #define INT_TX     (1u << 5)
 #define INT_RT     (1u << 6)
@@ -60,6 +61,16 @@ static struct pl011 ports[HAL_UART_COUNT] = {
     [HAL_UART_HSM] = {.base = VE_UART1, .irq = VE_IRQ_UART1},
 };
 
+/* Interrupts must be masked: enable or disable the RX interrupts. */
+static void rx_irq(struct pl011 *p, bool on)
+{
+    uint32_t want = on ? (p->imsc | INT_RX | INT_RT) : (p->imsc & ~(INT_RX | INT_RT));
+    if (want != p->imsc) {
+        p->imsc = want;
+        mmio_write(p->base + UART_IMSC, want);
+    }
+}
+
 /* Move queued bytes into the FIFO; interrupts must be masked. */
 static void tx_pump(struct pl011 *p)
 {
@@ -76,23 +87,36 @@ static void tx_pump(struct pl011 *p)
     }
 }
 
-static void pl011_isr(void *ctx)
+/* FIFO to ring; interrupts masked. True if bytes moved. */
+static bool rx_drain(struct pl011 *p)
 {
-    struct pl011 *p = ctx;
     bool got = false;
 
-    /* Clear before draining: a byte that lands after the last FIFO check raises it again. */
-    mmio_write(p->base + UART_ICR, INT_RX | INT_RT);
     while (!(mmio_read(p->base + UART_FR) & FR_RXFE)) {
+        /* Ring full: leave the rest in the FIFO and stop listening until the firmware has read
+         * some (hal_uart_read drains again). The full FIFO holds the sender back — QEMU's serial
+         * backend waits, real hardware drops RTS — instead of bytes being lost. */
+        if (ringbuf_free(&p->rx) == 0) {
+            rx_irq(p, false);
+            break;
+        }
         uint32_t dr = mmio_read(p->base + UART_DR);
         if (dr & DR_OE)
             p->stats.rx_overruns++;
-        if (ringbuf_put(&p->rx, (uint8_t)dr) != 0)
-            p->stats.rx_overruns++;
-        else
-            p->stats.rx_bytes++;
+        (void)ringbuf_put(&p->rx, (uint8_t)dr);
+        p->stats.rx_bytes++;
         got = true;
     }
+    return got;
+}
+
+static void pl011_isr(void *ctx)
+{
+    struct pl011 *p = ctx;
+
+    /* Clear before draining: a byte that lands after the last FIFO check raises it again. */
+    mmio_write(p->base + UART_ICR, INT_RX | INT_RT);
+    bool got = rx_drain(p);
     tx_pump(p);
     if (got && p->notify)
         p->notify(p->notify_ctx);
@@ -120,7 +144,7 @@ int hal_uart_open(enum hal_uart_id id)
                0); /* RX interrupt at 1/8 full; the RX timeout covers the rest */
     p->imsc = INT_RX | INT_RT;
     mmio_write(p->base + UART_IMSC, p->imsc);
-    mmio_write(p->base + UART_CR, CR_UARTEN | CR_TXE | CR_RXE);
+    mmio_write(p->base + UART_CR, CR_UARTEN | CR_TXE | CR_RXE | CR_RTSEN);
     gic_attach(p->irq, pl011_isr, p);
     p->open = true;
     return 0;
@@ -158,7 +182,18 @@ int hal_uart_read(enum hal_uart_id id, void *buf, size_t cap)
 
     if (!p->open)
         return -EPIPE;
-    return (int)ringbuf_read(&p->rx, buf, cap);
+    int n = (int)ringbuf_read(&p->rx, buf, cap);
+    if (n > 0 && !(p->imsc & INT_RX)) {
+        /* Room again. What waited in the FIFO raises no new interrupt (nothing new can arrive
+         * while it is full): take it now, then listen again. */
+        uint32_t irq = hal_irq_save();
+        rx_irq(p, true);
+        bool got = rx_drain(p);
+        hal_irq_restore(irq);
+        if (got && p->notify)
+            p->notify(p->notify_ctx); /* the reader may not come back unless told */
+    }
+    return n;
 }
 
 int hal_uart_write(enum hal_uart_id id, const void *buf, size_t len)

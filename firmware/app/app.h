@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "firmware/audit/audit.h"
 #include "firmware/console/console.h"
+#include "firmware/enroll/enroll.h"
 #include "firmware/kernel/kernel.h"
 #include "firmware/store/nvstore.h"
 #include "firmware/token/token.h"
@@ -20,6 +22,18 @@
 enum app_nv_key {
     NV_KEY_BOOT_COUNT = 1,
     NV_KEY_NET_CONFIG = 2,
+    NV_KEY_AUDIT_BASE = 0x100, /* ..0x100 + AUDIT_SLOTS - 1: the audit ring */
+};
+
+struct app;
+/* A pasted armored block, whole (text up to and including its END line). */
+typedef void (*app_paste_fn)(struct app *app, struct console *con, const char *text, size_t len);
+struct app_paste {
+    char buf[APP_PASTE_MAX];
+    size_t len;
+    bool overflow;
+    app_paste_fn done;
+    const char *what;
 };
 
 struct app {
@@ -48,6 +62,12 @@ struct app {
     uint8_t tls_fp[32];
     bool tls_created; /* the last setup made a new key or certificate */
     uint32_t tls_token_signs;
+    struct enroll enroll;
+    struct audit audit;
+    struct app_paste paste;
+    bool paste_renewal, online_renewal;
+    struct k_timer expiry_timer;
+    int32_t expiry_warned_day; /* the day (since 1970) the last "SLC expires soon" entry was made */
 };
 
 /* Boots the appliance and runs its scheduler; returns only if the scheduler is stopped. */
@@ -64,6 +84,14 @@ int app_tls_setup(struct app *app, const char **why);
 #define APP_FP_TEXT_LEN (32 * 3 - 1) /* AB:CD:...:EF */
 void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1]);
 
+/* firmware/app/cmd_enroll.c: wall-clock now as X.509 time (false: RTC unreadable); audit. */
+bool app_now(struct app *app, x509_time *t, int64_t *secs);
+void app_audit(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Log (once a day) and return days left when the SLC has fewer than ENROLL_RENEW_WARN_DAYS. */
+void app_check_expiry(struct app *app);
+
+extern const struct console_cmd app_enroll_cmds[];
+extern const unsigned app_enroll_cmd_count;
 extern const struct console_cmd app_system_cmds[];
 extern const unsigned app_system_cmd_count;
 extern const struct console_cmd app_token_cmds[];

@@ -78,6 +78,21 @@ static int cmd_status(struct console *con, int argc, char **argv)
                    (unsigned long)ls.failures, (unsigned long)ls.timeouts);
     console_printf(con, "login:     %s%s\n", app->token.logged_in ? "yes" : "no",
                    app->token.relogins ? " (re-logged in after link loss)" : "");
+    x509_time now;
+    if (app_now(app, &now, NULL)) {
+        enum enroll_state st = enroll_state(&app->enroll, &now);
+        console_printf(con, "enrollment: %s%s\n", enroll_state_name(st),
+                       st == ENROLL_UNKNOWN ? " (log in to read it from the token)" : "");
+        if (app->enroll.loaded && app->enroll.slc.slc_len) {
+            const x509_time *t = &app->enroll.info.not_after;
+            long days = enroll_days_left(&app->enroll, &now);
+            console_printf(con, "SLC:       valid until %04d-%02d-%02d (%ld days left)\n", t->year,
+                           t->mon, t->day, days);
+            if (days < ENROLL_RENEW_WARN_DAYS)
+                console_printf(con, "warning:   the SLC %s; renew it\n",
+                               days < 0 ? "has expired" : "expires soon");
+        }
+    }
     hal_uart_stats(HAL_UART_CONSOLE, &us);
     console_printf(con, "console:   %lu lines, %lu errors, %lu rx overruns\n",
                    (unsigned long)con->lines, (unsigned long)con->errors,

@@ -119,9 +119,15 @@ static void on_pin(struct console *con, const char *line, size_t len, void *ctx)
     rv = token_login(&app->token, (const uint8_t *)line, len);
     if (rv != CKR_OK) {
         (void)token_error(con, rv);
+        app_audit(app, "login refused: %s", token_rv_name(rv));
         return;
     }
     console_puts(con, "logged in\n");
+    app_audit(app, "login");
+    const char *lwhy;
+    if (enroll_load(&app->enroll, &lwhy) != 0)
+        console_printf(con, "warning: enrollment state not read: %s\n", lwhy);
+    app_check_expiry(app);
 #if SIGNET_HAS_NET
     /* The HTTPS identity needs the token's key: the first login makes it, later ones find it. */
     const char *why;
@@ -153,6 +159,8 @@ static int cmd_logout(struct console *con, int argc, char **argv)
     (void)argc;
     (void)argv;
     (void)token_logout(&app->token);
+    enroll_unload(&app->enroll);
+    app_audit(app, "logout");
     console_puts(con, "logged out\n");
     return 0;
 }
@@ -167,8 +175,13 @@ static void generate(struct console *con, enum token_key_alg alg, bool replace)
     rv = token_generate_key(&app->token, &app->token.slc, alg, replace);
     if (rv != CKR_OK) {
         (void)token_error(con, rv);
+        app_audit(app, "key generate: failed: %s", token_rv_name(rv));
         return;
     }
+    app_audit(app, "key generate: %s SLC key pair%s", alg == TOKEN_RSA2048 ? "rsa2048" : "p256",
+              replace ? " (replaced the old one)" : "");
+    const char *lwhy;
+    (void)enroll_load(&app->enroll, &lwhy); /* the state follows the new key */
     console_printf(con, "SLC key pair created: id '%s', sensitive, not extractable, sign only\n",
                    TOKEN_SLC_ID);
 }
@@ -291,7 +304,40 @@ static int cmd_token_selftest(struct console *con, int argc, char **argv)
     return 0;
 }
 
+#if SIGNET_TEST_HOOKS
+static void note_step(void *ctx, const char *step)
+{
+    console_printf(ctx, "test: %s\n", step);
+}
+
+/* Test builds only: pause at every step of a crash-safe replacement and say which, so a test
+ * can cut the power at each one. */
+static int cmd_test_pause(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    unsigned long ms = 0;
+    char *end = argv[0];
+
+    (void)argc;
+    while (*end >= '0' && *end <= '9' && ms <= 60000)
+        ms = ms * 10 + (unsigned long)(*end++ - '0');
+    if (*end || ms > 60000) {
+        console_error(con, "pause is 0..60000 ms");
+        return -1;
+    }
+    app->token.test_pause_ms = (uint32_t)ms;
+    app->token.test_note = note_step;
+    app->token.test_ctx = con;
+    console_printf(con, "test: pausing %lu ms at each replacement step\n", ms);
+    return 0;
+}
+#endif
+
 const struct console_cmd app_token_cmds[] = {
+#if SIGNET_TEST_HOOKS
+    {"test pause-steps", "MS", "(test build) pause at each crash-safe replacement step",
+     cmd_test_pause, 1, 1, 0},
+#endif
     {"token selftest", "", "run every PKCS#11 call the appliance uses (session objects only)",
      cmd_token_selftest, 0, 0, CONSOLE_NEEDS_LOGIN},
     {"token info", "", "the token: identity, memory, PIN state, mechanisms", cmd_token_info, 0, 0,

@@ -10,7 +10,7 @@
 #include "hal/wdt.h"
 
 enum console_sig { SIG_CONSOLE_RX = 1 };
-enum house_sig { SIG_WDT_KICK = 1 };
+enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK };
 enum net_sig { SIG_NET_RX = 1, SIG_NET_TICK };
 
 const char *app_reset_reason_name(enum hal_reset_reason r)
@@ -69,6 +69,7 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
 
 #if SIGNET_HAS_NET
 #include "net/http.h"
+#include "net/http_client.h"
 #include "net/net.h"
 #include "net/net_port.h"
 
@@ -89,6 +90,7 @@ static void net_handler(struct k_task *t, const struct k_event *ev)
     } else {
         net_tick();
         http_tick((uint32_t)hal_clock_ms());
+        http_client_tick((uint32_t)hal_clock_ms());
     }
 }
 
@@ -122,6 +124,8 @@ static void house_handler(struct k_task *t, const struct k_event *ev)
     (void)t;
     if (ev->sig == SIG_WDT_KICK)
         hal_wdt_kick();
+    else if (ev->sig == SIG_EXPIRY_CHECK)
+        app_check_expiry(t->ctx);
 }
 
 static void count_boot(struct app *app)
@@ -174,18 +178,24 @@ void app_main(struct app *app)
     k_task_init(&app->sched, &app->console_task, "console", 2, console_handler, app,
                 app->console_queue, APP_CONSOLE_QUEUE);
     k_timer_init(&app->sched, &app->wdt_timer, &app->house_task, SIG_WDT_KICK);
+    k_timer_init(&app->sched, &app->expiry_timer, &app->house_task, SIG_EXPIRY_CHECK);
 
     console_init(&app->con, console_out, NULL);
     app->con.user = app;
     app->con.privileged_fn = token_logged_in;
     (void)console_add_commands(&app->con, app_system_cmds, app_system_cmd_count);
     (void)console_add_commands(&app->con, app_token_cmds, app_token_cmd_count);
+    (void)console_add_commands(&app->con, app_enroll_cmds, app_enroll_cmd_count);
 
     (void)hal_uart_open(HAL_UART_CONSOLE);
     count_boot(app);
     print_banner(app);
     /* The link itself is opened on first use: a missing token must not delay the console. */
     token_init(&app->token);
+    audit_init(&app->audit, app->nv_status ? NULL : &app->nv, NV_KEY_AUDIT_BASE);
+    enroll_init(&app->enroll, &app->token, "Signet", SIGNET_VERSION);
+    app->expiry_warned_day = -1;
+    k_timer_start(&app->expiry_timer, APP_EXPIRY_CHECK_MS, APP_EXPIRY_CHECK_MS);
 #if SIGNET_HAS_NET
     start_network(app);
 #endif

@@ -33,7 +33,20 @@ static const char *not_ready_reason(struct app *app)
         return "token link down";
     if (!tls_server_ready())
         return "HTTPS identity not set up";
-    return NULL;
+    x509_time now;
+    if (!app_now(app, &now, NULL))
+        return "clock unreadable";
+    /* DESIGN.md R7: until an SLC is in force every service says so, and serves the moment one
+     * is installed — nothing to reset. */
+    switch (enroll_state(&app->enroll, &now)) {
+    case ENROLL_ENROLLED:
+    case ENROLL_RENEWAL_PENDING:
+        return NULL;
+    case ENROLL_EXPIRED:
+        return "SLC expired";
+    default:
+        return "not enrolled";
+    }
 }
 
 static void health(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -60,13 +73,10 @@ static void health(void *ctx, const struct http_request *req, struct http_respon
 
 static const char *enrollment_state(struct app *app)
 {
-    bool found = false;
-
-    if (!app->token.logged_in)
+    x509_time now;
+    if (!app_now(app, &now, NULL))
         return "unknown";
-    if (token_find_key(&app->token, &app->token.slc, &found, NULL) != CKR_OK)
-        return "unknown";
-    return found ? "key generated" : "unprovisioned";
+    return enroll_state_name(enroll_state(&app->enroll, &now));
 }
 
 static void status(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -92,6 +102,26 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     jsonw_bool(&w, "serving", why == NULL);
     jsonw_string(&w, "reason", why ? why : "");
     jsonw_uint(&w, "uptime_s", (hal_clock_ms() - app->boot_ms) / 1000);
+    x509_time now;
+    if (app->enroll.loaded && app->enroll.slc.slc_len && app_now(app, &now, NULL)) {
+        const x509_time *t = &app->enroll.info.not_after;
+        char until[11] = "0000-00-00";
+        until[0] = (char)('0' + t->year / 1000 % 10);
+        until[1] = (char)('0' + t->year / 100 % 10);
+        until[2] = (char)('0' + t->year / 10 % 10);
+        until[3] = (char)('0' + t->year % 10);
+        until[5] = (char)('0' + t->mon / 10);
+        until[6] = (char)('0' + t->mon % 10);
+        until[8] = (char)('0' + t->day / 10);
+        until[9] = (char)('0' + t->day % 10);
+        jsonw_object_begin(&w, "slc");
+        jsonw_string(&w, "subject", app->enroll.info.cn);
+        jsonw_string(&w, "not_after", until);
+        long days = enroll_days_left(&app->enroll, &now);
+        jsonw_uint(&w, "days_left", days > 0 ? (uint64_t)days : 0);
+        jsonw_bool(&w, "renew_soon", days < ENROLL_RENEW_WARN_DAYS);
+        jsonw_object_end(&w);
+    }
     jsonw_object_begin(&w, "token");
     jsonw_string(&w, "link", ls.up ? "up" : "down");
     jsonw_bool(&w, "logged_in", app->token.logged_in);

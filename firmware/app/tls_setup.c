@@ -15,11 +15,11 @@
 
 #include "crypto/rng.h"
 #include "crypto/token_pk.h"
-#include "crypto/x509_self.h"
+#include "crypto/spki.h"
+#include "crypto/x509.h"
 #include "firmware/lib/civil_time.h"
 #include "hal/clock.h"
 #include "mbedtls/sha256.h"
-#include "mbedtls/x509_crt.h"
 #include "net/net_port.h"
 #include "net/tls.h"
 
@@ -44,70 +44,68 @@ static int tls_sign(void *ctx, const uint8_t *digest, size_t len, uint8_t rs[TOK
     return rv == CKR_OK ? 0 : -EIO;
 }
 
-/* "YYYYMMDDhhmmss" for X.509 validity. */
-static void x509_time(int64_t secs, char out[15])
-{
-    char iso[CIVIL_ISO8601_LEN + 1];
-
-    civil_format_iso8601(secs, iso); /* 2026-11-25T12:00:00Z */
-    const char *p = iso;
-    for (size_t i = 0; *p && i < 14; p++)
-        if (*p >= '0' && *p <= '9')
-            out[i++] = *p;
-    out[14] = '\0';
-}
-
 /* Does the stored certificate still belong to the key in the token? */
-static bool cert_matches_key(const uint8_t *der, size_t len, mbedtls_pk_context *key)
+static bool cert_matches_key(const uint8_t *der, size_t len, const uint8_t *spki, size_t spki_len)
 {
-    mbedtls_x509_crt crt;
-    uint8_t a[160], b[160];
-    bool same = false;
+    struct x509_info info;
+    const char *why;
 
-    mbedtls_x509_crt_init(&crt);
-    if (mbedtls_x509_crt_parse_der(&crt, der, len) == 0) {
-        int na = mbedtls_pk_write_pubkey_der(&crt.pk, a, sizeof(a));
-        int nb = mbedtls_pk_write_pubkey_der(key, b, sizeof(b));
-        same = na > 0 && na == nb && memcmp(a + sizeof(a) - na, b + sizeof(b) - nb, na) == 0;
-    }
-    mbedtls_x509_crt_free(&crt);
-    return same;
+    return x509_read(der, len, &info, &why) == 0 && info.spki_len == spki_len &&
+           memcmp(info.spki, spki, spki_len) == 0;
 }
 
-static int make_cert(struct app *app, uint8_t *der, size_t cap, size_t *len)
+static int tls_cert_sign(void *ctx, const uint8_t *tbs, size_t len, uint8_t *sig, size_t cap,
+                         size_t *sig_len)
 {
-    uint8_t serial[16];
-    char nb[15], na[15];
+    struct app *app = ctx;
+    *sig_len = cap;
+    return token_sign(&app->token, &app->token.tls, tbs, len, sig, sig_len) == CKR_OK ? 0 : -EIO;
+}
+
+static x509_time x509_at(int64_t secs)
+{
+    struct civil_time c;
+    civil_from_epoch(secs, &c);
+    return (x509_time){c.year, c.month, c.day, c.hour, c.minute, c.second};
+}
+
+/* A self-signed certificate for the TLS key, stored in the token beside it. */
+static int make_cert(struct app *app, const uint8_t *spki, size_t spki_len, uint8_t *der,
+                     size_t cap, size_t *len)
+{
+    struct x509_profile p = {0};
+    struct x509_info info;
     int64_t now = 0;
-    mbedtls_x509_crt crt;
+    const char *why;
     int ret;
 
     /* Serial numbers: 16 random bytes from the token, positive (DESIGN.md "Where state lives"). */
-    if (rng_random(NULL, serial, sizeof(serial)) != 0)
+    if (rng_random(NULL, p.serial, sizeof(p.serial)) != 0 || hal_clock_wall_get(&now) != 0)
         return -EIO;
-    serial[0] = (uint8_t)((serial[0] & 0x7f) | 0x40);
-    if (hal_clock_wall_get(&now) != 0)
-        return -EIO;
-    x509_time(now - 3600, nb); /* an hour's grace for clients whose clocks run behind */
-    x509_time(now + (int64_t)TLS_CERT_DAYS * 86400, na);
-    struct x509_self_params p = {"CN=Signet appliance,O=Signet", serial, sizeof(serial), nb, na};
-    ret = x509_self_signed(&app->tls_pk, &p, der, cap, len);
+    x509_serial_fix(p.serial);
+    p.cn = "Signet appliance";
+    p.org = "Signet";
+    p.not_before = x509_at(now - 3600); /* an hour's grace for clients whose clocks run behind */
+    p.not_after = x509_at(now + (int64_t)TLS_CERT_DAYS * 86400);
+    p.spki = spki;
+    p.spki_len = spki_len;
+    p.server_auth = true;
+    struct x509_issuer self = {X509_KEY_EC, NULL, 0, spki, spki_len, tls_cert_sign, app};
+    ret = x509_build(&p, &self, der, cap, len);
     if (ret)
         return ret;
     /* PKCS#11 wants the subject name beside the certificate. */
-    mbedtls_x509_crt_init(&crt);
-    ret = mbedtls_x509_crt_parse_der(&crt, der, *len) == 0 ? 0 : -EINVAL;
-    if (ret == 0 && token_cert_write(&app->token, TOKEN_TLS_ID, TLS_CERT_LABEL, der, *len,
-                                     crt.subject_raw.p, crt.subject_raw.len) != CKR_OK)
-        ret = -EIO;
-    mbedtls_x509_crt_free(&crt);
-    return ret;
+    if (x509_read(der, *len, &info, &why) != 0 ||
+        token_cert_write(&app->token, TOKEN_TLS_ID, TLS_CERT_LABEL, der, *len, info.subject,
+                         info.subject_len) != CKR_OK)
+        return -EIO;
+    return 0;
 }
 
 int app_tls_setup(struct app *app, const char **why)
 {
-    uint8_t point[65], der[APP_TLS_CERT_MAX];
-    size_t point_len = 0, len = 0;
+    uint8_t point[65], spki[128], der[APP_TLS_CERT_MAX];
+    size_t point_len = 0, spki_len = 0, len = 0;
     bool found = false, created = false;
     enum token_key_alg alg;
     CK_RV rv;
@@ -151,8 +149,12 @@ int app_tls_setup(struct app *app, const char **why)
         *why = token_rv_name(rv);
         return -EIO;
     }
-    if (rv != CKR_OK || len == 0 || !cert_matches_key(der, len, &app->tls_pk)) {
-        ret = make_cert(app, der, sizeof(der), &len);
+    if (spki_from_p256(point, point_len, spki, sizeof(spki), &spki_len) != 0) {
+        *why = "the token's TLS public key is not a P-256 point";
+        return -EINVAL;
+    }
+    if (rv != CKR_OK || len == 0 || !cert_matches_key(der, len, spki, spki_len)) {
+        ret = make_cert(app, spki, spki_len, der, sizeof(der), &len);
         if (ret) {
             *why = "could not create and store the TLS certificate";
             return ret;

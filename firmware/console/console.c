@@ -262,6 +262,20 @@ static void end_line(struct console *con)
         wipe(con->line, sizeof(con->line));
     con->len = 0;
     con->overflow = false;
+    if (!con->held)
+        console_prompt(con);
+}
+
+void console_hold(struct console *con)
+{
+    con->held = true;
+}
+
+void console_release(struct console *con)
+{
+    if (!con->held)
+        return;
+    con->held = false;
     console_prompt(con);
 }
 
@@ -333,7 +347,8 @@ static void feed_byte(struct console *con, unsigned char c)
 
 void console_feed(struct console *con, const char *bytes, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
+    /* Held: a command's result is still to come; what is typed meanwhile is not a command. */
+    for (size_t i = 0; i < len && !con->held; i++)
         feed_byte(con, (unsigned char)bytes[i]);
 }
 

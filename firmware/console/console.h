@@ -72,6 +72,7 @@ struct console {
     const char *read_prompt;
     uint32_t lines;
     uint32_t errors;
+    bool held; /* a command finishes later: no prompt, input ignored until console_release() */
 };
 
 void console_init(struct console *con, console_write_fn write, void *write_ctx);
@@ -87,6 +88,14 @@ bool console_is_privileged(const struct console *con);
 /* Route the next complete line to fn instead of the command table. -EBUSY if one is pending. */
 int console_read_line(struct console *con, const char *prompt, unsigned flags, console_line_fn fn,
                       void *ctx);
+
+/*
+ * For a command whose result arrives later (a network request): called from the command, it
+ * keeps the prompt back and ignores typed input until console_release(), which prints the prompt.
+ * The operation must end in bounded time and then release.
+ */
+void console_hold(struct console *con);
+void console_release(struct console *con);
 
 void console_write(struct console *con, const char *buf, size_t len);
 void console_puts(struct console *con, const char *s);

@@ -5,6 +5,10 @@
 #include "crypto/ecdsa_der.h"
 #include "crypto/p11/p11_client.h"
 #include "crypto/sha256.h"
+#include "crypto/spki.h"
+#include "hal/board.h"
+#include "hal/clock.h"
+#include "hal/wdt.h"
 
 static const CK_BBOOL yes = CK_TRUE;
 static const CK_BBOOL no = CK_FALSE;
@@ -186,13 +190,19 @@ CK_RV token_mechanisms(struct token *t, CK_MECHANISM_TYPE *mechs, CK_ULONG *coun
     return with_session(t, op_mechs, &a);
 }
 
-/* All objects of a class with a CKA_ID, up to max. */
+/* Keys and certificates are named by CKA_ID; data objects, which have none, by CKA_LABEL. */
+static CK_ATTRIBUTE_TYPE name_attr(CK_OBJECT_CLASS cls)
+{
+    return cls == CKO_DATA ? CKA_LABEL : CKA_ID;
+}
+
+/* All objects of a class with this name, up to max. */
 static CK_RV find_by_id(struct token *t, CK_OBJECT_CLASS cls, const char *id, CK_OBJECT_HANDLE *out,
                         CK_ULONG max, CK_ULONG *n)
 {
     CK_ATTRIBUTE q[] = {
         {CKA_CLASS, &cls, sizeof(cls)},
-        {CKA_ID, (void *)(uintptr_t)id, strlen(id)},
+        {name_attr(cls), (void *)(uintptr_t)id, strlen(id)},
     };
     CK_RV rv = t->f->C_FindObjectsInit(t->session, q, 2);
 
@@ -265,16 +275,16 @@ static void staged_id(const char *id, char *out, size_t cap)
     memcpy(out + n, "-new", 5);
 }
 
-/* Destroy every object of these classes with this CKA_ID, or (to != NULL) give them CKA_ID to. */
+/* Destroy every object of these classes with this name, or (to != NULL) rename them to. */
 static CK_RV each_with_id(struct token *t, const CK_OBJECT_CLASS *classes, int nclasses,
                           const char *id, const char *to)
 {
-    CK_ATTRIBUTE set = {CKA_ID, (void *)(uintptr_t)to, to ? strlen(to) : 0};
     CK_OBJECT_HANDLE h[4];
     CK_ULONG n;
     CK_RV rv;
 
     for (int c = 0; c < nclasses; c++) {
+        CK_ATTRIBUTE set = {name_attr(classes[c]), (void *)(uintptr_t)to, to ? strlen(to) : 0};
         rv = find_by_id(t, classes[c], id, h, 4, &n);
         for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
             rv = to ? t->f->C_SetAttributeValue(t->session, h[i], &set, 1)
@@ -286,7 +296,6 @@ static CK_RV each_with_id(struct token *t, const CK_OBJECT_CLASS *classes, int n
 }
 
 static const CK_OBJECT_CLASS pair_classes[2] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
-static const CK_OBJECT_CLASS cert_class[1] = {CKO_CERTIFICATE};
 
 struct gen_arg {
     struct token_key *k;
@@ -512,25 +521,56 @@ CK_RV token_ec_point(struct token *t, struct token_key *k, uint8_t *out, size_t 
     return with_session(t, op_ec_point, &b);
 }
 
-static CK_RV op_cert_read(struct token *t, void *arg)
+/* The value of the object of this class and name. A replacement cut off between retiring the old
+ * object and renaming the new one is finished here: the new one is the one. *len = 0: none. */
+static CK_RV read_named(struct token *t, CK_OBJECT_CLASS cls, struct blob_arg *b)
 {
-    struct blob_arg *b = arg;
+    const CK_OBJECT_CLASS classes[1] = {cls};
     CK_OBJECT_HANDLE h[1];
     CK_ULONG n = 0;
     char staged[TOKEN_ID_MAX];
-    CK_RV rv = find_by_id(t, CKO_CERTIFICATE, b->id, h, 1, &n);
+    CK_RV rv = find_by_id(t, cls, b->id, h, 1, &n);
 
     *b->len = 0;
     if (rv == CKR_OK && n == 0) {
-        /* Cut off between retiring the old certificate and renaming the new: finish the job. */
         staged_id(b->id, staged, sizeof(staged));
-        rv = each_with_id(t, cert_class, 1, staged, b->id);
+        rv = each_with_id(t, classes, 1, staged, b->id);
         if (rv == CKR_OK)
-            rv = find_by_id(t, CKO_CERTIFICATE, b->id, h, 1, &n);
+            rv = find_by_id(t, cls, b->id, h, 1, &n);
     }
     if (rv != CKR_OK || n == 0)
         return rv;
     return read_attr(t, h[0], CKA_VALUE, b->out, b->cap, b->len);
+}
+
+/*
+ * Create the object tmpl describes — its name attribute set to the staged name — then retire
+ * the one it replaces and let it take the name. A power cut at any point leaves the old object
+ * in force (before the retirement) or the new one (after; read_named finishes a rename).
+ */
+static CK_RV replace_named(struct token *t, CK_OBJECT_CLASS cls, const char *name,
+                           const char *staged, CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+    const CK_OBJECT_CLASS classes[1] = {cls};
+    CK_OBJECT_HANDLE h;
+    CK_RV rv = each_with_id(t, classes, 1, staged, NULL);
+
+    token_test_step(t, "replace: staged leftovers gone");
+    if (rv == CKR_OK)
+        rv = t->f->C_CreateObject(t->session, tmpl, n, &h);
+    token_test_step(t, "replace: new object staged");
+    if (rv == CKR_OK)
+        rv = each_with_id(t, classes, 1, name, NULL);
+    token_test_step(t, "replace: old object retired");
+    if (rv == CKR_OK)
+        rv = each_with_id(t, classes, 1, staged, name);
+    token_test_step(t, "replace: new object in force");
+    return rv;
+}
+
+static CK_RV op_cert_read(struct token *t, void *arg)
+{
+    return read_named(t, CKO_CERTIFICATE, arg);
 }
 
 CK_RV token_cert_read(struct token *t, const char *id, uint8_t *der, size_t cap, size_t *len)
@@ -550,14 +590,9 @@ static CK_RV op_cert_write(struct token *t, void *arg)
     struct cert_arg *c = arg;
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
     CK_CERTIFICATE_TYPE ct = CKC_X_509;
-    CK_OBJECT_HANDLE h;
     char staged[TOKEN_ID_MAX];
-    CK_RV rv;
 
     staged_id(c->id, staged, sizeof(staged));
-    rv = each_with_id(t, cert_class, 1, staged, NULL);
-    if (rv != CKR_OK)
-        return rv;
     CK_ATTRIBUTE tmpl[] = {
         {CKA_CLASS, &cls, sizeof(cls)},
         {CKA_CERTIFICATE_TYPE, &ct, sizeof(ct)},
@@ -568,13 +603,7 @@ static CK_RV op_cert_write(struct token *t, void *arg)
         {CKA_SUBJECT, (void *)(uintptr_t)c->subject, c->subject_len},
         {CKA_VALUE, (void *)(uintptr_t)c->der, c->len},
     };
-    rv = t->f->C_CreateObject(t->session, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), &h);
-    if (rv != CKR_OK)
-        return rv;
-    rv = each_with_id(t, cert_class, 1, c->id, NULL);
-    if (rv == CKR_OK)
-        rv = each_with_id(t, cert_class, 1, staged, c->id);
-    return rv;
+    return replace_named(t, cls, c->id, staged, tmpl, sizeof(tmpl) / sizeof(tmpl[0]));
 }
 
 CK_RV token_cert_write(struct token *t, const char *id, const char *label, const uint8_t *der,
@@ -583,6 +612,104 @@ CK_RV token_cert_write(struct token *t, const char *id, const char *label, const
     struct cert_arg c = {id, label, der, subject, len, subject_len};
     return with_session(t, op_cert_write, &c);
 }
+
+static CK_RV op_data_read(struct token *t, void *arg)
+{
+    return read_named(t, CKO_DATA, arg);
+}
+
+CK_RV token_data_read(struct token *t, const char *name, uint8_t *out, size_t cap, size_t *len)
+{
+    struct blob_arg b = {name, out, cap, len};
+    return with_session(t, op_data_read, &b);
+}
+
+static CK_RV op_data_write(struct token *t, void *arg)
+{
+    static const char app[] = "signet";
+    struct cert_arg *c = arg;
+    CK_OBJECT_CLASS cls = CKO_DATA;
+    char staged[TOKEN_ID_MAX];
+
+    staged_id(c->id, staged, sizeof(staged));
+    /* Private: only a logged-in user reads it or, more to the point, changes it. */
+    CK_ATTRIBUTE tmpl[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_TOKEN, (void *)(uintptr_t)&yes, 1},
+        {CKA_PRIVATE, (void *)(uintptr_t)&yes, 1},
+        {CKA_APPLICATION, (void *)(uintptr_t)app, sizeof(app) - 1},
+        {CKA_LABEL, staged, strlen(staged)},
+        {CKA_VALUE, (void *)(uintptr_t)c->der, c->len},
+    };
+    return replace_named(t, cls, c->id, staged, tmpl, sizeof(tmpl) / sizeof(tmpl[0]));
+}
+
+CK_RV token_data_write(struct token *t, const char *name, const uint8_t *data, size_t len)
+{
+    struct cert_arg c = {name, NULL, data, NULL, len, 0};
+    return with_session(t, op_data_write, &c);
+}
+
+struct spki_arg {
+    struct token_key *k;
+    uint8_t *out;
+    size_t cap;
+    size_t *len;
+};
+
+static CK_RV op_public_spki(struct token *t, void *arg)
+{
+    struct spki_arg *a = arg;
+    uint8_t n[512], e[8], point[65];
+    size_t n_len = 0, e_len = 0, point_len = 0;
+    CK_OBJECT_HANDLE h[1];
+    CK_ULONG found = 0;
+    CK_RV rv = lookup_key(t, a->k);
+
+    if (rv != CKR_OK)
+        return rv;
+    if (a->k->epoch != t->epoch)
+        return CKR_KEY_HANDLE_INVALID;
+    if (a->k->alg == TOKEN_P256) {
+        struct blob_arg b = {a->k->id, point, sizeof(point), &point_len};
+        rv = op_ec_point(t, &b);
+        if (rv == CKR_OK && spki_from_p256(point, point_len, a->out, a->cap, a->len) != 0)
+            rv = CKR_DEVICE_ERROR;
+        return rv;
+    }
+    rv = find_by_id(t, CKO_PUBLIC_KEY, a->k->id, h, 1, &found);
+    if (rv == CKR_OK && found == 0)
+        rv = CKR_KEY_HANDLE_INVALID;
+    if (rv == CKR_OK)
+        rv = read_attr(t, h[0], CKA_MODULUS, n, sizeof(n), &n_len);
+    if (rv == CKR_OK)
+        rv = read_attr(t, h[0], CKA_PUBLIC_EXPONENT, e, sizeof(e), &e_len);
+    /* What the token says is untrusted: it must make a sane RSA public key. */
+    if (rv == CKR_OK && spki_from_rsa(n, n_len, e, e_len, a->out, a->cap, a->len) != 0)
+        rv = CKR_DEVICE_ERROR;
+    return rv;
+}
+
+CK_RV token_public_spki(struct token *t, struct token_key *k, uint8_t *out, size_t cap, size_t *len)
+{
+    struct spki_arg a = {k, out, cap, len};
+    return with_session(t, op_public_spki, &a);
+}
+
+#if SIGNET_TEST_HOOKS
+void token_test_step(struct token *t, const char *step)
+{
+    if (!t->test_pause_ms)
+        return;
+    if (t->test_note)
+        t->test_note(t->test_ctx, step);
+    uint64_t until = hal_clock_ms() + t->test_pause_ms;
+    while (hal_clock_ms() < until) {
+        hal_wdt_kick();
+        hal_board_idle(10);
+    }
+}
+#endif
 
 struct random_arg {
     uint8_t *out;

@@ -49,6 +49,11 @@ struct token {
     uint32_t epoch; /* bumps when cached handles die: new session, login, logout, generate */
     struct token_key slc, tls;
     uint32_t relogins;
+#if SIGNET_TEST_HOOKS
+    uint32_t test_pause_ms; /* pause at each replacement step (tests of crash safety) */
+    void (*test_note)(void *ctx, const char *step);
+    void *test_ctx;
+#endif
 };
 
 void token_init(struct token *t);
@@ -90,6 +95,27 @@ CK_RV token_cert_read(struct token *t, const char *id, uint8_t *der, size_t cap,
  * goes only once the new one exists, so a power cut leaves one or the other. */
 CK_RV token_cert_write(struct token *t, const char *id, const char *label, const uint8_t *der,
                        size_t len, const uint8_t *subject, size_t subject_len);
+
+/* A private data object (CKO_DATA, named by CKA_LABEL): the appliance's configuration, trust
+ * anchor, SLC. Read: *len = 0 when there is none. Write: replaces crash-safely, as certificates.
+ * Values up to TOKEN_DATA_MAX bytes. */
+CK_RV token_data_read(struct token *t, const char *name, uint8_t *out, size_t cap, size_t *len);
+CK_RV token_data_write(struct token *t, const char *name, const uint8_t *data, size_t len);
+
+/* The public key of a key pair as DER SubjectPublicKeyInfo (RSA or P-256). */
+CK_RV token_public_spki(struct token *t, struct token_key *k, uint8_t *out, size_t cap,
+                        size_t *len);
+
+/*
+ * Test builds (SIGNET_TEST_HOOKS): each step of a crash-safe replacement calls this, which
+ * announces the step on the console hook and pauses t->test_pause_ms, so a test can cut the
+ * power at every point. Compiled to nothing otherwise.
+ */
+#if SIGNET_TEST_HOOKS
+void token_test_step(struct token *t, const char *step);
+#else
+#define token_test_step(t, step) ((void)(t), (void)(step))
+#endif
 
 /* Random bytes from the token's generator (C_GenerateRandom). */
 CK_RV token_random(struct token *t, uint8_t *out, size_t len);

@@ -31,7 +31,9 @@ def test_health_follows_the_token_login(tmp):
     console_login(con)
     con.command("token info")  # the link is up once a call has gone through
     status, body = get(port)
-    check(status == 200 and body == "ok\n", "after login: %d %r" % (status, body), con)
+    # Logged in, the next reason is the missing SLC (tests/integration/test_enroll_host.py).
+    check(status == 503 and body == "not ready: not enrolled\n", "after login: %d %r" % (status, body),
+          con)
     con.command("logout")
     status, body = get(port)
     check(status == 503, "after logout: %d" % status, con)

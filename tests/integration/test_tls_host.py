@@ -89,11 +89,13 @@ def test_https_needs_login_then_serves_tls13_with_the_token_key(tmp):
 
     console_login(nb.con)
     fp = console_fingerprint(nb.con)
+    # HTTPS is up; the service itself waits for an SLC (tests/integration/test_enroll_host.py).
     rc, out = run(["curl", "-sk", "--max-time", "20", "https://127.0.0.1:%d/health" % nb.https_port])
-    check(rc == 0 and out == "ok\n", "curl https /health: rc %d %r" % (rc, out), nb.con)
+    check(rc == 0 and out == "not ready: not enrolled\n", "curl https /health: rc %d %r" % (rc, out),
+          nb.con)
     st = status_json(nb)
-    check(st["serving"] and st["token"]["link"] == "up" and st["token"]["logged_in"] and
-          st["role"] == "root" and st["enrollment"] == "unprovisioned" and
+    check(not st["serving"] and st["reason"] == "not enrolled" and st["token"]["link"] == "up" and
+          st["token"]["logged_in"] and st["role"] == "root" and st["enrollment"] == "unprovisioned" and
           st["tls"]["handshakes"] >= 1 and st["uptime_s"] >= 0, "status: %r" % st, nb.con)
 
     rc, out = s_client(nb.https_port, "-tls1_3")
@@ -217,7 +219,7 @@ def test_hostile_tls_clients_then_a_normal_request(tmp):
     code = 0
     while time.monotonic() < deadline:
         try:
-            code, body = https_get(port)
+            code, body = https_get(port, "/v1/whoami")
             if code == 200:
                 break
         except (OSError, ssl.SSLError):
@@ -244,7 +246,7 @@ def test_hostile_tls_clients_then_a_normal_request(tmp):
 
 def test_https_recovers_by_itself_after_the_token_link_drops(tmp):
     tok, nb = logged_in_board(tmp)
-    check(https_get(nb.https_port)[0] == 200, "HTTPS before the drop", nb.con)
+    check(https_get(nb.https_port, "/v1/whoami")[0] == 200, "HTTPS before the drop", nb.con)
     tok.stop()
     # No token: a new handshake cannot be signed. It fails cleanly and within the link time-out.
     t0 = time.monotonic()
@@ -259,7 +261,7 @@ def test_https_recovers_by_itself_after_the_token_link_drops(tmp):
     code = 0
     while code != 200 and time.monotonic() < deadline:
         try:
-            code = https_get(nb.https_port)[0]
+            code = https_get(nb.https_port, "/v1/whoami")[0]
         except (OSError, ssl.SSLError):
             time.sleep(0.5)
     check(code == 200, "HTTPS did not come back after the token link returned", nb.con)

@@ -55,7 +55,17 @@ static int cmd_login(struct console *c, int argc, char **argv)
     return console_read_line(c, "PIN: ", CONSOLE_SECRET, pin_done, NULL);
 }
 
+static int cmd_slow(struct console *c, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    strcat(ran, "[slow]");
+    console_hold(c);
+    return 0;
+}
+
 static const struct console_cmd cmds[] = {
+    {"slow", "", "finishes later", cmd_slow, 0, 0, 0},
     {"status", "", "state", cmd_record, 0, 0, 0},
     {"time show", "", "show", cmd_record, 0, 0, 0},
     {"time set", "ISO8601", "set", cmd_record, 1, 1, 0},
@@ -232,6 +242,23 @@ TEST(too_many_words_refused)
     CHECK_STR(ran, "");
 }
 
+TEST(held_console_defers_the_prompt_and_ignores_input)
+{
+    setup();
+    type("slow\rstatus\r");
+    CHECK_STR(ran, "[slow]"); /* typed while held: not run */
+    CHECK(strstr(out, "signet> ") == NULL);
+    type("status\r");
+    CHECK_STR(ran, "[slow]");
+    console_puts(&con, "done\n");
+    console_release(&con);
+    CHECK_STR(out, "slow\r\ndone\r\nsignet> ");
+    type("status\r");
+    CHECK_STR(ran, "[slow][]");
+    console_release(&con); /* not held: nothing happens */
+    CHECK_STR(out + out_len - 8, "signet> ");
+}
+
 int main(void)
 {
     RUN(unknown_command_error_is_exact);
@@ -246,5 +273,6 @@ int main(void)
     RUN(ctrl_c_at_secret_prompt_cancels);
     RUN(login_required_commands_and_prompt);
     RUN(too_many_words_refused);
+    RUN(held_console_defers_the_prompt_and_ignores_input);
     return unit_summary();
 }

@@ -1,0 +1,61 @@
+#include "crypto/spki.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "mbedtls/asn1.h"
+#include "mbedtls/ecp.h"
+#include "mbedtls/pk.h"
+#include "mbedtls/rsa.h"
+
+/* mbedTLS writes from the end of the buffer; move the result to the front. */
+static int write_spki(mbedtls_pk_context *pk, uint8_t *out, size_t cap, size_t *len)
+{
+    int n = mbedtls_pk_write_pubkey_der(pk, out, cap);
+    if (n == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL)
+        return -ENOSPC;
+    if (n <= 0)
+        return -EINVAL;
+    memmove(out, out + cap - (size_t)n, (size_t)n);
+    *len = (size_t)n;
+    return 0;
+}
+
+int spki_from_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len, uint8_t *out,
+                  size_t cap, size_t *len)
+{
+    mbedtls_pk_context pk;
+    int ret = -EINVAL;
+
+    mbedtls_pk_init(&pk);
+    if (mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) != 0)
+        goto out;
+    mbedtls_rsa_context *rsa = mbedtls_pk_rsa(pk);
+    if (mbedtls_rsa_import_raw(rsa, n, n_len, NULL, 0, NULL, 0, NULL, 0, e, e_len) != 0 ||
+        mbedtls_rsa_complete(rsa) != 0 || mbedtls_rsa_check_pubkey(rsa) != 0)
+        goto out;
+    ret = write_spki(&pk, out, cap, len);
+out:
+    mbedtls_pk_free(&pk);
+    return ret;
+}
+
+int spki_from_p256(const uint8_t *point, size_t point_len, uint8_t *out, size_t cap, size_t *len)
+{
+    mbedtls_pk_context pk;
+    int ret = -EINVAL;
+
+    mbedtls_pk_init(&pk);
+    if (mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
+        goto out;
+    mbedtls_ecp_keypair *kp = mbedtls_pk_ec(pk);
+    if (mbedtls_ecp_group_load(&kp->MBEDTLS_PRIVATE(grp), MBEDTLS_ECP_DP_SECP256R1) != 0 ||
+        mbedtls_ecp_point_read_binary(&kp->MBEDTLS_PRIVATE(grp), &kp->MBEDTLS_PRIVATE(Q), point,
+                                      point_len) != 0 ||
+        mbedtls_ecp_check_pubkey(&kp->MBEDTLS_PRIVATE(grp), &kp->MBEDTLS_PRIVATE(Q)) != 0)
+        goto out;
+    ret = write_spki(&pk, out, cap, len);
+out:
+    mbedtls_pk_free(&pk);
+    return ret;
+}

@@ -1,0 +1,575 @@
+/*
+ * Console commands for the trust hierarchy (DESIGN.md §3): config, trust import, enroll,
+ * renew, slc, audit. Documents travel armored (crypto/doc); a pasted block is read line by line
+ * into one bounded buffer until its END line.
+ */
+#include "app.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "firmware/app/version.h"
+#include "firmware/lib/civil_time.h"
+#include "hal/clock.h"
+#include "mbedtls/pk.h"
+
+#if SIGNET_HAS_NET
+#include "net/http_client.h"
+#endif
+
+/* One document at a time passes through these: the console runs one command at a time. */
+static char xml[DOC_XML_MAX + 1];
+static char armored[APP_ARMOR_MAX];
+static uint8_t der[DOC_CERT_MAX];
+
+static const char label_request[] = "SIGNET ENROLLMENT REQUEST";
+static const char label_renewal[] = "SIGNET RENEWAL REQUEST";
+static const char label_response[] = "SIGNET ENROLLMENT RESPONSE";
+
+static struct app *app_of(struct console *con)
+{
+    return con->user;
+}
+
+bool app_now(struct app *app, x509_time *t, int64_t *secs)
+{
+    int64_t now = 0;
+    struct civil_time c;
+
+    (void)app;
+    if (hal_clock_wall_get(&now) != 0)
+        return false;
+    civil_from_epoch(now, &c);
+    *t = (x509_time){c.year, c.month, c.day, c.hour, c.minute, c.second};
+    if (secs)
+        *secs = now;
+    return true;
+}
+
+void app_audit(struct app *app, const char *fmt, ...)
+{
+    char line[AUDIT_TEXT_MAX + 1];
+    int64_t now = 0;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    (void)hal_clock_wall_get(&now);
+    audit_log(&app->audit, now, "%s", line);
+}
+
+void app_check_expiry(struct app *app)
+{
+    x509_time now;
+    int64_t secs;
+
+    if (!app->enroll.loaded || !app->enroll.slc.slc_len || !app_now(app, &now, &secs))
+        return;
+    long days = enroll_days_left(&app->enroll, &now);
+    int32_t today = (int32_t)(secs / 86400);
+    if (days >= ENROLL_RENEW_WARN_DAYS || today == app->expiry_warned_day)
+        return;
+    app->expiry_warned_day = today;
+    if (days < 0)
+        app_audit(app, "warning: the SLC has expired; renew it (renew export / renew online)");
+    else
+        app_audit(app, "warning: the SLC expires in %ld days; renew it", days);
+}
+
+/* The RAM copy of the token's state, read after login; commands that need it say so. */
+static bool need_loaded(struct console *con)
+{
+    struct app *app = app_of(con);
+    const char *why;
+
+    if (app->enroll.loaded)
+        return true;
+    if (enroll_load(&app->enroll, &why) == 0)
+        return true;
+    console_error(con, "%s", why);
+    return false;
+}
+
+/* ---- pasting an armored block ---- */
+
+static void paste_line(struct console *con, const char *line, size_t len, void *ctx)
+{
+    struct app *app = ctx;
+    struct app_paste *p = &app->paste;
+
+    if (!line) {
+        console_puts(con, "cancelled; nothing changed\n");
+        p->len = 0;
+        return;
+    }
+    if (!p->overflow && len + 1 <= sizeof(p->buf) - p->len) {
+        memcpy(p->buf + p->len, line, len);
+        p->len += len;
+        p->buf[p->len++] = '\n';
+    } else {
+        p->overflow = true; /* keep reading to the END line, so the rest is not taken as commands */
+    }
+    if (len < 9 || memcmp(line, "-----END ", 9) != 0) {
+        (void)console_read_line(con, "", 0, paste_line, app);
+        return;
+    }
+    if (p->overflow) {
+        console_error(con, "pasted text too large (over %u bytes); nothing changed",
+                      (unsigned)sizeof(p->buf));
+        app_audit(app, "%s: refused: pasted text too large", p->what);
+    } else {
+        p->done(app, con, p->buf, p->len);
+    }
+    memset(p->buf, 0, p->len);
+    p->len = 0;
+}
+
+static int paste(struct console *con, const char *what, const char *label, app_paste_fn done)
+{
+    struct app *app = app_of(con);
+    struct app_paste *p = &app->paste;
+
+    p->len = 0;
+    p->overflow = false;
+    p->done = done;
+    p->what = what;
+    console_printf(con, "Paste the %s (-----BEGIN %s----- ... -----END %s-----); Ctrl-C cancels.\n",
+                   what, label, label);
+    return console_read_line(con, "", 0, paste_line, app);
+}
+
+/* ---- config ---- */
+
+static int cmd_config_name(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    const char *why;
+
+    (void)argc;
+    if (!need_loaded(con))
+        return -1;
+    if (enroll_set_name(&app->enroll, argv[0], &why) != 0) {
+        console_error(con, "%s", why);
+        return -1;
+    }
+    app_audit(app, "config name %s", argv[0]);
+    console_printf(con, "server name: %s\n", argv[0]);
+    return 0;
+}
+
+static int cmd_config_url(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    const char *why;
+
+    (void)argc;
+    if (!need_loaded(con))
+        return -1;
+    if (enroll_set_cluster_url(&app->enroll, argv[0], &why) != 0) {
+        console_error(con, "%s", why);
+        return -1;
+    }
+    app_audit(app, "config cluster-url %s", argv[0]);
+    console_printf(con, "cluster URL: %s\n", argv[0]);
+    return 0;
+}
+
+static void revoker_pasted(struct app *app, struct console *con, const char *text, size_t len)
+{
+    size_t n = 0;
+    const char *why;
+    mbedtls_pk_context pk;
+
+    if (doc_unarmor(text, len, "PUBLIC KEY", der, sizeof(der), &n, &why) != 0) {
+        console_error(con, "%s; nothing changed", why);
+        return;
+    }
+    mbedtls_pk_init(&pk);
+    int bad = mbedtls_pk_parse_public_key(&pk, der, n);
+    mbedtls_pk_free(&pk);
+    if (bad) {
+        console_error(con, "not a public key; nothing changed");
+        return;
+    }
+    if (enroll_set_revocation(&app->enroll, DOC_REVOCATION_CUSTOM, der, n, &why) != 0) {
+        console_error(con, "%s", why);
+        return;
+    }
+    app_audit(app, "config revocation custom");
+    console_puts(con, "revocation: custom (third-party key stored)\n");
+}
+
+static int cmd_config_revocation(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    const char *why;
+
+    (void)argc;
+    if (!need_loaded(con))
+        return -1;
+    if (strcmp(argv[0], "custom") == 0)
+        return paste(con, "revoking party's public key", "PUBLIC KEY", revoker_pasted);
+    if (strcmp(argv[0], "standard") != 0) {
+        console_error(con, "revocation is 'standard' or 'custom'");
+        return -1;
+    }
+    if (enroll_set_revocation(&app->enroll, DOC_REVOCATION_STANDARD, NULL, 0, &why) != 0) {
+        console_error(con, "%s", why);
+        return -1;
+    }
+    app_audit(app, "config revocation standard");
+    console_puts(con, "revocation: standard\n");
+    return 0;
+}
+
+static int cmd_config_show(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    const struct enroll_config *c = &app->enroll.cfg;
+
+    (void)argc;
+    (void)argv;
+    if (!need_loaded(con))
+        return -1;
+    console_printf(con, "role:        %s\n", c->role == ENROLL_ROLE_ROOT ? "root" : "licensing");
+    console_printf(con, "name:        %s\n", c->name[0] ? c->name : "(not set)");
+    console_printf(con, "cluster URL: %s\n", c->cluster_url[0] ? c->cluster_url : "(not set)");
+    console_printf(con, "revocation:  %s\n",
+                   c->revocation == DOC_REVOCATION_CUSTOM ? "custom" : "standard");
+    console_printf(con, "authority:   %s\n",
+                   app->enroll.anchor_len ? "root imported" : "(none: trust import)");
+    return 0;
+}
+
+/* ---- trust ---- */
+
+static void anchor_pasted(struct app *app, struct console *con, const char *text, size_t len)
+{
+    size_t n = 0;
+    const char *why;
+    x509_time now;
+
+    if (doc_unarmor(text, len, "CERTIFICATE", der, sizeof(der), &n, &why) != 0 ||
+        !app_now(app, &now, NULL) || enroll_trust(&app->enroll, der, n, &now, &why) != 0) {
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "trust import: refused: %s", why);
+        return;
+    }
+    struct x509_info info;
+    (void)x509_read(der, n, &info, &why);
+    app_audit(app, "trust import: authority root '%s'", info.cn);
+    console_printf(con, "authority root trusted: %s\n", info.cn);
+}
+
+static int cmd_trust_import(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!need_loaded(con))
+        return -1;
+    return paste(con, "authority root certificate", "CERTIFICATE", anchor_pasted);
+}
+
+/* ---- requests out ---- */
+
+static int export_request(struct console *con, enum doc_request_kind kind)
+{
+    struct app *app = app_of(con);
+    const char *why, *label = kind == DOC_RENEWAL ? label_renewal : label_request;
+    const char *what = kind == DOC_RENEWAL ? "renew export" : "enroll export";
+    size_t len = 0, alen = 0;
+
+    if (!need_loaded(con))
+        return -1;
+    if (enroll_request(&app->enroll, kind, xml, sizeof(xml), &len, &why) != 0 ||
+        doc_armor(label, (const uint8_t *)xml, len, armored, sizeof(armored), &alen) != 0) {
+        console_error(con, "%s", why);
+        return -1;
+    }
+    console_puts(con, armored);
+    console_printf(con, "Save the block above as %s%s.xml and take it to the authority.\n",
+                   app->enroll.cfg.name,
+                   kind == DOC_RENEWAL ? "RenewalRequest" : "EnrollmentRequest");
+    app_audit(app, "%s: request for '%s'", what, app->enroll.cfg.name);
+    return 0;
+}
+
+static int cmd_enroll_export(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return export_request(con, DOC_ENROLLMENT);
+}
+
+static int cmd_renew_export(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return export_request(con, DOC_RENEWAL);
+}
+
+/* ---- responses in ---- */
+
+static void print_expiry(struct console *con, struct app *app, const char *lead)
+{
+    x509_time now;
+    const x509_time *t = &app->enroll.info.not_after;
+
+    if (!app_now(app, &now, NULL))
+        return;
+    console_printf(con, "%s%04d-%02d-%02dT%02d:%02d:%02dZ (%ld days left)\n", lead, t->year, t->mon,
+                   t->day, t->hour, t->min, t->sec, enroll_days_left(&app->enroll, &now));
+}
+
+/* Check and install a response document; what is printed and audited either way. */
+static void accept_response(struct app *app, struct console *con, const char *what, const char *doc,
+                            size_t len)
+{
+    x509_time now;
+    bool renewed = false;
+    const char *why = "the clock is not readable";
+
+    if (!app_now(app, &now, NULL) ||
+        enroll_accept(&app->enroll, doc, len, &now, &renewed, &why) != 0) {
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "%s: refused: %s", what, why);
+        return;
+    }
+    console_printf(con, "%s: SLC %s for '%s'\n", what, renewed ? "renewed" : "installed",
+                   app->enroll.info.cn);
+    print_expiry(con, app, "valid until ");
+    const x509_time *t = &app->enroll.info.not_after;
+    app_audit(app, "%s: SLC %s, valid until %04d-%02d-%02d", what,
+              renewed ? "renewed" : "installed", t->year, t->mon, t->day);
+}
+
+static void response_pasted(struct app *app, struct console *con, const char *text, size_t len)
+{
+    size_t n = 0;
+    const char *why;
+    const char *what = app->paste_renewal ? "renew import" : "enroll import";
+
+    if (doc_unarmor(text, len, label_response, (uint8_t *)xml, sizeof(xml) - 1, &n, &why) != 0) {
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "%s: refused: %s", what, why);
+        return;
+    }
+    accept_response(app, con, what, xml, n);
+}
+
+static int import_response(struct console *con, bool renewal)
+{
+    struct app *app = app_of(con);
+
+    if (!need_loaded(con))
+        return -1;
+    app->paste_renewal = renewal;
+    return paste(con, "enrollment response", label_response, response_pasted);
+}
+
+static int cmd_enroll_import(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return import_response(con, false);
+}
+
+static int cmd_renew_import(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return import_response(con, true);
+}
+
+/* ---- online ---- */
+
+#if SIGNET_HAS_NET
+static void online_done(void *ctx, int status, const char *body, size_t len, const char *why)
+{
+    struct app *app = ctx;
+    struct console *con = &app->con;
+    const char *what = app->online_renewal ? "renew online" : "enroll online";
+
+    if (status == 200) {
+        accept_response(app, con, what, body, len);
+    } else if (status) {
+        /* The authority's refusal is one line of text: show it, bounded and on one line. */
+        char reason[120];
+        size_t n = 0;
+        for (; n < len && n < sizeof(reason) - 1 && body[n] != '\n' && body[n] != '\r'; n++)
+            reason[n] = (body[n] >= 0x20 && body[n] < 0x7f) ? body[n] : '?';
+        reason[n] = '\0';
+        console_error(con, "the authority refused (%d): %s", status, reason);
+        app_audit(app, "%s: refused by the authority (%d): %s", what, status, reason);
+    } else {
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "%s: failed: %s", what, why);
+    }
+    console_release(con);
+}
+
+static int online(struct console *con, enum doc_request_kind kind, const char *url)
+{
+    struct app *app = app_of(con);
+    const char *why;
+    size_t len = 0;
+
+    if (!need_loaded(con))
+        return -1;
+    if (enroll_request(&app->enroll, kind, xml, sizeof(xml), &len, &why) != 0 ||
+        http_client_post(url, "/v1/enroll", "application/xml", xml, len, online_done, app, &why) !=
+            0) {
+        console_error(con, "%s", why);
+        return -1;
+    }
+    app->online_renewal = kind == DOC_RENEWAL;
+    console_printf(con, "sent the %s request to %s; waiting for the answer...\n",
+                   kind == DOC_RENEWAL ? "renewal" : "enrollment", url);
+    console_hold(con);
+    return 0;
+}
+
+static int cmd_enroll_online(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    return online(con, DOC_ENROLLMENT, argv[0]);
+}
+
+static int cmd_renew_online(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    return online(con, DOC_RENEWAL, argv[0]);
+}
+#endif
+
+/* ---- slc, audit ---- */
+
+static const char *const right_names[4] = {"sub-enroll", "certify", "issue-use-licenses",
+                                           "issue-publishing-licenses"};
+
+static int cmd_slc_show(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    const struct x509_info *i = &app->enroll.info;
+    x509_time now;
+
+    (void)argc;
+    (void)argv;
+    if (!need_loaded(con) || !app_now(app, &now, NULL))
+        return -1;
+    console_printf(con, "state:      %s\n", enroll_state_name(enroll_state(&app->enroll, &now)));
+    if (!app->enroll.slc.slc_len) {
+        console_puts(con, "SLC:        none installed\n");
+        return 0;
+    }
+    console_printf(con, "subject:    CN=%s\n", i->cn);
+    console_puts(con, "serial:     ");
+    for (size_t k = 0; k < i->serial_len; k++)
+        console_printf(con, "%02X", i->serial[k]);
+    console_puts(con, "\n");
+    const x509_time *nb = &i->not_before;
+    console_printf(con, "notBefore:  %04d-%02d-%02dT%02d:%02d:%02dZ\n", nb->year, nb->mon, nb->day,
+                   nb->hour, nb->min, nb->sec);
+    print_expiry(con, app, "notAfter:   ");
+    console_puts(con, "rights:    ");
+    for (int r = 0; r < 4; r++)
+        if (i->rights & (1u << r))
+            console_printf(con, " %s", right_names[r]);
+    console_puts(con, "\n");
+    console_printf(con, "cluster:    %s\n", i->cluster_url);
+    return 0;
+}
+
+static int print_pem(struct console *con, const uint8_t *d, size_t n)
+{
+    size_t alen = 0;
+    if (doc_armor("CERTIFICATE", d, n, armored, sizeof(armored), &alen) != 0)
+        return -1;
+    console_puts(con, armored);
+    return 0;
+}
+
+static int cmd_slc_export(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    const struct doc_response *s = &app->enroll.slc;
+
+    (void)argc;
+    (void)argv;
+    if (!need_loaded(con))
+        return -1;
+    if (!s->slc_len) {
+        console_error(con, "no SLC installed");
+        return -1;
+    }
+    print_pem(con, s->slc, s->slc_len);
+    for (size_t k = 0; k < s->chain_count; k++)
+        print_pem(con, s->chain[k], s->chain_len[k]);
+    return 0;
+}
+
+static int cmd_audit_show(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    unsigned long n = 20;
+    struct audit_entry e;
+    char iso[CIVIL_ISO8601_LEN + 1];
+
+    if (argc == 1) {
+        char *end = argv[0];
+        n = 0;
+        while (*end >= '0' && *end <= '9' && n <= AUDIT_SLOTS)
+            n = n * 10 + (unsigned long)(*end++ - '0');
+        if (*end || n == 0 || n > AUDIT_SLOTS) {
+            console_error(con, "N is 1..%d", AUDIT_SLOTS);
+            return -1;
+        }
+    }
+    /* Oldest of the chosen first, as a log reads. */
+    uint32_t shown = 0;
+    for (uint32_t back = (uint32_t)n; back-- > 0;) {
+        if (audit_get(&app->audit, back, &e) != 0)
+            continue;
+        civil_format_iso8601(e.when, iso);
+        console_printf(con, "%s  %s\n", iso, e.text);
+        shown++;
+    }
+    if (!shown)
+        console_puts(con, "(audit log empty)\n");
+    return 0;
+}
+
+const struct console_cmd app_enroll_cmds[] = {
+    {"config name", "NAME", "this server's name (requests, SLC subject)", cmd_config_name, 1, 1,
+     CONSOLE_NEEDS_LOGIN},
+    {"config cluster-url", "URL", "the cluster's base URL", cmd_config_url, 1, 1,
+     CONSOLE_NEEDS_LOGIN},
+    {"config revocation", "standard|custom", "revocation; custom asks for the party's key",
+     cmd_config_revocation, 1, 1, CONSOLE_NEEDS_LOGIN},
+    {"config show", "", "the configuration kept in the token", cmd_config_show, 0, 0,
+     CONSOLE_NEEDS_LOGIN},
+    {"trust import", "", "paste the enrollment authority's root certificate (PEM)",
+     cmd_trust_import, 0, 0, CONSOLE_NEEDS_LOGIN},
+    {"enroll export", "", "print an enrollment request to carry to the authority",
+     cmd_enroll_export, 0, 0, CONSOLE_NEEDS_LOGIN},
+    {"enroll import", "", "paste the authority's response; install the SLC", cmd_enroll_import, 0,
+     0, CONSOLE_NEEDS_LOGIN},
+#if SIGNET_HAS_NET
+    {"enroll online", "URL", "enroll with the authority at http://A.B.C.D:PORT", cmd_enroll_online,
+     1, 1, CONSOLE_NEEDS_LOGIN},
+    {"renew online", "URL", "renew the SLC with the authority at URL", cmd_renew_online, 1, 1,
+     CONSOLE_NEEDS_LOGIN},
+#endif
+    {"renew export", "", "print a renewal request (<server>RenewalRequest.xml)", cmd_renew_export,
+     0, 0, CONSOLE_NEEDS_LOGIN},
+    {"renew import", "", "paste the renewal response; install the new SLC", cmd_renew_import, 0, 0,
+     CONSOLE_NEEDS_LOGIN},
+    {"slc show", "", "the installed SLC: subject, serial, validity, days left", cmd_slc_show, 0, 0,
+     CONSOLE_NEEDS_LOGIN},
+    {"slc export", "", "the SLC and its chain as PEM", cmd_slc_export, 0, 0, CONSOLE_NEEDS_LOGIN},
+    {"audit show", "[N]", "the last N audit log entries (default 20)", cmd_audit_show, 0, 1, 0},
+};
+const unsigned app_enroll_cmd_count = sizeof(app_enroll_cmds) / sizeof(app_enroll_cmds[0]);

@@ -1,0 +1,39 @@
+/*
+ * firmware/audit — the audit log: what was done to the appliance and what it refused, with time.
+ *
+ * The last AUDIT_SLOTS entries live in the NV store, one record each (keys NV_KEY_AUDIT_BASE
+ * and up, used as a ring): appending is one atomic NV write, so a power cut loses at most the
+ * entry being written. Each entry carries a sequence number; at mount the highest one found
+ * says where the ring continues. Entries are one line of at most AUDIT_TEXT_MAX characters.
+ */
+#ifndef AUDIT_H
+#define AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firmware/store/nvstore.h"
+
+#define AUDIT_TEXT_MAX 100
+
+struct audit_entry {
+    uint32_t seq;
+    int64_t when; /* Unix seconds, from the RTC */
+    char text[AUDIT_TEXT_MAX + 1];
+};
+
+struct audit {
+    struct nvstore *nv; /* NULL: the store is unusable and entries are only counted */
+    uint16_t key_base;
+    uint32_t next_seq; /* 1 for an empty log */
+    uint32_t lost;     /* entries that could not be stored */
+};
+
+void audit_init(struct audit *a, struct nvstore *nv, uint16_t key_base);
+void audit_log(struct audit *a, int64_t when, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The entry `back` places before the newest (0: newest). -ENOENT past the oldest kept. */
+int audit_get(struct audit *a, uint32_t back, struct audit_entry *out);
+
+#endif
