@@ -82,6 +82,17 @@ MBEDTLS_FLAGS := -isystem $(MBEDTLS_DIR)/include -DMBEDTLS_CONFIG_FILE='"crypto/
 CFLAGS += $(MBEDTLS_FLAGS)
 THIRD_PARTY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%=$(BUILD)/mbedtls/%.o)
 
+# expat (fetched, never vendored), configured by crypto/expat/expat_config.h: the XML parser under
+# crypto/doc, on every board. Only its public header is visible to our code (as a system header).
+EXPAT_DIR := build/deps/src/expat/expat/lib
+EXPAT_SRCS := xmlparse.c xmlrole.c xmltok.c
+EXPAT_FLAGS := -isystem $(EXPAT_DIR)
+CFLAGS += $(EXPAT_FLAGS)
+THIRD_PARTY_OBJS += $(EXPAT_SRCS:%=$(BUILD)/expat/%.o)
+# expat includes <expat_config.h>: ours, from crypto/expat/ ahead of the system directories — a
+# host with libexpat1-dev has its own in /usr/include, built for a Linux library, not for us.
+EXPAT_OWN_FLAGS := -Icrypto/expat -I$(EXPAT_DIR)
+
 # The network stack: lwIP (fetched, never vendored) under our port, on boards with an eth driver.
 LWIP_DIR := build/deps/src/lwip/src
 LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c core/ip.c \
@@ -118,7 +129,7 @@ $(GEN)/build_id.h: FORCE
 # (make expands a whole recipe before running it: the directory is made during expansion too.)
 $(BUILD)/flags: FORCE
 	$(shell mkdir -p $(@D))
-	$(file >$@.tmp,$(CC) $(CFLAGS) $(BOARD_ASFLAGS))
+	$(file >$@.tmp,$(CC) $(CFLAGS) $(BOARD_ASFLAGS) $(EXPAT_OWN_FLAGS))
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 # Each object also leaves a compile_commands entry beside it.
@@ -134,6 +145,12 @@ $(BUILD)/lwip/%.c.o: $(LWIP_DIR)/%.c $(BUILD)/flags | build/deps/sources.lock
 	$(call say,CC,lwip/$*.c)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -w $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) $(NET_INC) -MMD -MP -c $< -o $@
+
+$(BUILD)/expat/%.c.o: $(EXPAT_DIR)/%.c crypto/expat/expat_config.h $(BUILD)/flags | \
+		build/deps/sources.lock
+	$(call say,CC,expat/$*.c)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -w $(BOARD_CFLAGS) $(EXPAT_OWN_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/mbedtls/%.c.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h $(BUILD)/flags | \
 		build/deps/sources.lock
