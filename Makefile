@@ -57,6 +57,7 @@ FIRMWARE_SRCS := \
 	crypto/heap.c \
 	crypto/rng.c \
 	crypto/token_pk.c \
+	crypto/doc.c \
 	firmware/app/main.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
@@ -92,6 +93,10 @@ THIRD_PARTY_OBJS += $(EXPAT_SRCS:%=$(BUILD)/expat/%.o)
 # expat includes <expat_config.h>: ours, from crypto/expat/ ahead of the system directories — a
 # host with libexpat1-dev has its own in /usr/include, built for a Linux library, not for us.
 EXPAT_OWN_FLAGS := -Icrypto/expat -I$(EXPAT_DIR)
+# Nothing in firmware/ reads documents yet: keep crypto/doc (and expat) in the image anyway, so
+# every build proves it links on each board and the image size counts it.
+DOC_KEEP := -Wl,-u,doc_request_parse -Wl,-u,doc_response_parse -Wl,-u,doc_request_write \
+	-Wl,-u,doc_response_write -Wl,-u,doc_armor -Wl,-u,doc_unarmor
 
 # The network stack: lwIP (fetched, never vendored) under our port, on boards with an eth driver.
 LWIP_DIR := build/deps/src/lwip/src
@@ -170,7 +175,7 @@ $(BUILD)/obj/%.S.o: %.S $(BUILD)/flags
 
 $(FIRMWARE): $(OBJS) boards/$(BOARD)/board.mk
 	$(call say,LD,$@)
-	$(Q)$(CC) $(BOARD_LDFLAGS) -o $@ $(OBJS) $(BOARD_LIBS)
+	$(Q)$(CC) $(BOARD_LDFLAGS) $(DOC_KEEP) -o $@ $(OBJS) $(BOARD_LIBS)
 	@printf '  image  %s (%s):\n' "$@" "$(BOARD)"; $(SIZE) $@ | sed 's/^/         /'
 
 compile_commands.json: $(OBJS)
@@ -190,9 +195,11 @@ run: deps
 
 # ---- tests ----
 UNIT_BUILD := build/unit
-UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes -O1 -g -fsanitize=address,undefined \
-	-fno-omit-frame-pointer -fno-sanitize-recover=all -I. -Iboards/host -Itests/unit $(PKCS11_INC)
-UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse
+UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
+	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
+UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
+	doc
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -204,13 +211,29 @@ UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := firmware/lib/jsonw.c
 UNIT_ipv4 := firmware/lib/ipv4.c
 UNIT_http_parse := net/http_parse.c
+UNIT_doc := crypto/doc.c crypto/heap.c
+# Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our
+# warnings; UNIT_FLAGS_<name> are extra flags for that test.
+UNIT_OBJS_doc := $(EXPAT_SRCS:%.c=$(UNIT_BUILD)/expat/%.o) $(UNIT_BUILD)/mbedtls/base64.o
+UNIT_FLAGS_doc := -DDOC_VECTORS='"$(CURDIR)/tests/unit/vectors/doc"'
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 
 .SECONDEXPANSION:
-$(UNIT_BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $$(UNIT_$$*) $$(wildcard tests/unit/*.h)
+$(UNIT_BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $$(UNIT_$$*) $$(UNIT_OBJS_$$*) \
+		$$(wildcard tests/unit/*.h)
 	$(call say,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(UNIT_$*)
+	$(Q)gcc $(UNIT_CFLAGS) $(UNIT_FLAGS_$*) -o $@ $< $(UNIT_$*) $(UNIT_OBJS_$*)
+
+$(UNIT_BUILD)/expat/%.o: $(EXPAT_DIR)/%.c crypto/expat/expat_config.h | build/deps/sources.lock
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)gcc -std=gnu11 -w $(UNIT_SAN) $(EXPAT_OWN_FLAGS) -c $< -o $@
+
+$(UNIT_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | build/deps/sources.lock
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)gcc -std=gnu11 -w $(UNIT_SAN) -I. -I$(MBEDTLS_DIR)/library $(MBEDTLS_FLAGS) -c $< -o $@
 
 unit: $(UNIT_BINS)
 
@@ -236,6 +259,9 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*)
 
 fuzz-build: $(FUZZ_BINS)
+
+# Upstream objects are kept between builds (make would delete them as intermediates).
+.PRECIOUS: $(UNIT_BUILD)/expat/%.o $(UNIT_BUILD)/mbedtls/%.o
 
 # Run each target for FUZZ_SECONDS on its corpus (tests/fuzz/corpus/<target>, kept between runs).
 fuzz: deps fuzz-build
