@@ -70,7 +70,7 @@ void crypto_free(void *p);
 #define MBEDTLS_X509_RSASSA_PSS_SUPPORT /* TLS 1.3 clients sign with RSA-PSS from RSA keys */
 #define MBEDTLS_X509_CREATE_C
 #define MBEDTLS_X509_CRT_WRITE_C
-#define MBEDTLS_X509_CSR_PARSE_C /* proofs of possession (PKCS#10) in enrollment requests */
+#define MBEDTLS_X509_CSR_PARSE_C         /* proofs of possession (PKCS#10) in enrollment requests */
 #define MBEDTLS_X509_MAX_INTERMEDIATE_CA 4
 
 /* ---- PSA: TLS 1.3 runs its key schedule and ECDHE through it ---- */
