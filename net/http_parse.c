@@ -124,6 +124,8 @@ int http_parse_head(char *head, size_t len, struct http_head *h, const char **wh
                 h->close = true;
             else if (vlen == 10 && name_is(v, 10, "keep-alive"))
                 h->keep_alive = true;
+        } else if (name_is(p, nlen, "expect")) {
+            h->expect_continue = vlen == 12 && name_is(v, 12, "100-continue");
         }
     }
     if (!h->http10 && !h->has_host) {

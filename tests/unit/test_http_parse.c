@@ -31,7 +31,16 @@ TEST(request_line_and_fields)
     CHECK_EQ(h.length, 12u);
     CHECK_EQ(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &h, &why, buf, sizeof(buf)),
              0);
-    CHECK(h.http10 && h.keep_alive && !h.has_host && h.length == 0);
+    CHECK(h.http10 && h.keep_alive && !h.has_host && h.length == 0 && !h.expect_continue);
+    CHECK_EQ(parse("POST /v1/enroll HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n"
+                   "Expect: 100-Continue\r\n\r\n",
+                   &h, &why, buf, sizeof(buf)),
+             0);
+    CHECK(h.expect_continue);
+    CHECK_EQ(parse("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continued\r\n\r\n", &h, &why, buf,
+                   sizeof(buf)),
+             0);
+    CHECK(!h.expect_continue);
 }
 
 /* Known-bad heads and the status each must get. */
