@@ -60,6 +60,7 @@ FIRMWARE_SRCS := \
 	crypto/token_pk.c \
 	crypto/x509.c \
 	crypto/x509_verify.c \
+	crypto/doc.c \
 	firmware/app/main.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
@@ -84,6 +85,21 @@ MBEDTLS_SRCS := $(addprefix $(MBEDTLS_DIR)/library/,aes.c asn1parse.c asn1write.
 MBEDTLS_FLAGS := -isystem $(MBEDTLS_DIR)/include -DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config.h"'
 CFLAGS += $(MBEDTLS_FLAGS)
 THIRD_PARTY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%=$(BUILD)/mbedtls/%.o)
+
+# expat (fetched, never vendored), configured by crypto/expat/expat_config.h: the XML parser under
+# crypto/doc, on every board. Only its public header is visible to our code (as a system header).
+EXPAT_DIR := build/deps/src/expat/expat/lib
+EXPAT_SRCS := xmlparse.c xmlrole.c xmltok.c
+EXPAT_FLAGS := -isystem $(EXPAT_DIR)
+CFLAGS += $(EXPAT_FLAGS)
+THIRD_PARTY_OBJS += $(EXPAT_SRCS:%=$(BUILD)/expat/%.o)
+# expat includes <expat_config.h>: ours, from crypto/expat/ ahead of the system directories — a
+# host with libexpat1-dev has its own in /usr/include, built for a Linux library, not for us.
+EXPAT_OWN_FLAGS := -Icrypto/expat -I$(EXPAT_DIR)
+# Nothing in firmware/ reads documents yet: keep crypto/doc (and expat) in the image anyway, so
+# every build proves it links on each board and the image size counts it.
+DOC_KEEP := -Wl,-u,doc_request_parse -Wl,-u,doc_response_parse -Wl,-u,doc_request_write \
+	-Wl,-u,doc_response_write -Wl,-u,doc_armor -Wl,-u,doc_unarmor
 
 # The network stack: lwIP (fetched, never vendored) under our port, on boards with an eth driver.
 LWIP_DIR := build/deps/src/lwip/src
@@ -121,7 +137,7 @@ $(GEN)/build_id.h: FORCE
 # (make expands a whole recipe before running it: the directory is made during expansion too.)
 $(BUILD)/flags: FORCE
 	$(shell mkdir -p $(@D))
-	$(file >$@.tmp,$(CC) $(CFLAGS) $(BOARD_ASFLAGS))
+	$(file >$@.tmp,$(CC) $(CFLAGS) $(BOARD_ASFLAGS) $(EXPAT_OWN_FLAGS))
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 # Each object also leaves a compile_commands entry beside it.
@@ -137,6 +153,12 @@ $(BUILD)/lwip/%.c.o: $(LWIP_DIR)/%.c $(BUILD)/flags | build/deps/sources.lock
 	$(call say,CC,lwip/$*.c)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -w $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) $(NET_INC) -MMD -MP -c $< -o $@
+
+$(BUILD)/expat/%.c.o: $(EXPAT_DIR)/%.c crypto/expat/expat_config.h $(BUILD)/flags | \
+		build/deps/sources.lock
+	$(call say,CC,expat/$*.c)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -w $(BOARD_CFLAGS) $(EXPAT_OWN_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/mbedtls/%.c.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h $(BUILD)/flags | \
 		build/deps/sources.lock
@@ -156,7 +178,7 @@ $(BUILD)/obj/%.S.o: %.S $(BUILD)/flags
 
 $(FIRMWARE): $(OBJS) boards/$(BOARD)/board.mk
 	$(call say,LD,$@)
-	$(Q)$(CC) $(BOARD_LDFLAGS) -o $@ $(OBJS) $(BOARD_LIBS)
+	$(Q)$(CC) $(BOARD_LDFLAGS) $(DOC_KEEP) -o $@ $(OBJS) $(BOARD_LIBS)
 	@printf '  image  %s (%s):\n' "$@" "$(BOARD)"; $(SIZE) $@ | sed 's/^/         /'
 
 compile_commands.json: $(OBJS)
@@ -178,12 +200,12 @@ run: deps
 UNIT_BUILD := build/unit
 UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
-	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS)
+	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 # mbedTLS for unit tests of crypto/: the firmware's configuration, under the sanitizers too.
 UNIT_MBEDTLS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(UNIT_BUILD)/mbedtls/%.o) \
 	crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509
+	x509 doc
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -199,18 +221,28 @@ UNIT_http_parse := net/http_parse.c
 # the other verifies.
 UNIT_x509 := crypto/x509.c crypto/x509_verify.c $(UNIT_MBEDTLS)
 UNIT_LIBS_x509 := -lcrypto
+UNIT_doc := crypto/doc.c crypto/heap.c
+# Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our
+# warnings; UNIT_FLAGS_<name> are extra flags for that test.
+UNIT_OBJS_doc := $(EXPAT_SRCS:%.c=$(UNIT_BUILD)/expat/%.o) $(UNIT_BUILD)/mbedtls/base64.o
+UNIT_FLAGS_doc := -DDOC_VECTORS='"$(CURDIR)/tests/unit/vectors/doc"'
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 
 .SECONDEXPANSION:
-$(UNIT_BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $$(UNIT_$$*) $$(wildcard tests/unit/*.h)
+$(UNIT_BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $$(UNIT_$$*) $$(UNIT_OBJS_$$*) \
+		$$(wildcard tests/unit/*.h)
 	$(call say,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(filter-out %.o,$(UNIT_$*)) $(filter %.o,$(UNIT_$*)) \
-		$(UNIT_LIBS_$*)
+	$(Q)gcc $(UNIT_CFLAGS) $(UNIT_FLAGS_$*) -o $@ $< $(filter-out %.o,$(UNIT_$*)) \
+		$(filter %.o,$(UNIT_$*)) $(UNIT_OBJS_$*) $(UNIT_LIBS_$*)
 
-.PRECIOUS: $(UNIT_BUILD)/mbedtls/%.o
+$(UNIT_BUILD)/expat/%.o: $(EXPAT_DIR)/%.c crypto/expat/expat_config.h | build/deps/sources.lock
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)gcc -std=gnu11 -w $(UNIT_SAN) $(EXPAT_OWN_FLAGS) -c $< -o $@
+
 $(UNIT_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | build/deps/sources.lock
-	$(call say,CC,unit/mbedtls/$*.c)
+	$(call say,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)gcc -std=gnu11 -w $(UNIT_SAN) -I. -Iboards/host -I$(MBEDTLS_DIR)/library $(MBEDTLS_FLAGS) \
 		-c $< -o $@
@@ -221,7 +253,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory BOARD=host firmware
 	$(Q)$(MAKE) --no-print-directory BOARD=host SANITIZE=1 firmware
 	$(Q)$(MAKE) --no-print-directory BOARD=vexpress-a9 firmware
-	$(Q)$(MAKE) --no-print-directory unit fuzz-build
+	$(Q)$(MAKE) --no-print-directory unit fuzz-build tools
 	$(Q)SIGNET_HOST_BIN=build/host-asan/signet python3 tests/run.py
 
 # ---- fuzzing: libFuzzer targets, one per parser of untrusted input ----
@@ -240,6 +272,9 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
 
 fuzz-build: $(FUZZ_BINS)
 
+# Upstream objects are kept between builds (make would delete them as intermediates).
+.PRECIOUS: $(UNIT_BUILD)/expat/%.o $(UNIT_BUILD)/mbedtls/%.o
+
 # Run each target for FUZZ_SECONDS on its corpus (tests/fuzz/corpus/<target>, kept between runs).
 fuzz: deps fuzz-build
 	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
@@ -248,29 +283,36 @@ fuzz: deps fuzz-build
 
 # ---- tools: signet-authority, the enrollment authority (a Linux program; its key in a token) ----
 # Our configured mbedTLS (crypto/mbedtls_config.h: ECDSA signing and entropy go through the
-# token), the crypto/ profile and documents, and the HTTP head parser; hardened like the host board.
+# token) and expat, the crypto/ profile and documents, and the HTTP head parser; hardened like the
+# host board.
 TOOLS_BUILD := build/tools
 AUTHORITY := $(TOOLS_BUILD)/signet-authority
 AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_verify.c \
 	crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
 AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h \
 	firmware/lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
+AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o) \
+	$(EXPAT_SRCS:%.c=$(TOOLS_BUILD)/expat/%.o)
 AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
-AUTHORITY_MBEDTLS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o)
 
 tools: $(AUTHORITY)
 
-$(AUTHORITY): $(AUTHORITY_SRCS) $(AUTHORITY_HDRS) $(AUTHORITY_MBEDTLS)
+$(AUTHORITY): $(AUTHORITY_SRCS) $(AUTHORITY_HDRS) $(AUTHORITY_OBJS)
 	$(call say,LD,$@)
 	$(Q)gcc -std=c11 $(WARNINGS) $(AUTHORITY_HARDEN) -I. -Iboards/host $(PKCS11_INC) \
-		$(MBEDTLS_FLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack -o $@ $(AUTHORITY_SRCS) \
-		$(AUTHORITY_MBEDTLS) -ldl
+		$(MBEDTLS_FLAGS) $(EXPAT_FLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack -o $@ \
+		$(AUTHORITY_SRCS) $(AUTHORITY_OBJS) -ldl
 
 $(TOOLS_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | build/deps/sources.lock
-	$(call say,CC,tools/mbedtls/$*.c)
+	$(call say,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)gcc -std=gnu11 -w $(AUTHORITY_HARDEN) -I. -Iboards/host -I$(MBEDTLS_DIR)/library \
 		$(MBEDTLS_FLAGS) -c $< -o $@
+
+$(TOOLS_BUILD)/expat/%.o: $(EXPAT_DIR)/%.c crypto/expat/expat_config.h | build/deps/sources.lock
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)gcc -std=gnu11 -w $(AUTHORITY_HARDEN) $(EXPAT_OWN_FLAGS) -c $< -o $@
 
 # ---- benchmarks: ratios within one run (absolute rates drift on shared machines) ----
 build/bench/p11bench: tests/bench/p11bench.c

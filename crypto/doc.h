@@ -7,7 +7,8 @@
  * than the XML declaration, elements deeper than DOC_DEPTH_MAX, documents over DOC_XML_MAX
  * bytes, unknown or repeated elements and attributes, text over a field's bound, and anything
  * not UTF-8. Binary fields (keys, certificates, the PKCS#10) travel as base64 (whitespace
- * allowed); their DER is only length-checked here — what it means is crypto/x509's business.
+ * allowed); their DER is only length-checked here (one SEQUENCE whose length fills the field) —
+ * what it means is crypto/x509's business.
  * docs/protocol.md defines every element with an example.
  *
  * On failure a parser's output holds nothing the caller may use, and *why is a one-line reason.
@@ -20,16 +21,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DOC_XML_MAX     16384 /* a whole document, either kind */
-#define DOC_DEPTH_MAX   4
-#define DOC_NAME_MAX    64   /* server name: printable ASCII, no spaces at the ends */
-#define DOC_URL_MAX     256  /* cluster URL: http:// or https://, printable ASCII */
-#define DOC_SKU_MAX     64
-#define DOC_VERSION_MAX 32
-#define DOC_KEY_MAX     600  /* SubjectPublicKeyInfo DER (RSA-4096 is ~550) */
-#define DOC_CSR_MAX     2048 /* PKCS#10 DER */
-#define DOC_CERT_MAX    2048 /* one certificate, DER */
-#define DOC_CHAIN_MAX   4    /* certificates above the SLC, up to and including the root */
+#define DOC_XML_MAX        16384 /* a whole document, either kind */
+#define DOC_DEPTH_MAX      4
+#define DOC_NAME_MAX       64  /* server name: printable ASCII, no spaces at the ends */
+#define DOC_URL_MAX        256 /* cluster URL: http:// or https://, printable ASCII */
+#define DOC_SKU_MAX        64
+#define DOC_VERSION_MAX    32
+#define DOC_KEY_MAX        600   /* SubjectPublicKeyInfo DER (RSA-4096 is ~550) */
+#define DOC_CSR_MAX        2048  /* PKCS#10 DER */
+#define DOC_CERT_MAX       2048  /* one certificate, DER */
+#define DOC_CHAIN_MAX      4     /* certificates above the SLC, up to and including the root */
+#define DOC_ARMOR_TEXT_MAX 65536 /* text doc_unarmor scans: an armored DOC_XML_MAX and slack */
+/* Crypto heap one parse may take (crypto_heap_limit): the largest valid document needs 7.5 KiB
+ * on the 64-bit host, less on the board; a hostile one (thousands of attributes in one tag)
+ * would take 230 KiB and is refused with -E2BIG instead. */
+#define DOC_PARSE_HEAP_MAX 32768
 
 enum doc_request_kind { DOC_ENROLLMENT = 0, DOC_RENEWAL, DOC_SUBENROLLMENT };
 enum doc_revocation { DOC_REVOCATION_STANDARD = 0, DOC_REVOCATION_CUSTOM };
@@ -67,16 +73,18 @@ int doc_request_parse(const char *xml, size_t len, struct doc_request *r, const 
 int doc_response_parse(const char *xml, size_t len, struct doc_response *r, const char **why);
 
 /* The armor of DESIGN.md "Documents", for the console: "-----BEGIN <label>-----", base64 in
- * 64-column lines, "-----END <label>-----", each line ending in "\n". Labels used:
- * "SIGNET ENROLLMENT REQUEST", "SIGNET RENEWAL REQUEST", "SIGNET ENROLLMENT RESPONSE", and for
- * PEM "CERTIFICATE" and "PUBLIC KEY". */
+ * 64-column lines, "-----END <label>-----", each line ending in "\n"; NUL-terminated in
+ * out[cap] like the XML. Labels used: "SIGNET ENROLLMENT REQUEST", "SIGNET RENEWAL REQUEST",
+ * "SIGNET ENROLLMENT RESPONSE", and for PEM "CERTIFICATE" and "PUBLIC KEY" (a label is 1..40
+ * capitals, digits and single inner spaces; anything else is -EINVAL). */
 int doc_armor(const char *label, const uint8_t *data, size_t len, char *out, size_t cap,
               size_t *olen);
 /*
  * Find the block with this label in text (lines may end in \n or \r\n; text before BEGIN and
  * after END is ignored; spaces at line ends tolerated) and decode it into out[cap]. Refused:
- * missing or mismatched BEGIN/END, a line over 76 characters, invalid or truncated base64
- * (-EINVAL), decoded data over cap (-E2BIG).
+ * missing or mismatched BEGIN/END, a line over 76 characters, an empty line inside the block,
+ * invalid or truncated base64 (-EINVAL), decoded data over cap or text over DOC_ARMOR_TEXT_MAX
+ * (-E2BIG).
  */
 int doc_unarmor(const char *text, size_t len, const char *label, uint8_t *out, size_t cap,
                 size_t *olen, const char **why);

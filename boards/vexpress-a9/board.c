@@ -4,6 +4,7 @@
  * Order matters in board_start: the MMU goes on first, because with it off every access is
  * Strongly-ordered and the compiler's unaligned loads and stores would fault.
  */
+#include <assert.h>
 #include <stdio.h>
 
 #include "hal/board.h"
@@ -125,5 +126,21 @@ _Noreturn void board_fault(uint32_t kind, uint32_t pc, uint32_t spsr)
              "\nFATAL: %s at pc=0x%08lx spsr=0x%08lx dfsr=0x%08lx dfar=0x%08lx\n", fault_name(kind),
              (unsigned long)pc, (unsigned long)spsr, (unsigned long)dfsr, (unsigned long)dfar);
     pl011_panic_write(line);
+    hal_board_reset(HAL_RESET_FAULT);
+}
+
+/*
+ * picolibc's assert() ends here. Upstream code we build keeps its assertions (expat's guard
+ * internal invariants of the XML parser); the C library's own version would print through a
+ * stderr this board does not have and then abort() to an _exit it has no use for. A failed
+ * assertion is a firmware bug: report it like a CPU fault and reset.
+ */
+void __assert_func(const char *file, int line, const char *func, const char *expr)
+{
+    char msg[192];
+
+    (void)func;
+    snprintf(msg, sizeof(msg), "\nFATAL: assertion failed: %s (%s:%d)\n", expr, file, line);
+    pl011_panic_write(msg);
     hal_board_reset(HAL_RESET_FAULT);
 }
