@@ -28,4 +28,7 @@ struct http_head {
 /* 0, or the HTTP status to answer (400, 413, 414, 431, 501) with *why a one-line reason. */
 int http_parse_head(char *head, size_t len, struct http_head *h, const char **why);
 
+/* The reason phrase for a status line (RFC 9110 §15), "Error" for 4xx codes without one. */
+const char *http_reason_phrase(int status);
+
 #endif

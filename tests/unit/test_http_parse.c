@@ -117,11 +117,21 @@ TEST(limits_on_target_and_field_count)
     CHECK_EQ(http_parse_head(buf, len, &h, &why), 431);
 }
 
+TEST(reason_phrases)
+{
+    CHECK_STR(http_reason_phrase(100), "Continue");
+    CHECK_STR(http_reason_phrase(411), "Length Required");
+    CHECK_STR(http_reason_phrase(413), "Content Too Large");
+    CHECK_STR(http_reason_phrase(418), "Error");
+    CHECK_STR(http_reason_phrase(599), "Internal Server Error");
+}
+
 int main(void)
 {
     RUN(request_line_and_fields);
     RUN(known_bad_heads);
     RUN(embedded_nul_does_not_end_a_comparison);
     RUN(limits_on_target_and_field_count);
+    RUN(reason_phrases);
     return unit_summary();
 }

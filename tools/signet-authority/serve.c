@@ -95,38 +95,6 @@ static int send_all(int fd, const char *p, size_t len)
     return 0;
 }
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 100:
-        return "Continue";
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 411:
-        return "Length Required";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 501:
-        return "Not Implemented";
-    default:
-        return "Service Unavailable";
-    }
-}
-
 /* The answer, then a lingering close: a client still sending a refused body reads the refusal
  * instead of a reset (RFC 9112 §9.6). */
 static void respond(struct conn *c, int status)
@@ -135,7 +103,7 @@ static void respond(struct conn *c, int status)
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n",
-                     status, status_text(status), c->type, c->out_len);
+                     status, http_reason_phrase(status), c->type, c->out_len);
     if (n > 0 && (size_t)n < sizeof(head) && send_all(c->fd, head, (size_t)n) == 0)
         send_all(c->fd, c->out, c->out_len);
     shutdown(c->fd, SHUT_WR);
