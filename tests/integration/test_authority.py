@@ -98,18 +98,19 @@ def b64(der):
     return base64.b64encode(der).decode()
 
 
-def request_xml(key_spki, pop, kind="enrollment", name="root1", url=URL, sku="Signet Root",
+def request_xml(key_spki, pop, kind="enrollment", name="root1", url=URL, sku="SIGNET-ROOT",
                 version="0.1.0", revoker=None, doctype=False):
-    """An enrollment document as docs/protocol.md defines it."""
-    revocation = ('<revocation type="custom"><key>%s</key></revocation>' % b64(revoker)
-                  if revoker else '<revocation type="standard"/>')
+    """A SignetRequest document as docs/protocol.md defines it."""
+    revocation = ('<Revocation type="custom"><RevokerPublicKey>%s</RevokerPublicKey></Revocation>'
+                  % b64(revoker) if revoker else '<Revocation type="standard"/>')
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            + ('<!DOCTYPE request [<!ENTITY x "y">]>\n' if doctype else "")
-            + '<request kind="%s">\n' % kind
-            + '  <server>%s</server>\n  <clusterUrl>%s</clusterUrl>\n' % (name, url)
-            + '  <sku>%s</sku>\n  <version>%s</version>\n  %s\n' % (sku, version, revocation)
-            + '  <publicKey>%s</publicKey>\n  <proof>%s</proof>\n' % (b64(key_spki), b64(pop))
-            + '</request>\n')
+            + ('<!DOCTYPE SignetRequest [<!ENTITY x "y">]>\n' if doctype else "")
+            + '<SignetRequest version="1" kind="%s">\n' % kind
+            + '  <ServerName>%s</ServerName>\n  <ClusterUrl>%s</ClusterUrl>\n' % (name, url)
+            + '  <Sku>%s</Sku>\n  <Version>%s</Version>\n  %s\n' % (sku, version, revocation)
+            + '  <PublicKey>%s</PublicKey>\n' % b64(key_spki)
+            + '  <ProofOfPossession>%s</ProofOfPossession>\n' % b64(pop)
+            + '</SignetRequest>\n')
 
 
 def armor(label, data):
@@ -127,11 +128,12 @@ def unarmor(label, text):
 def response_certs(xml_text):
     """(SLC DER, [chain DER]) out of a response document."""
     root = ET.fromstring(xml_text)
-    slc = root.find("slc")
-    chain = root.find("chain")
-    check(slc is not None and chain is not None, "response lacks slc/chain:\n%s" % xml_text[:400])
+    slc = root.find("ServerLicensorCertificate")
+    chain = root.find("Chain")
+    check(root.tag == "SignetResponse" and slc is not None and chain is not None,
+          "not a SignetResponse with an SLC and a chain:\n%s" % xml_text[:400])
     return (base64.b64decode("".join(slc.text.split())),
-            [base64.b64decode("".join(c.text.split())) for c in chain.findall("certificate")])
+            [base64.b64decode("".join(c.text.split())) for c in chain.findall("Certificate")])
 
 
 def pem(der):
@@ -197,3 +199,152 @@ def test_init_makes_a_ca_root_in_the_token_and_refuses_twice(tmp):
           "--force --years 2 --cn:\n" + text)
     check(private_key_report(au.token, KEY_ID).count("Private Key Object") == 1,
           "--force left more than one root key")
+
+
+def test_issue_answers_ec_and_rsa_requests_with_chains_openssl_verifies(tmp):
+    au = Authority(tmp)
+    au.init()
+    # EC P-256, standard revocation, bare XML in and out.
+    ec = Key(tmp, "ec", "ec")
+    with open(au.path("ec-req.xml"), "w") as f:
+        f.write(request_xml(ec.spki, ec.csr()))
+    out = au.ok("issue", "--in", au.path("ec-req.xml"), "--out", au.path("ec-resp.xml"))
+    check(re.match(r"issued enrollment SLC: CN=root1, O=Signet root cluster serial [0-9a-f]{32} "
+                   r"notAfter \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$", out), "summary line: %r" % out)
+    with open(au.path("ec-resp.xml")) as f:
+        text = verify_response(au, f.read(), "ec")
+    for want in ("Subject: O = Signet root cluster, CN = root1", "URI:" + URL,
+                 "CA:TRUE, pathlen:1", "Issuer: O = Signet, CN = Signet Enrollment Authority",
+                 ARC + ".1", ARC + ".3", "ASN1 OID: prime256v1"):
+        check(want in text, "the SLC lacks %r:\n%s" % (want, text))
+    check(ARC + ".4" not in text, "standard revocation must not carry a revoker key")
+    check(abs(validity_days(text) - 365) < 0.01, "default validity is not 365 days:\n" + text)
+    # RSA-2048 with custom revocation, armored in and out, --days 30.
+    rsa, revoker = Key(tmp, "rsa", "rsa2048"), Key(tmp, "revoker", "ec")
+    req = request_xml(rsa.spki, rsa.csr(), revoker=revoker.spki).encode()
+    with open(au.path("rsa-req.txt"), "w") as f:
+        f.write("pasted from the console:\n" + armor("SIGNET ENROLLMENT REQUEST", req))
+    au.ok("issue", "--in", au.path("rsa-req.txt"), "--out", au.path("rsa-resp.txt"), "--armor",
+          "--days", "30")
+    with open(au.path("rsa-resp.txt")) as f:
+        armored = f.read()
+    check(armored.startswith("-----BEGIN SIGNET ENROLLMENT RESPONSE-----\n") and
+          all(len(line) <= 64 for line in armored.splitlines()[1:-1]), "armor:\n" + armored[:300])
+    text = verify_response(au, unarmor("SIGNET ENROLLMENT RESPONSE", armored).decode(), "rsa")
+    check("Public-Key: (2048 bit)" in text and ARC + ".4" in text,
+          "RSA SLC with a revoker key:\n" + text)
+    check(abs(validity_days(text) - 30) < 0.01, "--days 30 not honoured:\n" + text)
+    # A renewal: the same key, a fresh SLC; the summary says so.
+    ren = armor("SIGNET RENEWAL REQUEST", request_xml(ec.spki, ec.csr(), kind="renewal").encode())
+    with open(au.path("renew.txt"), "w") as f:
+        f.write(ren)
+    out = au.ok("issue", "--in", au.path("renew.txt"), "--out", au.path("renew-resp.xml"))
+    check(out.startswith("issued renewal SLC: CN=root1"), "renewal summary: %r" % out)
+    with open(au.path("renew-resp.xml")) as f:
+        verify_response(au, f.read(), "renewal")
+
+
+def test_issue_refuses_bad_requests_in_one_line_and_writes_nothing(tmp):
+    au = Authority(tmp)
+    au.init()
+    ec, other, weak = Key(tmp, "ec", "ec"), Key(tmp, "other", "rsa2048"), Key(tmp, "weak", "rsa1024")
+    pop = ec.csr()
+    tampered = bytearray(pop)
+    tampered[-3] ^= 0x01  # inside the signature
+    good = request_xml(ec.spki, pop)
+    full = armor("SIGNET ENROLLMENT REQUEST", good.encode())
+    cases = [
+        ("pop-other-key", request_xml(ec.spki, other.csr()), "proof of possession"),
+        ("pop-tampered", request_xml(ec.spki, bytes(tampered)), "proof of possession"),
+        ("subenrollment", request_xml(ec.spki, pop, kind="subenrollment"), "sub-enrollment"),
+        ("rsa1024", request_xml(weak.spki, weak.csr()), "RSA 2048"),
+        ("doctype", request_xml(ec.spki, pop, doctype=True), ""),
+        ("truncated-armor", full[:len(full) // 2], ""),
+    ]
+    for name, body, want in cases:
+        req, out = au.path(name + ".req"), au.path(name + ".resp")
+        with open(req, "w") as f:
+            f.write(body)
+        line = au.refused(out, "issue", "--in", req, "--out", out)
+        check(want in line, "%s: the reason should mention %r: %s" % (name, want, line))
+    with open(au.path("good.req"), "w") as f:
+        f.write(good)
+    out = au.path("nopin.resp")
+    line = au.refused(out, "issue", "--in", au.path("good.req"), "--out", out, pin=None)
+    check("no PIN" in line, "missing PIN: " + line)
+    line = au.refused(out, "issue", "--in", au.path("good.req"), "--out", out, pin="99999999")
+    check("PIN incorrect" in line and "99999999" not in line, "wrong PIN: " + line)
+    # The PIN file is the other way in; the good request still passes after all of the above.
+    with open(au.path("pin"), "w") as f:
+        f.write(USER_PIN + "\n")
+    au.ok("issue", "--in", au.path("good.req"), "--out", out, "--pin-file", au.path("pin"),
+          pin=None)
+
+
+def curl(url, body=None, out=None, extra=()):
+    """(status, body text) from curl; body is posted from a file."""
+    argv = ["curl", "-sS", "-o", out or os.devnull, "-w", "%{http_code}", "--max-time", "30"]
+    argv += list(extra)
+    if body is not None:
+        argv += ["-H", "Content-Type: application/xml", "--data-binary", "@" + body]
+    res = subprocess.run(argv + [url], capture_output=True, text=True, timeout=60)
+    check(res.returncode == 0, "curl %s failed: %s" % (url, res.stderr))
+    text = ""
+    if out:
+        with open(out) as f:
+            text = f.read()
+    return int(res.stdout), text
+
+
+def test_serve_enrolls_over_http_and_outlives_bad_clients(tmp):
+    au = Authority(tmp)
+    au.init()
+    ec, sub = Key(tmp, "ec", "ec"), Key(tmp, "sub", "ec")
+    tampered = bytearray(ec.csr())
+    tampered[-3] ^= 0x01
+    files = {"good": request_xml(ec.spki, ec.csr()),
+             "bad": request_xml(ec.spki, bytes(tampered)),
+             "sub": request_xml(sub.spki, sub.csr(), kind="subenrollment"),
+             "big": "x" * (1 << 20)}
+    for name, body in files.items():
+        with open(au.path(name + ".body"), "w") as f:
+            f.write(body)
+    srv = Console([AUTHORITY, "serve", "--listen", "127.0.0.1:0", "--days", "30"], "authority",
+                  env=au.env())
+    port = int(srv.expect(r"listening on http://127\.0\.0\.1:(\d+)").group(1))
+    base = "http://127.0.0.1:%d" % port
+    resp = au.path("resp.out")
+
+    status, body = curl(base + "/health", out=resp)
+    check(status == 200 and body == "ok\n", "health: %d %r" % (status, body), srv)
+    status, body = curl(base + "/v1/enroll", au.path("good.body"), resp)
+    check(status == 200, "enroll: %d %r" % (status, body), srv)
+    check(abs(validity_days(verify_response(au, body, "online")) - 30) < 0.01,
+          "--days 30 not honoured online")
+    status, body = curl(base + "/v1/enroll", au.path("bad.body"), resp)
+    check(status == 400 and "proof of possession" in body and body.count("\n") == 1,
+          "tampered proof: %d %r" % (status, body), srv)
+    status, body = curl(base + "/v1/enroll", au.path("sub.body"), resp)
+    check(status == 403 and "sub-enrollment" in body, "sub-enrollment: %d %r" % (status, body), srv)
+    status, body = curl(base + "/v1/enroll", au.path("big.body"), resp)
+    check(status == 413, "1 MB body: %d %r" % (status, body), srv)
+    # The same without waiting for 100 Continue: the body is on its way when 413 comes back.
+    status, body = curl(base + "/v1/enroll", au.path("big.body"), resp, extra=["-H", "Expect:"])
+    check(status == 413, "1 MB body sent at once: %d %r" % (status, body), srv)
+    # A slow client is cut off after the request time-out (10 s), then service goes on.
+    slow = socket.create_connection(("127.0.0.1", port), timeout=30)
+    slow.sendall(b"POST /v1/enroll HTTP/1.1\r\nHost: x\r\n")
+    t0 = time.monotonic()
+    status, _ = curl(base + "/health")
+    waited = time.monotonic() - t0
+    answer = slow.recv(4096).decode("ascii", "replace")
+    slow.close()
+    check(status == 200 and waited < 15 and answer.startswith("HTTP/1.1 408"),
+          "slow client: health after %.1fs, slow client got %r" % (waited, answer[:60]), srv)
+    status, body = curl(base + "/v1/enroll", au.path("good.body"), resp)
+    check(status == 200, "enroll after the bad clients: %d %r" % (status, body), srv)
+    verify_response(au, body, "online-again")
+    srv.expect(r'"POST /v1/enroll" 200 issued CN=root1 serial [0-9a-f]{32} notAfter')
+    srv.signal(signal.SIGTERM)
+    check(srv.wait_exit(10) == 0, "serve did not exit cleanly on SIGTERM", srv)
+    srv.expect("stopped by SIGTERM")

@@ -40,9 +40,9 @@
 #define AUTHORITY_SLC_DAYS   365 /* DESIGN.md R10: an SLC is valid one year */
 #define AUTHORITY_DAYS_MAX   3650
 #define AUTHORITY_KEY_BITS   2048
-/* An armored request is 4/3 of its XML plus line ends and the BEGIN/END lines; text may come
- * around it. Anything larger cannot hold a valid request. */
-#define AUTHORITY_REQUEST_MAX  (2 * DOC_XML_MAX)
+/* A request file: XML, or armored text with whatever was pasted around it (doc_unarmor scans
+ * at most this much); an armored response is 4/3 of DOC_XML_MAX plus line ends. */
+#define AUTHORITY_REQUEST_MAX  DOC_ARMOR_TEXT_MAX
 #define AUTHORITY_RESPONSE_MAX (2 * DOC_XML_MAX)
 #define AUTHORITY_WHY_MAX      192
 

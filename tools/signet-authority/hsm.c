@@ -124,8 +124,11 @@ int hsm_open(struct hsm *h, const char *module, const char *label)
     if (label && strlen(label) > HSM_LABEL_MAX)
         return refuse(h, -EINVAL, "a token label has at most 32 characters");
     h->lib = dlopen(module, RTLD_NOW | RTLD_LOCAL);
-    if (!h->lib)
-        return refuse(h, -ENOENT, "cannot load the PKCS#11 module");
+    if (!h->lib) {
+        const char *e = dlerror();
+        snprintf(h->why, sizeof(h->why), "cannot load the PKCS#11 module: %s", e ? e : module);
+        return -ENOENT;
+    }
     /* POSIX: a function pointer travels through dlsym's void * by this conversion. */
     *(void **)&get = dlsym(h->lib, "C_GetFunctionList");
     if (!get)
