@@ -70,11 +70,16 @@ static x509_time plus_years(x509_time t, unsigned years)
     return t;
 }
 
-static void format_time(const x509_time *t, char out[24])
+/* What an operator is told about a certificate just made. */
+static void summarize(struct authority_issued *res, const char *cn, const uint8_t *serial,
+                      const x509_time *t)
 {
-    snprintf(out, 24, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)t->year % 10000u,
-             (unsigned)t->mon % 100u, (unsigned)t->day % 100u, (unsigned)t->hour % 100u,
-             (unsigned)t->min % 100u, (unsigned)t->sec % 100u);
+    snprintf(res->cn, sizeof(res->cn), "%s", cn);
+    for (size_t i = 0; i < X509_SERIAL_LEN; i++)
+        snprintf(res->serial + 2 * i, 3, "%02x", serial[i]);
+    snprintf(res->not_after, sizeof(res->not_after), "%04u-%02u-%02uT%02u:%02u:%02uZ",
+             (unsigned)t->year % 10000u, (unsigned)t->mon % 100u, (unsigned)t->day % 100u,
+             (unsigned)t->hour % 100u, (unsigned)t->min % 100u, (unsigned)t->sec % 100u);
 }
 
 /* ---- the root key pair in the token ---- */
@@ -177,7 +182,7 @@ static int check_issued(struct authority *a, const uint8_t *der, size_t len, con
 }
 
 int authority_create(struct authority *a, struct hsm *h, const char *cn, unsigned years, bool force,
-                     const char **why)
+                     struct authority_issued *res, const char **why)
 {
     CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, cert = CK_INVALID_HANDLE;
     uint8_t spki[X509_SPKI_MAX];
@@ -231,6 +236,10 @@ int authority_create(struct authority *a, struct hsm *h, const char *cn, unsigne
                          a->info.subject_len, a->root, a->root_len, &cert);
     if (ret != 0)
         ret = token_failed(a, why, -EIO);
+    else {
+        memset(res, 0, sizeof(*res));
+        summarize(res, cn, p.serial, &p.not_after);
+    }
 out:
     /* A key pair without its certificate would make the next init refuse: take it back. */
     if (ret != 0 && a->key != CK_INVALID_HANDLE) {
@@ -449,10 +458,7 @@ int authority_issue(struct authority *a, const char *in, size_t len, unsigned da
         goto out;
     }
     res->kind = req.kind;
-    snprintf(res->cn, sizeof(res->cn), "%s", req.server_name);
-    for (size_t i = 0; i < X509_SERIAL_LEN; i++)
-        snprintf(res->serial + 2 * i, 3, "%02x", p.serial[i]);
-    format_time(&p.not_after, res->not_after);
+    summarize(res, req.server_name, p.serial, &p.not_after);
 out:
     return ret;
 }

@@ -55,26 +55,27 @@ struct authority {
     char why[AUTHORITY_WHY_MAX];
 };
 
-/* Make every random number mbedTLS draws come from this token (crypto/rng). 0 or -EIO. */
-int authority_rng_bind(struct hsm *h);
-
-/* init: generate the root key pair in the (logged-in) token, self-sign the root certificate
- * valid for years from now, store it beside the key. With force, an existing root is destroyed
- * first; without, -EEXIST. On success a holds the new root. */
-int authority_create(struct authority *a, struct hsm *h, const char *cn, unsigned years, bool force,
-                     const char **why);
-
-/* Load the stored root certificate, and with with_key the private key's handle too (needs a
- * logged-in session). */
-int authority_load(struct authority *a, struct hsm *h, bool with_key, const char **why);
-
+/* What the log or the operator is told about a certificate just made. */
 struct authority_issued {
-    enum doc_request_kind kind;
+    enum doc_request_kind kind; /* issue only */
     char cn[X509_CN_MAX + 1];
     char serial[2 * X509_SERIAL_LEN + 1]; /* hex */
     char not_after[24];                   /* ISO 8601 UTC */
     bool clamped;                         /* notAfter was cut to the root's */
 };
+
+/* Make every random number mbedTLS draws come from this token (crypto/rng). 0 or -EIO. */
+int authority_rng_bind(struct hsm *h);
+
+/* init: generate the root key pair in the (logged-in) token, self-sign the root certificate
+ * valid for years from now, store it beside the key. With force, an existing root is destroyed
+ * first; without, -EEXIST. On success a holds the new root and *res describes it. */
+int authority_create(struct authority *a, struct hsm *h, const char *cn, unsigned years, bool force,
+                     struct authority_issued *res, const char **why);
+
+/* Load the stored root certificate, and with with_key the private key's handle too (needs a
+ * logged-in session). */
+int authority_load(struct authority *a, struct hsm *h, bool with_key, const char **why);
 
 /*
  * Issue an SLC for the request in[len] (XML, or an armored ENROLLMENT/RENEWAL REQUEST), valid

@@ -282,6 +282,7 @@ static int read_pin(const struct args *a, uint8_t pin[PIN_MAX + 1], size_t *len)
 static int cmd_init(struct authority *au, struct hsm *h, const struct args *a)
 {
     unsigned years = AUTHORITY_ROOT_YEARS;
+    struct authority_issued res;
     char pem[2 * DOC_CERT_MAX];
     size_t pem_len = 0;
     const char *why = "";
@@ -290,17 +291,13 @@ static int cmd_init(struct authority *au, struct hsm *h, const struct args *a)
         number(a->val[OPT_YEARS], "--years", 1, AUTHORITY_YEARS_MAX, &years) != 0)
         return 1;
     if (authority_create(au, h, a->val[OPT_CN] ? a->val[OPT_CN] : AUTHORITY_CN, years,
-                         a->val[OPT_FORCE] != NULL, &why) != 0)
+                         a->val[OPT_FORCE] != NULL, &res, &why) != 0)
         return error("init: %s", why);
     if (authority_root_pem(au, pem, sizeof(pem), &pem_len) != 0 ||
         write_file(a->val[OPT_OUT], pem, pem_len) != 0)
         return error("the root is in the token; 'export-root --out FILE' writes it again");
-    char serial[2 * X509_SERIAL_LEN + 1];
-    for (size_t i = 0; i < X509_SERIAL_LEN && i < au->info.serial_len; i++)
-        snprintf(serial + 2 * i, 3, "%02x", au->info.serial[i]);
-    printf("authority root created: CN=%s, O=%s serial %s notAfter %04d-%02d-%02d; wrote %s\n",
-           au->info.cn, AUTHORITY_ORG, serial, au->info.not_after.year, au->info.not_after.mon,
-           au->info.not_after.day, a->val[OPT_OUT]);
+    printf("authority root created: CN=%s, O=%s serial %s notAfter %s; wrote %s\n", res.cn,
+           AUTHORITY_ORG, res.serial, res.not_after, a->val[OPT_OUT]);
     return 0;
 }
 
