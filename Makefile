@@ -259,21 +259,37 @@ test: deps
 # ---- fuzzing: libFuzzer targets, one per parser of untrusted input ----
 FUZZ_BUILD := build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC)
-FUZZ_TARGETS := p11_client http_parse
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC) \
+	$(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
+FUZZ_TARGETS := p11_client http_parse doc
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 FUZZ_http_parse := net/http_parse.c
+FUZZ_doc := crypto/doc.c crypto/heap.c
+# Upstream objects, instrumented for coverage too so the fuzzer can steer through expat.
+FUZZ_OBJS_doc := $(EXPAT_SRCS:%.c=$(FUZZ_BUILD)/expat/%.o) $(FUZZ_BUILD)/mbedtls/base64.o
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_LIB_CFLAGS := -std=gnu11 -w -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*) $$(FUZZ_OBJS_$$*)
 	$(call say,CLANG,$@)
 	@mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*) $(FUZZ_OBJS_$*)
+
+$(FUZZ_BUILD)/expat/%.o: $(EXPAT_DIR)/%.c crypto/expat/expat_config.h | build/deps/sources.lock
+	$(call say,CLANG,$@)
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_LIB_CFLAGS) $(EXPAT_OWN_FLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | build/deps/sources.lock
+	$(call say,CLANG,$@)
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_LIB_CFLAGS) -I. -I$(MBEDTLS_DIR)/library $(MBEDTLS_FLAGS) -c $< -o $@
 
 fuzz-build: $(FUZZ_BINS)
 
 # Upstream objects are kept between builds (make would delete them as intermediates).
-.PRECIOUS: $(UNIT_BUILD)/expat/%.o $(UNIT_BUILD)/mbedtls/%.o
+.PRECIOUS: $(UNIT_BUILD)/expat/%.o $(UNIT_BUILD)/mbedtls/%.o $(FUZZ_BUILD)/expat/%.o \
+	$(FUZZ_BUILD)/mbedtls/%.o
 
 # Run each target for FUZZ_SECONDS on its corpus (tests/fuzz/corpus/<target>, kept between runs).
 fuzz: deps fuzz-build
