@@ -108,7 +108,7 @@ static int public_spki(struct authority *a, CK_OBJECT_HANDLE pub, uint8_t *out, 
         ret = token_failed(a, why, -EIO);
         goto out;
     }
-    ret = why_set(a, why, -EIO, "%s", "the token's root public key is not an RSA key we can use");
+    ret = why_set(a, why, -EIO, "the token's root public key is not an RSA key we can use");
     if (mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) != 0 ||
         mbedtls_rsa_import_raw(mbedtls_pk_rsa(pk), n, n_len, NULL, 0, NULL, 0, NULL, 0, e, e_len) !=
             0 ||
@@ -137,7 +137,7 @@ static int find_one(struct authority *a, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE *
     if (hsm_find(a->hsm, cls, AUTHORITY_KEY_ID, found, 2, &n) != 0)
         return token_failed(a, why, -EIO);
     if (n == 0)
-        return why_set(a, why, -ENOENT, "%s",
+        return why_set(a, why, -ENOENT,
                        "the token holds no (complete) authority root: run init first");
     if (n > 1)
         return why_set(a, why, -EIO, "the token holds several objects with CKA_ID %s",
@@ -194,7 +194,7 @@ int authority_create(struct authority *a, struct hsm *h, const char *cn, unsigne
     a->hsm = h;
     a->key = CK_INVALID_HANDLE;
     if (!cn || !cn[0] || strlen(cn) > X509_CN_MAX || years < 1 || years > AUTHORITY_YEARS_MAX)
-        return why_set(a, why, -EINVAL, "%s", "the root needs a name and a lifetime in range");
+        return why_set(a, why, -EINVAL, "the root needs a name and a lifetime in range");
     ret = clear_root(a, force, why);
     if (ret != 0)
         return ret;
@@ -224,7 +224,7 @@ int authority_create(struct authority *a, struct hsm *h, const char *cn, unsigne
     struct x509_issuer self = {X509_KEY_RSA, NULL, 0, spki, spki_len, token_sign, a};
     ret = x509_build(&p, &self, a->root, sizeof(a->root), &a->root_len);
     if (ret != 0) {
-        ret = why_set(a, why, -EIO, "%s", "could not build the root certificate");
+        ret = why_set(a, why, -EIO, "could not build the root certificate");
         goto out;
     }
     ret = x509_read(a->root, a->root_len, &a->info, why);
@@ -267,7 +267,7 @@ int authority_load(struct authority *a, struct hsm *h, bool with_key, const char
         return token_failed(a, why, -EIO);
     if (x509_read(a->root, a->root_len, &a->info, why) != 0 || !a->info.ca ||
         a->info.rights != X509_RIGHTS_ALL)
-        return why_set(a, why, -EIO, "%s", "the stored root is not a Signet authority root");
+        return why_set(a, why, -EIO, "the stored root is not a Signet authority root");
     if (!with_key)
         return 0;
     ret = find_one(a, CKO_PUBLIC_KEY, &pub, why);
@@ -279,7 +279,7 @@ int authority_load(struct authority *a, struct hsm *h, bool with_key, const char
         return ret;
     /* An interrupted --force could leave a certificate for another key: never sign with it. */
     if (spki_len != a->info.spki_len || memcmp(spki, a->info.spki, spki_len) != 0)
-        return why_set(a, why, -EIO, "%s", "the stored root certificate is not for the root key");
+        return why_set(a, why, -EIO, "the stored root certificate is not for the root key");
     return 0;
 }
 
@@ -342,10 +342,9 @@ static int request_xml(struct authority *a, const char *in, size_t len, char *xm
         return 0;
     }
     if (contains(in, len, "-----BEGIN "))
-        return why_set(a, why, -EINVAL, "%s",
-                       "armored, but not a SIGNET ENROLLMENT or RENEWAL REQUEST");
+        return why_set(a, why, -EINVAL, "armored, but not a SIGNET ENROLLMENT or RENEWAL REQUEST");
     if (len > DOC_XML_MAX)
-        return why_set(a, why, -E2BIG, "%s", "the request is larger than any valid one");
+        return why_set(a, why, -E2BIG, "the request is larger than any valid one");
     memcpy(xml, in, len);
     *xml_len = len;
     return 0;
@@ -365,12 +364,12 @@ static int request_check(struct authority *a, const char *in, size_t len, struct
     if (doc_request_parse(xml, xml_len, r, why) != 0)
         return -EINVAL;
     if (r->kind == DOC_SUBENROLLMENT)
-        return why_set(a, why, -EPERM, "%s",
+        return why_set(a, why, -EPERM,
                        "a sub-enrollment request goes to a root cluster, not to the authority");
     if (armor_kind >= 0 && (int)r->kind != armor_kind)
-        return why_set(a, why, -EINVAL, "%s", "the armor's label and the document's kind differ");
+        return why_set(a, why, -EINVAL, "the armor's label and the document's kind differ");
     if (!r->server_name[0] || !r->cluster_url[0] || !r->sku[0] || !r->version[0])
-        return why_set(a, why, -EINVAL, "%s",
+        return why_set(a, why, -EINVAL,
                        "the request lacks a server name, cluster URL, SKU or version");
     if (x509_csr_verify(r->pop, r->pop_len, r->public_key, r->public_key_len, why) != 0)
         return -EINVAL;
@@ -392,7 +391,7 @@ int authority_issue(struct authority *a, const char *in, size_t len, unsigned da
     int ret;
 
     if (days < 1 || days > AUTHORITY_DAYS_MAX || cap < AUTHORITY_RESPONSE_MAX)
-        return why_set(a, why, -EINVAL, "%s", "validity or output buffer out of range");
+        return why_set(a, why, -EINVAL, "validity or output buffer out of range");
     ret = request_check(a, in, len, &req, why);
     if (ret != 0)
         goto out;
@@ -402,7 +401,7 @@ int authority_issue(struct authority *a, const char *in, size_t len, unsigned da
     p.not_after = to_x509(now + (time_t)days * SECONDS_PER_DAY);
     if (x509_time_cmp(&p.not_before, &a->info.not_before) < 0 ||
         x509_time_cmp(&p.not_before, &a->info.not_after) >= 0) {
-        ret = why_set(a, why, -EIO, "%s", "the authority root is not valid now: cannot issue");
+        ret = why_set(a, why, -EIO, "the authority root is not valid now: cannot issue");
         goto out;
     }
     res->clamped = x509_time_cmp(&p.not_after, &a->info.not_after) > 0;
@@ -436,7 +435,7 @@ int authority_issue(struct authority *a, const char *in, size_t len, unsigned da
     ret = x509_build(&p, &root, rsp.slc, sizeof(rsp.slc), &rsp.slc_len);
     if (ret != 0) {
         ret = ret == -EIO ? token_failed(a, why, -EIO)
-                          : why_set(a, why, -EINVAL, "%s", "could not build the SLC");
+                          : why_set(a, why, -EINVAL, "could not build the SLC");
         goto out;
     }
     ret = check_issued(a, rsp.slc, rsp.slc_len, &p.not_before, why);
@@ -454,7 +453,7 @@ int authority_issue(struct authority *a, const char *in, size_t len, unsigned da
         *olen = xml_len;
     }
     if (ret != 0) {
-        ret = why_set(a, why, -EIO, "%s", "could not write the response");
+        ret = why_set(a, why, -EIO, "could not write the response");
         goto out;
     }
     res->kind = req.kind;

@@ -370,7 +370,7 @@ static int cmd_serve(struct authority *au, struct hsm *h, const struct args *a)
 int main(int argc, char **argv)
 {
     static struct authority au;
-    struct hsm h;
+    struct hsm h = {0};
     struct args a;
     uint8_t pin[PIN_MAX + 1];
     size_t pin_len = 0;
@@ -378,15 +378,14 @@ int main(int argc, char **argv)
 
     if (ret != 0)
         return ret == 1 ? 0 : 2;
-    if (commands[a.command].needs_pin && read_pin(&a, pin, &pin_len) != 0)
-        return 1;
+    if (commands[a.command].needs_pin) {
+        ret = read_pin(&a, pin, &pin_len);
+        if (ret != 0)
+            goto out;
+    }
     ret = hsm_open(&h, a.val[OPT_MODULE] ? a.val[OPT_MODULE] : DEFAULT_MODULE, a.val[OPT_TOKEN]);
     if (ret != 0) {
         error("token: %s", h.why);
-        goto out;
-    }
-    if (authority_rng_bind(&h) != 0) {
-        ret = error("the token's random generator does not answer");
         goto out;
     }
     if (pin_len && hsm_login(&h, pin, pin_len) != 0) {
@@ -394,6 +393,11 @@ int main(int argc, char **argv)
         goto out;
     }
     mbedtls_platform_zeroize(pin, sizeof(pin));
+    /* After login: a token may serve its RNG to logged-in sessions only. */
+    if (authority_rng_bind(&h) != 0) {
+        ret = error("the token's random generator does not answer");
+        goto out;
+    }
     ret = commands[a.command].run(&au, &h, &a);
 out:
     mbedtls_platform_zeroize(pin, sizeof(pin));
