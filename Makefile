@@ -5,6 +5,7 @@
 #   make test                       everything: unit, host-board integration, QEMU system tests
 #   make deps                       install missing Debian packages, fetch upstream sources
 #   make bench                      signing rates over the HSM link; HTTPS requests and handshakes
+#   make tools                      the enrollment authority, build/tools/signet-authority
 #   make fuzz                       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make lint                       clang-format check and cppcheck on our code
 #   make BOARD=host SANITIZE=1      the host board under ASan/UBSan (build/host-asan/)
@@ -124,7 +125,7 @@ SRCS := $(FIRMWARE_SRCS) $(BOARD_SRCS)
 OBJS := $(SRCS:%=$(BUILD)/obj/%.o) $(THIRD_PARTY_OBJS)
 FIRMWARE := $(BUILD)/$(FIRMWARE_NAME)
 
-.PHONY: all firmware run test unit deps lint format clean fuzz fuzz-build bench FORCE
+.PHONY: all firmware run test unit deps lint format clean fuzz fuzz-build bench tools FORCE
 all: firmware
 firmware: $(FIRMWARE) compile_commands.json
 
@@ -256,7 +257,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory BOARD=host firmware
 	$(Q)$(MAKE) --no-print-directory BOARD=host SANITIZE=1 firmware
 	$(Q)$(MAKE) --no-print-directory BOARD=vexpress-a9 firmware
-	$(Q)$(MAKE) --no-print-directory unit fuzz-build
+	$(Q)$(MAKE) --no-print-directory unit fuzz-build tools
 	$(Q)SIGNET_HOST_BIN=build/host-asan/signet python3 tests/run.py
 
 # ---- fuzzing: libFuzzer targets, one per parser of untrusted input ----
@@ -299,6 +300,39 @@ fuzz: deps fuzz-build
 	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
 		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; done
+
+# ---- tools: signet-authority, the enrollment authority (a Linux program; its key in a token) ----
+# Our configured mbedTLS (crypto/mbedtls_config.h: ECDSA signing and entropy go through the
+# token) and expat, the crypto/ profile and documents, and the HTTP head parser; hardened like the
+# host board.
+TOOLS_BUILD := build/tools
+AUTHORITY := $(TOOLS_BUILD)/signet-authority
+AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_verify.c \
+	crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
+AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h \
+	firmware/lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
+AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o) \
+	$(EXPAT_SRCS:%.c=$(TOOLS_BUILD)/expat/%.o)
+AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
+
+tools: $(AUTHORITY)
+
+$(AUTHORITY): $(AUTHORITY_SRCS) $(AUTHORITY_HDRS) $(AUTHORITY_OBJS)
+	$(call say,LD,$@)
+	$(Q)gcc -std=c11 $(WARNINGS) $(AUTHORITY_HARDEN) -I. -Iboards/host $(PKCS11_INC) \
+		$(MBEDTLS_FLAGS) $(EXPAT_FLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack -o $@ \
+		$(AUTHORITY_SRCS) $(AUTHORITY_OBJS) -ldl
+
+$(TOOLS_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | build/deps/sources.lock
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)gcc -std=gnu11 -w $(AUTHORITY_HARDEN) -I. -Iboards/host -I$(MBEDTLS_DIR)/library \
+		$(MBEDTLS_FLAGS) -c $< -o $@
+
+$(TOOLS_BUILD)/expat/%.o: $(EXPAT_DIR)/%.c crypto/expat/expat_config.h | build/deps/sources.lock
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)gcc -std=gnu11 -w $(AUTHORITY_HARDEN) $(EXPAT_OWN_FLAGS) -c $< -o $@
 
 # ---- benchmarks: ratios within one run (absolute rates drift on shared machines) ----
 build/bench/p11bench: tests/bench/p11bench.c

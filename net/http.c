@@ -53,36 +53,6 @@ static struct http_stats stats;
 static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
                                  "Content-Length: 5\r\nConnection: close\r\n\r\nbusy\n";
 
-static const char *reason_phrase(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 501:
-        return "Not Implemented";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return status < 500 ? "Error" : "Internal Server Error";
-    }
-}
-
 static void process(struct conn *c);
 
 static void conn_release(struct conn *c)
@@ -187,7 +157,7 @@ static void respond(struct conn *c, int status, const char *type, const char *bo
     int n = snprintf(c->out, sizeof(c->out),
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %u\r\n"
                      "Connection: %s\r\n\r\n",
-                     status, reason_phrase(status), type, (unsigned)len,
+                     status, http_reason_phrase(status), type, (unsigned)len,
                      c->close_after ? "close" : "keep-alive");
     if (n < 0 || (size_t)n + len > sizeof(c->out)) {
         /* A handler's answer that does not fit is our bug, not the client's. */

@@ -124,6 +124,8 @@ int http_parse_head(char *head, size_t len, struct http_head *h, const char **wh
                 h->close = true;
             else if (vlen == 10 && name_is(v, 10, "keep-alive"))
                 h->keep_alive = true;
+        } else if (name_is(p, nlen, "expect")) {
+            h->expect_continue = vlen == 12 && name_is(v, 12, "100-continue");
         }
     }
     if (!h->http10 && !h->has_host) {
@@ -135,4 +137,38 @@ int http_parse_head(char *head, size_t len, struct http_head *h, const char **wh
         return 413;
     }
     return 0;
+}
+
+const char *http_reason_phrase(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 500 ? "Error" : "Internal Server Error";
+    }
 }

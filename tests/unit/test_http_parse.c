@@ -31,7 +31,16 @@ TEST(request_line_and_fields)
     CHECK_EQ(h.length, 12u);
     CHECK_EQ(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &h, &why, buf, sizeof(buf)),
              0);
-    CHECK(h.http10 && h.keep_alive && !h.has_host && h.length == 0);
+    CHECK(h.http10 && h.keep_alive && !h.has_host && h.length == 0 && !h.expect_continue);
+    CHECK_EQ(parse("POST /v1/enroll HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n"
+                   "Expect: 100-Continue\r\n\r\n",
+                   &h, &why, buf, sizeof(buf)),
+             0);
+    CHECK(h.expect_continue);
+    CHECK_EQ(parse("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continued\r\n\r\n", &h, &why, buf,
+                   sizeof(buf)),
+             0);
+    CHECK(!h.expect_continue);
 }
 
 /* Known-bad heads and the status each must get. */
@@ -108,11 +117,21 @@ TEST(limits_on_target_and_field_count)
     CHECK_EQ(http_parse_head(buf, len, &h, &why), 431);
 }
 
+TEST(reason_phrases)
+{
+    CHECK_STR(http_reason_phrase(100), "Continue");
+    CHECK_STR(http_reason_phrase(411), "Length Required");
+    CHECK_STR(http_reason_phrase(413), "Content Too Large");
+    CHECK_STR(http_reason_phrase(418), "Error");
+    CHECK_STR(http_reason_phrase(599), "Internal Server Error");
+}
+
 int main(void)
 {
     RUN(request_line_and_fields);
     RUN(known_bad_heads);
     RUN(embedded_nul_does_not_end_a_comparison);
     RUN(limits_on_target_and_field_count);
+    RUN(reason_phrases);
     return unit_summary();
 }

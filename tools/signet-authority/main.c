@@ -1,0 +1,406 @@
+/*
+ * tools/signet-authority — the Signet enrollment authority (DESIGN.md R2-R6, R10, R11): a host
+ * program whose root key lives in a PKCS#11 token. `init` makes the root, `issue` answers a
+ * request file, `serve` answers requests over HTTP. README.md "signet-authority" shows the use.
+ */
+#define _POSIX_C_SOURCE 200809L /* fsync, getenv's friends */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "authority.h"
+#include "firmware/lib/ipv4.h"
+#include "mbedtls/platform_util.h"
+#include "serve.h"
+
+#define DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define PIN_ENV        "SIGNET_AUTHORITY_PIN"
+#define PIN_MAX        256 /* far above any token's ulMaxPinLen */
+#define PATH_MAX_LEN   4096
+
+static const char usage[] =
+    "usage: signet-authority COMMAND [OPTIONS]\n"
+    "\n"
+    "The Signet enrollment authority: its root key lives in a PKCS#11 token; it issues server\n"
+    "licensor certificates (SLCs) to appliances, from request files or over HTTP.\n"
+    "\n"
+    "commands:\n"
+    "  init --out FILE [--cn NAME] [--years N] [--force]\n"
+    "        generate the root key pair in the token (RSA-2048, sign only, never extractable),\n"
+    "        self-sign the root certificate (N years, default 20), store it in the token and\n"
+    "        write it as PEM; --force replaces an existing root\n"
+    "  export-root --out FILE\n"
+    "        write the stored root certificate as PEM again (no PIN needed)\n"
+    "  issue --in REQUEST --out RESPONSE [--days N] [--armor]\n"
+    "        issue an SLC for an enrollment or renewal request (XML or armored; '-' reads\n"
+    "        stdin), valid N days (default 365, never beyond the root); write the response as\n"
+    "        XML, or armored with --armor\n"
+    "  serve --listen 127.0.0.1:PORT [--days N]\n"
+    "        online enrollment and renewal over HTTP: POST /v1/enroll, GET /health; stops on\n"
+    "        SIGTERM or SIGINT\n"
+    "\n"
+    "options of every command:\n"
+    "  --module PATH     PKCS#11 module (default " DEFAULT_MODULE ")\n"
+    "  --token LABEL     the token's label (default: the only initialised token)\n"
+    "  --pin-file FILE   the user PIN, first line of FILE; otherwise $" PIN_ENV "\n"
+    "  -h, --help        this text\n";
+
+enum opt {
+    OPT_MODULE,
+    OPT_TOKEN,
+    OPT_PIN_FILE,
+    OPT_OUT,
+    OPT_IN,
+    OPT_CN,
+    OPT_YEARS,
+    OPT_FORCE,
+    OPT_DAYS,
+    OPT_ARMOR,
+    OPT_LISTEN,
+    OPT_COUNT
+};
+
+static const struct {
+    const char *name;
+    bool value;
+    const char *commands; /* NULL: every command */
+} opts[OPT_COUNT] = {
+    [OPT_MODULE] = {"--module", true, NULL},
+    [OPT_TOKEN] = {"--token", true, NULL},
+    [OPT_PIN_FILE] = {"--pin-file", true, NULL},
+    [OPT_OUT] = {"--out", true, " init export-root issue "},
+    [OPT_IN] = {"--in", true, " issue "},
+    [OPT_CN] = {"--cn", true, " init "},
+    [OPT_YEARS] = {"--years", true, " init "},
+    [OPT_FORCE] = {"--force", false, " init "},
+    [OPT_DAYS] = {"--days", true, " issue serve "},
+    [OPT_ARMOR] = {"--armor", false, " issue "},
+    [OPT_LISTEN] = {"--listen", true, " serve "},
+};
+
+struct args {
+    size_t command;
+    const char *val[OPT_COUNT]; /* "" for a given flag, NULL when absent */
+};
+
+static int error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("signet-authority: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+static int cmd_init(struct authority *au, struct hsm *h, const struct args *a);
+static int cmd_export_root(struct authority *au, struct hsm *h, const struct args *a);
+static int cmd_issue(struct authority *au, struct hsm *h, const struct args *a);
+static int cmd_serve(struct authority *au, struct hsm *h, const struct args *a);
+
+static const struct {
+    const char *name;
+    int (*run)(struct authority *au, struct hsm *h, const struct args *a);
+    bool needs_pin;
+    enum opt required[2]; /* OPT_COUNT: none */
+} commands[] = {
+    {"init", cmd_init, true, {OPT_OUT, OPT_COUNT}},
+    {"export-root", cmd_export_root, false, {OPT_OUT, OPT_COUNT}},
+    {"issue", cmd_issue, true, {OPT_IN, OPT_OUT}},
+    {"serve", cmd_serve, true, {OPT_LISTEN, OPT_COUNT}},
+};
+#define COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* 0, 1 after --help, or 2 (with the error said) for a bad command line. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    const char *command = NULL;
+
+    memset(a, 0, sizeof(*a));
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+            fputs(usage, stdout);
+            return 1;
+        }
+        if (s[0] != '-') {
+            if (command)
+                return error("unexpected argument '%.64s' (see --help)", s) + 1;
+            command = s;
+            continue;
+        }
+        int o = 0;
+        while (o < OPT_COUNT && strcmp(opts[o].name, s) != 0)
+            o++;
+        if (o == OPT_COUNT)
+            return error("unknown option '%.64s' (see --help)", s) + 1;
+        if (a->val[o])
+            return error("%s given twice", s) + 1;
+        if (opts[o].value && i + 1 >= argc)
+            return error("%s needs a value", s) + 1;
+        a->val[o] = opts[o].value ? argv[++i] : "";
+    }
+    if (!command)
+        return error("no command (see --help)") + 1;
+    for (a->command = 0; a->command < COMMANDS; a->command++)
+        if (strcmp(commands[a->command].name, command) == 0)
+            break;
+    if (a->command == COMMANDS)
+        return error("unknown command '%.64s' (see --help)", command) + 1;
+    char padded[32];
+    snprintf(padded, sizeof(padded), " %s ", command);
+    for (int o = 0; o < OPT_COUNT; o++)
+        if (a->val[o] && opts[o].commands && !strstr(opts[o].commands, padded))
+            return error("%s does not apply to %s", opts[o].name, command) + 1;
+    for (int r = 0; r < 2; r++) {
+        enum opt o = commands[a->command].required[r];
+        if (o != OPT_COUNT && (!a->val[o] || !a->val[o][0]))
+            return error("%s needs %s", command, opts[o].name) + 1;
+    }
+    return 0;
+}
+
+/* A decimal number in [min, max], digits only. */
+static int number(const char *s, const char *what, unsigned min, unsigned max, unsigned *out)
+{
+    unsigned long v = 0;
+    size_t i = 0;
+
+    for (; s[i] >= '0' && s[i] <= '9' && i < 6; i++)
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    if (i == 0 || s[i] || v < min || v > max)
+        return error("%s must be a number from %u to %u", what, min, max);
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* Up to cap bytes of path ("-": stdin) into buf; more is an error. */
+static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *len, const char *what)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    int ret = 1;
+
+    *len = 0;
+    if (fd < 0)
+        return error("cannot read %s %s: %s", what, path, strerror(errno));
+    for (;;) {
+        ssize_t n = read(fd, buf + *len, cap - *len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            error("cannot read %s %s: %s", what, path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        *len += (size_t)n;
+        if (*len == cap) {
+            uint8_t extra;
+            if (read(fd, &extra, 1) > 0) {
+                error("%s %s is larger than %zu bytes", what, path, cap);
+                goto out;
+            }
+            break;
+        }
+    }
+    ret = 0;
+out:
+    if (!is_stdin)
+        close(fd);
+    return ret;
+}
+
+/* Write data to path through path.tmp and a rename, so no half-written file is ever seen. */
+static int write_file(const char *path, const char *data, size_t len)
+{
+    char tmp[PATH_MAX_LEN];
+    int ret = 1, fd = -1;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return error("output path too long");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return error("cannot write %s: %s", tmp, strerror(errno));
+    for (size_t done = 0; done < len;) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto out;
+        done += (size_t)n;
+    }
+    if (fsync(fd) != 0)
+        goto out;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) == 0)
+        ret = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (ret != 0) {
+        error("cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    return ret;
+}
+
+/* The user PIN from --pin-file (its first line) or the environment; never from argv. */
+static int read_pin(const struct args *a, uint8_t pin[PIN_MAX + 1], size_t *len)
+{
+    if (a->val[OPT_PIN_FILE]) {
+        if (read_file(a->val[OPT_PIN_FILE], pin, PIN_MAX, len, "PIN file") != 0)
+            return 1;
+        uint8_t *nl = memchr(pin, '\n', *len);
+        if (nl)
+            *len = (size_t)(nl - pin);
+        if (*len && pin[*len - 1] == '\r')
+            (*len)--;
+    } else {
+        const char *env = getenv(PIN_ENV);
+        if (!env)
+            env = "";
+        *len = strnlen(env, PIN_MAX + 1);
+        if (*len > PIN_MAX)
+            return error("$%s is too long", PIN_ENV);
+        memcpy(pin, env, *len);
+    }
+    if (*len == 0)
+        return error("no PIN: give --pin-file FILE or set %s", PIN_ENV);
+    return 0;
+}
+
+static int cmd_init(struct authority *au, struct hsm *h, const struct args *a)
+{
+    unsigned years = AUTHORITY_ROOT_YEARS;
+    struct authority_issued res;
+    char pem[2 * DOC_CERT_MAX];
+    size_t pem_len = 0;
+    const char *why = "";
+
+    if (a->val[OPT_YEARS] &&
+        number(a->val[OPT_YEARS], "--years", 1, AUTHORITY_YEARS_MAX, &years) != 0)
+        return 1;
+    if (authority_create(au, h, a->val[OPT_CN] ? a->val[OPT_CN] : AUTHORITY_CN, years,
+                         a->val[OPT_FORCE] != NULL, &res, &why) != 0)
+        return error("init: %s", why);
+    if (authority_root_pem(au, pem, sizeof(pem), &pem_len) != 0 ||
+        write_file(a->val[OPT_OUT], pem, pem_len) != 0)
+        return error("the root is in the token; 'export-root --out FILE' writes it again");
+    printf("authority root created: CN=%s, O=%s serial %s notAfter %s; wrote %s\n", res.cn,
+           AUTHORITY_ORG, res.serial, res.not_after, a->val[OPT_OUT]);
+    return 0;
+}
+
+static int cmd_export_root(struct authority *au, struct hsm *h, const struct args *a)
+{
+    char pem[2 * DOC_CERT_MAX];
+    size_t pem_len = 0;
+    const char *why = "";
+
+    if (authority_load(au, h, false, &why) != 0)
+        return error("%s", why);
+    if (authority_root_pem(au, pem, sizeof(pem), &pem_len) != 0)
+        return error("the stored root does not fit in PEM");
+    return write_file(a->val[OPT_OUT], pem, pem_len);
+}
+
+static int cmd_issue(struct authority *au, struct hsm *h, const struct args *a)
+{
+    static uint8_t in[AUTHORITY_REQUEST_MAX];
+    static char out[AUTHORITY_RESPONSE_MAX + 1];
+    unsigned days = AUTHORITY_SLC_DAYS;
+    size_t in_len = 0, out_len = 0;
+    struct authority_issued res;
+    const char *why = "";
+
+    if (a->val[OPT_DAYS] && number(a->val[OPT_DAYS], "--days", 1, AUTHORITY_DAYS_MAX, &days) != 0)
+        return 1;
+    if (read_file(a->val[OPT_IN], in, sizeof(in), &in_len, "request") != 0)
+        return 1;
+    if (authority_load(au, h, true, &why) != 0)
+        return error("%s", why);
+    if (authority_issue(au, (const char *)in, in_len, days, a->val[OPT_ARMOR] != NULL, out,
+                        sizeof(out), &out_len, &res, &why) != 0)
+        return error("request refused: %s", why);
+    if (write_file(a->val[OPT_OUT], out, out_len) != 0)
+        return 1;
+    printf("issued %s SLC: CN=%s, O=%s serial %s notAfter %s%s\n",
+           res.kind == DOC_RENEWAL ? "renewal" : "enrollment", res.cn, AUTHORITY_SLC_ORG,
+           res.serial, res.not_after, res.clamped ? " (clamped to the authority root)" : "");
+    return 0;
+}
+
+static int cmd_serve(struct authority *au, struct hsm *h, const struct args *a)
+{
+    unsigned days = AUTHORITY_SLC_DAYS, port = 0;
+    uint32_t addr = 0;
+    char host[IPV4_TEXT_MAX + 1];
+    const char *why = "";
+
+    if (a->val[OPT_DAYS] && number(a->val[OPT_DAYS], "--days", 1, AUTHORITY_DAYS_MAX, &days) != 0)
+        return 1;
+    const char *colon = strrchr(a->val[OPT_LISTEN], ':');
+    size_t host_len = colon ? (size_t)(colon - a->val[OPT_LISTEN]) : 0;
+    if (!colon || host_len >= sizeof(host))
+        return error("--listen wants an IPv4 address and a port, like 127.0.0.1:8480");
+    memcpy(host, a->val[OPT_LISTEN], host_len);
+    host[host_len] = '\0';
+    if (ipv4_parse(host, &addr) != 0)
+        return error("--listen wants an IPv4 address and a port, like 127.0.0.1:8480");
+    if (number(colon + 1, "the --listen port", 0, 65535, &port) != 0)
+        return 1;
+    if (authority_load(au, h, true, &why) != 0)
+        return error("%s", why);
+    int ret = serve_run(au, addr, (uint16_t)port, days);
+    if (ret != 0)
+        return error("cannot listen on %s: %s", a->val[OPT_LISTEN], strerror(-ret));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct authority au;
+    struct hsm h = {0};
+    struct args a;
+    uint8_t pin[PIN_MAX + 1];
+    size_t pin_len = 0;
+    int ret = parse_args(argc, argv, &a);
+
+    if (ret != 0)
+        return ret == 1 ? 0 : 2;
+    if (commands[a.command].needs_pin) {
+        ret = read_pin(&a, pin, &pin_len);
+        if (ret != 0)
+            goto out;
+    }
+    ret = hsm_open(&h, a.val[OPT_MODULE] ? a.val[OPT_MODULE] : DEFAULT_MODULE, a.val[OPT_TOKEN]);
+    if (ret != 0) {
+        error("token: %s", h.why);
+        goto out;
+    }
+    if (pin_len && hsm_login(&h, pin, pin_len) != 0) {
+        ret = error("token login failed: %s", h.why);
+        goto out;
+    }
+    mbedtls_platform_zeroize(pin, sizeof(pin));
+    /* After login: a token may serve its RNG to logged-in sessions only. */
+    if (authority_rng_bind(&h) != 0) {
+        ret = error("the token's random generator does not answer");
+        goto out;
+    }
+    ret = commands[a.command].run(&au, &h, &a);
+out:
+    mbedtls_platform_zeroize(pin, sizeof(pin));
+    hsm_close(&h);
+    return ret ? 1 : 0;
+}
