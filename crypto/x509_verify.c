@@ -226,7 +226,7 @@ static const char *flags_reason(uint32_t flags)
     if (flags & MBEDTLS_X509_BADCERT_KEY_USAGE)
         return "a certificate is used for what its key usage does not allow";
     if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
-        return "does not chain to the trusted authority root (or a signature does not verify)";
+        return "not signed by the trusted chain (untrusted root or bad signature)";
     return "chain verification failed";
 }
 

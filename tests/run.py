@@ -137,8 +137,11 @@ def run_python(level):
                 report(full, False, time.monotonic() - t0, traceback.format_exc())
             finally:
                 signal.alarm(0)
-                for c in harness.LIVE:
-                    c.close()
+                for c in harness.LIVE:  # boards, tokens, authorities: whatever the test started
+                    try:
+                        c.close()
+                    except Exception:
+                        traceback.print_exc()
                 harness.LIVE.clear()
                 shutil.rmtree(tmp, ignore_errors=True)
 

@@ -33,7 +33,7 @@ struct app_paste {
     size_t len;
     bool overflow;
     app_paste_fn done;
-    const char *what;
+    const char *cmd; /* the command that asked, for the audit log */
 };
 
 struct app {

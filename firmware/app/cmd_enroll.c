@@ -119,7 +119,7 @@ static void paste_line(struct console *con, const char *line, size_t len, void *
     if (p->overflow) {
         console_error(con, "pasted text too large (over %u bytes); nothing changed",
                       (unsigned)sizeof(p->buf));
-        app_audit(app, "%s: refused: pasted text too large", p->what);
+        app_audit(app, "%s: refused: pasted text too large", p->cmd);
     } else {
         p->done(app, con, p->buf, p->len);
     }
@@ -127,7 +127,9 @@ static void paste_line(struct console *con, const char *line, size_t len, void *
     p->len = 0;
 }
 
-static int paste(struct console *con, const char *what, const char *label, app_paste_fn done)
+/* cmd: the command, for the audit log; what: the thing pasted, for the operator. */
+static int paste(struct console *con, const char *cmd, const char *what, const char *label,
+                 app_paste_fn done)
 {
     struct app *app = app_of(con);
     struct app_paste *p = &app->paste;
@@ -135,7 +137,7 @@ static int paste(struct console *con, const char *what, const char *label, app_p
     p->len = 0;
     p->overflow = false;
     p->done = done;
-    p->what = what;
+    p->cmd = cmd;
     console_printf(con, "Paste the %s (-----BEGIN %s----- ... -----END %s-----); Ctrl-C cancels.\n",
                    what, label, label);
     return console_read_line(con, "", 0, paste_line, app);
@@ -211,7 +213,8 @@ static int cmd_config_revocation(struct console *con, int argc, char **argv)
     if (!need_loaded(con))
         return -1;
     if (strcmp(argv[0], "custom") == 0)
-        return paste(con, "revoking party's public key", "PUBLIC KEY", revoker_pasted);
+        return paste(con, "config revocation", "revoking party's public key", "PUBLIC KEY",
+                     revoker_pasted);
     if (strcmp(argv[0], "standard") != 0) {
         console_error(con, "revocation is 'standard' or 'custom'");
         return -1;
@@ -270,7 +273,7 @@ static int cmd_trust_import(struct console *con, int argc, char **argv)
     (void)argv;
     if (!need_loaded(con))
         return -1;
-    return paste(con, "authority root certificate", "CERTIFICATE", anchor_pasted);
+    return paste(con, "trust import", "authority root certificate", "CERTIFICATE", anchor_pasted);
 }
 
 /* ---- requests out ---- */
@@ -344,6 +347,8 @@ static void accept_response(struct app *app, struct console *con, const char *wh
     const x509_time *t = &app->enroll.info.not_after;
     app_audit(app, "%s: SLC %s, valid until %04d-%02d-%02d", what,
               renewed ? "renewed" : "installed", t->year, t->mon, t->day);
+    app->expiry_warned_day = -1; /* a new SLC: judge it afresh */
+    app_check_expiry(app);
 }
 
 static void response_pasted(struct app *app, struct console *con, const char *text, size_t len)
@@ -367,7 +372,8 @@ static int import_response(struct console *con, bool renewal)
     if (!need_loaded(con))
         return -1;
     app->paste_renewal = renewal;
-    return paste(con, "enrollment response", label_response, response_pasted);
+    return paste(con, renewal ? "renew import" : "enroll import", "enrollment response",
+                 label_response, response_pasted);
 }
 
 static int cmd_enroll_import(struct console *con, int argc, char **argv)

@@ -93,10 +93,29 @@ def test_online_enrollment_and_renewal(tmp):
     con = nb.con
     prepare_appliance(con, alg="p256")
     trust(con, auth)
+    # Custom revocation: a third party's public key goes into the request and the SLC.
+    revoker = os.path.join(tmp, "revoker.key")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", revoker], check=True, capture_output=True)
+    pub = subprocess.run(["openssl", "pkey", "-in", revoker, "-pubout"], check=True,
+                         capture_output=True, text=True).stdout
+    out = paste(con, "config revocation custom", pub)
+    check("revocation: custom" in out, "config revocation custom: %r" % out, con)
+    check("revocation:  custom" in con.command("config show"), "config show", con)
     url = "http://10.0.2.2:%d" % port  # the user network's view of the host's loopback
     out = con.command("enroll online " + url, 60)
     check("enroll online: SLC installed for 'root1'" in out, "enroll online: %r" % out, con)
     check("days left" in out, out, con)
+    slc_pem = pem_blocks(con.command("slc export"))[0]
+    text = subprocess.run(["openssl", "x509", "-noout", "-text"], input=slc_pem,
+                          capture_output=True, text=True).stdout
+    slc_der = subprocess.run(["openssl", "x509", "-outform", "DER"], input=slc_pem.encode(),
+                             check=True, capture_output=True).stdout
+    revoker_der = subprocess.run(["openssl", "pkey", "-in", revoker, "-pubout", "-outform", "DER"],
+                                 check=True, capture_output=True).stdout
+    arc = "2.25.121106065750351852537366942741521112631"
+    check(arc + ".4" in text and revoker_der in slc_der,
+          "the SLC does not carry the revoker's key (signetRevocation):\n" + text, con)
     st = con.command("status")
     check("warning:   the SLC expires soon; renew it" in st, "no expiry warning: %r" % st, con)
     check("expires in" in con.command("audit show"), "no expiry warning in the audit log", con)

@@ -67,7 +67,8 @@ def test_static_address_set_refused_kept_and_back_to_dhcp(tmp):
     check("address:   static" in out and "ip:        10.0.2.20" in out and
           "netmask:   255.255.255.0" in out and "gateway:   10.0.2.2" in out, out, con)
     # The forward to 10.0.2.20 reaches the service at its new address.
-    check(http_get(port)[0] == 200, "no HTTP answer at the static address", con)
+    check(http_get(port) == (503, "not ready: not enrolled\n"),
+          "no HTTP answer at the static address", con)
     # Bad settings are refused with one line each and change nothing.
     for bad, why in (("net set static 10.0.2.255/24", "broadcast"),
                      ("net set static 300.1.1.1/24", "bad address"),

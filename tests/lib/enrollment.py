@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 
+import harness
 from harness import PROMPT, ROOT, check
 from hsm import LABEL, SOFTHSM_MODULE, USER_PIN, Token, console_login
 
@@ -27,6 +28,7 @@ class Authority:
         self.env = dict(self.token.env, SIGNET_AUTHORITY_PIN=USER_PIN)
         self.root_pem = os.path.join(self.dir, "authority-root.pem")
         self.server = None
+        harness.LIVE.append(self)  # the runner stops its server even when the test fails
         rc, out = self.run("init", "--out", self.root_pem)
         check(rc == 0, "signet-authority init failed:\n" + out)
 

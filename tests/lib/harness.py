@@ -26,7 +26,7 @@ class TestFailure(Exception):
     pass
 
 
-LIVE = []  # every console started by the current test; the runner closes them afterwards
+LIVE = []  # what the current test started (consoles, tokens, ...); the runner closes them after
 
 
 class Console:

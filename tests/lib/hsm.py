@@ -10,6 +10,8 @@ import signal
 import subprocess
 import time
 
+import harness
+
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 USER_PIN = "123456"  # test token only
 SO_PIN = "12345678"
@@ -27,6 +29,7 @@ class Token:
         self.env = dict(os.environ, SOFTHSM2_CONF=self.conf)
         self.sock = os.path.join(self.dir, "p11kit.sock")
         self.proc = None
+        harness.LIVE.append(self)  # the runner stops it even when the test fails
         subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", LABEL,
                         "--pin", USER_PIN, "--so-pin", SO_PIN], env=self.env, check=True,
                        capture_output=True, timeout=60)
