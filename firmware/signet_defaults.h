@@ -103,9 +103,11 @@
 #define APP_ARMOR_MAX 24576
 #endif
 
-/* How often the SLC's remaining validity is checked (the audit log warns once a day). */
-#ifndef APP_EXPIRY_CHECK_MS
-#define APP_EXPIRY_CHECK_MS (3600u * 1000u)
+/* How often the enrollment state is read again from the token — cluster members share it, so
+ * one member's renewal reaches the others this soon — and the SLC's validity checked (the audit
+ * log warns once a day). */
+#ifndef APP_STATE_REFRESH_MS
+#define APP_STATE_REFRESH_MS (60u * 1000u)
 #endif
 
 /* Audit log entries kept (one NV record each). */

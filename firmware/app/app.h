@@ -87,8 +87,11 @@ void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1])
 /* firmware/app/cmd_enroll.c: wall-clock now as X.509 time (false: RTC unreadable); audit. */
 bool app_now(struct app *app, x509_time *t, int64_t *secs);
 void app_audit(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Log (once a day) and return days left when the SLC has fewer than ENROLL_RENEW_WARN_DAYS. */
+/* Log (once a day) when the SLC has fewer than ENROLL_RENEW_WARN_DAYS left. */
 void app_check_expiry(struct app *app);
+/* Periodic: read the enrollment state again from the token (shared by cluster members) while
+ * logged in, then check the expiry. */
+void app_refresh_state(struct app *app);
 
 extern const struct console_cmd app_enroll_cmds[];
 extern const unsigned app_enroll_cmd_count;

@@ -79,6 +79,17 @@ void app_check_expiry(struct app *app)
         app_audit(app, "warning: the SLC expires in %ld days; renew it", days);
 }
 
+void app_refresh_state(struct app *app)
+{
+    const char *why;
+
+    /* Not while a paste or a network request is half done: it would change what they check. */
+    if (app->token.logged_in && app->enroll.loaded && !app->con.held && !app->paste.len &&
+        enroll_load(&app->enroll, &why) != 0)
+        app->enroll.loaded = false; /* read again on next use */
+    app_check_expiry(app);
+}
+
 /* The RAM copy of the token's state, read after login; commands that need it say so. */
 static bool need_loaded(struct console *con)
 {

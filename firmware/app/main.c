@@ -125,7 +125,7 @@ static void house_handler(struct k_task *t, const struct k_event *ev)
     if (ev->sig == SIG_WDT_KICK)
         hal_wdt_kick();
     else if (ev->sig == SIG_EXPIRY_CHECK)
-        app_check_expiry(t->ctx);
+        app_refresh_state(t->ctx);
 }
 
 static void count_boot(struct app *app)
@@ -195,7 +195,7 @@ void app_main(struct app *app)
     audit_init(&app->audit, app->nv_status ? NULL : &app->nv, NV_KEY_AUDIT_BASE);
     enroll_init(&app->enroll, &app->token, "Signet", SIGNET_VERSION);
     app->expiry_warned_day = -1;
-    k_timer_start(&app->expiry_timer, APP_EXPIRY_CHECK_MS, APP_EXPIRY_CHECK_MS);
+    k_timer_start(&app->expiry_timer, APP_STATE_REFRESH_MS, APP_STATE_REFRESH_MS);
 #if SIGNET_HAS_NET
     start_network(app);
 #endif

@@ -75,6 +75,12 @@ def test_offline_enrollment_states_and_503_then_serving(tmp):
     for what in ("login", "key generate", "trust import", "enroll export", "enroll import: SLC "
                  "installed"):
         check(what in audit, "audit log lacks %r:\n%s" % (what, audit), con)
+    # A cluster member on the same token shares key, SLC and configuration (DESIGN.md R13).
+    member = host_on_network(tmp, tok, nv="member.img")
+    console_login(member.con)
+    check(state(member.con) == "enrolled", "the cluster member is not enrolled", member.con)
+    check(https_get(member.https_port) == (200, "ok\n"), "the member does not serve", member.con)
+    member.con.close()
     # A reboot keeps it: the SLC lives in the token.
     con.send("reboot\n")
     con.expect("boot #2", 30)
