@@ -295,11 +295,13 @@ fuzz-build: $(FUZZ_BINS)
 .PRECIOUS: $(UNIT_BUILD)/expat/%.o $(UNIT_BUILD)/mbedtls/%.o $(FUZZ_BUILD)/expat/%.o \
 	$(FUZZ_BUILD)/mbedtls/%.o
 
-# Run each target for FUZZ_SECONDS on its corpus (tests/fuzz/corpus/<target>, kept between runs).
+# Run each target for FUZZ_SECONDS on its corpus (tests/fuzz/corpus/<target>, kept between runs;
+# a target without committed seeds starts from its build corpus alone).
 fuzz: deps fuzz-build
 	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+		seeds=tests/fuzz/corpus/$$t; [ -d $$seeds ] || seeds=; \
 		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; done
+		$(FUZZ_BUILD)/corpus/$$t $$seeds || exit 1; done
 
 # ---- tools: signet-authority, the enrollment authority (a Linux program; its key in a token) ----
 # Our configured mbedTLS (crypto/mbedtls_config.h: ECDSA signing and entropy go through the
