@@ -100,10 +100,6 @@ THIRD_PARTY_OBJS += $(EXPAT_SRCS:%=$(BUILD)/expat/%.o)
 # expat includes <expat_config.h>: ours, from crypto/expat/ ahead of the system directories — a
 # host with libexpat1-dev has its own in /usr/include, built for a Linux library, not for us.
 EXPAT_OWN_FLAGS := -Icrypto/expat -I$(EXPAT_DIR)
-# Nothing in firmware/ reads documents yet: keep crypto/doc (and expat) in the image anyway, so
-# every build proves it links on each board and the image size counts it.
-DOC_KEEP := -Wl,-u,doc_request_parse -Wl,-u,doc_response_parse -Wl,-u,doc_request_write \
-	-Wl,-u,doc_response_write -Wl,-u,doc_armor -Wl,-u,doc_unarmor
 
 # The network stack: lwIP (fetched, never vendored) under our port, on boards with an eth driver.
 LWIP_DIR := build/deps/src/lwip/src
@@ -182,7 +178,7 @@ $(BUILD)/obj/%.S.o: %.S $(BUILD)/flags
 
 $(FIRMWARE): $(OBJS) boards/$(BOARD)/board.mk
 	$(call say,LD,$@)
-	$(Q)$(CC) $(BOARD_LDFLAGS) $(DOC_KEEP) -o $@ $(OBJS) $(BOARD_LIBS)
+	$(Q)$(CC) $(BOARD_LDFLAGS) -o $@ $(OBJS) $(BOARD_LIBS)
 	@printf '  image  %s (%s):\n' "$@" "$(BOARD)"; $(SIZE) $@ | sed 's/^/         /'
 
 compile_commands.json: $(OBJS)
