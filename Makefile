@@ -339,6 +339,7 @@ build/bench/p11bench: tests/bench/p11bench.c
 
 bench: deps build/bench/p11bench
 	$(Q)$(MAKE) --no-print-directory BOARD=host firmware
+	$(Q)$(MAKE) --no-print-directory tools
 	$(Q)python3 tests/bench/bench_sign.py
 	$(Q)python3 tests/bench/bench_https.py
 

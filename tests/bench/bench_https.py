@@ -18,7 +18,8 @@ import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
-from hsm import Token, console_login  # noqa: E402
+from enrollment import Authority, enroll_offline, prepare_appliance, trust  # noqa: E402
+from hsm import Token  # noqa: E402
 from netboard import host_on_network, https_get  # noqa: E402
 
 N = int(os.environ.get("BENCH_SIGNATURES", "2000"))
@@ -44,8 +45,12 @@ def main():
     tok = Token(tmp)
     os.environ["SIGNET_HOST_BIN"] = os.environ.get("SIGNET_HOST_BIN", "build/host/signet")
     nb = host_on_network(tmp, tok)
+    auth = Authority(tmp)
     try:
-        console_login(nb.con)  # makes the TLS key and certificate
+        # A serving appliance: logged in (which makes the TLS key and certificate) and enrolled.
+        prepare_appliance(nb.con)
+        trust(nb.con, auth)
+        enroll_offline(nb.con, auth)
         if https_get(nb.https_port)[0] != 200:
             sys.exit("the board does not serve HTTPS:\n" + nb.con.transcript())
         nb.con.command("key bench 50 tls", 60)  # warm-up
@@ -58,6 +63,7 @@ def main():
         status = https_get(nb.https_port, "/v1/status")[1]
     finally:
         nb.con.close()
+        auth.close()
         tok.close()
     print("\nHTTPS on the host board, TLS key ECDSA P-256 in SoftHSM2 behind p11-kit server; "
           "wrk %d connections, %d s each:\n" % (CONNECTIONS, SECONDS))
