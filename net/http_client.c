@@ -22,6 +22,15 @@ static struct {
     char in[HTTP_CLIENT_RESPONSE_MAX + 1];
 } cl;
 
+/* No more callbacks for this connection: it is being closed or aborted. */
+static void detach(struct altcp_pcb *pcb)
+{
+    altcp_arg(pcb, NULL);
+    altcp_recv(pcb, NULL);
+    altcp_sent(pcb, NULL);
+    altcp_err(pcb, NULL);
+}
+
 /* End the exchange: close, then report exactly once. ERR_ABRT if the connection had to be
  * aborted (what a receive callback must then return). */
 static err_t finish(int status, const char *body, size_t len, const char *why)
@@ -31,10 +40,7 @@ static err_t finish(int status, const char *body, size_t len, const char *why)
 
     cl.pcb = NULL;
     if (pcb) {
-        altcp_arg(pcb, NULL);
-        altcp_recv(pcb, NULL);
-        altcp_sent(pcb, NULL);
-        altcp_err(pcb, NULL);
+        detach(pcb);
         if (altcp_close(pcb) != ERR_OK) {
             altcp_abort(pcb);
             ret = ERR_ABRT;
@@ -276,10 +282,7 @@ void http_client_tick(uint32_t now_ms)
     if (cl.busy && cl.pcb && (int32_t)(now_ms - cl.deadline) >= 0) {
         struct altcp_pcb *pcb = cl.pcb;
         cl.pcb = NULL;
-        altcp_arg(pcb, NULL);
-        altcp_recv(pcb, NULL);
-        altcp_sent(pcb, NULL);
-        altcp_err(pcb, NULL);
+        detach(pcb);
         altcp_abort(pcb);
         (void)finish(0, NULL, 0, "no answer in time");
     }

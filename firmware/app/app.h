@@ -65,7 +65,7 @@ struct app {
     struct enroll enroll;
     struct audit audit;
     struct app_paste paste;
-    bool paste_renewal, online_renewal;
+    bool online_renewal; /* the request in flight renews */
     struct k_timer expiry_timer;
     int32_t expiry_warned_day; /* the day (since 1970) the last "SLC expires soon" entry was made */
 };

@@ -36,13 +36,11 @@ static struct app *app_of(struct console *con)
 bool app_now(struct app *app, x509_time *t, int64_t *secs)
 {
     int64_t now = 0;
-    struct civil_time c;
 
     (void)app;
     if (hal_clock_wall_get(&now) != 0)
         return false;
-    civil_from_epoch(now, &c);
-    *t = (x509_time){c.year, c.month, c.day, c.hour, c.minute, c.second};
+    *t = enroll_time_at(now);
     if (secs)
         *secs = now;
     return true;
@@ -355,9 +353,9 @@ static void accept_response(struct app *app, struct console *con, const char *wh
     console_printf(con, "%s: SLC %s for '%s'\n", what, renewed ? "renewed" : "installed",
                    app->enroll.info.cn);
     print_expiry(con, app, "valid until ");
-    const x509_time *t = &app->enroll.info.not_after;
-    app_audit(app, "%s: SLC %s, valid until %04d-%02d-%02d", what,
-              renewed ? "renewed" : "installed", t->year, t->mon, t->day);
+    char until[21];
+    enroll_time_text(&app->enroll.info.not_after, until);
+    app_audit(app, "%s: SLC %s, valid until %.10s", what, renewed ? "renewed" : "installed", until);
     app->expiry_warned_day = -1; /* a new SLC: judge it afresh */
     app_check_expiry(app);
 }
@@ -366,7 +364,7 @@ static void response_pasted(struct app *app, struct console *con, const char *te
 {
     size_t n = 0;
     const char *why;
-    const char *what = app->paste_renewal ? "renew import" : "enroll import";
+    const char *what = app->paste.cmd;
 
     if (doc_unarmor(text, len, label_response, (uint8_t *)xml, sizeof(xml) - 1, &n, &why) != 0) {
         console_error(con, "%s; nothing changed", why);
@@ -378,11 +376,8 @@ static void response_pasted(struct app *app, struct console *con, const char *te
 
 static int import_response(struct console *con, bool renewal)
 {
-    struct app *app = app_of(con);
-
     if (!need_loaded(con))
         return -1;
-    app->paste_renewal = renewal;
     return paste(con, renewal ? "renew import" : "enroll import", "enrollment response",
                  label_response, response_pasted);
 }
@@ -487,9 +482,9 @@ static int cmd_slc_show(struct console *con, int argc, char **argv)
     for (size_t k = 0; k < i->serial_len; k++)
         console_printf(con, "%02X", i->serial[k]);
     console_puts(con, "\n");
-    const x509_time *nb = &i->not_before;
-    console_printf(con, "notBefore:  %04d-%02d-%02dT%02d:%02d:%02dZ\n", nb->year, nb->mon, nb->day,
-                   nb->hour, nb->min, nb->sec);
+    char nb[21];
+    enroll_time_text(&i->not_before, nb);
+    console_printf(con, "notBefore:  %s\n", nb);
     print_expiry(con, app, "notAfter:   ");
     console_puts(con, "rights:    ");
     for (int r = 0; r < 4; r++)

@@ -84,10 +84,10 @@ static int cmd_status(struct console *con, int argc, char **argv)
         console_printf(con, "enrollment: %s%s\n", enroll_state_name(st),
                        st == ENROLL_UNKNOWN ? " (log in to read it from the token)" : "");
         if (app->enroll.loaded && app->enroll.slc.slc_len) {
-            const x509_time *t = &app->enroll.info.not_after;
+            char until[21];
             long days = enroll_days_left(&app->enroll, &now);
-            console_printf(con, "SLC:       valid until %04d-%02d-%02d (%ld days left)\n", t->year,
-                           t->mon, t->day, days);
+            enroll_time_text(&app->enroll.info.not_after, until);
+            console_printf(con, "SLC:       valid until %.10s (%ld days left)\n", until, days);
             if (days < ENROLL_RENEW_WARN_DAYS)
                 console_printf(con, "warning:   the SLC %s; renew it\n",
                                days < 0 ? "has expired" : "expires soon");

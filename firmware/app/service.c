@@ -71,14 +71,6 @@ static void health(void *ctx, const struct http_request *req, struct http_respon
     resp->body_len = 12 + n;
 }
 
-static const char *enrollment_state(struct app *app)
-{
-    x509_time now;
-    if (!app_now(app, &now, NULL))
-        return "unknown";
-    return enroll_state_name(enroll_state(&app->enroll, &now));
-}
-
 static void status(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     static char doc[1024];
@@ -89,6 +81,8 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     struct crypto_heap_stats cs;
     struct jsonw w;
     const char *why = not_ready_reason(app);
+    x509_time now;
+    bool have_now = app_now(app, &now, NULL);
 
     (void)req;
     p11_client_stats(&ls);
@@ -98,22 +92,15 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     jsonw_init(&w, doc, sizeof(doc));
     jsonw_object_begin(&w, NULL);
     jsonw_string(&w, "role", "root");
-    jsonw_string(&w, "enrollment", enrollment_state(app));
+    jsonw_string(&w, "enrollment",
+                 have_now ? enroll_state_name(enroll_state(&app->enroll, &now)) : "unknown");
     jsonw_bool(&w, "serving", why == NULL);
     jsonw_string(&w, "reason", why ? why : "");
     jsonw_uint(&w, "uptime_s", (hal_clock_ms() - app->boot_ms) / 1000);
-    x509_time now;
-    if (app->enroll.loaded && app->enroll.slc.slc_len && app_now(app, &now, NULL)) {
-        const x509_time *t = &app->enroll.info.not_after;
-        char until[11] = "0000-00-00";
-        until[0] = (char)('0' + t->year / 1000 % 10);
-        until[1] = (char)('0' + t->year / 100 % 10);
-        until[2] = (char)('0' + t->year / 10 % 10);
-        until[3] = (char)('0' + t->year % 10);
-        until[5] = (char)('0' + t->mon / 10);
-        until[6] = (char)('0' + t->mon % 10);
-        until[8] = (char)('0' + t->day / 10);
-        until[9] = (char)('0' + t->day % 10);
+    if (app->enroll.loaded && app->enroll.slc.slc_len && have_now) {
+        char until[21];
+        enroll_time_text(&app->enroll.info.not_after, until);
+        until[10] = '\0'; /* the date */
         jsonw_object_begin(&w, "slc");
         jsonw_string(&w, "subject", app->enroll.info.cn);
         jsonw_string(&w, "not_after", until);

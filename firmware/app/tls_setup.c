@@ -17,7 +17,6 @@
 #include "crypto/token_pk.h"
 #include "crypto/spki.h"
 #include "crypto/x509.h"
-#include "firmware/lib/civil_time.h"
 #include "hal/clock.h"
 #include "mbedtls/sha256.h"
 #include "net/net_port.h"
@@ -62,13 +61,6 @@ static int tls_cert_sign(void *ctx, const uint8_t *tbs, size_t len, uint8_t *sig
     return token_sign(&app->token, &app->token.tls, tbs, len, sig, sig_len) == CKR_OK ? 0 : -EIO;
 }
 
-static x509_time x509_at(int64_t secs)
-{
-    struct civil_time c;
-    civil_from_epoch(secs, &c);
-    return (x509_time){c.year, c.month, c.day, c.hour, c.minute, c.second};
-}
-
 /* A self-signed certificate for the TLS key, stored in the token beside it. */
 static int make_cert(struct app *app, const uint8_t *spki, size_t spki_len, uint8_t *der,
                      size_t cap, size_t *len)
@@ -85,8 +77,9 @@ static int make_cert(struct app *app, const uint8_t *spki, size_t spki_len, uint
     x509_serial_fix(p.serial);
     p.cn = "Signet appliance";
     p.org = "Signet";
-    p.not_before = x509_at(now - 3600); /* an hour's grace for clients whose clocks run behind */
-    p.not_after = x509_at(now + (int64_t)TLS_CERT_DAYS * 86400);
+    p.not_before =
+        enroll_time_at(now - 3600); /* an hour's grace for clients whose clocks run behind */
+    p.not_after = enroll_time_at(now + (int64_t)TLS_CERT_DAYS * 86400);
     p.spki = spki;
     p.spki_len = spki_len;
     p.server_auth = true;

@@ -164,11 +164,17 @@ int enroll_load(struct enroll *e, const char **why)
     CK_RV rv;
 
     e->loaded = false;
-    e->spki_len = 0;
     *why = "the token did not answer";
     rv = token_find_key(e->token, &e->token->slc, &found, &e->alg);
-    if (rv == CKR_OK && found)
+    if (rv == CKR_OK && !found)
+        e->spki_len = 0;
+    /* The public key changes only with the key: a cached handle means the same key. */
+    if (rv == CKR_OK && found && (!e->spki_len || e->spki_epoch != e->token->slc.epoch)) {
         rv = token_public_spki(e->token, &e->token->slc, e->spki, sizeof(e->spki), &e->spki_len);
+        e->spki_epoch = e->token->slc.epoch;
+        if (rv != CKR_OK)
+            e->spki_len = 0;
+    }
     if (rv == CKR_OK)
         rv = token_data_read(e->token, OBJ_CONFIG, io, sizeof(io), &io_len);
     if (rv != CKR_OK)
@@ -444,6 +450,18 @@ static int64_t epoch_of(const x509_time *t)
     struct civil_time c = {t->year,          (uint8_t)t->mon, (uint8_t)t->day,
                            (uint8_t)t->hour, (uint8_t)t->min, (uint8_t)t->sec};
     return civil_to_epoch(&c);
+}
+
+x509_time enroll_time_at(int64_t secs)
+{
+    struct civil_time c;
+    civil_from_epoch(secs, &c);
+    return (x509_time){c.year, c.month, c.day, c.hour, c.minute, c.second};
+}
+
+void enroll_time_text(const x509_time *t, char out[21])
+{
+    civil_format_iso8601(epoch_of(t), out);
 }
 
 long enroll_days_left(const struct enroll *e, const x509_time *now)

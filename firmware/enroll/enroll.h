@@ -63,6 +63,7 @@ struct enroll {
     uint8_t spki[DOC_KEY_MAX];
     size_t spki_len; /* the token's SLC public key; 0 when there is no key */
     enum token_key_alg alg;
+    uint32_t spki_epoch;       /* token.slc.epoch spki was read at: unchanged key, no second read */
     const char *sku, *version; /* what requests say the appliance is */
 };
 
@@ -99,6 +100,10 @@ int enroll_request(struct enroll *e, enum doc_request_kind kind, char *out, size
 /* Check a response (XML) and install its SLC and chain. *renewed says whether it replaced one. */
 int enroll_accept(struct enroll *e, const char *xml, size_t len, const x509_time *now,
                   bool *renewed, const char **why);
+
+/* Unix seconds as X.509 (calendar UTC) time, and an X.509 time as "2026-11-25T12:00:00Z". */
+x509_time enroll_time_at(int64_t secs);
+void enroll_time_text(const x509_time *t, char out[21]);
 
 /* Whole days from now to the SLC's notAfter (negative once expired); 0 without an SLC. */
 long enroll_days_left(const struct enroll *e, const x509_time *now);

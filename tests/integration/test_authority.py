@@ -15,8 +15,8 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 
-from harness import ROOT, Console, TestFailure, check
-from hsm import SOFTHSM_MODULE, USER_PIN, Token
+from harness import ROOT, Console, check
+from hsm import USER_PIN, Token
 from signing import private_key_report
 
 AUTHORITY = os.path.join(ROOT, "build", "tools", "signet-authority")

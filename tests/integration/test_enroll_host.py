@@ -7,11 +7,11 @@ import re
 import signal
 import subprocess
 
-from enrollment import (Authority, block, enroll_offline, export_request, paste,
-                        prepare_appliance, slc_show, trust)
+from enrollment import (Authority, block, enroll_offline, export_request, openssl_verify, paste,
+                        pem_blocks, prepare_appliance, slc_show, trust)
 from harness import PROMPT, check
 from hsm import Token, console_login
-from netboard import host_on_network, http_get, https_get
+from netboard import host_on_network, https_get
 
 RESPONSE = "SIGNET ENROLLMENT RESPONSE"
 
@@ -19,25 +19,6 @@ RESPONSE = "SIGNET ENROLLMENT RESPONSE"
 def state(con):
     m = re.search(r"^enrollment: (.*)$", con.command("status"), re.M)
     return m.group(1) if m else None
-
-
-def pem_blocks(text):
-    return re.findall(r"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n", text, re.S)
-
-
-def openssl_verify(tmp, con, authority):
-    """What a relying party checks: the installed SLC chains to the authority root."""
-    certs = pem_blocks(con.command("slc export"))
-    check(len(certs) >= 2, "slc export gave %d certificates" % len(certs), con)
-    slc, chain = os.path.join(tmp, "slc.pem"), os.path.join(tmp, "chain.pem")
-    with open(slc, "w") as f:
-        f.write(certs[0])
-    with open(chain, "w") as f:
-        f.write("".join(certs[1:]))
-    res = subprocess.run(["openssl", "verify", "-CAfile", authority.root_pem, "-untrusted", chain,
-                          slc], capture_output=True, text=True, timeout=30)
-    check(res.returncode == 0 and "OK" in res.stdout,
-          "openssl verify: %s%s" % (res.stdout, res.stderr), con)
 
 
 def test_offline_enrollment_states_and_503_then_serving(tmp):

@@ -138,3 +138,22 @@ def enroll_offline(con, authority, *issue_args):
     out = paste(con, "enroll import", resp)
     check("SLC installed" in out, "enroll import: %r" % out, con)
     return resp
+
+
+def pem_blocks(text):
+    return re.findall(r"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n", text, re.S)
+
+
+def openssl_verify(tmp, con, authority):
+    """What a relying party checks: the installed SLC chains to the authority root."""
+    certs = pem_blocks(con.command("slc export"))
+    check(len(certs) >= 2, "slc export gave %d certificates" % len(certs), con)
+    slc, chain = os.path.join(tmp, "slc.pem"), os.path.join(tmp, "chain.pem")
+    with open(slc, "w") as f:
+        f.write(certs[0])
+    with open(chain, "w") as f:
+        f.write("".join(certs[1:]))
+    res = subprocess.run(["openssl", "verify", "-CAfile", authority.root_pem, "-untrusted", chain,
+                          slc], capture_output=True, text=True, timeout=30)
+    check(res.returncode == 0 and "OK" in res.stdout,
+          "openssl verify: %s%s" % (res.stdout, res.stderr), con)

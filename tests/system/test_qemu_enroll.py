@@ -1,10 +1,9 @@
 """Offline enrollment and renewal through the appliance image's serial console (QEMU): the SLC key
 and every signature in the token over UART1, documents carried as armored text."""
 import os
-import re
-import subprocess
 
-from enrollment import Authority, export_request, paste, prepare_appliance, slc_show, trust
+from enrollment import (Authority, export_request, openssl_verify, paste, prepare_appliance,
+                        slc_show, trust)
 from harness import BOOT_TIMEOUT, PROMPT, check, qemu_board
 from hsm import Token
 
@@ -26,16 +25,7 @@ def test_qemu_offline_enrollment_then_renewal_by_files(tmp):
     check(rc == 0, "signet-authority issue: " + resp, con)
     out = paste(con, "enroll import", resp, 120)
     check("enroll import: SLC installed for 'root1'" in out, "import: %r" % out, con)
-    certs = re.findall(r"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n",
-                       con.command("slc export"), re.S)
-    slc, chain = os.path.join(tmp, "slc.pem"), os.path.join(tmp, "chain.pem")
-    with open(slc, "w") as f:
-        f.write(certs[0])
-    with open(chain, "w") as f:
-        f.write("".join(certs[1:]))
-    res = subprocess.run(["openssl", "verify", "-CAfile", "authority-root.pem", "-untrusted",
-                          chain, slc], cwd=auth.dir, capture_output=True, text=True, timeout=30)
-    check(res.returncode == 0, "openssl verify: " + res.stdout + res.stderr, con)
+    openssl_verify(tmp, con, auth)
     before, out = slc_show(con)
     check("59 days left" in out or "60 days left" in out, "60-day SLC: %r" % out, con)
     # Renewal by files: <server>RenewalRequest.xml out, the new SLC in.
