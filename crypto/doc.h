@@ -1,6 +1,7 @@
 /*
- * crypto/doc — the enrollment documents, in XML: the request (enrollment, renewal and
- * sub-enrollment share one format) and the response (the SLC and its chain).
+ * crypto/doc — the appliance's documents, in XML: the enrollment request (enrollment, renewal
+ * and sub-enrollment share one format) and response (the SLC and its chain), and the license
+ * documents of certification, publishing and licensing (struct doc_license).
  *
  * Written by our own small serializer; read with expat, hardened: any DOCTYPE (so no DTD, no
  * entity declarations, no external entities) is refused, as are processing instructions other
@@ -36,6 +37,67 @@
  * on the 64-bit host, less on the board; a hostile one (thousands of attributes in one tag)
  * would take 230 KiB and is refused with -E2BIG instead. */
 #define DOC_PARSE_HEAP_MAX 32768
+
+/*
+ * License documents (docs/protocol.md "License documents"): one struct for the six kinds; each
+ * kind uses the fields its row names, the others stay empty (0 lengths). Certificates and
+ * licenses are only length-checked here (one DER SEQUENCE), as above.
+ *
+ *   kind                   root element            fields (elements)
+ *   DOC_CERTIFY_REQUEST    SignetCertifyRequest    csr (CertificateRequest)
+ *   DOC_CERTIFY_RESPONSE   SignetCertifyResponse   rac (RightsAccountCertificate), chain
+ *   DOC_PUBLISH_REQUEST    SignetPublishRequest    rac, chain (the RAC's), grants (Policy/Grant)
+ *   DOC_PUBLISH_RESPONSE   SignetPublishResponse   pl (PublishingLicense), ul (UseLicense), chain
+ *   DOC_LICENSE_REQUEST    SignetLicenseRequest    pl, rac, chain (the RAC's)
+ *   DOC_LICENSE_RESPONSE   SignetLicenseResponse   ul, chain
+ *
+ * A chain is 1..DOC_CHAIN_MAX certificates, the issuer of the leaf first, the authority root
+ * last. A Grant is <Grant user="NAME" rights="view,print"/>: user as a server name (printable,
+ * 1..DOC_USER_MAX), rights as x509_grant_parse reads them; 1..DOC_GRANTS_MAX grants, users
+ * distinct.
+ */
+#define DOC_LICENSE_XML_MAX 32768 /* a license document (HTTP_BODY_MAX) */
+#define DOC_LICENSE_MAX     4096  /* a publishing or use license, DER */
+#define DOC_USER_MAX        64
+#define DOC_GRANTS_MAX      16
+
+enum doc_license_kind {
+    DOC_CERTIFY_REQUEST,
+    DOC_CERTIFY_RESPONSE,
+    DOC_PUBLISH_REQUEST,
+    DOC_PUBLISH_RESPONSE,
+    DOC_LICENSE_REQUEST,
+    DOC_LICENSE_RESPONSE,
+};
+
+struct doc_grant {
+    char user[DOC_USER_MAX + 1];
+    uint32_t rights; /* X509_GRANT_* (crypto/x509.h) */
+};
+
+struct doc_license {
+    enum doc_license_kind kind;
+    uint8_t csr[DOC_CSR_MAX];
+    size_t csr_len;
+    uint8_t rac[DOC_CERT_MAX];
+    size_t rac_len;
+    uint8_t pl[DOC_LICENSE_MAX];
+    size_t pl_len;
+    uint8_t ul[DOC_LICENSE_MAX];
+    size_t ul_len;
+    size_t grant_count;
+    struct doc_grant grants[DOC_GRANTS_MAX];
+    size_t chain_count;
+    uint8_t chain[DOC_CHAIN_MAX][DOC_CERT_MAX];
+    size_t chain_len[DOC_CHAIN_MAX];
+};
+
+/* Write d (its kind's fields must all be present and in bounds: -EINVAL otherwise). */
+int doc_license_write(const struct doc_license *d, char *out, size_t cap, size_t *len);
+/* Parse a document that must be of kind expect (another root element: -EINVAL, "expected
+ * SignetLicenseRequest"). Up to DOC_LICENSE_XML_MAX bytes. */
+int doc_license_parse(const char *xml, size_t len, enum doc_license_kind expect,
+                      struct doc_license *d, const char **why);
 
 enum doc_request_kind { DOC_ENROLLMENT = 0, DOC_RENEWAL, DOC_SUBENROLLMENT };
 enum doc_revocation { DOC_REVOCATION_STANDARD = 0, DOC_REVOCATION_CUSTOM };

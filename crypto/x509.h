@@ -14,6 +14,11 @@
  *   ARC.1  signetRights   SEQUENCE OF OBJECT IDENTIFIER   (the rights ARC.2.n below)
  *   ARC.3  signetProduct  SEQUENCE { sku UTF8String, version UTF8String }
  *   ARC.4  signetRevocation SEQUENCE { revoker SubjectPublicKeyInfo }   (custom revocation)
+ *   ARC.5  signetKind     OBJECT IDENTIFIER ARC.5.n: what a leaf is (x509_kind: RAC, publishing
+ *                         license, use license, content-key encryption certificate)
+ *   ARC.6  signetContent  SEQUENCE { contentId OCTET STRING (16), owner UTF8String,
+ *                         wrappedKey OCTET STRING, grants SEQUENCE SIZE(1..16) OF
+ *                         SEQUENCE { user UTF8String, rights BIT STRING } }   (licenses)
  * The cluster URL travels as a subjectAltName URI.
  *
  * Verifying: signatures, validity at the caller's "now" for every certificate, basic
@@ -37,6 +42,21 @@
 #define X509_RIGHT_ISSUE_PUBLISH (1u << 3) /* ARC.2.4: issue publishing licenses */
 #define X509_RIGHTS_ALL          0xfu
 
+/* Content rights a license grants a user: the named bits of a Grant's BIT STRING (ARC.6). */
+#define X509_GRANT_VIEW    (1u << 0)
+#define X509_GRANT_EDIT    (1u << 1)
+#define X509_GRANT_PRINT   (1u << 2)
+#define X509_GRANT_EXPORT  (1u << 3)
+#define X509_GRANT_FORWARD (1u << 4)
+#define X509_GRANT_OWNER   (1u << 5)
+#define X509_GRANTS_ALL    0x3fu
+
+/* Rights as text: names from {view, edit, print, export, forward, owner} separated by single
+ * commas, e.g. "view,print"; each at most once, none unknown, not empty. 0 or -EINVAL. */
+int x509_grant_parse(const char *text, uint32_t *rights);
+/* The same, in bit order, into out[cap] (NUL-terminated). -ENOSPC when it does not fit. */
+int x509_grant_format(uint32_t rights, char *out, size_t cap);
+
 #define X509_SERIAL_LEN 16 /* 16 random bytes from the token (DESIGN.md "Where state lives") */
 #define X509_CN_MAX     64
 #define X509_URL_MAX    256
@@ -53,6 +73,36 @@ static inline void x509_serial_fix(uint8_t serial[X509_SERIAL_LEN])
 }
 
 enum x509_key_alg { X509_KEY_RSA, X509_KEY_EC };
+
+/* What a leaf certificate is (ARC.5); CAs and the HTTPS certificate are X509_KIND_NONE. */
+enum x509_kind {
+    X509_KIND_NONE = 0,
+    X509_KIND_RAC,        /* ARC.5.1 rights account certificate: a user's RSA key and name */
+    X509_KIND_PUBLISHING, /* ARC.5.2 publishing license: policy + key wrapped to the CKEK */
+    X509_KIND_USE,        /* ARC.5.3 use license: one grant + key wrapped to a RAC's key */
+    X509_KIND_CKEK,       /* ARC.5.4 the server's content-key encryption key (unwrap only) */
+};
+
+#define X509_CONTENT_ID_LEN 16
+#define X509_GRANTS_MAX     16
+#define X509_WRAPPED_MAX    512 /* RSA-OAEP output for keys up to 4096 bits */
+
+struct x509_grant {
+    char user[X509_CN_MAX + 1]; /* the CN of the user's RAC */
+    uint32_t rights;            /* X509_GRANT_* */
+};
+
+/* ARC.6, in publishing and use licenses. A PL holds the policy (1..16 grants) and the content
+ * key wrapped to the CKEK; a UL holds exactly one grant (its holder's) and the key wrapped to
+ * the holder's RAC key. */
+struct x509_content {
+    uint8_t id[X509_CONTENT_ID_LEN];
+    char owner[X509_CN_MAX + 1]; /* the author: CN of the RAC that published */
+    const uint8_t *wrapped;      /* RSA-OAEP (SHA-1, MGF1-SHA1) ciphertext of the AES-256 key */
+    size_t wrapped_len;          /* 1..X509_WRAPPED_MAX */
+    size_t grant_count;
+    struct x509_grant grants[X509_GRANTS_MAX];
+};
 
 /*
  * The issuer: its key's algorithm, its Name (DER, as in its own certificate; for a self-signed
@@ -87,6 +137,8 @@ struct x509_profile {
     const uint8_t *revoker_spki; /* custom revocation */
     size_t revoker_spki_len;
     bool server_auth; /* extendedKeyUsage serverAuth: a TLS server's own certificate */
+    enum x509_kind kind;                 /* ARC.5 when not NONE; keyUsage follows the kind */
+    const struct x509_content *content;  /* ARC.6: publishing and use licenses only */
 };
 
 /* DER certificate into out[cap]. -EINVAL bad profile, -ENOSPC, -EIO the issuer did not sign. */
@@ -119,6 +171,9 @@ struct x509_info {
     size_t subject_len;
     const uint8_t *revoker_spki;
     size_t revoker_spki_len;
+    enum x509_kind kind;
+    bool has_content;
+    struct x509_content content; /* content.wrapped points into der */
 };
 int x509_read(const uint8_t *der, size_t len, struct x509_info *out, const char **why);
 

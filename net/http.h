@@ -54,6 +54,18 @@ int http_server_start(uint16_t port, bool tls);
 #define HTTP_ROUTE_PLAIN 1u
 int http_route_add(const char *method, const char *path, unsigned flags, http_handler_fn fn,
                    void *ctx);
+/*
+ * Answers that must wait (a request forwarded to another server): the handler calls
+ * http_defer(req), returns without filling resp, and later, from the net task, answers with
+ * http_complete(id, resp) — which copies the body, so it need not outlive the call. A deferred
+ * request not completed within HTTP_DEFER_TIMEOUT_MS is answered "504 upstream timed out" by the
+ * server; a connection does not read its next request while one is deferred. http_complete on a
+ * connection that is gone (or an id already answered) returns -ENOENT and does nothing.
+ * http_defer returns 0 (never a valid id) when the request cannot be deferred: answer at once.
+ */
+uint32_t http_defer(const struct http_request *req);
+int http_complete(uint32_t id, const struct http_response *resp);
+
 /* Expire slow and idle connections; call every tick. */
 void http_tick(uint32_t now_ms);
 void http_stats(struct http_stats *out);

@@ -1,9 +1,13 @@
 /*
- * net/http_client — one HTTP/1.1 POST at a time, for online enrollment and renewal.
+ * net/http_client — HTTP/1.1 POSTs, up to HTTP_CLIENT_MAX at once, for online enrollment,
+ * renewal, sub-enrollment and the certification requests a licensing server forwards.
  *
- * The URL is http://A.B.C.D[:PORT][/PATH]: an IPv4 literal (the appliance resolves no names),
- * plain HTTP — what comes back is a signed, chain-verified document, so the transport needs no
- * trust. The request goes out with Connection: close; the answer must carry Content-Length and
+ * The URL is http[s]://A.B.C.D[:PORT][/PATH]: an IPv4 literal (the appliance resolves no names).
+ * Over https (TLS 1.3 or 1.2, mbedTLS client) the appliance presents its own HTTPS identity
+ * (net/tls: the certificate whose fingerprint `tls fingerprint` shows, key in the token) as the
+ * client certificate — the principal a root's ACL grants. The server's certificate is not
+ * verified: what comes back is a signed, chain-verified document, so the transport needs no
+ * trust, only the caller's identity. The request goes out with Connection: close; the answer must carry Content-Length and
  * fit HTTP_CLIENT_RESPONSE_MAX bytes, and arrive within HTTP_CLIENT_TIMEOUT_MS of the call.
  * Exactly one call of done() reports the outcome, from the net task: status and body, or status
  * 0 and a one-line reason. Runs in the net task like the server.
@@ -17,7 +21,9 @@
 typedef void (*http_client_done_fn)(void *ctx, int status, const char *body, size_t len,
                                     const char *why);
 
-/* Start a POST; 0, or -EBUSY (one in flight), -EINVAL (bad URL; *why says how), -ENOMEM. */
+#define HTTP_CLIENT_MAX 4
+
+/* Start a POST; 0, or -EBUSY (HTTP_CLIENT_MAX in flight), -EINVAL (bad URL; *why says how), -ENOMEM. */
 int http_client_post(const char *url, const char *path_default, const char *content_type,
                      const char *body, size_t len, http_client_done_fn done, void *ctx,
                      const char **why);

@@ -25,6 +25,16 @@
 #define TOKEN_TLS_ID    "signet-tls"
 #define TOKEN_TLS_LABEL "Signet TLS key"
 
+/* The content-key encryption key (CKEK): RSA-2048, unwrap-only private half (CKA_UNWRAP; no
+ * sign, no decrypt: a key never both signs and decrypts), wrap-only public half. */
+#define TOKEN_CKEK_ID    "signet-ckek"
+#define TOKEN_CKEK_LABEL "Signet content-key encryption key"
+
+/* Content keys are AES-256, made and used only inside the token; they travel wrapped with
+ * RSA-OAEP (SHA-1 and MGF1-SHA1: the only OAEP parameters SoftHSM2 2.6 implements). */
+#define TOKEN_CONTENT_KEY_LEN 32
+#define TOKEN_WRAPPED_MAX     512
+
 enum token_key_alg { TOKEN_RSA2048, TOKEN_P256 };
 
 /* A sign-only key pair the appliance keeps in the token, named by CKA_ID. The private key's
@@ -33,6 +43,7 @@ struct token_key {
     const char *id;
     const char *label;
     CK_OBJECT_HANDLE priv;
+    CK_OBJECT_HANDLE pub; /* the public half, looked up when first needed (CKEK: for wrapping) */
     enum token_key_alg alg;
     uint32_t epoch; /* == token.epoch while priv is valid; 0 never is */
 };
@@ -47,7 +58,7 @@ struct token {
     uint8_t pin[TOKEN_PIN_MAX];
     size_t pin_len;
     uint32_t epoch; /* bumps when cached handles die: new session, login, logout, generate */
-    struct token_key slc, tls;
+    struct token_key slc, tls, ckek;
     uint32_t relogins;
 #if SIGNET_TEST_HOOKS
     uint32_t test_pause_ms; /* pause at each replacement step (tests of crash safety) */
@@ -76,6 +87,27 @@ CK_RV token_find_key(struct token *t, struct token_key *k, bool *found, enum tok
  */
 CK_RV token_generate_key(struct token *t, struct token_key *k, enum token_key_alg alg,
                          bool replace);
+
+/* The CKEK pair (RSA-2048, see TOKEN_CKEK_ID), with replace semantics as token_generate_key. */
+CK_RV token_generate_unwrap_key(struct token *t, struct token_key *k, bool replace);
+
+/*
+ * Publishing: a new AES-256 content key generated in the token (a session object, sensitive),
+ * wrapped with RSA-OAEP to the CKEK's public key (to_ckek) and to the RSA public key user_spki
+ * (DER SubjectPublicKeyInfo, RSA 2048..4096; to_user), then destroyed. *_len: capacity in,
+ * length out. CKR_KEY_TYPE_INCONSISTENT for a user key that is not RSA in bounds.
+ */
+CK_RV token_content_key_new(struct token *t, struct token_key *ckek, const uint8_t *user_spki,
+                            size_t user_len, uint8_t *to_ckek, size_t *to_ckek_len,
+                            uint8_t *to_user, size_t *to_user_len);
+/*
+ * Licensing: unwrap `wrapped` with the CKEK inside the token and wrap the content key again to
+ * user_spki, so the clear key never leaves the token. CKR_WRAPPED_KEY_INVALID when the CKEK
+ * does not open it (not this cluster's, or tampered).
+ */
+CK_RV token_content_key_rewrap(struct token *t, struct token_key *ckek, const uint8_t *wrapped,
+                               size_t wrapped_len, const uint8_t *user_spki, size_t user_len,
+                               uint8_t *out, size_t *out_len);
 
 /* Sign data: SHA-256 with RSA PKCS#1 v1.5, or ECDSA over SHA-256 (DER). No such key:
  * CKR_KEY_HANDLE_INVALID. */
