@@ -51,7 +51,10 @@ FIRMWARE_SRCS := \
 	firmware/lib/tlv.c \
 	firmware/audit/audit.c \
 	firmware/enroll/enroll.c \
+	firmware/acl/acl.c \
+	firmware/issue/issue.c \
 	firmware/app/cmd_enroll.c \
+	firmware/app/cmd_sign.c \
 	firmware/store/nvstore.c \
 	firmware/token/token.c \
 	firmware/token/token_selftest.c \
@@ -64,6 +67,7 @@ FIRMWARE_SRCS := \
 	crypto/token_pk.c \
 	crypto/x509.c \
 	crypto/x509_verify.c \
+	crypto/x509_csr.c \
 	crypto/spki.c \
 	crypto/doc.c \
 	firmware/app/main.c \
@@ -109,7 +113,7 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
 NET_SRCS := net/net.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
-	firmware/app/tls_setup.c
+	firmware/app/service_sign.c firmware/app/tls_setup.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
 CFLAGS += $(NET_INC) -DSIGNET_HAS_NET=1

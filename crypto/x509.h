@@ -190,6 +190,15 @@ int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size
                       struct x509_cert anchor, const x509_time *now, uint32_t required_rights,
                       const char **why);
 
+/* The modulus size of an RSA SubjectPublicKeyInfo; -EINVAL when spki is not one. */
+int x509_spki_rsa_bits(const uint8_t *spki, size_t len, unsigned *bits);
+
+/* What a PKCS#10 request asks for: its subject CN (printable ASCII, 1..X509_CN_MAX) and its
+ * public key as DER SubjectPublicKeyInfo, once its self-signature verified (crypto/x509_csr.c).
+ * -EINVAL with *why otherwise. */
+int x509_csr_read(const uint8_t *csr, size_t len, char cn[X509_CN_MAX + 1], uint8_t *spki,
+                  size_t cap, size_t *spki_len, const char **why);
+
 /* -1, 0, 1 as a is before, equal to, after b. */
 int x509_time_cmp(const x509_time *a, const x509_time *b);
 

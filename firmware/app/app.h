@@ -9,9 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "firmware/acl/acl.h"
 #include "firmware/audit/audit.h"
 #include "firmware/console/console.h"
 #include "firmware/enroll/enroll.h"
+#include "firmware/issue/issue.h"
 #include "firmware/kernel/kernel.h"
 #include "firmware/store/nvstore.h"
 #include "firmware/token/token.h"
@@ -63,6 +65,8 @@ struct app {
     bool tls_created; /* the last setup made a new key or certificate */
     uint32_t tls_token_signs;
     struct enroll enroll;
+    struct acl acl;     /* who may sub-enroll (DESIGN.md R9) */
+    struct issue issue; /* what this server signs on request */
     struct audit audit;
     struct app_paste paste;
     bool online_renewal; /* the request in flight renews */
@@ -77,6 +81,10 @@ const char *app_reset_reason_name(enum hal_reset_reason r);
 
 /* firmware/app/service.c: the HTTP endpoints; starts listening. 0 or a negative errno. */
 int service_start(struct app *app);
+/* Why the service cannot sign right now, or NULL when it can (what /health says). */
+const char *app_not_ready_reason(struct app *app);
+/* firmware/app/service_sign.c: the signing endpoints (subenroll, certify, publish, license). */
+int service_sign_start(struct app *app);
 
 /* firmware/app/tls_setup.c: find or make the TLS key and certificate in the token and start
  * serving HTTPS with them (needs a login). 0, or a negative errno with *why set. */
@@ -87,16 +95,27 @@ void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1])
 /* firmware/app/cmd_enroll.c: wall-clock now as X.509 time (false: RTC unreadable); audit. */
 bool app_now(struct app *app, x509_time *t, int64_t *secs);
 void app_audit(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Ask for an armored block on the console; done() gets it whole. cmd names the command in the
+ * audit log, what and label tell the operator what to paste. */
+int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
+              app_paste_fn done);
+/* A certificate as PEM on the console. */
+int app_print_pem(struct console *con, const uint8_t *der, size_t len);
 /* Log (once a day) when the SLC has fewer than ENROLL_RENEW_WARN_DAYS left. */
 void app_check_expiry(struct app *app);
 /* Periodic: read the enrollment state again from the token (shared by cluster members) while
  * logged in, then check the expiry. */
 void app_refresh_state(struct app *app);
+/* Read what the token holds for this appliance (enrollment, ACL) into RAM; needs login. */
+int app_load_state(struct app *app, const char **why);
+void app_unload_state(struct app *app);
 
 extern const struct console_cmd app_enroll_cmds[];
 extern const unsigned app_enroll_cmd_count;
 extern const struct console_cmd app_system_cmds[];
 extern const unsigned app_system_cmd_count;
+extern const struct console_cmd app_sign_cmds[];
+extern const unsigned app_sign_cmd_count;
 extern const struct console_cmd app_token_cmds[];
 extern const unsigned app_token_cmd_count;
 #if SIGNET_HAS_NET

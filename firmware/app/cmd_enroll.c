@@ -77,13 +77,28 @@ void app_check_expiry(struct app *app)
         app_audit(app, "warning: the SLC expires in %ld days; renew it", days);
 }
 
+int app_load_state(struct app *app, const char **why)
+{
+    int ret = enroll_load(&app->enroll, why);
+    /* A damaged ACL denies everyone (acl_load says so) but does not stop the rest. */
+    if (!ret)
+        (void)acl_load(&app->acl, why);
+    return ret;
+}
+
+void app_unload_state(struct app *app)
+{
+    enroll_unload(&app->enroll);
+    app->acl.loaded = false;
+}
+
 void app_refresh_state(struct app *app)
 {
     const char *why;
 
     /* Not while a paste or a network request is half done: it would change what they check. */
     if (app->token.logged_in && app->enroll.loaded && !app->con.held && !app->paste.len &&
-        enroll_load(&app->enroll, &why) != 0)
+        app_load_state(app, &why) != 0)
         app->enroll.loaded = false; /* read again on next use */
     app_check_expiry(app);
 }
@@ -96,7 +111,7 @@ static bool need_loaded(struct console *con)
 
     if (app->enroll.loaded)
         return true;
-    if (enroll_load(&app->enroll, &why) == 0)
+    if (app_load_state(app, &why) == 0)
         return true;
     console_error(con, "%s", why);
     return false;
@@ -137,8 +152,8 @@ static void paste_line(struct console *con, const char *line, size_t len, void *
 }
 
 /* cmd: the command, for the audit log; what: the thing pasted, for the operator. */
-static int paste(struct console *con, const char *cmd, const char *what, const char *label,
-                 app_paste_fn done)
+int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
+              app_paste_fn done)
 {
     struct app *app = app_of(con);
     struct app_paste *p = &app->paste;
@@ -222,8 +237,8 @@ static int cmd_config_revocation(struct console *con, int argc, char **argv)
     if (!need_loaded(con))
         return -1;
     if (strcmp(argv[0], "custom") == 0)
-        return paste(con, "config revocation", "revoking party's public key", "PUBLIC KEY",
-                     revoker_pasted);
+        return app_paste(con, "config revocation", "revoking party's public key", "PUBLIC KEY",
+                         revoker_pasted);
     if (strcmp(argv[0], "standard") != 0) {
         console_error(con, "revocation is 'standard' or 'custom'");
         return -1;
@@ -251,6 +266,8 @@ static int cmd_config_show(struct console *con, int argc, char **argv)
     console_printf(con, "cluster URL: %s\n", c->cluster_url[0] ? c->cluster_url : "(not set)");
     console_printf(con, "revocation:  %s\n",
                    c->revocation == DOC_REVOCATION_CUSTOM ? "custom" : "standard");
+    if (c->role == ENROLL_ROLE_LICENSING)
+        console_printf(con, "root URL:    %s\n", c->root_url[0] ? c->root_url : "(not set)");
     console_printf(con, "authority:   %s\n",
                    app->enroll.anchor_len ? "root imported" : "(none: trust import)");
     return 0;
@@ -282,7 +299,8 @@ static int cmd_trust_import(struct console *con, int argc, char **argv)
     (void)argv;
     if (!need_loaded(con))
         return -1;
-    return paste(con, "trust import", "authority root certificate", "CERTIFICATE", anchor_pasted);
+    return app_paste(con, "trust import", "authority root certificate", "CERTIFICATE",
+                     anchor_pasted);
 }
 
 /* ---- requests out ---- */
@@ -378,8 +396,8 @@ static int import_response(struct console *con, bool renewal)
 {
     if (!need_loaded(con))
         return -1;
-    return paste(con, renewal ? "renew import" : "enroll import", "enrollment response",
-                 label_response, response_pasted);
+    return app_paste(con, renewal ? "renew import" : "enroll import", "enrollment response",
+                     label_response, response_pasted);
 }
 
 static int cmd_enroll_import(struct console *con, int argc, char **argv)
@@ -414,7 +432,9 @@ static void online_done(void *ctx, int status, const char *body, size_t len, con
         for (; n < len && n < sizeof(reason) - 1 && body[n] != '\n' && body[n] != '\r'; n++)
             reason[n] = (body[n] >= 0x20 && body[n] < 0x7f) ? body[n] : '?';
         reason[n] = '\0';
-        console_error(con, "the authority refused (%d): %s", status, reason);
+        console_error(con, "%s refused (%d): %s",
+                      app->enroll.cfg.role == ENROLL_ROLE_LICENSING ? "the root" : "the authority",
+                      status, reason);
         app_audit(app, "%s: refused by the authority (%d): %s", what, status, reason);
     } else {
         console_error(con, "%s; nothing changed", why);
@@ -431,9 +451,17 @@ static int online(struct console *con, enum doc_request_kind kind, const char *u
 
     if (!need_loaded(con))
         return -1;
+    /* A licensing server enrolls with its root cluster (DESIGN.md R8), which it then also
+     * forwards certification requests to: the URL is remembered first. */
+    bool licensing = app->enroll.cfg.role == ENROLL_ROLE_LICENSING;
+    if (licensing && strcmp(url, app->enroll.cfg.root_url) != 0 &&
+        enroll_set_root_url(&app->enroll, url, &why) != 0) {
+        console_error(con, "%s", why);
+        return -1;
+    }
     if (enroll_request(&app->enroll, kind, xml, sizeof(xml), &len, &why) != 0 ||
-        http_client_post(url, "/v1/enroll", "application/xml", xml, len, online_done, app, &why) !=
-            0) {
+        http_client_post(url, licensing ? "/v1/subenroll" : "/v1/enroll", "application/xml", xml,
+                         len, online_done, app, &why) != 0) {
         console_error(con, "%s", why);
         return -1;
     }
@@ -495,7 +523,7 @@ static int cmd_slc_show(struct console *con, int argc, char **argv)
     return 0;
 }
 
-static int print_pem(struct console *con, const uint8_t *d, size_t n)
+int app_print_pem(struct console *con, const uint8_t *d, size_t n)
 {
     size_t alen = 0;
     if (doc_armor("CERTIFICATE", d, n, armored, sizeof(armored), &alen) != 0)
@@ -517,9 +545,9 @@ static int cmd_slc_export(struct console *con, int argc, char **argv)
         console_error(con, "no SLC installed");
         return -1;
     }
-    print_pem(con, s->slc, s->slc_len);
+    app_print_pem(con, s->slc, s->slc_len);
     for (size_t k = 0; k < s->chain_count; k++)
-        print_pem(con, s->chain[k], s->chain_len[k]);
+        app_print_pem(con, s->chain[k], s->chain_len[k]);
     return 0;
 }
 
@@ -570,8 +598,8 @@ const struct console_cmd app_enroll_cmds[] = {
     {"enroll import", "", "paste the authority's response; install the SLC", cmd_enroll_import, 0,
      0, CONSOLE_NEEDS_LOGIN},
 #if SIGNET_HAS_NET
-    {"enroll online", "URL", "enroll with the authority at http://A.B.C.D:PORT", cmd_enroll_online,
-     1, 1, CONSOLE_NEEDS_LOGIN},
+    {"enroll online", "URL", "enroll with the authority (root) or root (licensing) at URL",
+     cmd_enroll_online, 1, 1, CONSOLE_NEEDS_LOGIN},
     {"renew online", "URL", "renew the SLC with the authority at URL", cmd_renew_online, 1, 1,
      CONSOLE_NEEDS_LOGIN},
 #endif

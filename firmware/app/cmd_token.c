@@ -125,7 +125,7 @@ static void on_pin(struct console *con, const char *line, size_t len, void *ctx)
     console_puts(con, "logged in\n");
     app_audit(app, "login");
     const char *lwhy;
-    if (enroll_load(&app->enroll, &lwhy) != 0)
+    if (app_load_state(app, &lwhy) != 0)
         console_printf(con, "warning: enrollment state not read: %s\n", lwhy);
     app_check_expiry(app);
 #if SIGNET_HAS_NET
@@ -159,7 +159,7 @@ static int cmd_logout(struct console *con, int argc, char **argv)
     (void)argc;
     (void)argv;
     (void)token_logout(&app->token);
-    enroll_unload(&app->enroll);
+    app_unload_state(app);
     app_audit(app, "logout");
     console_puts(con, "logged out\n");
     return 0;
@@ -181,7 +181,7 @@ static void generate(struct console *con, enum token_key_alg alg, bool replace)
     app_audit(app, "key generate: %s SLC key pair%s", alg == TOKEN_RSA2048 ? "rsa2048" : "p256",
               replace ? " (replaced the old one)" : "");
     const char *lwhy;
-    (void)enroll_load(&app->enroll, &lwhy); /* the state follows the new key */
+    (void)app_load_state(app, &lwhy); /* the state follows the new key */
     console_printf(con, "SLC key pair created: id '%s', sensitive, not extractable, sign only\n",
                    TOKEN_SLC_ID);
 }

@@ -22,7 +22,7 @@
 #include "net/tls.h"
 
 /* Why the service cannot sign right now, or NULL when it can. */
-static const char *not_ready_reason(struct app *app)
+const char *app_not_ready_reason(struct app *app)
 {
     struct p11_link_stats ls;
 
@@ -52,7 +52,7 @@ static const char *not_ready_reason(struct app *app)
 static void health(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     static char reason[80];
-    const char *why = not_ready_reason(ctx);
+    const char *why = app_not_ready_reason(ctx);
 
     (void)req;
     resp->content_type = "text/plain";
@@ -80,7 +80,7 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     struct tls_stats ts;
     struct crypto_heap_stats cs;
     struct jsonw w;
-    const char *why = not_ready_reason(app);
+    const char *why = app_not_ready_reason(app);
     x509_time now;
     bool have_now = app_now(app, &now, NULL);
 
@@ -91,7 +91,8 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     crypto_heap_stats(&cs);
     jsonw_init(&w, doc, sizeof(doc));
     jsonw_object_begin(&w, NULL);
-    jsonw_string(&w, "role", "root");
+    jsonw_string(&w, "role",
+                 app->enroll.cfg.role == ENROLL_ROLE_LICENSING ? "licensing" : "root");
     jsonw_string(&w, "enrollment",
                  have_now ? enroll_state_name(enroll_state(&app->enroll, &now)) : "unknown");
     jsonw_bool(&w, "serving", why == NULL);
@@ -180,6 +181,8 @@ int service_start(struct app *app)
         ret = http_route_add("GET", "/v1/status", 0, status, app);
     if (!ret)
         ret = http_route_add("GET", "/v1/whoami", 0, whoami, app);
+    if (!ret)
+        ret = service_sign_start(app);
     if (!ret)
         ret = http_server_start(HTTP_PLAIN_PORT, false);
     if (!ret)

@@ -18,6 +18,7 @@ enum config_tag {
     CFG_ROLE = 5,
     CFG_REQUESTED = 6,
     CFG_RENEWAL_FOR = 7,
+    CFG_ROOT_URL = 8,
 };
 enum slc_tag { SLC_CERT = 0x10, SLC_CHAIN = 0x11 };
 
@@ -77,6 +78,9 @@ static int decode_config(struct enroll_config *c, const uint8_t *buf, size_t len
         case CFG_ROLE:
             c->role = n == 1 && v[0] ? ENROLL_ROLE_LICENSING : ENROLL_ROLE_ROOT;
             break;
+        case CFG_ROOT_URL:
+            copy_text(c->root_url, sizeof(c->root_url), v, n);
+            break;
         case CFG_REQUESTED:
             c->requested = n == 1 && v[0];
             break;
@@ -111,6 +115,8 @@ static int save_config(struct enroll *e, const struct enroll_config *c)
         ret = tlv_put(io, sizeof(io), &len, CFG_REQUESTED, &req, 1);
     if (!ret)
         ret = tlv_put(io, sizeof(io), &len, CFG_RENEWAL_FOR, c->renewal_for, c->renewal_for_len);
+    if (!ret)
+        ret = tlv_put(io, sizeof(io), &len, CFG_ROOT_URL, c->root_url, strlen(c->root_url));
     if (ret)
         return ret;
     if (token_data_write(e->token, OBJ_CONFIG, io, len) != CKR_OK)
@@ -292,6 +298,9 @@ int enroll_set_revocation(struct enroll *e, enum doc_revocation r, const uint8_t
 {
     struct enroll_config c = e->cfg;
 
+    *why = "a licensing server sets no revocation policy: its root's applies";
+    if (r == DOC_REVOCATION_CUSTOM && c.role == ENROLL_ROLE_LICENSING)
+        return -EPERM;
     *why = "custom revocation needs the revoking party's public key";
     if (r == DOC_REVOCATION_CUSTOM && (!len || len > sizeof(c.revoker)))
         return -EINVAL;
@@ -299,6 +308,36 @@ int enroll_set_revocation(struct enroll *e, enum doc_revocation r, const uint8_t
     c.revoker_len = r == DOC_REVOCATION_CUSTOM ? len : 0;
     if (c.revoker_len)
         memcpy(c.revoker, spki, len);
+    *why = "could not store the configuration in the token";
+    return save_config(e, &c);
+}
+
+int enroll_set_role(struct enroll *e, enum enroll_role role, const char **why)
+{
+    struct enroll_config c = e->cfg;
+
+    *why = "an SLC is installed; its rights are the role's (generate a new key to change roles)";
+    if (role != c.role && slc_installed(e))
+        return -EBUSY;
+    c.role = role;
+    if (role == ENROLL_ROLE_LICENSING) {
+        c.revocation = DOC_REVOCATION_STANDARD;
+        c.revoker_len = 0;
+    }
+    *why = "could not store the configuration in the token";
+    return save_config(e, &c);
+}
+
+int enroll_set_root_url(struct enroll *e, const char *url, const char **why)
+{
+    struct enroll_config c = e->cfg;
+    const char *host = url + 8;
+
+    *why = "the root's URL is https://A.B.C.D[:PORT] without a path";
+    if (!printable(url, DOC_URL_MAX) || strncmp(url, "https://", 8) != 0 || !*host ||
+        strchr(host, '/'))
+        return -EINVAL;
+    memcpy(c.root_url, url, strlen(url) + 1);
     *why = "could not store the configuration in the token";
     return save_config(e, &c);
 }
@@ -355,6 +394,10 @@ int enroll_request(struct enroll *e, enum doc_request_kind kind, char *out, size
     *why = "nothing to renew: no SLC is installed";
     if (kind == DOC_RENEWAL && !slc_installed(e))
         return -ENOENT;
+    /* A licensing server's first request goes to its root (DESIGN.md R8) and carries no
+     * revocation policy of its own (R14). */
+    if (c.role == ENROLL_ROLE_LICENSING && kind == DOC_ENROLLMENT)
+        kind = DOC_SUBENROLLMENT;
     memset(&r, 0, sizeof(r));
     r.kind = kind;
     memcpy(r.server_name, c.name, sizeof(r.server_name));
@@ -390,6 +433,17 @@ int enroll_request(struct enroll *e, enum doc_request_kind kind, char *out, size
     }
     *why = "could not record the request in the token";
     return save_config(e, &c);
+}
+
+void enroll_issuer(struct enroll *e, struct x509_issuer *out)
+{
+    *out = (struct x509_issuer){e->alg == TOKEN_RSA2048 ? X509_KEY_RSA : X509_KEY_EC,
+                                e->info.subject,
+                                e->info.subject_len,
+                                e->spki,
+                                e->spki_len,
+                                slc_sign,
+                                e};
 }
 
 /* What an SLC must allow, by role: a root sub-enrolls and certifies; a licensing server issues

@@ -46,7 +46,9 @@ struct enroll_config {
     uint8_t revoker[DOC_KEY_MAX];
     size_t revoker_len;
     enum enroll_role role;
-    bool requested; /* an enrollment request was exported */
+    char root_url[DOC_URL_MAX + 1]; /* licensing: the root cluster it sub-enrolls to and forwards
+                                       certification requests to */
+    bool requested;                 /* an enrollment request was exported */
     /* A renewal request is out for the SLC with this serial; pending while that SLC is in force. */
     uint8_t renewal_for[20];
     size_t renewal_for_len;
@@ -84,6 +86,16 @@ int enroll_set_name(struct enroll *e, const char *name, const char **why);
 int enroll_set_cluster_url(struct enroll *e, const char *url, const char **why);
 int enroll_set_revocation(struct enroll *e, enum doc_revocation r, const uint8_t *spki, size_t len,
                           const char **why);
+
+/* The role: refused while an SLC is installed (its rights are the role's). A licensing server
+ * sets no revocation policy (DESIGN.md R14): switching to it resets revocation to standard. */
+int enroll_set_role(struct enroll *e, enum enroll_role role, const char **why);
+/* A licensing server's root: https://A.B.C.D[:PORT], no path (the service adds it). */
+int enroll_set_root_url(struct enroll *e, const char *url, const char **why);
+
+/* The installed SLC as an issuer for crypto/x509: its subject, its public key, and a signing
+ * callback that signs with the SLC key in the token. Only while an SLC is installed. */
+void enroll_issuer(struct enroll *e, struct x509_issuer *out);
 
 /* The authority root to trust: a self-signed CA certificate (DER). Refused while an SLC is
  * installed, whose chain it would break. */

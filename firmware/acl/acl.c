@@ -1,0 +1,180 @@
+#include "acl.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "firmware/lib/tlv.h"
+
+#define OBJ_ACL "signet-acl"
+
+/* One TLV item per entry: the fingerprint, then the name. */
+enum { ACL_TAG_ENTRY = 1 };
+
+static uint8_t io[TOKEN_DATA_MAX];
+
+void acl_init(struct acl *a, struct token *token)
+{
+    memset(a, 0, sizeof(*a));
+    a->token = token;
+}
+
+static bool name_ok(const char *name)
+{
+    size_t n = 0;
+    for (; name[n]; n++)
+        if (n >= ACL_NAME_MAX || (unsigned char)name[n] < 0x21 || (unsigned char)name[n] > 0x7e)
+            return false;
+    return n > 0;
+}
+
+static int decode(struct acl *a, const uint8_t *buf, size_t len)
+{
+    struct tlv_reader r;
+    uint8_t tag;
+    const uint8_t *v;
+    size_t n;
+
+    a->count = 0;
+    tlv_reader_init(&r, buf, len);
+    while (tlv_next(&r, &tag, &v, &n)) {
+        if (tag != ACL_TAG_ENTRY)
+            continue; /* written by a newer firmware */
+        if (n <= ACL_FP_LEN || n > ACL_FP_LEN + ACL_NAME_MAX || a->count == ACL_ENTRIES_MAX)
+            return -EINVAL;
+        struct acl_entry *e = &a->entries[a->count];
+        memcpy(e->fp, v, ACL_FP_LEN);
+        memcpy(e->name, v + ACL_FP_LEN, n - ACL_FP_LEN);
+        e->name[n - ACL_FP_LEN] = '\0';
+        if (!name_ok(e->name))
+            return -EINVAL;
+        a->count++;
+    }
+    return r.bad ? -EINVAL : 0;
+}
+
+int acl_load(struct acl *a, const char **why)
+{
+    size_t len = 0;
+
+    a->loaded = false;
+    a->count = 0;
+    *why = "the token did not answer";
+    if (token_data_read(a->token, OBJ_ACL, io, sizeof(io), &len) != CKR_OK)
+        return -EIO;
+    *why = "the stored ACL is damaged; nobody is granted until it is rewritten";
+    if (decode(a, io, len) != 0) {
+        a->count = 0;
+        return -EINVAL;
+    }
+    a->loaded = true;
+    return 0;
+}
+
+/* Write entries[0..count) to the token; only then does RAM take them. */
+static int store(struct acl *a, const struct acl_entry *entries, size_t count, const char **why)
+{
+    uint8_t item[ACL_FP_LEN + ACL_NAME_MAX];
+    size_t len = 0;
+
+    for (size_t i = 0; i < count; i++) {
+        size_t n = strlen(entries[i].name);
+        memcpy(item, entries[i].fp, ACL_FP_LEN);
+        memcpy(item + ACL_FP_LEN, entries[i].name, n);
+        if (tlv_put(io, sizeof(io), &len, ACL_TAG_ENTRY, item, ACL_FP_LEN + n) != 0) {
+            *why = "the ACL does not fit in its token object";
+            return -ENOSPC;
+        }
+    }
+    *why = "could not store the ACL in the token";
+    if (token_data_write(a->token, OBJ_ACL, io, len) != CKR_OK)
+        return -EIO;
+    if (entries != a->entries)
+        memcpy(a->entries, entries, count * sizeof(*entries));
+    a->count = count;
+    return 0;
+}
+
+static int index_of(const struct acl *a, const uint8_t fp[ACL_FP_LEN])
+{
+    for (size_t i = 0; i < a->count; i++)
+        if (memcmp(a->entries[i].fp, fp, ACL_FP_LEN) == 0)
+            return (int)i;
+    return -1;
+}
+
+int acl_grant(struct acl *a, const uint8_t fp[ACL_FP_LEN], const char *name, const char **why)
+{
+    static struct acl_entry next[ACL_ENTRIES_MAX];
+    size_t count = a->count;
+
+    *why = "the ACL is not loaded (log in)";
+    if (!a->loaded)
+        return -EIO;
+    *why = "a name is 1-64 printable characters without spaces";
+    if (!name_ok(name))
+        return -EINVAL;
+    memcpy(next, a->entries, count * sizeof(next[0]));
+    int i = index_of(a, fp);
+    if (i < 0) {
+        *why = "the ACL is full (32 principals); revoke one first";
+        if (count == ACL_ENTRIES_MAX)
+            return -ENOSPC;
+        i = (int)count++;
+        memcpy(next[i].fp, fp, ACL_FP_LEN);
+    }
+    memcpy(next[i].name, name, strlen(name) + 1);
+    return store(a, next, count, why);
+}
+
+int acl_revoke(struct acl *a, const uint8_t fp[ACL_FP_LEN], const char **why)
+{
+    static struct acl_entry next[ACL_ENTRIES_MAX];
+    int i = index_of(a, fp);
+
+    *why = "the ACL is not loaded (log in)";
+    if (!a->loaded)
+        return -EIO;
+    *why = "that fingerprint is not granted";
+    if (i < 0)
+        return -ENOENT;
+    size_t count = 0;
+    for (size_t k = 0; k < a->count; k++)
+        if ((int)k != i)
+            next[count++] = a->entries[k];
+    return store(a, next, count, why);
+}
+
+const struct acl_entry *acl_find(const struct acl *a, const uint8_t fp[ACL_FP_LEN])
+{
+    if (!a->loaded)
+        return NULL;
+    int i = index_of(a, fp);
+    return i < 0 ? NULL : &a->entries[i];
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int acl_parse_fingerprint(const char *text, uint8_t fp[ACL_FP_LEN])
+{
+    size_t got = 0;
+
+    while (*text && got < ACL_FP_LEN) {
+        int hi = hex_value(text[0]), lo = hi < 0 ? -1 : hex_value(text[1]);
+        if (lo < 0)
+            return -EINVAL;
+        fp[got++] = (uint8_t)(hi << 4 | lo);
+        text += 2;
+        if (*text == ':' && got < ACL_FP_LEN)
+            text++;
+    }
+    return got == ACL_FP_LEN && !*text ? 0 : -EINVAL;
+}

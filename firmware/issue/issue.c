@@ -1,0 +1,568 @@
+#include "issue.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "firmware/lib/civil_time.h"
+
+/* One request at a time passes through these: handlers run to completion in the net task, and
+ * the console's offline sub-enrollment in the console task, which the scheduler never
+ * interleaves with it. */
+static struct doc_request req;
+static struct doc_response resp;
+static struct doc_license in, out_doc;
+static struct x509_info subject_info, license_info;
+static char why_buf[160];
+
+void issue_init(struct issue *is, struct token *token, struct enroll *enroll)
+{
+    memset(is, 0, sizeof(*is));
+    is->token = token;
+    is->enroll = enroll;
+}
+
+static bool same_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* "<what>: <why>" in a static buffer, for reasons that need their context. */
+static const char *because(const char *what, const char *why)
+{
+    snprintf(why_buf, sizeof(why_buf), "%s: %s", what, why);
+    return why_buf;
+}
+
+static void set_who(char who[ISSUE_WHO_MAX], const char *name)
+{
+    if (who)
+        snprintf(who, ISSUE_WHO_MAX, "%s", name);
+}
+
+/* 16 random bytes from the token, fetched in batches: a serial number or a content id. */
+static int take_random(struct issue *is, uint8_t out[X509_SERIAL_LEN])
+{
+    if (!is->serials_left) {
+        if (token_random(is->token, is->serials, sizeof(is->serials)) != CKR_OK)
+            return -EIO;
+        is->serials_left = sizeof(is->serials) / X509_SERIAL_LEN;
+    }
+    is->serials_left--;
+    memcpy(out, is->serials + is->serials_left * X509_SERIAL_LEN, X509_SERIAL_LEN);
+    memset(is->serials + is->serials_left * X509_SERIAL_LEN, 0, X509_SERIAL_LEN);
+    return 0;
+}
+
+/* Serving, and holding the right the operation needs. */
+static int may_issue(struct issue *is, const x509_time *now, uint32_t right, const char *role,
+                     const char **why)
+{
+    *why = "not enrolled";
+    if (!enroll_serving(is->enroll, now))
+        return -EAGAIN;
+    *why = role;
+    if (!(is->enroll->info.rights & right))
+        return -EPERM;
+    return 0;
+}
+
+/* From now for days (or years), never past the issuing SLC's notAfter. */
+static void validity(struct issue *is, const x509_time *now, unsigned days, unsigned years,
+                     struct x509_profile *p)
+{
+    struct civil_time c = {now->year,          (uint8_t)now->mon, (uint8_t)now->day,
+                           (uint8_t)now->hour, (uint8_t)now->min, (uint8_t)now->sec};
+    x509_time end = *now;
+
+    if (days) {
+        end = enroll_time_at(civil_to_epoch(&c) + (int64_t)days * 86400);
+    } else {
+        end.year += (int)years;
+        if (end.mon == 2 && end.day == 29)
+            end.day = 28; /* no 29 February in the target year, necessarily */
+    }
+    if (x509_time_cmp(&end, &is->enroll->info.not_after) > 0)
+        end = is->enroll->info.not_after;
+    p->not_before = *now;
+    p->not_after = end;
+}
+
+/* The issuing SLC and the chain above it, for a response: SLC first, authority root last. */
+static int issuer_chain(struct issue *is, size_t *count, uint8_t chain[][DOC_CERT_MAX],
+                        size_t *lens)
+{
+    const struct doc_response *s = &is->enroll->slc;
+
+    if (s->chain_count + 1 > DOC_CHAIN_MAX)
+        return -E2BIG;
+    memcpy(chain[0], s->slc, s->slc_len);
+    lens[0] = s->slc_len;
+    for (size_t i = 0; i < s->chain_count; i++) {
+        memcpy(chain[i + 1], s->chain[i], s->chain_len[i]);
+        lens[i + 1] = s->chain_len[i];
+    }
+    *count = s->chain_count + 1;
+    return 0;
+}
+
+/* Build and sign a certificate with the SLC key. */
+static int sign_cert(struct issue *is, struct x509_profile *p, uint8_t *der, size_t cap,
+                     size_t *len, const char **why)
+{
+    struct x509_issuer issuer;
+
+    *why = "the token failed";
+    if (take_random(is, p->serial) != 0)
+        return -EIO;
+    x509_serial_fix(p->serial);
+    enroll_issuer(is->enroll, &issuer);
+    int ret = x509_build(p, &issuer, der, cap, len);
+    if (ret == -EIO)
+        *why = "the token did not sign";
+    else if (ret)
+        *why = "the certificate could not be built";
+    return ret == -EIO ? -EIO : ret ? -EINVAL : 0;
+}
+
+static int map_token(CK_RV rv, const char **why)
+{
+    switch (rv) {
+    case CKR_OK:
+        return 0;
+    case CKR_WRAPPED_KEY_INVALID:
+    case CKR_WRAPPED_KEY_LEN_RANGE:
+    case CKR_ENCRYPTED_DATA_INVALID:
+        *why = "the publishing license's content key does not open with this cluster's key";
+        return -EPERM;
+    case CKR_KEY_TYPE_INCONSISTENT:
+    case CKR_KEY_SIZE_RANGE:
+        *why = "the rights account certificate's key is not RSA 2048-4096";
+        return -EINVAL;
+    default:
+        *why = "the token failed";
+        return -EIO;
+    }
+}
+
+/* ---- sub-enrollment ---- */
+
+int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
+                    size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
+{
+    struct enroll *e = is->enroll;
+    struct x509_profile p = {0};
+    size_t n = 0;
+    unsigned bits;
+    int ret = may_issue(is, now, X509_RIGHT_SUBENROLL,
+                        "sub-enrollment is served by a root cluster only", why);
+
+    if (ret)
+        return ret;
+    if (doc_request_parse(xml, len, &req, why) != 0)
+        return -EINVAL;
+    set_who(who, req.server_name);
+    *why = "an enrollment request goes to the enrollment authority, not to a root";
+    if (req.kind == DOC_ENROLLMENT)
+        return -EINVAL;
+    /* DESIGN.md R14: the root's revocation applies to the servers below it. */
+    *why = "a licensing server sets no revocation policy: the root's applies";
+    if (req.revocation != DOC_REVOCATION_STANDARD)
+        return -EINVAL;
+    *why = "the key is neither RSA 2048-4096 nor P-256";
+    bool rsa = x509_spki_rsa_bits(req.public_key, req.public_key_len, &bits) == 0;
+    if (rsa && (bits < 2048 || bits > 4096))
+        return -EINVAL;
+    if (x509_csr_verify(req.pop, req.pop_len, req.public_key, req.public_key_len, why) != 0)
+        return -EINVAL;
+    p.cn = req.server_name;
+    p.org = "Signet licensing server";
+    p.spki = req.public_key;
+    p.spki_len = req.public_key_len;
+    p.ca = true;
+    p.path_len = 0; /* a licensing server issues licenses, never another server */
+    p.rights = X509_RIGHT_ISSUE_USE | X509_RIGHT_ISSUE_PUBLISH;
+    p.cluster_url = req.cluster_url;
+    p.sku = req.sku;
+    p.version = req.version;
+    p.revoker_spki = e->info.revoker_spki;
+    p.revoker_spki_len = e->info.revoker_spki_len;
+    validity(is, now, ISSUE_SUBENROLL_DAYS, 0, &p);
+    memset(&resp, 0, sizeof(resp));
+    ret = sign_cert(is, &p, resp.slc, sizeof(resp.slc), &resp.slc_len, why);
+    if (ret)
+        return ret;
+    *why = "the chain is too long";
+    if (issuer_chain(is, &resp.chain_count, resp.chain, resp.chain_len) != 0)
+        return -E2BIG;
+    *why = "the response does not fit";
+    if (doc_response_write(&resp, out, cap, &n) != 0)
+        return -E2BIG;
+    *olen = n;
+    is->stats.subenrolled++;
+    return 0;
+}
+
+/* ---- certification ---- */
+
+int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
+{
+    static uint8_t spki[X509_SPKI_MAX];
+    char cn[X509_CN_MAX + 1];
+    struct x509_profile p = {0};
+    size_t spki_len = 0;
+    unsigned bits;
+    int ret = may_issue(is, now, X509_RIGHT_CERTIFY,
+                        "certification is served by a root cluster only", why);
+
+    if (ret)
+        return ret;
+    if (doc_license_parse(xml, len, DOC_CERTIFY_REQUEST, &in, why) != 0)
+        return -EINVAL;
+    if (x509_csr_read(in.csr, in.csr_len, cn, spki, sizeof(spki), &spki_len, why) != 0)
+        return -EINVAL;
+    set_who(who, cn);
+    /* Content keys are wrapped to this key with RSA-OAEP. */
+    *why = "a rights account key must be RSA 2048-4096";
+    if (x509_spki_rsa_bits(spki, spki_len, &bits) != 0 || bits < 2048 || bits > 4096)
+        return -EINVAL;
+    p.cn = cn;
+    p.org = "Signet user";
+    p.spki = spki;
+    p.spki_len = spki_len;
+    p.kind = X509_KIND_RAC;
+    validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
+    memset(&out_doc, 0, sizeof(out_doc));
+    out_doc.kind = DOC_CERTIFY_RESPONSE;
+    ret = sign_cert(is, &p, out_doc.rac, sizeof(out_doc.rac), &out_doc.rac_len, why);
+    if (ret)
+        return ret;
+    *why = "the chain is too long";
+    if (issuer_chain(is, &out_doc.chain_count, out_doc.chain, out_doc.chain_len) != 0)
+        return -E2BIG;
+    *why = "the response does not fit";
+    if (doc_license_write(&out_doc, out, cap, olen) != 0)
+        return -E2BIG;
+    is->stats.certified++;
+    return 0;
+}
+
+/* ---- the content-key encryption key ---- */
+
+static int ckek_check_cert(struct issue *is, const uint8_t *der, size_t len, const x509_time *now)
+{
+    static struct x509_cert chain[DOC_CHAIN_MAX + 1];
+    const struct doc_response *s = &is->enroll->slc;
+    const char *ignored;
+
+    if (x509_read(der, len, &license_info, &ignored) != 0 || license_info.kind != X509_KIND_CKEK ||
+        !same_bytes(license_info.spki, license_info.spki_len, is->ckek_spki, is->ckek_spki_len))
+        return -EINVAL;
+    chain[0] = (struct x509_cert){s->slc, s->slc_len};
+    for (size_t i = 0; i < s->chain_count; i++)
+        chain[i + 1] = (struct x509_cert){s->chain[i], s->chain_len[i]};
+    return x509_chain_verify((struct x509_cert){der, len}, chain, s->chain_count + 1,
+                             (struct x509_cert){is->enroll->anchor, is->enroll->anchor_len}, now, 0,
+                             &ignored);
+}
+
+static int ckek_issue_cert(struct issue *is, const x509_time *now, const char **why)
+{
+    struct x509_profile p = {0};
+    size_t len = 0;
+    int ret;
+
+    p.cn = is->enroll->cfg.name[0] ? is->enroll->cfg.name : is->enroll->info.cn;
+    p.org = "Signet content keys";
+    p.spki = is->ckek_spki;
+    p.spki_len = is->ckek_spki_len;
+    p.kind = X509_KIND_CKEK;
+    p.not_before = *now;
+    p.not_after = is->enroll->info.not_after; /* as long as the SLC that vouches for it */
+    ret = sign_cert(is, &p, is->ckek_cert, sizeof(is->ckek_cert), &len, why);
+    if (ret)
+        return ret;
+    *why = "the CKEK certificate cannot be read back";
+    if (x509_read(is->ckek_cert, len, &license_info, why) != 0)
+        return -EINVAL;
+    *why = "could not store the CKEK certificate in the token";
+    if (token_cert_write(is->token, TOKEN_CKEK_ID, "Signet CKEK certificate", is->ckek_cert, len,
+                         license_info.subject, license_info.subject_len) != CKR_OK)
+        return -EIO;
+    is->ckek_cert_len = len;
+    return 0;
+}
+
+int issue_ckek_ready(struct issue *is, const x509_time *now, const uint8_t **cert, size_t *len,
+                     const char **why)
+{
+    struct token *t = is->token;
+    const struct x509_info *slc = &is->enroll->info;
+    bool found = false;
+    size_t n = 0;
+    CK_RV rv;
+
+    *why = "not enrolled";
+    if (!enroll_serving(is->enroll, now))
+        return -EAGAIN;
+    if (is->ckek_cert_len && is->ckek_epoch == t->epoch &&
+        same_bytes(is->ckek_slc_serial, is->ckek_slc_serial_len, slc->serial, slc->serial_len) &&
+        x509_time_cmp(now, &is->enroll->info.not_after) <= 0)
+        goto ready;
+    is->ckek_cert_len = 0;
+    *why = "the token failed";
+    rv = token_find_key(t, &t->ckek, &found, NULL);
+    if (rv == CKR_OK && !found) {
+        rv = token_generate_unwrap_key(t, &t->ckek, false);
+        if (rv == CKR_FUNCTION_REJECTED) /* a cluster member made it meanwhile */
+            rv = CKR_OK;
+        if (rv == CKR_OK)
+            rv = token_find_key(t, &t->ckek, &found, NULL);
+    }
+    if (rv == CKR_OK && found)
+        rv = token_public_spki(t, &t->ckek, is->ckek_spki, sizeof(is->ckek_spki),
+                               &is->ckek_spki_len);
+    if (rv != CKR_OK || !found)
+        return -EIO;
+    if (token_cert_read(t, TOKEN_CKEK_ID, is->ckek_cert, sizeof(is->ckek_cert), &n) != CKR_OK)
+        return -EIO;
+    if (n && ckek_check_cert(is, is->ckek_cert, n, now) == 0) {
+        is->ckek_cert_len = n;
+    } else {
+        int ret = ckek_issue_cert(is, now, why);
+        if (ret)
+            return ret;
+    }
+    is->ckek_epoch = t->epoch;
+    memcpy(is->ckek_slc_serial, slc->serial, slc->serial_len);
+    is->ckek_slc_serial_len = slc->serial_len;
+ready:
+    if (cert) {
+        *cert = is->ckek_cert;
+        *len = is->ckek_cert_len;
+    }
+    return 0;
+}
+
+/* ---- publishing and licensing ---- */
+
+/* The caller's RAC, checked against the authority root through the chain it came with. */
+static int check_rac(struct issue *is, const x509_time *now, const char **why)
+{
+    struct x509_cert chain[DOC_CHAIN_MAX];
+    const char *w;
+
+    if (x509_read(in.rac, in.rac_len, &subject_info, &w) != 0) {
+        *why = because("rights account certificate", w);
+        return -EINVAL;
+    }
+    *why = "not a rights account certificate";
+    if (subject_info.kind != X509_KIND_RAC)
+        return -EINVAL;
+    for (size_t i = 0; i < in.chain_count; i++)
+        chain[i] = (struct x509_cert){in.chain[i], in.chain_len[i]};
+    if (x509_chain_verify((struct x509_cert){in.rac, in.rac_len}, chain, in.chain_count,
+                          (struct x509_cert){is->enroll->anchor, is->enroll->anchor_len}, now, 0,
+                          &w) != 0) {
+        *why = because("rights account certificate refused", w);
+        return -EPERM;
+    }
+    return 0;
+}
+
+static int response_chain(struct issue *is, const char **why)
+{
+    *why = "the chain is too long";
+    return issuer_chain(is, &out_doc.chain_count, out_doc.chain, out_doc.chain_len) ? -E2BIG : 0;
+}
+
+int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
+{
+    static struct x509_content pl, ul;
+    static uint8_t to_ckek[TOKEN_WRAPPED_MAX], to_user[TOKEN_WRAPPED_MAX];
+    struct x509_profile p = {0};
+    char cn[2 * X509_CONTENT_ID_LEN + 1];
+    size_t ckek_len = sizeof(to_ckek), user_len = sizeof(to_user);
+    int ret = may_issue(is, now, X509_RIGHT_ISSUE_PUBLISH,
+                        "this server may not issue publishing licenses", why);
+
+    if (ret)
+        return ret;
+    if (doc_license_parse(xml, len, DOC_PUBLISH_REQUEST, &in, why) != 0)
+        return -EINVAL;
+    ret = check_rac(is, now, why);
+    if (ret)
+        return ret;
+    set_who(who, subject_info.cn);
+    /* The policy, with the author as owner (DESIGN.md: the author gets a use license). */
+    memset(&pl, 0, sizeof(pl));
+    bool author_named = false;
+    for (size_t i = 0; i < in.grant_count; i++) {
+        struct x509_grant *g = &pl.grants[pl.grant_count++];
+        memcpy(g->user, in.grants[i].user, sizeof(g->user));
+        g->rights = in.grants[i].rights;
+        if (strcmp(g->user, subject_info.cn) == 0) {
+            g->rights = X509_GRANTS_ALL;
+            author_named = true;
+        }
+    }
+    *why = "a policy names at most 15 users besides the author";
+    if (!author_named && pl.grant_count == X509_GRANTS_MAX)
+        return -EINVAL;
+    if (!author_named) {
+        memcpy(pl.grants[pl.grant_count].user, subject_info.cn, sizeof(pl.grants[0].user));
+        pl.grants[pl.grant_count++].rights = X509_GRANTS_ALL;
+    }
+    ret = issue_ckek_ready(is, now, NULL, NULL, why);
+    if (ret)
+        return ret;
+    *why = "the token failed";
+    if (take_random(is, pl.id) != 0)
+        return -EIO;
+    ret = map_token(token_content_key_new(is->token, &is->token->ckek, subject_info.spki,
+                                          subject_info.spki_len, to_ckek, &ckek_len, to_user,
+                                          &user_len),
+                    why);
+    if (ret)
+        return ret;
+    memcpy(pl.owner, subject_info.cn, sizeof(pl.owner));
+    pl.wrapped = to_ckek;
+    pl.wrapped_len = ckek_len;
+    ul = pl;
+    ul.wrapped = to_user;
+    ul.wrapped_len = user_len;
+    ul.grant_count = 1;
+    memcpy(ul.grants[0].user, subject_info.cn, sizeof(ul.grants[0].user));
+    ul.grants[0].rights = X509_GRANTS_ALL;
+
+    for (size_t i = 0; i < X509_CONTENT_ID_LEN; i++)
+        snprintf(cn + 2 * i, 3, "%02x", pl.id[i]);
+    memset(&out_doc, 0, sizeof(out_doc));
+    out_doc.kind = DOC_PUBLISH_RESPONSE;
+    p.cn = cn;
+    p.org = "Signet publishing license";
+    p.spki = is->ckek_spki;
+    p.spki_len = is->ckek_spki_len;
+    p.kind = X509_KIND_PUBLISHING;
+    p.content = &pl;
+    validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
+    ret = sign_cert(is, &p, out_doc.pl, sizeof(out_doc.pl), &out_doc.pl_len, why);
+    if (ret)
+        return ret;
+    p.cn = subject_info.cn;
+    p.org = "Signet use license";
+    p.spki = subject_info.spki;
+    p.spki_len = subject_info.spki_len;
+    p.kind = X509_KIND_USE;
+    p.content = &ul;
+    ret = sign_cert(is, &p, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
+    if (!ret)
+        ret = response_chain(is, why);
+    if (ret)
+        return ret;
+    *why = "the response does not fit";
+    if (doc_license_write(&out_doc, out, cap, olen) != 0)
+        return -E2BIG;
+    is->stats.published++;
+    return 0;
+}
+
+/* The publishing license was issued by this cluster: signed by our SLC key (through our own
+ * chain), valid now, and its content key wrapped to our CKEK. */
+static int check_pl(struct issue *is, const x509_time *now, const char **why)
+{
+    struct x509_cert chain[DOC_CHAIN_MAX + 1];
+    const struct doc_response *s = &is->enroll->slc;
+    const char *w;
+
+    if (x509_read(in.pl, in.pl_len, &license_info, &w) != 0) {
+        *why = because("publishing license", w);
+        return -EINVAL;
+    }
+    *why = "not a publishing license";
+    if (license_info.kind != X509_KIND_PUBLISHING || !license_info.has_content)
+        return -EINVAL;
+    chain[0] = (struct x509_cert){s->slc, s->slc_len};
+    for (size_t i = 0; i < s->chain_count; i++)
+        chain[i + 1] = (struct x509_cert){s->chain[i], s->chain_len[i]};
+    if (x509_chain_verify((struct x509_cert){in.pl, in.pl_len}, chain, s->chain_count + 1,
+                          (struct x509_cert){is->enroll->anchor, is->enroll->anchor_len}, now, 0,
+                          &w) != 0) {
+        *why = because("publishing license not issued by this cluster", w);
+        return -EPERM;
+    }
+    *why = "the publishing license is for another cluster's content key";
+    if (!same_bytes(license_info.spki, license_info.spki_len, is->ckek_spki, is->ckek_spki_len))
+        return -EPERM;
+    return 0;
+}
+
+int issue_license(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
+{
+    static struct x509_content ul;
+    static uint8_t wrapped[TOKEN_WRAPPED_MAX];
+    struct x509_profile p = {0};
+    size_t wrapped_len = sizeof(wrapped);
+    const struct x509_grant *grant = NULL;
+    int ret =
+        may_issue(is, now, X509_RIGHT_ISSUE_USE, "this server may not issue use licenses", why);
+
+    if (ret)
+        return ret;
+    if (doc_license_parse(xml, len, DOC_LICENSE_REQUEST, &in, why) != 0)
+        return -EINVAL;
+    ret = check_rac(is, now, why);
+    if (ret)
+        return ret;
+    set_who(who, subject_info.cn);
+    ret = issue_ckek_ready(is, now, NULL, NULL, why);
+    if (!ret)
+        ret = check_pl(is, now, why);
+    if (ret)
+        return ret;
+    for (size_t i = 0; i < license_info.content.grant_count && !grant; i++)
+        if (strcmp(license_info.content.grants[i].user, subject_info.cn) == 0)
+            grant = &license_info.content.grants[i];
+    if (!grant) {
+        snprintf(why_buf, sizeof(why_buf), "not granted: the policy does not name %s",
+                 subject_info.cn);
+        *why = why_buf;
+        return -EPERM;
+    }
+    ret = map_token(token_content_key_rewrap(is->token, &is->token->ckek,
+                                             license_info.content.wrapped,
+                                             license_info.content.wrapped_len, subject_info.spki,
+                                             subject_info.spki_len, wrapped, &wrapped_len),
+                    why);
+    if (ret)
+        return ret;
+    memset(&ul, 0, sizeof(ul));
+    memcpy(ul.id, license_info.content.id, sizeof(ul.id));
+    memcpy(ul.owner, license_info.content.owner, sizeof(ul.owner));
+    ul.wrapped = wrapped;
+    ul.wrapped_len = wrapped_len;
+    ul.grant_count = 1;
+    ul.grants[0] = *grant;
+    memset(&out_doc, 0, sizeof(out_doc));
+    out_doc.kind = DOC_LICENSE_RESPONSE;
+    p.cn = subject_info.cn;
+    p.org = "Signet use license";
+    p.spki = subject_info.spki;
+    p.spki_len = subject_info.spki_len;
+    p.kind = X509_KIND_USE;
+    p.content = &ul;
+    validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
+    ret = sign_cert(is, &p, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
+    if (!ret)
+        ret = response_chain(is, why);
+    if (ret)
+        return ret;
+    *why = "the response does not fit";
+    if (doc_license_write(&out_doc, out, cap, olen) != 0)
+        return -E2BIG;
+    is->stats.licensed++;
+    return 0;
+}

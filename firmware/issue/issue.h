@@ -1,0 +1,73 @@
+/*
+ * firmware/issue — what the appliance signs on request (DESIGN.md R8, R10, R12): sub-enrollment
+ * certificates for licensing servers, rights account certificates (RACs) for users, publishing
+ * licenses and use licenses. Every signature is made by the SLC key in the token; content keys
+ * are made, unwrapped and re-wrapped inside the token (firmware/token), never seen here in clear.
+ *
+ * Each function takes a request document and writes the response document (docs/protocol.md).
+ * It first checks everything it can without the token, then issues; a refusal changes nothing.
+ * Returns 0, or a negative errno the service maps to HTTP: -EINVAL malformed (400), -EPERM not
+ * allowed (403), -E2BIG too large (413), -EAGAIN not serving / -EIO token trouble (503); *why is
+ * always a one-line reason, *who (when not NULL) names the subject for the audit log.
+ *
+ * Validity (docs/certificates.md): sub-enrollment certificates one year, RACs and licenses seven
+ * years, from now; never past the issuing SLC's notAfter (which never passes its own chain's).
+ */
+#ifndef ISSUE_H
+#define ISSUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/doc.h"
+#include "crypto/x509.h"
+#include "firmware/enroll/enroll.h"
+#include "firmware/token/token.h"
+
+#define ISSUE_SUBENROLL_DAYS 365
+#define ISSUE_LICENSE_YEARS  7
+#define ISSUE_WHO_MAX        (X509_CN_MAX + 1)
+
+struct issue_stats {
+    uint32_t subenrolled, certified, published, licensed, refused;
+};
+
+struct issue {
+    struct token *token;
+    struct enroll *enroll;
+    /* Serial numbers come from the token's RNG, fetched in batches (one round trip per 16). */
+    uint8_t serials[16 * X509_SERIAL_LEN];
+    size_t serials_left;
+    /* The CKEK: its public key and its certificate under the current SLC, checked once per
+     * (key handle, SLC) rather than per request. */
+    uint8_t ckek_spki[DOC_KEY_MAX];
+    size_t ckek_spki_len;
+    uint8_t ckek_cert[DOC_CERT_MAX];
+    size_t ckek_cert_len;
+    uint32_t ckek_epoch;
+    uint8_t ckek_slc_serial[20];
+    size_t ckek_slc_serial_len;
+    struct issue_stats stats;
+};
+
+void issue_init(struct issue *is, struct token *token, struct enroll *enroll);
+
+/* A root signs a licensing server's sub-enrollment (or its renewal) request. */
+int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
+                    size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why);
+/* A root certifies a user: PKCS#10 in, RAC out. */
+int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why);
+/* Publishing: policy in, publishing license and the author's use license out. */
+int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why);
+/* Licensing: publishing license and the caller's RAC in, the caller's use license out. */
+int issue_license(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why);
+
+/* The CKEK exists (made when missing) and its certificate under the current SLC is in the
+ * token; *cert points at it. Needs an installed SLC. */
+int issue_ckek_ready(struct issue *is, const x509_time *now, const uint8_t **cert, size_t *len,
+                     const char **why);
+
+#endif
