@@ -110,6 +110,14 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
         jsonw_bool(&w, "renew_soon", days < ENROLL_RENEW_WARN_DAYS);
         jsonw_object_end(&w);
     }
+    const struct issue_stats *is = &app->issue.stats;
+    jsonw_object_begin(&w, "issued");
+    jsonw_uint(&w, "subenrolled", is->subenrolled);
+    jsonw_uint(&w, "certified", is->certified);
+    jsonw_uint(&w, "published", is->published);
+    jsonw_uint(&w, "licensed", is->licensed);
+    jsonw_uint(&w, "refused", is->refused);
+    jsonw_object_end(&w);
     jsonw_object_begin(&w, "token");
     jsonw_string(&w, "link", ls.up ? "up" : "down");
     jsonw_bool(&w, "logged_in", app->token.logged_in);

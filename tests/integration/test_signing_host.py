@@ -1,0 +1,148 @@
+"""The signing service on the host board (issue 6): a three-tier hierarchy — enrollment
+authority, root cluster, licensing server — on two appliance instances that share nothing but
+the network; the deny-by-default ACL; users certified, publishing and opening protected files
+with tools/signet-client; every issued certificate checked with `openssl verify`."""
+import json
+import os
+
+from enrollment import Authority, paste, pem_blocks, prepare_appliance, trust
+from harness import check
+from hsm import Token, console_login
+from netboard import host_on_network, https_get
+from rights import (HOST, Client, export_certs, licensing_prepare, no_extractable_keys, online,
+                    openssl_verify, split_bundle, tls_fingerprint)
+
+
+def root_server(tmp, auth, port, name="root1", nv="root.img"):
+    tok = Token(os.path.join(tmp, name))
+    nb = host_on_network(tmp, tok, nv=nv)
+    prepare_appliance(nb.con, name=name)
+    trust(nb.con, auth)
+    out = online(nb.con, "http://%s:%d" % (HOST, port))
+    check("SLC installed" in out, "root enrollment: %r" % out, nb.con)
+    return tok, nb
+
+
+def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
+    auth = Authority(tmp)
+    port = auth.serve()
+    root_tok, root = root_server(tmp, auth, port)
+    lic_tok = Token(os.path.join(tmp, "lic1"))
+    lic = host_on_network(tmp, lic_tok, nv="lic.img")
+    licensing_prepare(lic.con, auth)
+    root_url = "https://%s:%d" % (HOST, root.https_port)
+
+    # Deny by default (DESIGN.md R9): nothing is issued, the refusal is audited on the root.
+    check("(nobody is granted sub-enrollment)" in root.con.command("acl list"), "acl", root.con)
+    out = online(lic.con, root_url)
+    check("the root refused (403): not granted" in out, "ungranted sub-enrollment: %r" % out,
+          lic.con)
+    check("subenroll: refused (403)" in root.con.command("audit show"), "audit", root.con)
+    fields = lic.con.command("slc show")
+    check("none installed" in fields, "an SLC appeared: %r" % fields, lic.con)
+
+    # The operator reads the licensing server's fingerprint and grants it on the root.
+    fp = tls_fingerprint(lic.con)
+    out = root.con.command("acl grant %s lic1" % fp)
+    check("granted sub-enrollment to lic1" in out, "acl grant: %r" % out, root.con)
+    check(fp in root.con.command("acl list"), "acl list", root.con)
+    out = online(lic.con, root_url)
+    check("SLC installed for 'lic1'" in out, "sub-enrollment: %r" % out, lic.con)
+    check("subenroll: issued for lic1" in root.con.command("audit show"), "audit", root.con)
+    st = json.loads(https_get(lic.https_port, "/v1/status")[1])
+    check(st["role"] == "licensing" and st["serving"], "licensing status: %r" % st, lic.con)
+    slc = lic.con.command("slc show")
+    check("issue-use-licenses issue-publishing-licenses" in slc and "sub-enroll" not in slc,
+          "licensing SLC rights: %r" % slc, lic.con)
+    lic_certs = export_certs(lic.con, "slc export", tmp, "lic-slc")
+    check(len(lic_certs) == 3, "licensing chain has %d certificates" % len(lic_certs), lic.con)
+    openssl_verify(auth.root_pem, lic_certs[0], lic_certs[1:], lic.con)
+    ckek = export_certs(lic.con, "ckek export", tmp, "lic-ckek")
+    openssl_verify(auth.root_pem, ckek[0], lic_certs, lic.con)
+
+    # Users: alice certified through the licensing server (forwarded to the root), bob and eve
+    # at the root itself.
+    lic_fp = tls_fingerprint(lic.con)
+    alice = Client(tmp, "alice@contoso.example", lic_fp)
+    bob = Client(tmp, "bob@contoso.example", lic_fp)
+    eve = Client(tmp, "eve@contoso.example")
+    for user, at in ((alice, lic.https_port), (bob, root.https_port), (eve, root.https_port)):
+        user.keygen()
+        rc, out = user.certify(at)
+        check(rc == 0, "certify %s: %s" % (user.user, out), lic.con)
+        certs = split_bundle(user.rac, tmp, "rac-" + user.user.split("@")[0])
+        check(len(certs) == 3, "RAC bundle of %d certificates" % len(certs))
+        openssl_verify(auth.root_pem, certs[0], certs[1:], lic.con)
+
+    # Alice protects a file for bob; bob opens it, eve is refused and gets nothing.
+    secret = os.path.join(alice.dir, "plan.txt")
+    text = b"Q3 plan: ship the appliance.\n" * 50
+    with open(secret, "wb") as f:
+        f.write(text)
+    rc, out = alice.protect(lic.https_port, secret, "bob@contoso.example:view,print")
+    check(rc == 0, "protect: " + out, lic.con)
+    protected = secret + ".signet"
+    with open(protected, "rb") as f:
+        check(text not in f.read() and b"Q3 plan" not in open(protected, "rb").read(),
+              "the protected file holds the plaintext")
+    pl = split_bundle(protected + ".pl", tmp, "pl")
+    openssl_verify(auth.root_pem, pl[0], lic_certs, lic.con)
+    for user in (bob, eve):
+        os.link(protected, os.path.join(user.dir, "plan.txt.signet"))
+        os.link(protected + ".pl", os.path.join(user.dir, "plan.txt.signet.pl"))
+    out_bob = os.path.join(bob.dir, "plan.txt")
+    rc, out = bob.open(lic.https_port, os.path.join(bob.dir, "plan.txt.signet"), out_bob)
+    check(rc == 0 and "view,print" in out, "bob open: " + out, lic.con)
+    with open(out_bob, "rb") as f:
+        check(f.read() == text, "bob's plaintext differs")
+    out_eve = os.path.join(eve.dir, "plan.txt")
+    rc, out = eve.open(lic.https_port, os.path.join(eve.dir, "plan.txt.signet"), out_eve)
+    check(rc != 0 and "not granted" in out, "eve open: " + out, lic.con)
+    check(not os.path.exists(out_eve), "eve got a file")
+    check("license: refused (403) for eve@contoso.example" in lic.con.command("audit show"),
+          "eve's refusal is not audited", lic.con)
+    # Bob's use license, as the client keeps it, also verifies.
+    ul = os.path.join(bob.dir, "bob.ul")
+    rc, out = bob.run("license", *bob.url_args(lic.https_port), "--rac", bob.rac, "--pl",
+                      protected + ".pl", "--ul", ul)
+    check(rc == 0, "license: " + out, lic.con)
+    ul_certs = split_bundle(ul, tmp, "ul")
+    openssl_verify(auth.root_pem, ul_certs[0], lic_certs, lic.con)
+    st = json.loads(https_get(lic.https_port, "/v1/status")[1])
+    check(st["issued"]["licensed"] >= 2 and st["issued"]["published"] == 1,
+          "licensing counters: %r" % st, lic.con)
+
+    # Keys stay in the tokens.
+    for tok, con in ((root_tok, root.con), (lic_tok, lic.con), (auth.token, None)):
+        no_extractable_keys(tok, con)
+    lic.con.close()
+    root.con.close()
+    auth.close()
+    lic_tok.close()
+    root_tok.close()
+
+
+def test_offline_sub_enrollment_through_the_console(tmp):
+    auth = Authority(tmp)
+    port = auth.serve()
+    root_tok, root = root_server(tmp, auth, port)
+    lic_tok = Token(os.path.join(tmp, "lic1"))
+    lic = host_on_network(tmp, lic_tok, nv="lic.img")
+    licensing_prepare(lic.con, auth)
+    # A licensing server sets no revocation policy of its own (R14).
+    check("error:" in lic.con.command("config revocation custom"), "custom revocation", lic.con)
+    req = lic.con.command("enroll export", 60)
+    check("-----BEGIN SIGNET ENROLLMENT REQUEST-----" in req, "export: %r" % req, lic.con)
+    resp = paste(root.con, "subenroll", req)
+    check("-----BEGIN SIGNET ENROLLMENT RESPONSE-----" in resp, "subenroll: %r" % resp, root.con)
+    out = paste(lic.con, "enroll import", resp)
+    check("SLC installed for 'lic1'" in out, "import: %r" % out, lic.con)
+    certs = export_certs(lic.con, "slc export", tmp, "slc")
+    openssl_verify(auth.root_pem, certs[0], certs[1:], lic.con)
+    # Once enrolled the role is fixed.
+    check("error:" in lic.con.command("config role root"), "role change", lic.con)
+    lic.con.close()
+    root.con.close()
+    auth.close()
+    lic_tok.close()
+    root_tok.close()

@@ -1,0 +1,141 @@
+"""tests/lib/rights.py — the rights-management hierarchy as an operator and users build it.
+
+root_server() and licensing_server() provision appliances the way docs/ and README say: a root
+enrolled online with the authority, a licensing server that sub-enrolls to it over mutual TLS
+once the root's operator granted its `tls fingerprint`. Client runs tools/signet-client, the
+user's side; verify_issued() is what a relying party checks with `openssl verify`.
+"""
+import os
+import re
+import subprocess
+
+from enrollment import pem_blocks, prepare_appliance, trust
+from harness import ROOT, check
+from hsm import console_login
+
+CLIENT_BIN = os.path.join(ROOT, "build", "tools", "signet-client")
+HOST = "10.0.2.2"  # the host, as a board on the user-mode network sees it
+
+
+def enroll_root(con, authority_port, name="root1"):
+    out = con.command("enroll online http://%s:%d" % (HOST, authority_port), 60)
+    if "SLC installed" not in out:
+        out += con.expect(r"SLC installed.*\n", 60).group(0)
+
+
+def wait_line(con, pattern, timeout=60):
+    """The rest of an asynchronous command's output, up to the line matching pattern."""
+    return con.expect(pattern, timeout).group(0)
+
+
+def tls_fingerprint(con):
+    m = re.search(r"([0-9A-F]{2}(?::[0-9A-F]{2}){31})", con.command("tls fingerprint"))
+    check(m, "no fingerprint from `tls fingerprint`", con)
+    return m.group(1)
+
+
+def online(con, url, timeout=60):
+    """enroll online URL; returns everything up to the outcome line."""
+    con.send("enroll online %s\n" % url)
+    m = con.expect(r"(SLC installed[^\n]*|error: [^\n]*)\n", timeout)
+    return m.group(1)
+
+
+def licensing_prepare(con, authority, name="lic1"):
+    console_login(con)
+    out = con.command("config role licensing")
+    check("role: licensing" in out, "config role: %r" % out, con)
+    prepare_appliance(con, name=name, url="https://%s.example.test/" % name)
+    trust(con, authority)
+
+
+def export_certs(con, command, tmp, name):
+    """A console command's PEM output into files: [leaf, chain...] paths."""
+    certs = pem_blocks(con.command(command))
+    check(certs, "%s printed no certificates" % command, con)
+    paths = []
+    for i, c in enumerate(certs):
+        p = os.path.join(tmp, "%s-%d.pem" % (name, i))
+        with open(p, "w") as f:
+            f.write(c)
+        paths.append(p)
+    return paths
+
+
+def openssl_verify(anchor, leaf_pem, chain_pems, con=None):
+    """openssl verify of one certificate against the authority root with its chain."""
+    chain = leaf_pem + ".chain"
+    with open(chain, "w") as f:
+        for p in chain_pems:
+            with open(p) as g:
+                f.write(g.read())
+    argv = ["openssl", "verify", "-CAfile", anchor]
+    if chain_pems:
+        argv += ["-untrusted", chain]
+    res = subprocess.run(argv + [leaf_pem], capture_output=True, text=True, timeout=30)
+    check(res.returncode == 0 and "OK" in res.stdout,
+          "openssl verify %s: %s%s" % (os.path.basename(leaf_pem), res.stdout, res.stderr), con)
+
+
+def split_bundle(path, tmp, name):
+    """A PEM bundle (leaf first) into files."""
+    with open(path) as f:
+        certs = pem_blocks(f.read())
+    out = []
+    for i, c in enumerate(certs):
+        p = os.path.join(tmp, "%s-%d.pem" % (name, i))
+        with open(p, "w") as f:
+            f.write(c)
+        out.append(p)
+    return out
+
+
+class Client:
+    """tools/signet-client for one user, in their own directory."""
+
+    def __init__(self, tmp, user, fingerprint=None):
+        self.user = user
+        self.dir = os.path.join(tmp, "user-" + user.split("@")[0])
+        os.makedirs(self.dir, exist_ok=True)
+        self.key = os.path.join(self.dir, "user.key")
+        self.rac = os.path.join(self.dir, "user.rac")
+        self.tls = ["--tls-fingerprint", fingerprint] if fingerprint else ["--insecure"]
+
+    def run(self, *args, timeout=60):
+        res = subprocess.run([CLIENT_BIN] + list(args), capture_output=True, text=True,
+                             timeout=timeout, cwd=self.dir)
+        return res.returncode, res.stdout + res.stderr
+
+    def url_args(self, port):
+        return ["--url", "https://127.0.0.1:%d" % port] + self.tls
+
+    def keygen(self):
+        rc, out = self.run("keygen", "--key", self.key)
+        check(rc == 0, "keygen: " + out)
+
+    def certify(self, port):
+        return self.run("certify", *self.url_args(port), "--key", self.key, "--name", self.user,
+                        "--rac", self.rac)
+
+    def protect(self, port, path, *grants):
+        args = ["protect"] + self.url_args(port) + ["--key", self.key, "--rac", self.rac]
+        for g in grants:
+            args += ["--grant", g]
+        return self.run(*args, path)
+
+    def open(self, port, path, out):
+        return self.run("open", *self.url_args(port), "--key", self.key, "--rac", self.rac, path,
+                        "--out", out)
+
+
+def no_extractable_keys(token, con=None):
+    """Every private key in the token is sensitive and never extractable; no secret keys."""
+    rc, out = token.pkcs11_tool("--list-objects")
+    check(rc == 0, "pkcs11-tool --list-objects failed:\n" + out, con)
+    check("Secret Key Object" not in out, "a secret key is left in the token:\n" + out, con)
+    blocks = out.split("Private Key Object")[1:]
+    check(blocks, "no private keys listed:\n" + out, con)
+    for b in blocks:
+        access = re.search(r"Access:\s*(.*)", b)
+        check(access and "never extractable" in access.group(1) and
+              "sensitive" in access.group(1), "a private key may leave the token:\n" + b, con)
