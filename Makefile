@@ -346,6 +346,7 @@ bench: deps build/bench/p11bench
 	$(Q)$(MAKE) --no-print-directory tools
 	$(Q)python3 tests/bench/bench_sign.py
 	$(Q)python3 tests/bench/bench_https.py
+	$(Q)python3 tests/bench/bench_issue.py
 
 # ---- hygiene ----
 LINT_SRCS = $(shell git ls-files '*.c' '*.h')

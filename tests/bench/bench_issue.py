@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""tests/bench/bench_issue.py — certificates and licenses issued per second over HTTPS, beside
+the token's raw signing rate and beside what a user might script instead, in one run.
+
+  raw sign      `key bench N` on the console: the SLC key's RSA-2048 signature through our client
+                and p11-kit server — the one token operation a sub-enrollment certificate needs
+  subenroll     POST /v1/subenroll (a granted TLS client certificate), the same well-formed
+                request over and over on CONNECTIONS kept-alive HTTPS connections for SECONDS
+  license       POST /v1/license (a publishing license + a user's RAC) likewise: each use license
+                costs the token an unwrap (RSA private key), a wrap and a signature
+  openssl       `openssl x509 -req` with OpenSSL's PKCS#11 engine signing with the same SLC key
+                through p11-kit-client.so to the same p11-kit server, one process per certificate
+
+Latencies are measured per request by the clients; p50 and p99 are reported.
+"""
+import base64
+import hashlib
+import http.client
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from enrollment import Authority, enroll_offline, pem_blocks, prepare_appliance, trust  # noqa
+from hsm import LABEL, USER_PIN, Token  # noqa: E402
+from netboard import host_on_network, https_context, https_get  # noqa: E402
+from rights import Client  # noqa: E402
+
+N = int(os.environ.get("BENCH_SIGNATURES", "2000"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+BASELINE = int(os.environ.get("BENCH_BASELINE", "100"))
+RATE = re.compile(r"(\d+) signatures in (\d+) ms: (\d+)/s")
+ENGINE = "/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so"
+CLIENT_MODULE = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so"
+
+
+def ssl(*args, inp=None, env=None):
+    res = subprocess.run(["openssl"] + list(args), capture_output=True, input=inp, env=env,
+                         timeout=60)
+    if res.returncode:
+        sys.exit("openssl %s: %s" % (args[0], res.stderr.decode(errors="replace")))
+    return res.stdout
+
+
+def load(port, ctx, path, body):
+    """CONNECTIONS kept-alive clients for SECONDS: (requests/s, latencies in ms, failures)."""
+    lat, bad = [], []
+    lock = threading.Lock()
+    deadline = time.monotonic() + SECONDS
+
+    def client():
+        mine, errs = [], []
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=ctx)
+        while time.monotonic() < deadline:
+            t0 = time.perf_counter()
+            conn.request("POST", path, body=body, headers={"Content-Type": "application/xml"})
+            r = conn.getresponse()
+            data = r.read()
+            mine.append((time.perf_counter() - t0) * 1000)
+            if r.status != 200:
+                errs.append("%d %s" % (r.status, data[:80]))
+        conn.close()
+        with lock:
+            lat.extend(mine)
+            bad.extend(errs)
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(CONNECTIONS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(lat) / (time.monotonic() - t0), sorted(lat), bad
+
+
+def pct(lat, p):
+    return lat[min(len(lat) - 1, int(len(lat) * p / 100))] if lat else float("nan")
+
+
+def baseline(tmp, tok, slc_pem):
+    """openssl x509 -req with the PKCS#11 engine: one process per certificate."""
+    conf = os.path.join(tmp, "engine.cnf")
+    with open(conf, "w") as f:
+        f.write("openssl_conf = init\n[init]\nengines = engines\n[engines]\npkcs11 = pkcs11\n"
+                "[pkcs11]\nengine_id = pkcs11\ndynamic_path = %s\nMODULE_PATH = %s\n"
+                "init = 0\n" % (ENGINE, CLIENT_MODULE))
+    env = dict(os.environ, OPENSSL_CONF=conf,
+               P11_KIT_SERVER_ADDRESS="unix:path=" + tok.sock)
+    key = os.path.join(tmp, "base.key")
+    ssl("genrsa", "-out", key, "2048")
+    csr = os.path.join(tmp, "base.csr")
+    ssl("req", "-new", "-key", key, "-subj", "/CN=lic-baseline", "-out", csr)
+    uri = "pkcs11:token=%s;id=%s;type=private;pin-value=%s" % (
+        LABEL, "".join("%%%02x" % b for b in b"signet-slc"), USER_PIN)
+    t0 = time.monotonic()
+    for i in range(BASELINE):
+        ssl("x509", "-req", "-in", csr, "-CA", slc_pem, "-CAkey", uri, "-CAkeyform", "engine",
+            "-engine", "pkcs11", "-set_serial", str(i + 1), "-days", "365", "-sha256", "-out",
+            os.path.join(tmp, "base.pem"), env=env)
+    rate = BASELINE / (time.monotonic() - t0)
+    ssl("verify", "-partial_chain", "-CAfile", slc_pem, os.path.join(tmp, "base.pem"))
+    return rate
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="signet-bench-")
+    tok = Token(tmp)
+    os.environ["SIGNET_HOST_BIN"] = os.environ.get("SIGNET_HOST_BIN", "build/host/signet")
+    nb = host_on_network(tmp, tok)
+    auth = Authority(tmp)
+    con, port = nb.con, nb.https_port
+    try:
+        prepare_appliance(con)
+        trust(con, auth)
+        enroll_offline(con, auth)
+        if https_get(port)[0] != 200:
+            sys.exit("the board does not serve HTTPS:\n" + con.transcript())
+        slc_pem = os.path.join(tmp, "slc.pem")
+        with open(slc_pem, "w") as f:
+            f.write(pem_blocks(con.command("slc export"))[0])
+
+        # A granted client and a well-formed sub-enrollment request.
+        cli_key, cli_cert = os.path.join(tmp, "cli.key"), os.path.join(tmp, "cli.pem")
+        ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", cli_key, "-out", cli_cert, "-subj", "/CN=bench", "-days", "2")
+        fp = hashlib.sha256(ssl("x509", "-in", cli_cert, "-outform", "DER")).hexdigest()
+        con.command("acl grant %s bench" % ":".join(fp[i:i + 2] for i in range(0, 64, 2)))
+        ctx = https_context(cli_cert, cli_key)
+        lic_key = os.path.join(tmp, "lic.key")
+        ssl("genrsa", "-out", lic_key, "2048")
+        spki = ssl("pkey", "-in", lic_key, "-pubout", "-outform", "DER")
+        pop = ssl("req", "-new", "-key", lic_key, "-subj", "/CN=lic-bench", "-outform", "DER")
+        sub = ("<SignetRequest version=\"1\" kind=\"subenrollment\"><ServerName>lic-bench"
+               "</ServerName><ClusterUrl>https://lic.example.test/</ClusterUrl><Sku>Signet</Sku>"
+               "<Version>1.0</Version><Revocation type=\"standard\"/><PublicKey>%s</PublicKey>"
+               "<ProofOfPossession>%s</ProofOfPossession></SignetRequest>" %
+               (base64.b64encode(spki).decode(), base64.b64encode(pop).decode())).encode()
+
+        # A user with a RAC, a publishing license naming them, and the license request.
+        user = Client(tmp, "bench@contoso.example")
+        user.keygen()
+        rc, out = user.certify(port)
+        if rc:
+            sys.exit("certify: " + out)
+        with open(user.rac) as f:
+            certs = pem_blocks(f.read())
+        der = [ssl("x509", "-outform", "DER", inp=c.encode()) for c in certs]
+        b64 = [base64.b64encode(d).decode() for d in der]
+        chain = "<Chain>%s</Chain>" % "".join("<Certificate>%s</Certificate>" % c for c in b64[1:])
+        pub = ("<SignetPublishRequest version=\"1\"><RightsAccountCertificate>%s"
+               "</RightsAccountCertificate>%s<Policy><Grant user=\"bench@contoso.example\" "
+               "rights=\"view\"/></Policy></SignetPublishRequest>" % (b64[0], chain))
+        code, text = https_get(port, "/v1/publish", "POST", pub.encode(),
+                               {"Content-Type": "application/xml"})
+        if code != 200:
+            sys.exit("publish: %d %s" % (code, text))
+        pl = text.split("<PublishingLicense>")[1].split("<")[0]
+        lic = ("<SignetLicenseRequest version=\"1\"><PublishingLicense>%s</PublishingLicense>"
+               "<RightsAccountCertificate>%s</RightsAccountCertificate>%s"
+               "</SignetLicenseRequest>" % (pl, b64[0], chain)).encode()
+
+        con.command("key bench 50", 60)  # warm-up
+        m = RATE.search(con.command("key bench %d" % N, 600))
+        if not m:
+            sys.exit("key bench failed:\n" + con.transcript())
+        raw = int(m.group(3))
+        load(port, ctx, "/v1/subenroll", sub)  # warm-up: the connections and the CKEK
+        sub_rate, sub_lat, sub_bad = load(port, ctx, "/v1/subenroll", sub)
+        lic_rate, lic_lat, lic_bad = load(port, ctx, "/v1/license", lic)
+        base_rate = baseline(tmp, tok, slc_pem)
+        status = https_get(port, "/v1/status")[1]
+    finally:
+        con.close()
+        auth.close()
+        tok.close()
+    print("\nIssuance on the host board (-O2), SLC key RSA-2048 in SoftHSM2 behind p11-kit "
+          "server; %d kept-alive HTTPS clients, %d s per row:\n" % (CONNECTIONS, SECONDS))
+    print("| what | per second | vs raw sign | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|")
+    print("| token raw RSA-2048 sign over the link (`key bench %d`) | %d | 1.00 | | |" % (N, raw))
+    print("| sub-enrollment certificates (POST /v1/subenroll) | %.0f | %.2f | %.2f | %.2f |" %
+          (sub_rate, sub_rate / raw, pct(sub_lat, 50), pct(sub_lat, 99)))
+    print("| use licenses (POST /v1/license) | %.0f | %.2f | %.2f | %.2f |" %
+          (lic_rate, lic_rate / raw, pct(lic_lat, 50), pct(lic_lat, 99)))
+    print("| `openssl x509 -req` + PKCS#11 engine, one process per certificate (%d) | %.1f | "
+          "%.2f | | |" % (BASELINE, base_rate, base_rate / raw))
+    for what, bad in (("subenroll", sub_bad), ("license", lic_bad)):
+        if bad:
+            print("note (%s): %d non-200 answers, first: %s" % (what, len(bad), bad[0]))
+    print("\nsub-enrollment rate / raw sign rate = %.2f (aim: >= 0.8)" % (sub_rate / raw))
+    print("appliance counters after the run: " + status.strip())
+    if sub_bad or lic_bad:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
