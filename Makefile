@@ -55,6 +55,7 @@ FIRMWARE_SRCS := \
 	firmware/store/nvstore.c \
 	firmware/token/token.c \
 	firmware/token/token_selftest.c \
+	firmware/token/token_wrap.c \
 	crypto/p11/p11_wire.c \
 	crypto/p11/p11_client.c \
 	crypto/sha256.c \
