@@ -103,6 +103,9 @@ static int cmd_token_info(struct console *con, int argc, char **argv)
                        found ? (alg == TOKEN_RSA2048 ? "rsa2048" : "p256") : "none");
     else
         console_puts(con, "SLC key:      (login to see)\n");
+    if (app->token.logged_in &&
+        token_find_key(&app->token, &app->token.ckek, &found, &alg) == CKR_OK)
+        console_printf(con, "CKEK:         %s\n", found ? "rsa2048, unwrap only" : "none");
     return 0;
 }
 
@@ -348,7 +351,7 @@ static void wrap_error(struct console *con, CK_RV rv)
 
 static void print_b64(struct console *con, const char *label, const uint8_t *data, size_t len)
 {
-    char b64[BASE64_ENCODED_LEN(TOKEN_WRAPPED_MAX) + 1];
+    char b64[BASE64_ENCODED_LEN(sizeof(test_spki)) + 1];
 
     (void)base64_encode(data, len, b64, sizeof(b64));
     console_printf(con, "%s: ", label);
@@ -379,6 +382,11 @@ static int cmd_test_ckek_generate(struct console *con, int argc, char **argv)
         return token_error(con, rv);
     console_printf(con, "CKEK created: id '%s', rsa2048, sensitive, not extractable, unwrap only\n",
                    TOKEN_CKEK_ID);
+    size_t len = 0;
+    rv = token_public_spki(&app->token, &app->token.ckek, test_spki, sizeof(test_spki), &len);
+    if (rv != CKR_OK)
+        return token_error(con, rv);
+    print_b64(con, "CKEK public key", test_spki, len);
     return 0;
 }
 

@@ -254,6 +254,7 @@ static CK_RV op_content_new(struct token *t, void *arg)
     rv = t->f->C_GenerateKey(t->session, &gen, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), &key);
     if (rv != CKR_OK)
         return rv;
+    token_test_step(t, "content: key generated"); /* a test drops the link here */
     CK_OBJECT_HANDLE wrapping[2] = {a->ckek->pub, u->handle};
     uint8_t *const out[2] = {a->to_ckek, a->to_user};
     size_t *const out_len[2] = {a->to_ckek_len, a->to_user_len};
@@ -308,6 +309,7 @@ static CK_RV op_content_rewrap(struct token *t, void *arg)
                            a->wrapped_len, tmpl, sizeof(tmpl) / sizeof(tmpl[0]) - 1, &key);
     if (rv != CKR_OK)
         return forget_stale(t, a, u, unwrap_refused(rv));
+    token_test_step(t, "content: key unwrapped");
     uint8_t *const out[1] = {a->to_user};
     size_t *const out_len[1] = {a->to_user_len};
     rv = wrap_and_destroy(t, &u->handle, 1, key, out, out_len);

@@ -56,9 +56,15 @@ def board(tmp):
     return tok, con
 
 
+CKEK_SPKI = []  # what the last `test ckek-generate` printed, DER
+
+
 def make_ckek(con):
     out = con.command("test ckek-generate", 60)
     check("CKEK created" in out, "test ckek-generate failed: %r" % out, con)
+    m = re.search(r"^CKEK public key: (\S+)$", out, re.M)
+    check(m, "test ckek-generate printed no public key: %r" % out, con)
+    CKEK_SPKI.append(base64.b64decode(m.group(1)))
 
 
 def content_new(con, pub_pem):
@@ -212,10 +218,17 @@ def test_ckek_attributes_and_token_objects(tmp):
     check("sensitive" in access and "extractable" not in access and
           "never extractable" in access,
           "the CKEK private key must be sensitive and not extractable: %r" % access, con)
-    # The firmware reads the CKEK's public key like any of its keys.
-    rc, _ = tok.pkcs11_tool("--read-object", "--type", "pubkey", "--id", CKEK_ID_HEX, "-o",
-                            os.path.join(tmp, "ckek-pub.der"), login=False)
+    # The firmware reads the CKEK's public key (token_public_spki) as the token holds it, and
+    # finds the key (token_find_key).
+    der = os.path.join(tmp, "ckek-pub.der")
+    rc, _ = tok.pkcs11_tool("--read-object", "--type", "pubkey", "--id", CKEK_ID_HEX, "-o", der,
+                            login=False)
     check(rc == 0, "pkcs11-tool could not read the CKEK public key", con)
+    rc, spki, err = openssl("pkey", "-pubin", "-inform", "DER", "-in", der, "-outform", "DER")
+    check(rc == 0 and spki == CKEK_SPKI[-1], "the firmware's CKEK public key is not the token's",
+          con)
+    check("CKEK:         rsa2048, unwrap only" in con.command("token info"),
+          "token info does not show the CKEK", con)
     # Replacing the CKEK keeps one pair; a blob for the old one no longer opens.
     old = content_new(con, a_pub)[0][0]
     make_ckek(con)
@@ -305,4 +318,49 @@ def test_returning_user_costs_no_lookups_and_cache_evicts(tmp):
           "content-new for user 0 after eviction", con)
     check(calls == 6, "an evicted user took %d calls, not 4 + import + destroy" % calls, con)
     check(session_objects(con) == (0, 8, 8), "after eviction: %r" % (session_objects(con),), con)
+    tok.close()
+
+
+def test_link_drop_in_the_middle_of_a_call_is_retried(tmp):
+    tok, con = board(tmp)
+    a_key, a_pub = user_key(tmp, "user-a")
+    make_ckek(con)
+    first = content_new(con, a_pub)[0]
+    k = oaep_decrypt(a_key, first[1], tmp)
+    con.command("test pause-steps 1000")
+    # The server dies after the content key exists in the token and before it is wrapped: the
+    # key dies with the session, and the call starts again on a fresh one by itself.
+    con.send("test content-new\n")
+    con.expect("Paste the .*Ctrl-C cancels.\n")
+    con.send(a_pub)
+    con.expect("test: content: key generated")
+    tok.stop()
+    tok.start()
+    start = con.pos
+    end = con.expect(PROMPT, 60).start()
+    out = con.output_since(start)[:end - start]
+    m = re.search(r"^for-user: (\S+)$", out, re.M)
+    check(m and len(oaep_decrypt(a_key, base64.b64decode(m.group(1)), tmp) or b"") == 32,
+          "content-new across a link drop did not complete: %r" % out, con)
+    # Likewise between unwrapping and wrapping again.
+    con.send("test content-rewrap\n")
+    con.expect("Paste the content key wrapped to the CKEK .*Ctrl-C cancels.\n")
+    con.send(armor(first[0]))
+    con.expect("Paste the user's public key .*Ctrl-C cancels.\n")
+    con.send(a_pub)
+    con.expect("test: content: key unwrapped")
+    tok.stop()
+    tok.start()
+    start = con.pos
+    end = con.expect(PROMPT, 60).start()
+    out = con.output_since(start)[:end - start]
+    m = re.search(r"^rewrapped: (\S+)$", out, re.M)
+    check(m and oaep_decrypt(a_key, base64.b64decode(m.group(1)), tmp) == k,
+          "rewrap across a link drop did not complete: %r" % out, con)
+    con.command("test pause-steps 0")
+    check(con.output_since(0).count("test: content: key generated") == 2,
+          "content-new should have generated a key again on the new connection", con)
+    out = con.command("status")
+    check("token link: up, 3 connects" in out, "two drops mean three connections: %r" % out, con)
+    check(session_objects(con) == (0, 1, 1), "after the drops: %r" % (session_objects(con),), con)
     tok.close()
