@@ -58,6 +58,7 @@ FIRMWARE_SRCS := \
 	firmware/store/nvstore.c \
 	firmware/token/token.c \
 	firmware/token/token_selftest.c \
+	firmware/token/token_wrap.c \
 	crypto/p11/p11_wire.c \
 	crypto/p11/p11_client.c \
 	crypto/sha256.c \
@@ -206,7 +207,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc
+	x509 tlv audit doc spki
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -226,6 +227,8 @@ UNIT_x509 := crypto/x509.c crypto/x509_verify.c crypto/heap.c crypto/rng.c crypt
 UNIT_OBJS_x509 := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(UNIT_BUILD)/mbedtls/%.o)
 UNIT_LIBS_x509 := -lcrypto
 UNIT_doc := crypto/doc.c crypto/heap.c
+UNIT_spki := crypto/spki.c crypto/heap.c crypto/rng.c crypto/token_pk.c
+UNIT_OBJS_spki := $(UNIT_OBJS_x509)
 # Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our
 # warnings; UNIT_FLAGS_<name> are extra flags for that test, UNIT_LIBS_<name> libraries.
 UNIT_OBJS_doc := $(EXPAT_SRCS:%.c=$(UNIT_BUILD)/expat/%.o) $(UNIT_BUILD)/mbedtls/base64.o

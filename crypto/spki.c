@@ -1,6 +1,7 @@
 #include "crypto/spki.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "mbedtls/asn1.h"
@@ -56,6 +57,55 @@ int spki_from_p256(const uint8_t *point, size_t point_len, uint8_t *out, size_t 
         goto out;
     ret = write_spki(&pk, out, cap, len);
 out:
+    mbedtls_pk_free(&pk);
+    return ret;
+}
+
+/* The outer SEQUENCE must span the input exactly: mbedTLS would ignore bytes after it. */
+static bool one_sequence(const uint8_t *der, size_t len)
+{
+    unsigned char *p = (unsigned char *)(uintptr_t)der;
+    size_t inner = 0;
+
+    if (mbedtls_asn1_get_tag(&p, der + len, &inner,
+                             MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+        return false;
+    return p + inner == der + len;
+}
+
+int spki_rsa_parse(const uint8_t *der, size_t len, uint8_t *n, size_t n_cap, size_t *n_len,
+                   uint8_t *e, size_t e_cap, size_t *e_len)
+{
+    mbedtls_pk_context pk;
+    mbedtls_mpi N, E;
+    int ret = -EINVAL;
+
+    mbedtls_pk_init(&pk);
+    mbedtls_mpi_init(&N);
+    mbedtls_mpi_init(&E);
+    if (!der || len == 0 || !one_sequence(der, len) || mbedtls_pk_parse_public_key(&pk, der, len))
+        goto out;
+    ret = -ENOTSUP;
+    size_t bits = mbedtls_pk_get_bitlen(&pk);
+    if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_RSA || bits < SPKI_RSA_MIN_BITS ||
+        bits > SPKI_RSA_MAX_BITS)
+        goto out;
+    const mbedtls_rsa_context *rsa = mbedtls_pk_rsa(pk);
+    if (mbedtls_rsa_check_pubkey(rsa) != 0 ||
+        mbedtls_rsa_export(rsa, &N, NULL, NULL, NULL, &E) != 0)
+        goto out;
+    ret = -ENOSPC;
+    *n_len = mbedtls_mpi_size(&N);
+    *e_len = mbedtls_mpi_size(&E);
+    if (*n_len > n_cap || *e_len > e_cap)
+        goto out;
+    ret = -EINVAL;
+    if (mbedtls_mpi_write_binary(&N, n, *n_len) != 0 || mbedtls_mpi_write_binary(&E, e, *e_len))
+        goto out;
+    ret = 0;
+out:
+    mbedtls_mpi_free(&N);
+    mbedtls_mpi_free(&E);
     mbedtls_pk_free(&pk);
     return ret;
 }

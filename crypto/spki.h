@@ -14,4 +14,17 @@ int spki_from_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len
                   size_t cap, size_t *len);
 int spki_from_p256(const uint8_t *point, size_t point_len, uint8_t *out, size_t cap, size_t *len);
 
+/* Smallest and largest RSA modulus accepted from others (a user's key for content keys). */
+#define SPKI_RSA_MIN_BITS 2048
+#define SPKI_RSA_MAX_BITS 4096
+
+/*
+ * The other way: an RSA public key's modulus and exponent (big-endian, no leading zeros) from
+ * DER SubjectPublicKeyInfo. The DER must be exactly one SEQUENCE filling len. 0, -EINVAL (not a
+ * SubjectPublicKeyInfo), -ENOTSUP (a key, but not RSA of SPKI_RSA_MIN_BITS ..
+ * SPKI_RSA_MAX_BITS), -ENOSPC (n_cap or e_cap too small).
+ */
+int spki_rsa_parse(const uint8_t *der, size_t len, uint8_t *n, size_t n_cap, size_t *n_len,
+                   uint8_t *e, size_t e_cap, size_t *e_len);
+
 #endif

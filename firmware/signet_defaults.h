@@ -88,6 +88,12 @@
 #define TOKEN_PIN_MAX 64
 #endif
 
+/* Users' public keys kept imported in the token session (a returning user costs no import
+ * round trip when licensed again); each is a small session object. */
+#ifndef TOKEN_USER_KEYS
+#define TOKEN_USER_KEYS 8
+#endif
+
 /* Mechanisms read from the token for `token info`; SoftHSM2 offers about 80. */
 /* Longest CKA_ID of an object the appliance names ("signet-slc-new"). */
 #ifndef TOKEN_ID_MAX

@@ -855,6 +855,78 @@ CK_RV p11_client_sign(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech, CK_OBJEC
     return rv_init != CKR_OK ? rv_init : rv;
 }
 
+/* Write one request frame (header + body) at *pos; false when it does not fit or encode. */
+static bool pipeline_frame(uint8_t **pos, struct p11w *w, uint32_t *code)
+{
+    if (w->failed)
+        return false;
+    *code = next_code();
+    frame_header(*pos, *code, w->len);
+    *pos += FRAME_HDR + w->len;
+    return true;
+}
+
+CK_RV p11_client_wrap_destroy(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech,
+                              const CK_OBJECT_HANDLE *wrapping, CK_ULONG n, CK_OBJECT_HANDLE key,
+                              CK_BYTE_PTR const *out, CK_ULONG_PTR const *out_len, bool *destroyed)
+{
+    uint32_t codes[P11_PIPELINE_WRAPS + 1];
+    uint8_t *pos, *end = link.tx + sizeof(link.tx);
+    struct p11w w;
+    struct p11r r;
+    CK_RV rv, first = CKR_OK;
+
+    *destroyed = false;
+    if (!mech || !wrapping || n == 0 || n > P11_PIPELINE_WRAPS || !out || !out_len)
+        return CKR_ARGUMENTS_BAD;
+    for (CK_ULONG i = 0; i < n; i++)
+        if (!out[i] || !out_len[i])
+            return CKR_ARGUMENTS_BAD;
+    rv = call_begin(&w, P11_CALL_WrapKey, "uMuufy"); /* connects if need be */
+    if (rv != CKR_OK)
+        return rv;
+    pos = link.tx;
+    for (CK_ULONG i = 0; i <= n; i++) {
+        p11w_init(&w, pos + FRAME_HDR, (size_t)(end - pos) - FRAME_HDR);
+        if (i < n) {
+            p11w_begin(&w, P11_CALL_WrapKey, "uMuufy");
+            p11w_ulong(&w, session);
+            if (!p11w_mechanism(&w, mech))
+                return CKR_MECHANISM_PARAM_INVALID;
+            p11w_ulong(&w, wrapping[i]);
+            p11w_ulong(&w, key);
+            p11w_byte_buffer(&w, *out_len[i]);
+        } else {
+            p11w_begin(&w, P11_CALL_DestroyObject, "uu");
+            p11w_ulong(&w, session);
+            p11w_ulong(&w, key);
+        }
+        if (!pipeline_frame(&pos, &w, &codes[i]))
+            return CKR_ARGUMENTS_BAD;
+    }
+    link.stats.calls += (uint32_t)n + 1;
+    if (hal_uart_write_all(HAL_UART_HSM, link.tx, (size_t)(pos - link.tx)) != 0)
+        return transport_error(-EPIPE);
+    uint64_t deadline = hal_clock_ms() + P11_CALL_TIMEOUT_MS;
+    for (CK_ULONG i = 0; i < n; i++) {
+        rv = frame_recv(codes[i], deadline, &r);
+        if (rv != CKR_OK)
+            return rv; /* the link is down: so is the session, and the key with it */
+        rv = p11r_begin(&r, P11_CALL_WrapKey, "ay");
+        if (rv == CKR_OK)
+            rv = p11r_byte_array(&r, out[i], out_len[i]);
+        rv = call_end(&r, rv);
+        if (first == CKR_OK)
+            first = rv;
+    }
+    rv = frame_recv(codes[n], deadline, &r);
+    if (rv != CKR_OK)
+        return rv;
+    rv = call_end(&r, p11r_begin(&r, P11_CALL_DestroyObject, ""));
+    *destroyed = rv == CKR_OK;
+    return first != CKR_OK ? first : rv;
+}
+
 /* ---- the function list ---- */
 
 #include "p11_unsupported.h"

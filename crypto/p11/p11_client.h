@@ -35,6 +35,20 @@ CK_RV p11_client_get_function_list(CK_FUNCTION_LIST_PTR_PTR list);
  */
 CK_RV p11_client_sign(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key,
                       const CK_BYTE *data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len);
+
+/* Most wraps p11_client_wrap_destroy pipelines ahead of its destroy. */
+#define P11_PIPELINE_WRAPS 2
+
+/*
+ * C_WrapKey of key under each of wrapping[0..n-1] (1 <= n <= P11_PIPELINE_WRAPS), then
+ * C_DestroyObject(key), pipelined in one round trip (an extension: same results as the calls
+ * one by one; the destroy is sent whatever the wraps answer). out[i] must be given, *out_len[i]
+ * is its capacity on entry. Returns the first failing wrap's CK_RV, else the destroy's;
+ * *destroyed says the token confirmed the destroy (when not, the caller still owns key).
+ */
+CK_RV p11_client_wrap_destroy(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech,
+                              const CK_OBJECT_HANDLE *wrapping, CK_ULONG n, CK_OBJECT_HANDLE key,
+                              CK_BYTE_PTR const *out, CK_ULONG_PTR const *out_len, bool *destroyed);
 void p11_client_stats(struct p11_link_stats *out);
 
 #endif

@@ -92,6 +92,12 @@ int app_tls_setup(struct app *app, const char **why);
 #define APP_FP_TEXT_LEN (32 * 3 - 1) /* AB:CD:...:EF */
 void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1]);
 
+/* firmware/app/cmd_enroll.c: read a pasted armored block (BEGIN label ... END) into app->paste
+ * and hand it to done; cmd names the command in the audit log, what the thing for the operator.
+ * A paste may start another from its done. */
+int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
+              app_paste_fn done);
+
 /* firmware/app/cmd_enroll.c: wall-clock now as X.509 time (false: RTC unreadable); audit. */
 bool app_now(struct app *app, x509_time *t, int64_t *secs);
 void app_audit(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -103,6 +103,9 @@ static int cmd_token_info(struct console *con, int argc, char **argv)
                        found ? (alg == TOKEN_RSA2048 ? "rsa2048" : "p256") : "none");
     else
         console_puts(con, "SLC key:      (login to see)\n");
+    if (app->token.logged_in &&
+        token_find_key(&app->token, &app->token.ckek, &found, &alg) == CKR_OK)
+        console_printf(con, "CKEK:         %s\n", found ? "rsa2048, unwrap only" : "none");
     return 0;
 }
 
@@ -331,12 +334,156 @@ static int cmd_test_pause(struct console *con, int argc, char **argv)
     console_printf(con, "test: pausing %lu ms at each replacement step\n", ms);
     return 0;
 }
+
+/* ---- content keys (test builds): what the publishing and licensing services will call ---- */
+
+static uint8_t test_spki[1024];                 /* a pasted user public key, DER */
+static uint8_t test_wrapped[TOKEN_WRAPPED_MAX]; /* a pasted content key wrapped to the CKEK */
+static size_t test_wrapped_len;
+
+static void wrap_error(struct console *con, CK_RV rv)
+{
+    if (rv == CKR_KEY_HANDLE_INVALID)
+        console_error(con, "no CKEK in the token (test ckek-generate)");
+    else
+        (void)token_error(con, rv);
+}
+
+static void print_b64(struct console *con, const char *label, const uint8_t *data, size_t len)
+{
+    char b64[BASE64_ENCODED_LEN(sizeof(test_spki)) + 1];
+
+    (void)base64_encode(data, len, b64, sizeof(b64));
+    console_printf(con, "%s: ", label);
+    console_puts(con, b64); /* longer than one printf buffer */
+    console_puts(con, "\n");
+}
+
+/* The pasted PEM public key as DER in test_spki; false (and said why) when it is none. */
+static bool pasted_spki(struct console *con, const char *text, size_t len, size_t *spki_len)
+{
+    const char *why;
+
+    if (doc_unarmor(text, len, "PUBLIC KEY", test_spki, sizeof(test_spki), spki_len, &why) != 0) {
+        console_error(con, "%s", why);
+        return false;
+    }
+    return true;
+}
+
+static int cmd_test_ckek_generate(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+
+    (void)argc;
+    (void)argv;
+    CK_RV rv = token_generate_unwrap_key(&app->token, &app->token.ckek, true);
+    if (rv != CKR_OK)
+        return token_error(con, rv);
+    console_printf(con, "CKEK created: id '%s', rsa2048, sensitive, not extractable, unwrap only\n",
+                   TOKEN_CKEK_ID);
+    size_t len = 0;
+    rv = token_public_spki(&app->token, &app->token.ckek, test_spki, sizeof(test_spki), &len);
+    if (rv != CKR_OK)
+        return token_error(con, rv);
+    print_b64(con, "CKEK public key", test_spki, len);
+    return 0;
+}
+
+static void content_new_pasted(struct app *app, struct console *con, const char *text, size_t len)
+{
+    uint8_t to_ckek[TOKEN_WRAPPED_MAX], to_user[TOKEN_WRAPPED_MAX];
+    size_t spki_len = 0, ckek_len = sizeof(to_ckek), user_len = sizeof(to_user);
+
+    if (!pasted_spki(con, text, len, &spki_len))
+        return;
+    CK_RV rv = token_content_key_new(&app->token, &app->token.ckek, test_spki, spki_len, to_ckek,
+                                     &ckek_len, to_user, &user_len);
+    if (rv != CKR_OK) {
+        wrap_error(con, rv);
+        return;
+    }
+    print_b64(con, "for-ckek", to_ckek, ckek_len);
+    print_b64(con, "for-user", to_user, user_len);
+}
+
+static int cmd_test_content_new(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return app_paste(con, "test content-new", "user's public key", "PUBLIC KEY",
+                     content_new_pasted);
+}
+
+static void rewrap_key_pasted(struct app *app, struct console *con, const char *text, size_t len)
+{
+    uint8_t out[TOKEN_WRAPPED_MAX];
+    size_t spki_len = 0, out_len = sizeof(out);
+
+    if (!pasted_spki(con, text, len, &spki_len))
+        return;
+    CK_RV rv = token_content_key_rewrap(&app->token, &app->token.ckek, test_wrapped,
+                                        test_wrapped_len, test_spki, spki_len, out, &out_len);
+    if (rv != CKR_OK) {
+        wrap_error(con, rv);
+        return;
+    }
+    print_b64(con, "rewrapped", out, out_len);
+}
+
+static void rewrap_blob_pasted(struct app *app, struct console *con, const char *text, size_t len)
+{
+    const char *why;
+
+    (void)app;
+    if (doc_unarmor(text, len, "SIGNET WRAPPED KEY", test_wrapped, sizeof(test_wrapped),
+                    &test_wrapped_len, &why) != 0) {
+        console_error(con, "%s", why);
+        return;
+    }
+    (void)app_paste(con, "test content-rewrap", "user's public key", "PUBLIC KEY",
+                    rewrap_key_pasted);
+}
+
+/* The wrapped key (344 base64 characters for RSA-2048) does not fit a console line
+ * (CONSOLE_LINE_MAX): it comes as an armored paste, then the user's key as a second one. */
+static int cmd_test_content_rewrap(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return app_paste(con, "test content-rewrap", "content key wrapped to the CKEK",
+                     "SIGNET WRAPPED KEY", rewrap_blob_pasted);
+}
+
+static int cmd_test_session_objects(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    unsigned secret = 0, pub = 0, cached = 0;
+
+    (void)argc;
+    (void)argv;
+    CK_RV rv = token_test_session_objects(&app->token, &secret, &pub, &cached);
+    if (rv != CKR_OK)
+        return token_error(con, rv);
+    console_printf(con, "session objects: %u secret keys, %u public keys (%u cached user keys)\n",
+                   secret, pub, cached);
+    return 0;
+}
 #endif
 
 const struct console_cmd app_token_cmds[] = {
 #if SIGNET_TEST_HOOKS
     {"test pause-steps", "MS", "(test build) pause at each crash-safe replacement step",
      cmd_test_pause, 1, 1, 0},
+    {"test ckek-generate", "", "(test build) create or replace the CKEK in the token",
+     cmd_test_ckek_generate, 0, 0, CONSOLE_NEEDS_LOGIN},
+    {"test content-new", "", "(test build) paste a public key: new content key, wrapped twice",
+     cmd_test_content_new, 0, 0, CONSOLE_NEEDS_LOGIN},
+    {"test content-rewrap", "",
+     "(test build) paste a CKEK-wrapped content key, then a public key: rewrap it",
+     cmd_test_content_rewrap, 0, 0, CONSOLE_NEEDS_LOGIN},
+    {"test session-objects", "", "(test build) count the session objects the appliance holds",
+     cmd_test_session_objects, 0, 0, CONSOLE_NEEDS_LOGIN},
 #endif
     {"token selftest", "", "run every PKCS#11 call the appliance uses (session objects only)",
      cmd_token_selftest, 0, 0, CONSOLE_NEEDS_LOGIN},

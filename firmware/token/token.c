@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "token_internal.h"
+
 #include "crypto/ecdsa_der.h"
 #include "crypto/p11/p11_client.h"
 #include "crypto/sha256.h"
@@ -26,11 +28,12 @@ void token_init(struct token *t)
     t->epoch = 1;
     t->slc = (struct token_key){.id = TOKEN_SLC_ID, .label = TOKEN_SLC_LABEL};
     t->tls = (struct token_key){.id = TOKEN_TLS_ID, .label = TOKEN_TLS_LABEL};
+    t->ckek = (struct token_key){.id = TOKEN_CKEK_ID, .label = TOKEN_CKEK_LABEL};
     (void)p11_client_get_function_list(&t->f);
     (void)t->f->C_Initialize(NULL);
 }
 
-static bool link_lost(CK_RV rv)
+bool token_link_lost(CK_RV rv)
 {
     return rv == CKR_DEVICE_ERROR || rv == CKR_DEVICE_REMOVED || rv == CKR_SESSION_HANDLE_INVALID ||
            rv == CKR_SESSION_CLOSED || rv == CKR_TOKEN_NOT_PRESENT;
@@ -85,10 +88,8 @@ static CK_RV ensure_session(struct token *t)
     return CKR_OK;
 }
 
-typedef CK_RV (*token_op)(struct token *t, void *arg);
-
 /* Run op on a good session; if the link failed under it, once more on a fresh one. */
-static CK_RV with_session(struct token *t, token_op op, void *arg)
+CK_RV token_with_session(struct token *t, token_op op, void *arg)
 {
     CK_RV rv = CKR_DEVICE_ERROR;
 
@@ -96,7 +97,7 @@ static CK_RV with_session(struct token *t, token_op op, void *arg)
         rv = ensure_session(t);
         if (rv == CKR_OK)
             rv = op(t, arg);
-        if (!link_lost(rv))
+        if (!token_link_lost(rv))
             return rv;
         t->have_session = false;
     }
@@ -125,7 +126,7 @@ CK_RV token_login(struct token *t, const uint8_t *pin, size_t len)
     /* A new login replaces the old one: log out first so a wrong PIN is not masked. */
     if (t->logged_in)
         (void)token_logout(t);
-    rv = with_session(t, op_login, &a);
+    rv = token_with_session(t, op_login, &a);
     if (rv != CKR_OK)
         return rv;
     memcpy(t->pin, pin, len);
@@ -144,7 +145,7 @@ CK_RV token_logout(struct token *t)
     t->pin_len = 0;
     t->logged_in = false;
     t->epoch++;
-    return (rv == CKR_USER_NOT_LOGGED_IN || link_lost(rv)) ? CKR_OK : rv;
+    return (rv == CKR_USER_NOT_LOGGED_IN || token_link_lost(rv)) ? CKR_OK : rv;
 }
 
 static CK_RV op_info(struct token *t, void *arg)
@@ -154,7 +155,7 @@ static CK_RV op_info(struct token *t, void *arg)
 
 CK_RV token_get_info(struct token *t, CK_TOKEN_INFO *info)
 {
-    return with_session(t, op_info, info);
+    return token_with_session(t, op_info, info);
 }
 
 struct mech_arg {
@@ -187,7 +188,7 @@ static CK_RV op_mechs(struct token *t, void *arg)
 CK_RV token_mechanisms(struct token *t, CK_MECHANISM_TYPE *mechs, CK_ULONG *count)
 {
     struct mech_arg a = {mechs, count};
-    return with_session(t, op_mechs, &a);
+    return token_with_session(t, op_mechs, &a);
 }
 
 /* Keys and certificates are named by CKA_ID; data objects, which have none, by CKA_LABEL. */
@@ -197,8 +198,8 @@ static CK_ATTRIBUTE_TYPE name_attr(CK_OBJECT_CLASS cls)
 }
 
 /* All objects of a class with this name, up to max. */
-static CK_RV find_by_id(struct token *t, CK_OBJECT_CLASS cls, const char *id, CK_OBJECT_HANDLE *out,
-                        CK_ULONG max, CK_ULONG *n)
+CK_RV token_find_by_id(struct token *t, CK_OBJECT_CLASS cls, const char *id, CK_OBJECT_HANDLE *out,
+                       CK_ULONG max, CK_ULONG *n)
 {
     CK_ATTRIBUTE q[] = {
         {CKA_CLASS, &cls, sizeof(cls)},
@@ -231,7 +232,7 @@ static CK_RV key_alg_of(struct token *t, CK_OBJECT_HANDLE key, enum token_key_al
 }
 
 /* The cached private-key handle, looked up once per epoch. Not found leaves k->epoch stale. */
-static CK_RV lookup_key(struct token *t, struct token_key *k)
+CK_RV token_lookup_key(struct token *t, struct token_key *k)
 {
     CK_OBJECT_HANDLE h[2];
     CK_ULONG n = 0;
@@ -239,25 +240,26 @@ static CK_RV lookup_key(struct token *t, struct token_key *k)
 
     if (k->epoch == t->epoch)
         return CKR_OK;
-    rv = find_by_id(t, CKO_PRIVATE_KEY, k->id, h, 2, &n);
+    rv = token_find_by_id(t, CKO_PRIVATE_KEY, k->id, h, 2, &n);
     if (rv != CKR_OK || n == 0)
         return rv;
     rv = key_alg_of(t, h[0], &k->alg);
     if (rv != CKR_OK)
         return rv;
     k->priv = h[0];
+    k->pub = CK_INVALID_HANDLE; /* looked up again when needed (token_wrap.c) */
     k->epoch = t->epoch;
     return CKR_OK;
 }
 
 static CK_RV op_find_key(struct token *t, void *arg)
 {
-    return lookup_key(t, arg);
+    return token_lookup_key(t, arg);
 }
 
 CK_RV token_find_key(struct token *t, struct token_key *k, bool *found, enum token_key_alg *alg)
 {
-    CK_RV rv = with_session(t, op_find_key, k);
+    CK_RV rv = token_with_session(t, op_find_key, k);
 
     *found = rv == CKR_OK && k->epoch == t->epoch;
     if (*found && alg)
@@ -285,7 +287,7 @@ static CK_RV each_with_id(struct token *t, const CK_OBJECT_CLASS *classes, int n
 
     for (int c = 0; c < nclasses; c++) {
         CK_ATTRIBUTE set = {name_attr(classes[c]), (void *)(uintptr_t)to, to ? strlen(to) : 0};
-        rv = find_by_id(t, classes[c], id, h, 4, &n);
+        rv = token_find_by_id(t, classes[c], id, h, 4, &n);
         for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
             rv = to ? t->f->C_SetAttributeValue(t->session, h[i], &set, 1)
                     : t->f->C_DestroyObject(t->session, h[i]);
@@ -301,6 +303,7 @@ struct gen_arg {
     struct token_key *k;
     enum token_key_alg alg;
     bool replace;
+    bool unwrap; /* the CKEK: wrap/unwrap instead of verify/sign */
 };
 
 static CK_RV op_generate(struct token *t, void *arg)
@@ -321,21 +324,23 @@ static CK_RV op_generate(struct token *t, void *arg)
     rv = each_with_id(t, pair_classes, 2, staged, NULL);
     if (rv != CKR_OK)
         return rv;
-    rv = find_by_id(t, CKO_PRIVATE_KEY, g->k->id, h, 1, &n);
+    rv = token_find_by_id(t, CKO_PRIVATE_KEY, g->k->id, h, 1, &n);
     if (rv != CKR_OK)
         return rv;
     if (n && !g->replace)
         return CKR_FUNCTION_REJECTED;
     const char *id = n ? staged : g->k->id;
     const char *label = g->k->label;
+    /* One purpose per key: a signing key never unwraps, the CKEK never signs (nor decrypts). */
+    const CK_BBOOL *sign = g->unwrap ? &no : &yes, *unwrap = g->unwrap ? &yes : &no;
     CK_MECHANISM mech = {g->alg == TOKEN_RSA2048 ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN,
                          NULL, 0};
     CK_ATTRIBUTE pub_t[] = {
         {CKA_TOKEN, (void *)(uintptr_t)&yes, 1},
         {CKA_PRIVATE, (void *)(uintptr_t)&no, 1},
-        {CKA_VERIFY, (void *)(uintptr_t)&yes, 1},
+        {CKA_VERIFY, (void *)(uintptr_t)sign, 1},
         {CKA_ENCRYPT, (void *)(uintptr_t)&no, 1},
-        {CKA_WRAP, (void *)(uintptr_t)&no, 1},
+        {CKA_WRAP, (void *)(uintptr_t)unwrap, 1},
         {CKA_ID, (void *)(uintptr_t)id, strlen(id)},
         {CKA_LABEL, (void *)(uintptr_t)label, strlen(label)},
         {CKA_MODULUS_BITS, &bits, sizeof(bits)},
@@ -346,9 +351,9 @@ static CK_RV op_generate(struct token *t, void *arg)
         {CKA_PRIVATE, (void *)(uintptr_t)&yes, 1},
         {CKA_SENSITIVE, (void *)(uintptr_t)&yes, 1},
         {CKA_EXTRACTABLE, (void *)(uintptr_t)&no, 1},
-        {CKA_SIGN, (void *)(uintptr_t)&yes, 1},
+        {CKA_SIGN, (void *)(uintptr_t)sign, 1},
         {CKA_DECRYPT, (void *)(uintptr_t)&no, 1},
-        {CKA_UNWRAP, (void *)(uintptr_t)&no, 1},
+        {CKA_UNWRAP, (void *)(uintptr_t)unwrap, 1},
         {CKA_DERIVE, (void *)(uintptr_t)&no, 1},
         {CKA_ID, (void *)(uintptr_t)id, strlen(id)},
         {CKA_LABEL, (void *)(uintptr_t)label, strlen(label)},
@@ -372,8 +377,14 @@ static CK_RV op_generate(struct token *t, void *arg)
 
 CK_RV token_generate_key(struct token *t, struct token_key *k, enum token_key_alg alg, bool replace)
 {
-    struct gen_arg g = {k, alg, replace};
-    return with_session(t, op_generate, &g);
+    struct gen_arg g = {k, alg, replace, false};
+    return token_with_session(t, op_generate, &g);
+}
+
+CK_RV token_generate_unwrap_key(struct token *t, struct token_key *k, bool replace)
+{
+    struct gen_arg g = {k, TOKEN_RSA2048, replace, true};
+    return token_with_session(t, op_generate, &g);
 }
 
 struct sign_arg {
@@ -402,7 +413,7 @@ static CK_RV op_sign(struct token *t, void *arg)
     struct sign_arg *s = arg;
     uint8_t digest[SHA256_LEN], raw[2 * 66];
     size_t raw_len = sizeof(raw);
-    CK_RV rv = lookup_key(t, s->k);
+    CK_RV rv = token_lookup_key(t, s->k);
 
     if (rv != CKR_OK)
         return rv;
@@ -432,13 +443,13 @@ CK_RV token_sign(struct token *t, struct token_key *k, const uint8_t *data, size
                  uint8_t *sig, size_t *sig_len)
 {
     struct sign_arg s = {k, data, len, sig, sig_len};
-    return with_session(t, op_sign, &s);
+    return token_with_session(t, op_sign, &s);
 }
 
 static CK_RV op_sign_digest(struct token *t, void *arg)
 {
     struct sign_arg *s = arg;
-    CK_RV rv = lookup_key(t, s->k);
+    CK_RV rv = token_lookup_key(t, s->k);
 
     if (rv != CKR_OK)
         return rv;
@@ -457,7 +468,7 @@ CK_RV token_sign_digest(struct token *t, struct token_key *k, const uint8_t *dig
                         uint8_t *rs, size_t *rs_len)
 {
     struct sign_arg s = {k, digest, len, rs, rs_len};
-    return with_session(t, op_sign_digest, &s);
+    return token_with_session(t, op_sign_digest, &s);
 }
 
 /* One attribute of one object into out[cap], bounded; *len is its length. */
@@ -493,7 +504,7 @@ static CK_RV op_ec_point(struct token *t, void *arg)
     CK_ULONG n = 0;
     uint8_t der[2 + 133];
     size_t len = 0;
-    CK_RV rv = find_by_id(t, CKO_PUBLIC_KEY, b->id, h, 1, &n);
+    CK_RV rv = token_find_by_id(t, CKO_PUBLIC_KEY, b->id, h, 1, &n);
 
     if (rv != CKR_OK)
         return rv;
@@ -518,7 +529,7 @@ static CK_RV op_ec_point(struct token *t, void *arg)
 CK_RV token_ec_point(struct token *t, struct token_key *k, uint8_t *out, size_t cap, size_t *len)
 {
     struct blob_arg b = {k->id, out, cap, len};
-    return with_session(t, op_ec_point, &b);
+    return token_with_session(t, op_ec_point, &b);
 }
 
 /* The value of the object of this class and name. A replacement cut off between retiring the old
@@ -529,14 +540,14 @@ static CK_RV read_named(struct token *t, CK_OBJECT_CLASS cls, struct blob_arg *b
     CK_OBJECT_HANDLE h[1];
     CK_ULONG n = 0;
     char staged[TOKEN_ID_MAX];
-    CK_RV rv = find_by_id(t, cls, b->id, h, 1, &n);
+    CK_RV rv = token_find_by_id(t, cls, b->id, h, 1, &n);
 
     *b->len = 0;
     if (rv == CKR_OK && n == 0) {
         staged_id(b->id, staged, sizeof(staged));
         rv = each_with_id(t, classes, 1, staged, b->id);
         if (rv == CKR_OK)
-            rv = find_by_id(t, cls, b->id, h, 1, &n);
+            rv = token_find_by_id(t, cls, b->id, h, 1, &n);
     }
     if (rv != CKR_OK || n == 0)
         return rv;
@@ -576,7 +587,7 @@ static CK_RV op_cert_read(struct token *t, void *arg)
 CK_RV token_cert_read(struct token *t, const char *id, uint8_t *der, size_t cap, size_t *len)
 {
     struct blob_arg b = {id, der, cap, len};
-    return with_session(t, op_cert_read, &b);
+    return token_with_session(t, op_cert_read, &b);
 }
 
 struct cert_arg {
@@ -610,7 +621,7 @@ CK_RV token_cert_write(struct token *t, const char *id, const char *label, const
                        size_t len, const uint8_t *subject, size_t subject_len)
 {
     struct cert_arg c = {id, label, der, subject, len, subject_len};
-    return with_session(t, op_cert_write, &c);
+    return token_with_session(t, op_cert_write, &c);
 }
 
 static CK_RV op_data_read(struct token *t, void *arg)
@@ -621,7 +632,7 @@ static CK_RV op_data_read(struct token *t, void *arg)
 CK_RV token_data_read(struct token *t, const char *name, uint8_t *out, size_t cap, size_t *len)
 {
     struct blob_arg b = {name, out, cap, len};
-    return with_session(t, op_data_read, &b);
+    return token_with_session(t, op_data_read, &b);
 }
 
 static CK_RV op_data_write(struct token *t, void *arg)
@@ -647,7 +658,7 @@ static CK_RV op_data_write(struct token *t, void *arg)
 CK_RV token_data_write(struct token *t, const char *name, const uint8_t *data, size_t len)
 {
     struct cert_arg c = {name, NULL, data, NULL, len, 0};
-    return with_session(t, op_data_write, &c);
+    return token_with_session(t, op_data_write, &c);
 }
 
 struct spki_arg {
@@ -664,7 +675,7 @@ static CK_RV op_public_spki(struct token *t, void *arg)
     size_t n_len = 0, e_len = 0, point_len = 0;
     CK_OBJECT_HANDLE h[1];
     CK_ULONG found = 0;
-    CK_RV rv = lookup_key(t, a->k);
+    CK_RV rv = token_lookup_key(t, a->k);
 
     if (rv != CKR_OK)
         return rv;
@@ -677,7 +688,7 @@ static CK_RV op_public_spki(struct token *t, void *arg)
             rv = CKR_DEVICE_ERROR;
         return rv;
     }
-    rv = find_by_id(t, CKO_PUBLIC_KEY, a->k->id, h, 1, &found);
+    rv = token_find_by_id(t, CKO_PUBLIC_KEY, a->k->id, h, 1, &found);
     if (rv == CKR_OK && found == 0)
         rv = CKR_KEY_HANDLE_INVALID;
     if (rv == CKR_OK)
@@ -693,7 +704,7 @@ static CK_RV op_public_spki(struct token *t, void *arg)
 CK_RV token_public_spki(struct token *t, struct token_key *k, uint8_t *out, size_t cap, size_t *len)
 {
     struct spki_arg a = {k, out, cap, len};
-    return with_session(t, op_public_spki, &a);
+    return token_with_session(t, op_public_spki, &a);
 }
 
 #if SIGNET_TEST_HOOKS
@@ -725,7 +736,7 @@ static CK_RV op_random(struct token *t, void *arg)
 CK_RV token_random(struct token *t, uint8_t *out, size_t len)
 {
     struct random_arg r = {out, len};
-    return with_session(t, op_random, &r);
+    return token_with_session(t, op_random, &r);
 }
 
 const char *token_rv_name(CK_RV rv)
@@ -756,6 +767,10 @@ const char *token_rv_name(CK_RV rv)
         return "the token is out of memory";
     case CKR_ARGUMENTS_BAD:
         return "request too large for the link";
+    case CKR_WRAPPED_KEY_INVALID:
+        return "the wrapped key does not open with this cluster's CKEK (another's, or altered)";
+    case CKR_KEY_TYPE_INCONSISTENT:
+        return "not an RSA public key of 2048 to 4096 bits";
     default:
         return "token error";
     }

@@ -48,6 +48,19 @@ struct token_key {
     uint32_t epoch; /* == token.epoch while priv is valid; 0 never is */
 };
 
+/* A user's RSA public key imported as a session object for wrapping (token_content_key_*):
+ * found again by the SHA-256 of its SubjectPublicKeyInfo, valid while epoch == token.epoch and
+ * the session it was made in is the current one. */
+struct token_user_key {
+    uint8_t spki_hash[32];
+    CK_OBJECT_HANDLE handle;
+    CK_SESSION_HANDLE session;
+    uint32_t session_gen;
+    uint32_t epoch; /* 0: empty */
+    uint32_t used;  /* token.user_key_clock at the last use: the smallest goes first */
+    size_t modulus_len;
+};
+
 struct token {
     CK_FUNCTION_LIST_PTR f;
     CK_SLOT_ID slot;
@@ -60,6 +73,8 @@ struct token {
     uint32_t epoch; /* bumps when cached handles die: new session, login, logout, generate */
     struct token_key slc, tls, ckek;
     uint32_t relogins;
+    struct token_user_key user_keys[TOKEN_USER_KEYS];
+    uint32_t user_key_clock;
 #if SIGNET_TEST_HOOKS
     uint32_t test_pause_ms; /* pause at each replacement step (tests of crash safety) */
     void (*test_note)(void *ctx, const char *step);
@@ -145,6 +160,10 @@ CK_RV token_public_spki(struct token *t, struct token_key *k, uint8_t *out, size
  */
 #if SIGNET_TEST_HOOKS
 void token_test_step(struct token *t, const char *step);
+/* Session objects (CKA_TOKEN=FALSE) the appliance's session holds: secret keys, public keys,
+ * and how many of those public keys are cached users' keys (token_wrap.c). */
+CK_RV token_test_session_objects(struct token *t, unsigned *secret_keys, unsigned *public_keys,
+                                 unsigned *cached);
 #else
 #define token_test_step(t, step) ((void)(t), (void)(step))
 #endif
