@@ -101,10 +101,6 @@ int app_paste(struct console *con, const char *cmd, const char *what, const char
 /* firmware/app/cmd_enroll.c: wall-clock now as X.509 time (false: RTC unreadable); audit. */
 bool app_now(struct app *app, x509_time *t, int64_t *secs);
 void app_audit(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Ask for an armored block on the console; done() gets it whole. cmd names the command in the
- * audit log, what and label tell the operator what to paste. */
-int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
-              app_paste_fn done);
 /* A certificate as PEM on the console. */
 int app_print_pem(struct console *con, const uint8_t *der, size_t len);
 /* Log (once a day) when the SLC has fewer than ENROLL_RENEW_WARN_DAYS left. */

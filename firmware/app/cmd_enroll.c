@@ -167,12 +167,6 @@ int app_paste(struct console *con, const char *cmd, const char *what, const char
     return console_read_line(con, "", 0, paste_line, app);
 }
 
-int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
-              app_paste_fn done)
-{
-    return paste(con, cmd, what, label, done);
-}
-
 /* ---- config ---- */
 
 static int cmd_config_name(struct console *con, int argc, char **argv)
