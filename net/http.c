@@ -116,15 +116,16 @@ static void conn_linger(struct conn *c)
     c->deadline = sys_now() + HTTP_LINGER_MS;
 }
 
-/* After a response is out: serve what the client sent meanwhile. process() loops by itself. */
+/* After a response is out: serve what the client sent meanwhile — first what is buffered
+ * already (it arrived while we answered, or waited behind a deferred request), then, over TLS,
+ * what the TLS layer still holds. process() loops by itself. */
 static void receive_more(struct conn *c)
 {
     if (c->in_process)
         return;
+    process(c);
     if (c->tls)
         tls_pump(c);
-    else
-        process(c);
 }
 
 /* Push as much of the pending response as the send buffer takes; the rest goes on sent(). */

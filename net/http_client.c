@@ -81,7 +81,7 @@ static bool name_is(const char *p, const char *end, const char *want)
 }
 
 /* The value of a Content-Length line at v (up to its CRLF): digits, optional blanks around.
- * -1 when it is anything else or over the bound. */
+ * -2 over the bound, -1 anything else. */
 static long content_length(const char *v, const char *eol)
 {
     long n = 0;
@@ -92,7 +92,7 @@ static long content_length(const char *v, const char *eol)
     for (d = v; v < eol && *v >= '0' && *v <= '9'; v++) {
         n = n * 10 + (*v - '0');
         if (n > HTTP_CLIENT_RESPONSE_MAX)
-            return -1;
+            return -2;
     }
     while (v < eol && (*v == ' ' || *v == '\t'))
         v++;
@@ -133,8 +133,12 @@ static int parse_answer(const struct client *c, bool eof, int *status, const cha
         }
         if (name_is(line, eol, "content-length:")) {
             long v = content_length(line + 15, eol);
+            if (v == -2) {
+                *why = "the server's answer is too large (Content-Length)";
+                return -1;
+            }
             if (v < 0 || (clen >= 0 && v != clen)) {
-                *why = "the server's answer has a bad or oversized Content-Length";
+                *why = "the server's answer has a bad Content-Length";
                 return -1;
             }
             clen = v;

@@ -48,9 +48,8 @@ def raw_request(path="/v1/test/forward", body=b"", method="POST"):
             (method.encode(), path.encode(), len(body)) + body)
 
 
-def read_answer(sock):
-    """One HTTP/1.1 answer (status, body) from a raw socket; keeps what follows in sock.rest."""
-    data = getattr(sock, "rest", b"")
+def read_answer(sock, data=b""):
+    """One HTTP/1.1 answer from a raw socket: (status, body, head), and what followed it."""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         if not chunk:
@@ -64,8 +63,7 @@ def read_answer(sock):
         if not chunk:
             raise OSError("closed inside an answer")
         rest += chunk
-    sock.rest = rest[n:]
-    return int(head.split(b" ")[1]), rest[:n].decode(errors="replace"), head.decode()
+    return (int(head.split(b" ")[1]), rest[:n].decode(errors="replace"), head.decode()), rest[n:]
 
 
 class RawConn:
@@ -80,9 +78,7 @@ class RawConn:
         self.sock.sendall(data)
 
     def answer(self):
-        self.sock.rest = self.rest
-        res = read_answer(self.sock)
-        self.rest = self.sock.rest
+        res, self.rest = read_answer(self.sock, self.rest)
         return res
 
     def close(self):
@@ -150,10 +146,16 @@ def test_hostile_https_servers_give_clear_errors(tmp):
     cases = [
         (Hostile("garbage"), "does not speak TLS"),
         (Hostile("alert"), "TLS alert"),
-        (Upstream(tmp, lambda p, b: (200, b"x" * (1 << 20)), tls=True, name="big"),
-         "too large"),
+        (Upstream(tmp, lambda p, b: b"HTTP/1.1 200 OK\r\nX-Filler: " + b"x" * (1 << 20),
+                  tls=True, name="big"), "answer is too large"),
+        (Upstream(tmp, lambda p, b: b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * (1 << 20), tls=True,
+                  name="nolen-big"), "no Content-Length"),
         (Upstream(tmp, lambda p, b: b"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\nxx",
-                  tls=True, name="biglen"), "Content-Length"),
+                  tls=True, name="biglen"), "too large (Content-Length)"),
+        (Upstream(tmp, lambda p, b: b"HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\nxx",
+                  tls=True, name="badlen"), "bad Content-Length"),
+        (Upstream(tmp, lambda p, b: b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nxx",
+                  tls=True, name="short"), "before its whole answer"),
         (Upstream(tmp, lambda p, b: b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n<x/>",
                   tls=True, name="nolen"), "no Content-Length"),
         (Upstream(tmp, lambda p, b: b"\x00\x01garbage\r\n\r\n" * 10, tls=True, name="junk"),
