@@ -216,6 +216,11 @@ def test_forward_deferred_concurrency_timeouts_pipelining(tmp):
     for t in threads:
         t.join(60)
     check(res == [(200, "echo /echo n%d" % i) for i in range(4)], "concurrent: %r" % res, con)
+    # Four client sessions and five server sessions at once fit the crypto heap with room.
+    tls = json.loads(status_body(port))["tls"]
+    print("heap after 4 forwards: %r" % tls)
+    check(tls["heap_peak"] < 400 * 1024 and tls["client_handshakes"] >= 5,
+          "TLS memory: %r" % tls, con)
     # Pipelined: GET /health behind a deferred POST is answered after it, in order (both ports).
     for tls, p in ((False, nb.http_port), (True, nb.https_port)):
         up.hold()
