@@ -5,7 +5,8 @@
  * therefore replaced (MBEDTLS_ECDSA_SIGN_ALT, crypto/token_pk.c) by a call into the token, and
  * the only entropy source is the token's RNG (MBEDTLS_ENTROPY_HARDWARE_ALT, crypto/rng.c).
  * What is left is what TLS 1.2/1.3 with an ECDSA P-256 key (as server, and as client with a
- * client certificate), X.509 parsing and writing need. Each setting says why; anything not listed is off.
+ * client certificate), X.509 parsing and writing need. Each setting says why; anything not listed
+ * is off.
  */
 #ifndef SIGNET_MBEDTLS_CONFIG_H
 #define SIGNET_MBEDTLS_CONFIG_H
