@@ -90,7 +90,8 @@ MBEDTLS_SRCS := $(addprefix $(MBEDTLS_DIR)/library/,aes.c asn1parse.c asn1write.
 	psa_crypto_cipher.c psa_crypto_client.c psa_crypto_driver_wrappers_no_static.c \
 	psa_crypto_ecp.c psa_crypto_hash.c psa_crypto_mac.c psa_crypto_random.c psa_crypto_rsa.c \
 	psa_crypto_slot_management.c psa_util.c rsa.c rsa_alt_helpers.c sha1.c sha256.c sha512.c \
-	ssl_ciphersuites.c ssl_msg.c ssl_tls.c ssl_tls12_server.c ssl_tls13_generic.c \
+	ssl_ciphersuites.c ssl_msg.c ssl_tls.c ssl_tls12_client.c ssl_tls12_server.c \
+	ssl_tls13_client.c ssl_tls13_generic.c \
 	ssl_tls13_keys.c ssl_tls13_server.c ssl_client.c x509.c x509_crt.c x509_csr.c)
 MBEDTLS_FLAGS := -isystem $(MBEDTLS_DIR)/include -DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config.h"'
 CFLAGS += $(MBEDTLS_FLAGS)
@@ -115,7 +116,7 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
 NET_SRCS := net/net.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
-	firmware/app/service_sign.c firmware/app/tls_setup.c
+	firmware/app/service_sign.c firmware/app/tls_setup.c firmware/app/test_forward.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
 CFLAGS += $(NET_INC) -DSIGNET_HAS_NET=1

@@ -4,8 +4,9 @@
  * The firmware holds no private key: every signature is made in the token. ECDSA signing is
  * therefore replaced (MBEDTLS_ECDSA_SIGN_ALT, crypto/token_pk.c) by a call into the token, and
  * the only entropy source is the token's RNG (MBEDTLS_ENTROPY_HARDWARE_ALT, crypto/rng.c).
- * What is left is what TLS 1.2/1.3 with an ECDSA P-256 server key, X.509 parsing and writing
- * need. Each setting says why; anything not listed is off.
+ * What is left is what TLS 1.2/1.3 with an ECDSA P-256 key (as server, and as client with a
+ * client certificate), X.509 parsing and writing need. Each setting says why; anything not listed
+ * is off.
  */
 #ifndef SIGNET_MBEDTLS_CONFIG_H
 #define SIGNET_MBEDTLS_CONFIG_H
@@ -74,9 +75,10 @@ void crypto_free(void *p);
 /* ---- PSA: TLS 1.3 runs its key schedule and ECDHE through it ---- */
 #define MBEDTLS_PSA_CRYPTO_C
 
-/* ---- TLS server ---- */
+/* ---- TLS server, and the client net/http_client uses towards a root (mutual TLS) ---- */
 #define MBEDTLS_SSL_TLS_C
 #define MBEDTLS_SSL_SRV_C
+#define MBEDTLS_SSL_CLI_C /* presents our certificate; the server's is not verified */
 #define MBEDTLS_SSL_PROTO_TLS1_2
 #define MBEDTLS_SSL_PROTO_TLS1_3
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
@@ -86,9 +88,10 @@ void crypto_free(void *p);
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION /* accepted and ignored: one identity */
 #define MBEDTLS_SSL_ALPN                   /* we answer http/1.1 when asked */
-/* Records from clients may be full size (16 KiB); ours are at most 4 KiB. */
+/* Records from peers may be full size (16 KiB); ours are at most 4 KiB. */
 #define MBEDTLS_SSL_IN_CONTENT_LEN  16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
-/* No renegotiation, no tickets, no session cache: every connection is a fresh handshake. */
+/* No renegotiation, no tickets, no session cache: every connection is a fresh handshake (a TLS 1.3
+ * server's NewSessionTicket is read and ignored). */
 
 #endif

@@ -194,10 +194,14 @@ static int write_san_uri(unsigned char **p, unsigned char *start, const char *ur
     return (int)len;
 }
 
-/* ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId — here only id-kp-serverAuth. */
+/* ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId — id-kp-serverAuth and id-kp-clientAuth: the
+ * appliance's TLS identity serves HTTPS and is also its client certificate towards a root (strict
+ * TLS servers refuse a client certificate whose extendedKeyUsage lacks clientAuth). */
 static int write_server_auth(unsigned char **p, unsigned char *start)
 {
     size_t len = 0;
+    ADD(len, mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_CLIENT_AUTH,
+                                    MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)));
     ADD(len, mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_SERVER_AUTH,
                                     MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
     ADD(len, wrap(p, start, len, seq));

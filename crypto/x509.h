@@ -136,8 +136,8 @@ struct x509_profile {
     const char *sku, *version;
     const uint8_t *revoker_spki; /* custom revocation */
     size_t revoker_spki_len;
-    bool server_auth;    /* extendedKeyUsage serverAuth: a TLS server's own certificate */
-    enum x509_kind kind; /* ARC.5 when not NONE; keyUsage follows the kind */
+    bool server_auth; /* extendedKeyUsage serverAuth + clientAuth: the appliance's TLS identity */
+    enum x509_kind kind;                /* ARC.5 when not NONE; keyUsage follows the kind */
     const struct x509_content *content; /* ARC.6: publishing and use licenses only */
 };
 

@@ -158,7 +158,8 @@
 #endif
 
 /* mbedTLS's allocations (crypto/heap.c): a TLS connection holds ~25 KiB of record buffers and
- * ~20 KiB more while it handshakes; HTTP_CONN_MAX of them plus parsed certificates fit. */
+ * ~20 KiB more while it handshakes; HTTP_CONN_MAX server sessions and HTTP_CLIENT_MAX client
+ * sessions (net/http_client, ~560 KiB all handshaking at once) plus parsed certificates fit. */
 #ifndef CRYPTO_HEAP_MAX
 #define CRYPTO_HEAP_MAX (768u * 1024u)
 #endif
@@ -232,8 +233,9 @@
 #define HTTP_PLAIN_PORT 80
 #endif
 
-/* Online enrollment client: one request document out, one response document back, each at
- * most DOC_XML_MAX (crypto/doc.h) plus the HTTP head; the whole exchange within the time-out. */
+/* HTTP client (online enrollment, forwarded requests), per request: one document out, one
+ * document back, each at most DOC_XML_MAX (crypto/doc.h) plus the HTTP head; the whole exchange
+ * within the time-out. HTTP_CLIENT_MAX (net/http_client.h) of these buffers exist. */
 #ifndef HTTP_CLIENT_REQUEST_MAX
 #define HTTP_CLIENT_REQUEST_MAX (16384 + 1024)
 #endif

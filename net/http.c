@@ -11,9 +11,11 @@
 #include "http_parse.h"
 #include "tls.h"
 
-/* C_DRAINING: the answer is out and our side closed; what the client still sends is dropped
+/* C_DEFERRED: a handler deferred its answer (http_defer); what the client sends meanwhile is
+ * buffered, not served, until http_complete or the deferral time-out answers.
+ * C_DRAINING: the answer is out and our side closed; what the client still sends is dropped
  * until it closes or HTTP_LINGER_MS pass, so it gets to read the answer instead of a reset. */
-enum conn_state { C_FREE = 0, C_READING, C_SENDING, C_DRAINING };
+enum conn_state { C_FREE = 0, C_READING, C_DEFERRED, C_SENDING, C_DRAINING };
 
 struct route {
     const char *method;
@@ -31,9 +33,11 @@ struct conn {
     bool has_peer;
     uint8_t peer_fp[HTTP_FINGERPRINT_LEN];
     uint32_t deadline;
-    bool close_after; /* close once the response is out */
-    bool have_head;   /* h and head_len describe the request at the start of in[] */
-    bool in_process;  /* process() is on the stack: it serves what follows itself */
+    bool close_after;  /* close once the response is out */
+    bool have_head;    /* h and head_len describe the request at the start of in[] */
+    bool in_process;   /* process() is on the stack: it serves what follows itself */
+    bool deferred;     /* the handler being called deferred its answer: dispatch sends none */
+    uint32_t defer_id; /* while C_DEFERRED: what http_complete names; 0 otherwise */
     struct http_head h;
     size_t head_len;
     size_t scan_from; /* where the search for the end of the head resumes */
@@ -49,6 +53,11 @@ static const bool listener_plain = false, listener_tls = true;
 static struct route routes[HTTP_ROUTES_MAX];
 static size_t nroutes;
 static struct http_stats stats;
+/* The request whose handler is running, so that http_defer knows its connection. */
+static struct conn *dispatching;
+static const struct http_request *dispatching_req;
+static uint32_t last_defer_id;
+static uint32_t defer_timeout_ms = HTTP_DEFER_TIMEOUT_MS;
 
 static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
                                  "Content-Length: 5\r\nConnection: close\r\n\r\nbusy\n";
@@ -67,6 +76,7 @@ static void conn_release(struct conn *c)
     c->tls = NULL;
     c->pcb = NULL;
     c->state = C_FREE;
+    c->defer_id = 0; /* a late http_complete finds nothing */
     stats.active--;
 }
 
@@ -106,15 +116,16 @@ static void conn_linger(struct conn *c)
     c->deadline = sys_now() + HTTP_LINGER_MS;
 }
 
-/* After a response is out: serve what the client sent meanwhile. process() loops by itself. */
+/* After a response is out: serve what the client sent meanwhile — first what is buffered
+ * already (it arrived while we answered, or waited behind a deferred request), then, over TLS,
+ * what the TLS layer still holds. process() loops by itself. */
 static void receive_more(struct conn *c)
 {
     if (c->in_process)
         return;
+    process(c);
     if (c->tls)
         tls_pump(c);
-    else
-        process(c);
 }
 
 /* Push as much of the pending response as the send buffer takes; the rest goes on sent(). */
@@ -209,7 +220,16 @@ static void dispatch(struct conn *c, const struct http_head *h, const uint8_t *b
                 respond_error(c, 403, "HTTPS required");
                 return;
             }
+            c->deferred = false;
+            dispatching = c;
+            dispatching_req = &req;
             routes[i].fn(routes[i].ctx, &req, &resp);
+            dispatching = NULL;
+            dispatching_req = NULL;
+            if (c->deferred) {
+                c->deferred = false; /* answered by http_complete (maybe already) or time-out */
+                return;
+            }
             respond(c, resp.status, resp.content_type, resp.body, resp.body_len);
             return;
         }
@@ -300,8 +320,9 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
     }
     size_t room = sizeof(c->in) - c->in_len;
     if (p->tot_len > room) {
-        /* While we answer, lwIP keeps the bytes and the window closes: flow control, not loss. */
-        if (c->state == C_SENDING)
+        /* While we answer (or wait to), lwIP keeps the bytes and the window closes: flow
+         * control, not loss. */
+        if (c->state == C_SENDING || c->state == C_DEFERRED)
             return ERR_MEM;
         altcp_recved(pcb, p->tot_len);
         pbuf_free(p);
@@ -333,7 +354,7 @@ static void tls_pump(struct conn *c)
         c->has_peer = tls_conn_peer_fingerprint(c->tls, c->peer_fp);
     }
     /* A request served on the way may have ended the session (an error answer lingers). */
-    while (c->tls && (c->state == C_READING || c->state == C_SENDING) &&
+    while (c->tls && (c->state == C_READING || c->state == C_SENDING || c->state == C_DEFERRED) &&
            c->in_len < sizeof(c->in)) {
         int n = tls_conn_read(c->tls, c->in + c->in_len, sizeof(c->in) - c->in_len);
         if (n < 0) {
@@ -408,6 +429,8 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
         c->pcb = pcb;
         c->in_len = c->out_len = c->out_sent = 0;
         c->close_after = false;
+        c->deferred = false;
+        c->defer_id = 0;
         c->have_head = false;
         c->scan_from = 0;
         c->deadline = sys_now() + HTTP_HEAD_TIMEOUT_MS;
@@ -466,10 +489,72 @@ int http_route_add(const char *method, const char *path, unsigned flags, http_ha
     return 0;
 }
 
-void http_tick(uint32_t now_ms)
+/* A fresh id: never 0, never one a deferred connection still holds (after 2^32 of them). */
+static uint32_t new_defer_id(void)
 {
+    for (;;) {
+        bool taken = false;
+        if (++last_defer_id == 0)
+            last_defer_id = 1;
+        for (size_t i = 0; i < HTTP_CONN_MAX; i++)
+            taken |= conns[i].state == C_DEFERRED && conns[i].defer_id == last_defer_id;
+        if (!taken)
+            return last_defer_id;
+    }
+}
+
+uint32_t http_defer(const struct http_request *req)
+{
+    struct conn *c = dispatching;
+
+    /* Only the running handler's own request, once. */
+    if (!c || req != dispatching_req || c->state != C_READING || c->deferred)
+        return 0;
+    c->deferred = true;
+    c->defer_id = new_defer_id();
+    c->state = C_DEFERRED;
+    c->deadline = sys_now() + defer_timeout_ms;
+    return c->defer_id;
+}
+
+int http_complete(uint32_t id, const struct http_response *resp)
+{
+    if (id == 0)
+        return -ENOENT;
     for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
         struct conn *c = &conns[i];
+        if (c->state != C_DEFERRED || c->defer_id != id)
+            continue;
+        c->defer_id = 0;
+        c->state = C_READING; /* respond() takes it from here, then serves what waited */
+        respond(c, resp->status, resp->content_type ? resp->content_type : "text/plain", resp->body,
+                resp->body_len);
+        return 0;
+    }
+    return -ENOENT;
+}
+
+#if SIGNET_TEST_HOOKS
+void http_test_defer_timeout(uint32_t ms)
+{
+    defer_timeout_ms = ms ? ms : HTTP_DEFER_TIMEOUT_MS;
+}
+#endif
+
+void http_tick(uint32_t now_ms)
+{
+    static const char upstream_timeout[] = "upstream timed out\n";
+
+    for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
+        struct conn *c = &conns[i];
+        if (c->state == C_DEFERRED && (int32_t)(now_ms - c->deadline) >= 0) {
+            /* The framing is intact: answer and keep the connection as the request asked. */
+            c->defer_id = 0;
+            c->state = C_READING;
+            stats.timeouts++;
+            respond(c, 504, "text/plain", upstream_timeout, sizeof(upstream_timeout) - 1);
+            continue;
+        }
         if (c->state != C_FREE && (int32_t)(now_ms - c->deadline) >= 0) {
             if (c->state != C_DRAINING)
                 stats.timeouts++;

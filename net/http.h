@@ -65,6 +65,15 @@ int http_route_add(const char *method, const char *path, unsigned flags, http_ha
  */
 uint32_t http_defer(const struct http_request *req);
 int http_complete(uint32_t id, const struct http_response *resp);
+/* Longer than the HTTP client's own time-out, so a forwarded request normally ends with the
+ * upstream's answer or the client's reason rather than this. */
+#ifndef HTTP_DEFER_TIMEOUT_MS
+#define HTTP_DEFER_TIMEOUT_MS (HTTP_CLIENT_TIMEOUT_MS + 5000)
+#endif
+#if SIGNET_TEST_HOOKS
+/* Test builds: the deferral time-out for requests deferred from now on (0: the default). */
+void http_test_defer_timeout(uint32_t ms);
+#endif
 
 /* Expire slow and idle connections; call every tick. */
 void http_tick(uint32_t now_ms);

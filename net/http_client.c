@@ -9,18 +9,25 @@
 #include "lwip/altcp_tcp.h"
 #include "lwip/sys.h"
 #include "signet_config.h"
+#include "tls.h"
 
-static struct {
+/* One exchange. busy from a successful http_client_post until its done() has returned. */
+struct client {
     bool busy;
+    bool established; /* TLS handshake done (always true without TLS) */
     struct altcp_pcb *pcb;
+    struct tls_conn *tls; /* https only */
     http_client_done_fn done;
     void *ctx;
     uint32_t deadline;
     size_t out_len, out_sent;
     char out[HTTP_CLIENT_REQUEST_MAX];
     size_t in_len;
-    char in[HTTP_CLIENT_RESPONSE_MAX + 1];
-} cl;
+    char in[HTTP_CLIENT_RESPONSE_MAX + 1]; /* NUL-terminated for the head scan */
+};
+
+static struct client clients[HTTP_CLIENT_MAX];
+static uint32_t timeout_ms = HTTP_CLIENT_TIMEOUT_MS;
 
 /* No more callbacks for this connection: it is being closed or aborted. */
 static void detach(struct altcp_pcb *pcb)
@@ -32,13 +39,19 @@ static void detach(struct altcp_pcb *pcb)
 }
 
 /* End the exchange: close, then report exactly once. ERR_ABRT if the connection had to be
- * aborted (what a receive callback must then return). */
-static err_t finish(int status, const char *body, size_t len, const char *why)
+ * aborted (what a callback of that connection must then return). */
+static err_t finish(struct client *c, int status, const char *body, size_t len, const char *why)
 {
-    struct altcp_pcb *pcb = cl.pcb;
+    struct altcp_pcb *pcb = c->pcb;
     err_t ret = ERR_OK;
 
-    cl.pcb = NULL;
+    c->pcb = NULL;
+    if (c->tls) {
+        if (pcb && c->established)
+            tls_conn_close_notify(c->tls);
+        tls_conn_free(c->tls);
+        c->tls = NULL;
+    }
     if (pcb) {
         detach(pcb);
         if (altcp_close(pcb) != ERR_OK) {
@@ -47,8 +60,8 @@ static err_t finish(int status, const char *body, size_t len, const char *why)
         }
     }
     /* busy until done() returns: the body lives in our buffer. */
-    cl.done(cl.ctx, status, body, len, why);
-    cl.busy = false;
+    c->done(c->ctx, status, body, len, why);
+    c->busy = false;
     return ret;
 }
 
@@ -67,82 +80,175 @@ static bool name_is(const char *p, const char *end, const char *want)
     return true;
 }
 
+/* The value of a Content-Length line at v (up to its CRLF): digits, optional blanks around.
+ * -2 over the bound, -1 anything else. */
+static long content_length(const char *v, const char *eol)
+{
+    long n = 0;
+    const char *d;
+
+    while (v < eol && (*v == ' ' || *v == '\t'))
+        v++;
+    for (d = v; v < eol && *v >= '0' && *v <= '9'; v++) {
+        n = n * 10 + (*v - '0');
+        if (n > HTTP_CLIENT_RESPONSE_MAX)
+            return -2;
+    }
+    while (v < eol && (*v == ' ' || *v == '\t'))
+        v++;
+    return v == d || v != eol ? -1 : n;
+}
+
 /*
  * Status line and Content-Length of the answer so far. 1 complete (status, body set), 0 not
- * yet, -1 malformed. At EOF an answer without Content-Length ends where the data ends.
+ * yet, negative with *why: malformed, no Content-Length, or cut short.
  */
-static int parse_answer(bool eof, int *status, const char **body, size_t *len)
+static int parse_answer(const struct client *c, bool eof, int *status, const char **body,
+                        size_t *len, const char **why)
 {
-    char *head_end = NULL;
-    for (size_t i = 0; i + 3 < cl.in_len; i++)
-        if (memcmp(cl.in + i, "\r\n\r\n", 4) == 0) {
-            head_end = cl.in + i + 4;
+    const char *in = c->in, *head_end = NULL;
+
+    *why = "the server's answer is not HTTP/1.x";
+    for (size_t i = 0; i + 3 < c->in_len; i++)
+        if (memcmp(in + i, "\r\n\r\n", 4) == 0) {
+            head_end = in + i + 4;
             break;
         }
     if (!head_end)
         return eof ? -1 : 0;
-    const char *p = cl.in;
-    if (cl.in_len < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' || p[9] < '1' || p[9] > '5' ||
-        p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
+    if (c->in_len < 16 || memcmp(in, "HTTP/1.", 7) != 0 || in[8] != ' ' || in[9] < '1' ||
+        in[9] > '5' || in[10] < '0' || in[10] > '9' || in[11] < '0' || in[11] > '9' ||
+        (in[12] != ' ' && in[12] != '\r'))
         return -1;
-    *status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    *status = (in[9] - '0') * 100 + (in[10] - '0') * 10 + (in[11] - '0');
     long clen = -1;
-    for (p = strstr(cl.in, "\r\n"); p && p + 2 < head_end; p = strstr(p + 2, "\r\n")) {
-        const char *line = p + 2;
-        if (name_is(line, head_end, "content-length:")) {
-            const char *v = line + 15;
-            while (*v == ' ' || *v == '\t')
-                v++;
-            clen = 0;
-            for (; *v >= '0' && *v <= '9'; v++) {
-                clen = clen * 10 + (*v - '0');
-                if (clen > HTTP_CLIENT_RESPONSE_MAX)
-                    return -1;
-            }
+    /* Header lines lie between the status line's CRLF and the blank line; each ends in CRLF. */
+    for (const char *p = strstr(in, "\r\n"); p && p + 2 < head_end;) {
+        const char *line = p + 2, *eol = strstr(line, "\r\n");
+        if (!eol || eol >= head_end)
+            break;
+        if (name_is(line, eol, "transfer-encoding:")) {
+            *why = "the server's answer is chunked (only Content-Length is read)";
+            return -1;
         }
+        if (name_is(line, eol, "content-length:")) {
+            long v = content_length(line + 15, eol);
+            if (v == -2) {
+                *why = "the server's answer is too large (Content-Length)";
+                return -1;
+            }
+            if (v < 0 || (clen >= 0 && v != clen)) {
+                *why = "the server's answer has a bad Content-Length";
+                return -1;
+            }
+            clen = v;
+        }
+        p = eol;
     }
-    size_t have = cl.in_len - (size_t)(head_end - cl.in);
     if (clen < 0) {
-        if (!eof)
-            return 0;
-        clen = (long)have;
+        *why = "the server's answer has no Content-Length";
+        return -1;
     }
-    if (have < (size_t)clen)
+    size_t have = c->in_len - (size_t)(head_end - in);
+    if (have < (size_t)clen) {
+        *why = "the server closed the connection before its whole answer";
         return eof ? -1 : 0;
+    }
     *body = head_end;
     *len = (size_t)clen;
     return 1;
 }
 
-static err_t check_answer(bool eof)
+/* true when the exchange is over (finished, *ret set for the callback to return). */
+static bool check_answer(struct client *c, bool eof, err_t *ret)
 {
     int status = 0;
-    const char *body = NULL;
+    const char *body = NULL, *why = "";
     size_t len = 0;
-    int r = parse_answer(eof, &status, &body, &len);
+    int r = parse_answer(c, eof, &status, &body, &len, &why);
 
     if (r < 0)
-        return finish(0, NULL, 0, "the server's answer is not HTTP/1.x with a body we can read");
-    if (r > 0)
-        return finish(status, body, len, "");
+        *ret = finish(c, 0, NULL, 0, why);
+    else if (r > 0)
+        *ret = finish(c, status, body, len, "");
+    return r != 0;
+}
+
+/* Push as much of the request as the send buffer (or TLS layer) takes; the rest on sent(). */
+static err_t flush(struct client *c)
+{
+    while (c->out_sent < c->out_len) {
+        size_t left = c->out_len - c->out_sent;
+        int n;
+        if (c->tls) {
+            n = tls_conn_write(c->tls, (const uint8_t *)c->out + c->out_sent, left);
+            if (n < 0)
+                return finish(c, 0, NULL, 0, tls_conn_why(c->tls));
+        } else {
+            size_t room = altcp_sndbuf(c->pcb);
+            n = (int)(left < room ? left : room);
+            if (n &&
+                altcp_write(c->pcb, c->out + c->out_sent, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
+                n = 0;
+            if (n)
+                altcp_output(c->pcb);
+        }
+        if (n == 0)
+            return ERR_OK; /* full: on_sent() calls again */
+        c->out_sent += (size_t)n;
+    }
     return ERR_OK;
 }
 
-static void flush(void)
+/* TLS: advance the handshake, send the request, decrypt what has arrived into in[]. */
+static err_t tls_pump(struct client *c, bool eof)
 {
-    size_t left = cl.out_len - cl.out_sent, room = altcp_sndbuf(cl.pcb);
-    size_t n = left < room ? left : room;
+    err_t ret = ERR_OK;
 
-    if (n && altcp_write(cl.pcb, cl.out + cl.out_sent, (u16_t)n, TCP_WRITE_FLAG_COPY) == ERR_OK) {
-        cl.out_sent += n;
-        altcp_output(cl.pcb);
+    if (!c->established) {
+        int r = tls_conn_handshake(c->tls);
+        if (r < 0)
+            return finish(c, 0, NULL, 0, tls_conn_why(c->tls));
+        if (r == 0)
+            return eof ? finish(c, 0, NULL, 0, "the server closed during the TLS handshake")
+                       : ERR_OK;
+        c->established = true;
     }
+    ret = flush(c);
+    if (!c->pcb || !c->busy)
+        return ret;
+    for (;;) {
+        size_t room = HTTP_CLIENT_RESPONSE_MAX - c->in_len;
+        if (room == 0)
+            return finish(c, 0, NULL, 0, "the server's answer is too large");
+        int n = tls_conn_read(c->tls, (uint8_t *)c->in + c->in_len, room);
+        if (n < 0) {
+            /* The session is over: the answer is whole, or its end says why it is not. */
+            int status = 0;
+            const char *body = NULL, *why = "";
+            size_t len = 0;
+            if (parse_answer(c, true, &status, &body, &len, &why) > 0)
+                return finish(c, status, body, len, "");
+            return finish(c, 0, NULL, 0, c->in_len ? why : tls_conn_why(c->tls));
+        }
+        if (n == 0)
+            break;
+        c->in_len += (size_t)n;
+        c->in[c->in_len] = '\0';
+        if (check_answer(c, false, &ret))
+            return ret;
+    }
+    if (eof && check_answer(c, true, &ret))
+        return ret;
+    return ERR_OK;
 }
 
 static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 {
-    (void)arg;
-    if (!cl.busy || pcb != cl.pcb) {
+    struct client *c = arg;
+    err_t ret = ERR_OK;
+
+    if (!c || !c->busy || pcb != c->pcb) {
         if (p)
             pbuf_free(p);
         return ERR_OK;
@@ -150,59 +256,88 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
     if (!p || err != ERR_OK) {
         if (p)
             pbuf_free(p);
-        return check_answer(true);
+        if (c->tls)
+            return tls_pump(c, true);
+        (void)check_answer(c, true, &ret);
+        return ret;
+    }
+    if (c->tls) {
+        tls_conn_input(c->tls, p); /* acknowledged to TCP as the TLS layer consumes it */
+        return tls_pump(c, false);
     }
     altcp_recved(pcb, p->tot_len);
-    if (p->tot_len > HTTP_CLIENT_RESPONSE_MAX - cl.in_len) {
+    if (p->tot_len > HTTP_CLIENT_RESPONSE_MAX - c->in_len) {
         pbuf_free(p);
-        return finish(0, NULL, 0, "the server's answer is too large");
+        return finish(c, 0, NULL, 0, "the server's answer is too large");
     }
-    pbuf_copy_partial(p, cl.in + cl.in_len, p->tot_len, 0);
-    cl.in_len += p->tot_len;
-    cl.in[cl.in_len] = '\0';
+    pbuf_copy_partial(p, c->in + c->in_len, p->tot_len, 0);
+    c->in_len += p->tot_len;
+    c->in[c->in_len] = '\0';
     pbuf_free(p);
-    return check_answer(false);
+    (void)check_answer(c, false, &ret);
+    return ret;
 }
 
 static err_t on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
 {
-    (void)arg;
+    struct client *c = arg;
     (void)len;
-    if (cl.busy && pcb == cl.pcb && cl.out_sent < cl.out_len)
-        flush();
-    return ERR_OK;
+    if (!c || !c->busy || pcb != c->pcb)
+        return ERR_OK;
+    if (c->tls)
+        return tls_pump(c, false); /* a handshake flight or the request waited for room */
+    return flush(c);
 }
 
 static void on_err(void *arg, err_t err)
 {
-    (void)arg;
-    if (!cl.busy)
+    struct client *c = arg;
+    if (!c || !c->busy)
         return;
-    cl.pcb = NULL; /* lwIP has freed it */
-    (void)finish(0, NULL, 0, err == ERR_RST ? "connection refused or reset" : "connection failed");
+    c->pcb = NULL; /* lwIP has freed it */
+    (void)finish(c, 0, NULL, 0,
+                 err == ERR_RST ? "connection refused or reset" : "connection failed");
 }
 
 static err_t on_connected(void *arg, struct altcp_pcb *pcb, err_t err)
 {
-    (void)arg;
+    struct client *c = arg;
     (void)pcb;
-    if (err == ERR_OK)
-        flush();
-    return ERR_OK;
+    if (!c || !c->busy || err != ERR_OK)
+        return ERR_OK; /* a failed connect arrives through on_err */
+    if (c->tls)
+        return tls_pump(c, false); /* ClientHello */
+    return flush(c);
 }
 
-/* "http://A.B.C.D[:PORT][/PATH]" */
-static int parse_url(const char *url, ip_addr_t *ip, uint16_t *port, const char **path,
-                     const char **why)
+struct url {
+    bool tls;
+    ip_addr_t ip;
+    uint16_t port;
+    const char *authority; /* A.B.C.D[:PORT], for the Host header */
+    size_t authority_len;
+    const char *path; /* NULL: none given */
+};
+
+/* "http[s]://A.B.C.D[:PORT][/PATH]"; the path is printable ASCII without spaces. */
+static int parse_url(const char *s, struct url *u, const char **why)
 {
     char host[16];
     size_t n = 0;
     int dots = 0;
+    const char *p;
 
-    *why = "the URL must be http://A.B.C.D[:PORT][/PATH] (an IPv4 address: no name lookup)";
-    if (strncmp(url, "http://", 7) != 0)
+    *why = "the URL must be http[s]://A.B.C.D[:PORT][/PATH] (an IPv4 address: no name lookup)";
+    if (strncmp(s, "http://", 7) == 0) {
+        u->tls = false;
+        p = s + 7;
+    } else if (strncmp(s, "https://", 8) == 0) {
+        u->tls = true;
+        p = s + 8;
+    } else {
         return -EINVAL;
-    const char *p = url + 7;
+    }
+    u->authority = p;
     for (; (*p >= '0' && *p <= '9') || *p == '.'; p++) {
         if (n == sizeof(host) - 1)
             return -EINVAL;
@@ -210,10 +345,10 @@ static int parse_url(const char *url, ip_addr_t *ip, uint16_t *port, const char 
         host[n++] = *p;
     }
     host[n] = '\0';
-    if (dots != 3 || !ip4addr_aton(host, ip_2_ip4(ip)))
+    if (dots != 3 || !ip4addr_aton(host, ip_2_ip4(&u->ip)))
         return -EINVAL;
-    IP_SET_TYPE(ip, IPADDR_TYPE_V4);
-    *port = 80;
+    IP_SET_TYPE(&u->ip, IPADDR_TYPE_V4);
+    u->port = u->tls ? 443 : 80;
     if (*p == ':') {
         unsigned long v = 0;
         const char *d = ++p;
@@ -221,11 +356,41 @@ static int parse_url(const char *url, ip_addr_t *ip, uint16_t *port, const char 
             v = v * 10 + (unsigned long)(*p - '0');
         if (p == d || v == 0 || v > 65535)
             return -EINVAL;
-        *port = (uint16_t)v;
+        u->port = (uint16_t)v;
     }
+    u->authority_len = (size_t)(p - u->authority);
     if (*p && *p != '/')
         return -EINVAL;
-    *path = *p ? p : NULL;
+    u->path = *p ? p : NULL;
+    for (; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f)
+            return -EINVAL; /* would break the request line */
+    return 0;
+}
+
+static struct client *free_client(void)
+{
+    for (size_t i = 0; i < HTTP_CLIENT_MAX; i++)
+        if (!clients[i].busy)
+            return &clients[i];
+    return NULL;
+}
+
+/* The request into c->out. */
+static int compose(struct client *c, const struct url *u, const char *path,
+                   const char *content_type, const char *body, size_t len, const char **why)
+{
+    int head = snprintf(c->out, sizeof(c->out),
+                        "POST %s HTTP/1.1\r\nHost: %.*s\r\nContent-Type: %s\r\n"
+                        "Content-Length: %u\r\nConnection: close\r\n\r\n",
+                        path, (int)u->authority_len, u->authority, content_type, (unsigned)len);
+    *why = "the request is too large";
+    if (head < 0 || (size_t)head + len > sizeof(c->out))
+        return -EINVAL;
+    memcpy(c->out + head, body, len);
+    c->out_len = (size_t)head + len;
+    c->out_sent = c->in_len = 0;
+    c->in[0] = '\0';
     return 0;
 }
 
@@ -233,44 +398,54 @@ int http_client_post(const char *url, const char *path_default, const char *cont
                      const char *body, size_t len, http_client_done_fn done, void *ctx,
                      const char **why)
 {
-    ip_addr_t ip;
-    uint16_t port;
-    const char *path;
+    struct client *c = free_client();
+    struct url u;
     int ret;
 
-    *why = "another request is still in flight";
-    if (cl.busy)
+    *why = "busy: the most requests at once (HTTP_CLIENT_MAX) are already in flight";
+    if (!c)
         return -EBUSY;
-    ret = parse_url(url, &ip, &port, &path, why);
+    ret = parse_url(url, &u, why);
     if (ret)
         return ret;
-    if (!path || strcmp(path, "/") == 0)
-        path = path_default;
-    int head = snprintf(cl.out, sizeof(cl.out),
-                        "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n"
-                        "Content-Length: %u\r\nConnection: close\r\n\r\n",
-                        path, url + 7, content_type, (unsigned)len);
-    *why = "the request is too large";
-    if (head < 0 || (size_t)head + len > sizeof(cl.out))
-        return -EINVAL;
-    memcpy(cl.out + head, body, len);
-    cl.out_len = (size_t)head + len;
-    cl.out_sent = cl.in_len = 0;
+    if (u.tls && !tls_server_ready()) {
+        *why = "https needs the appliance's HTTPS identity: log in first";
+        return -EIO;
+    }
+    ret = compose(c, &u, !u.path || strcmp(u.path, "/") == 0 ? path_default : u.path, content_type,
+                  body, len, why);
+    if (ret)
+        return ret;
     *why = "out of network memory";
-    cl.pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
-    if (!cl.pcb)
+    c->pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
+    if (!c->pcb)
         return -ENOMEM;
-    cl.busy = true;
-    cl.done = done;
-    cl.ctx = ctx;
-    cl.deadline = sys_now() + HTTP_CLIENT_TIMEOUT_MS;
-    altcp_recv(cl.pcb, on_recv);
-    altcp_sent(cl.pcb, on_sent);
-    altcp_err(cl.pcb, on_err);
-    if (altcp_connect(cl.pcb, &ip, port, on_connected) != ERR_OK) {
-        altcp_abort(cl.pcb);
-        cl.pcb = NULL;
-        cl.busy = false;
+    c->tls = NULL;
+    c->established = !u.tls;
+    if (u.tls) {
+        c->tls = tls_client_conn_new(c->pcb);
+        if (!c->tls) {
+            altcp_abort(c->pcb);
+            c->pcb = NULL;
+            *why = "no memory for a TLS session";
+            return -ENOMEM;
+        }
+    }
+    c->busy = true;
+    c->done = done;
+    c->ctx = ctx;
+    c->deadline = sys_now() + timeout_ms;
+    altcp_arg(c->pcb, c);
+    altcp_recv(c->pcb, on_recv);
+    altcp_sent(c->pcb, on_sent);
+    altcp_err(c->pcb, on_err);
+    if (altcp_connect(c->pcb, &u.ip, u.port, on_connected) != ERR_OK) {
+        detach(c->pcb);
+        altcp_abort(c->pcb);
+        c->pcb = NULL;
+        tls_conn_free(c->tls);
+        c->tls = NULL;
+        c->busy = false;
         *why = "cannot connect (no route?)";
         return -EIO;
     }
@@ -279,11 +454,25 @@ int http_client_post(const char *url, const char *path_default, const char *cont
 
 void http_client_tick(uint32_t now_ms)
 {
-    if (cl.busy && cl.pcb && (int32_t)(now_ms - cl.deadline) >= 0) {
-        struct altcp_pcb *pcb = cl.pcb;
-        cl.pcb = NULL;
-        detach(pcb);
-        altcp_abort(pcb);
-        (void)finish(0, NULL, 0, "no answer in time");
+    for (size_t i = 0; i < HTTP_CLIENT_MAX; i++) {
+        struct client *c = &clients[i];
+        if (!c->busy || (int32_t)(now_ms - c->deadline) < 0)
+            continue;
+        struct altcp_pcb *pcb = c->pcb;
+        c->pcb = NULL;
+        tls_conn_free(c->tls); /* nothing more is said on it: no close_notify */
+        c->tls = NULL;
+        if (pcb) {
+            detach(pcb);
+            altcp_abort(pcb);
+        }
+        (void)finish(c, 0, NULL, 0, "no answer in time");
     }
 }
+
+#if SIGNET_TEST_HOOKS
+void http_client_test_timeout(uint32_t ms)
+{
+    timeout_ms = ms ? ms : HTTP_CLIENT_TIMEOUT_MS;
+}
+#endif

@@ -8,25 +8,44 @@
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
+#include "net/http_client.h"
 #include "signet_config.h"
 
 struct tls_conn {
     bool used;
+    bool client; /* our side is the client (net/http_client) */
     bool has_peer;
+    int last_err; /* the mbedTLS error that ended the session, for tls_conn_why */
     struct altcp_pcb *pcb;
     struct pbuf *rx; /* ciphertext received, not yet consumed by mbedTLS */
     mbedtls_ssl_context ssl;
     uint8_t peer_fp[TLS_FINGERPRINT_LEN];
 };
 
-static struct tls_conn pool[HTTP_CONN_MAX];
-static mbedtls_ssl_config conf;
+/* Server sessions in [0, HTTP_CONN_MAX), client sessions after them: neither side can starve
+ * the other. */
+static struct tls_conn pool[HTTP_CONN_MAX + HTTP_CLIENT_MAX];
+static mbedtls_ssl_config conf, client_conf;
 static mbedtls_x509_crt own_cert;
 static bool ready;
 static struct tls_stats stats;
 
 /* ALPN: we speak HTTP/1.1 only; clients offering h2 as well settle on it. */
 static const char *alpn[] = {"http/1.1", NULL};
+
+/* What both sides share: our certificate and token key, the token's RNG, TLS 1.2 and 1.3,
+ * HTTP/1.1 by ALPN. */
+static int config_side(mbedtls_ssl_config *c, int endpoint, mbedtls_pk_context *key)
+{
+    if (mbedtls_ssl_config_defaults(c, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
+        mbedtls_ssl_conf_own_cert(c, &own_cert, key) != 0 ||
+        mbedtls_ssl_conf_alpn_protocols(c, alpn) != 0)
+        return -ENOMEM;
+    mbedtls_ssl_conf_rng(c, rng_random, NULL);
+    mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
+    return 0;
+}
 
 int tls_server_set_identity(const uint8_t *cert_der, size_t len, mbedtls_pk_context *key)
 {
@@ -36,25 +55,26 @@ int tls_server_set_identity(const uint8_t *cert_der, size_t len, mbedtls_pk_cont
         return -EALREADY;
     mbedtls_x509_crt_init(&own_cert);
     mbedtls_ssl_config_init(&conf);
+    mbedtls_ssl_config_init(&client_conf);
     ret = mbedtls_x509_crt_parse_der(&own_cert, cert_der, len);
     if (ret != 0) {
         ret = -EINVAL;
         goto fail;
     }
-    if (mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
-        mbedtls_ssl_conf_own_cert(&conf, &own_cert, key) != 0 ||
-        mbedtls_ssl_conf_alpn_protocols(&conf, alpn) != 0) {
+    if (config_side(&conf, MBEDTLS_SSL_IS_SERVER, key) != 0 ||
+        config_side(&client_conf, MBEDTLS_SSL_IS_CLIENT, key) != 0) {
         ret = -ENOMEM;
         goto fail;
     }
-    mbedtls_ssl_conf_rng(&conf, rng_random, NULL);
     /* Ask for a client certificate, do not insist: the ACL decides who may do what. */
     mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
-    mbedtls_ssl_conf_min_tls_version(&conf, MBEDTLS_SSL_VERSION_TLS1_2);
+    /* As a client we prove who we are and trust nothing about the server: what comes back is a
+     * signed document whose chain the caller verifies (net/http_client.h). */
+    mbedtls_ssl_conf_authmode(&client_conf, MBEDTLS_SSL_VERIFY_NONE);
     ready = true;
     return 0;
 fail:
+    mbedtls_ssl_config_free(&client_conf);
     mbedtls_ssl_config_free(&conf);
     mbedtls_x509_crt_free(&own_cert);
     return ret;
@@ -101,27 +121,42 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
     return n;
 }
 
-struct tls_conn *tls_conn_new(struct altcp_pcb *pcb)
+/* A session from pool[first, end) with this configuration. */
+static struct tls_conn *conn_new(struct altcp_pcb *pcb, bool client, size_t first, size_t end)
 {
     if (!ready)
         return NULL;
-    for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
+    for (size_t i = first; i < end; i++) {
         struct tls_conn *c = &pool[i];
         if (c->used)
             continue;
         memset(c, 0, sizeof(*c));
         mbedtls_ssl_init(&c->ssl);
-        if (mbedtls_ssl_setup(&c->ssl, &conf) != 0) {
+        if (mbedtls_ssl_setup(&c->ssl, client ? &client_conf : &conf) != 0) {
             mbedtls_ssl_free(&c->ssl);
-            stats.handshake_failures++;
+            if (client)
+                stats.client_failures++;
+            else
+                stats.handshake_failures++;
             return NULL;
         }
         c->used = true;
+        c->client = client;
         c->pcb = pcb;
         mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
         return c;
     }
     return NULL;
+}
+
+struct tls_conn *tls_conn_new(struct altcp_pcb *pcb)
+{
+    return conn_new(pcb, false, 0, HTTP_CONN_MAX);
+}
+
+struct tls_conn *tls_client_conn_new(struct altcp_pcb *pcb)
+{
+    return conn_new(pcb, true, HTTP_CONN_MAX, HTTP_CONN_MAX + HTTP_CLIENT_MAX);
 }
 
 void tls_conn_close_notify(struct tls_conn *c)
@@ -157,7 +192,8 @@ static void note_peer(struct tls_conn *c)
     if (mbedtls_sha256(peer->raw.p, peer->raw.len, c->peer_fp, 0) != 0)
         return;
     c->has_peer = true;
-    stats.client_certs++;
+    if (!c->client)
+        stats.client_certs++;
 }
 
 int tls_conn_handshake(struct tls_conn *c)
@@ -168,10 +204,17 @@ int tls_conn_handshake(struct tls_conn *c)
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
         return 0;
     if (ret != 0) {
-        stats.handshake_failures++;
+        c->last_err = ret;
+        if (c->client)
+            stats.client_failures++;
+        else
+            stats.handshake_failures++;
         return -EPROTO;
     }
-    stats.handshakes++;
+    if (c->client)
+        stats.client_handshakes++;
+    else
+        stats.handshakes++;
     note_peer(c);
     return 1;
 }
@@ -184,6 +227,8 @@ int tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap)
         return ret;
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
         return 0;
+    /* 0 is mbedTLS's end of stream (a TLS 1.2 peer closing without close_notify). */
+    c->last_err = ret ? ret : MBEDTLS_ERR_SSL_CONN_EOF;
     return -EPIPE; /* close_notify, a fatal alert or a bad record: the session is over */
 }
 
@@ -196,7 +241,35 @@ int tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len)
         return ret;
     if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ)
         return 0;
+    c->last_err = ret;
     return -EPIPE;
+}
+
+const char *tls_conn_why(const struct tls_conn *c)
+{
+    switch (c->last_err) {
+    case 0:
+        return "TLS session still open";
+    case MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY:
+        return "the peer closed the TLS session";
+    case MBEDTLS_ERR_SSL_CONN_EOF:
+        return "the peer closed the connection";
+    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
+        return "the peer sent a TLS alert";
+    case MBEDTLS_ERR_SSL_INVALID_RECORD:
+    case MBEDTLS_ERR_SSL_DECODE_ERROR:
+    case MBEDTLS_ERR_SSL_UNEXPECTED_RECORD:
+    case MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE:
+        return "the peer does not speak TLS (malformed record or message)";
+    case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
+        return "no common TLS version";
+    case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE:
+        return "TLS handshake failed (no common parameters?)";
+    case MBEDTLS_ERR_SSL_ALLOC_FAILED:
+        return "out of TLS memory";
+    default:
+        return "TLS failed (bad message, or the token did not sign)";
+    }
 }
 
 bool tls_conn_peer_fingerprint(const struct tls_conn *c, uint8_t fp[TLS_FINGERPRINT_LEN])

@@ -1,8 +1,12 @@
 /*
- * net/tls — TLS 1.2 and 1.3 server sessions (mbedTLS) over lwIP TCP, for the HTTP server.
+ * net/tls — TLS 1.2 and 1.3 sessions (mbedTLS) over lwIP TCP: server sessions for the HTTP
+ * server, client sessions for the HTTP client (net/http_client).
  *
- * One server identity: a certificate and a key whose private half is in the token
- * (crypto/token_pk), set once with tls_server_set_identity(). Until then no session can start.
+ * One identity: a certificate and a key whose private half is in the token (crypto/token_pk),
+ * set once with tls_server_set_identity(). Until then no session can start. Client sessions
+ * present the same certificate as their client certificate (what a root's ACL grants) and do not
+ * verify the server's certificate: the documents the client fetches are signed and their chains
+ * verified by the caller, so the channel needs no server authentication.
  * Client certificates are requested, never required; when one is presented (and the client has
  * proved it holds its key, which the handshake checks) its SHA-256 fingerprint is available —
  * the principal the sub-enrollment ACL names. The chain is not checked here: the ACL is the
@@ -11,7 +15,8 @@
  * A session owns the ciphertext the TCP connection delivered (tls_conn_input) and acknowledges
  * it to TCP only as the TLS layer consumes it, so the TCP window is the flow control. Writes go
  * straight into the TCP send buffer and say "again later" (0) when it is full. Sessions come from
- * a fixed pool of HTTP_CONN_MAX; their buffers from crypto/heap. All calls run in the net task.
+ * a fixed pool of HTTP_CONN_MAX server and HTTP_CLIENT_MAX client sessions; their buffers from
+ * crypto/heap. All calls run in the net task.
  */
 #ifndef NET_TLS_H
 #define NET_TLS_H
@@ -31,6 +36,8 @@ struct tls_stats {
     uint32_t handshakes;         /* completed */
     uint32_t handshake_failures; /* alerts, bad messages, token refusals, out of memory */
     uint32_t client_certs;       /* handshakes in which the client presented a certificate */
+    uint32_t client_handshakes;  /* our client sessions: completed */
+    uint32_t client_failures;    /* our client sessions: failed handshakes */
 };
 
 /*
@@ -42,8 +49,11 @@ int tls_server_set_identity(const uint8_t *cert_der, size_t len, mbedtls_pk_cont
 bool tls_server_ready(void);
 void tls_stats(struct tls_stats *out);
 
-/* A session on this TCP connection, or NULL (no identity yet, pool or heap exhausted). */
+/* A server session on this TCP connection, or NULL (no identity yet, pool or heap exhausted). */
 struct tls_conn *tls_conn_new(struct altcp_pcb *pcb);
+/* A client session (ours is the client side; start it with tls_conn_handshake once TCP is
+ * connected), or NULL (no identity yet, pool or heap exhausted). The other calls are shared. */
+struct tls_conn *tls_client_conn_new(struct altcp_pcb *pcb);
 /* Send close_notify if possible; the caller closes the TCP connection. */
 void tls_conn_close_notify(struct tls_conn *c);
 /* Release the session; the TCP connection must no longer be used through it. */
@@ -60,6 +70,9 @@ int tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap);
 
 /* Plaintext out: bytes taken (maybe fewer than len), 0 send buffer full, negative failed. */
 int tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len);
+
+/* Why the session failed (the last error of handshake, read or write), one line. */
+const char *tls_conn_why(const struct tls_conn *c);
 
 /* The client certificate's SHA-256 fingerprint, when one was presented. */
 bool tls_conn_peer_fingerprint(const struct tls_conn *c, uint8_t fp[TLS_FINGERPRINT_LEN]);

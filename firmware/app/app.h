@@ -126,6 +126,12 @@ struct net_config;
  * it is unreadable (*bad set then). */
 void app_net_config_load(struct app *app, struct net_config *cfg, bool *bad);
 #endif
+#if SIGNET_HAS_NET && SIGNET_TEST_HOOKS
+/* firmware/app/test_forward.c (test builds): POST /v1/test/forward and its console commands. */
+int app_test_forward_start(struct app *app);
+extern const struct console_cmd app_test_cmds[];
+extern const unsigned app_test_cmd_count;
+#endif
 extern const struct console_cmd app_net_cmds[];
 extern const unsigned app_net_cmd_count;
 

@@ -116,6 +116,9 @@ static void start_network(struct app *app)
         app->http_status = service_start(app);
     }
     (void)console_add_commands(&app->con, app_net_cmds, app_net_cmd_count);
+#if SIGNET_TEST_HOOKS
+    (void)console_add_commands(&app->con, app_test_cmds, app_test_cmd_count);
+#endif
 }
 #endif
 

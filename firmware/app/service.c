@@ -138,6 +138,8 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     jsonw_uint(&w, "handshakes", ts.handshakes);
     jsonw_uint(&w, "handshake_failures", ts.handshake_failures);
     jsonw_uint(&w, "client_certificates", ts.client_certs);
+    jsonw_uint(&w, "client_handshakes", ts.client_handshakes);
+    jsonw_uint(&w, "client_failures", ts.client_failures);
     jsonw_uint(&w, "token_signatures", app->tls_token_signs);
     jsonw_uint(&w, "heap_in_use", cs.in_use);
     jsonw_uint(&w, "heap_peak", cs.peak);
@@ -189,6 +191,10 @@ int service_start(struct app *app)
         ret = http_route_add("GET", "/v1/status", 0, status, app);
     if (!ret)
         ret = http_route_add("GET", "/v1/whoami", 0, whoami, app);
+#if SIGNET_TEST_HOOKS
+    if (!ret)
+        ret = app_test_forward_start(app);
+#endif
     if (!ret)
         ret = service_sign_start(app);
     if (!ret)

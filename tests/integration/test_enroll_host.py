@@ -122,7 +122,7 @@ def test_online_enrollment_and_renewal(tmp):
     check(out.startswith("sent the") and "error: " in out, "unreachable: %r" % out, con)
     check(slc_show(con)[0]["serial"] == new["serial"], "a failed request changed the SLC", con)
     out = con.command("enroll online https://rms.example.test/")
-    check(out.startswith("error: the URL must be http://A.B.C.D"), out, con)
+    check(out.startswith("error: the URL must be http[s]://A.B.C.D"), out, con)
     auth.close()
     tok.close()
 
