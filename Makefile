@@ -64,6 +64,7 @@ FIRMWARE_SRCS := \
 	crypto/token_pk.c \
 	crypto/x509.c \
 	crypto/x509_verify.c \
+	crypto/x509_grant.c \
 	crypto/spki.c \
 	crypto/doc.c \
 	firmware/app/main.c \
@@ -218,10 +219,10 @@ UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c firmware/lib/crc32
 UNIT_http_parse := net/http_parse.c
 # The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
 # the other verifies.
-UNIT_x509 := crypto/x509.c crypto/x509_verify.c crypto/heap.c crypto/rng.c crypto/token_pk.c
+UNIT_x509 := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_x509 := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(UNIT_BUILD)/mbedtls/%.o)
 UNIT_LIBS_x509 := -lcrypto
-UNIT_doc := crypto/doc.c crypto/heap.c
+UNIT_doc := crypto/doc.c crypto/x509_grant.c crypto/heap.c
 # Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our
 # warnings; UNIT_FLAGS_<name> are extra flags for that test, UNIT_LIBS_<name> libraries.
 UNIT_OBJS_doc := $(EXPAT_SRCS:%.c=$(UNIT_BUILD)/expat/%.o) $(UNIT_BUILD)/mbedtls/base64.o
@@ -264,7 +265,7 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/
 FUZZ_TARGETS := p11_client http_parse doc
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 FUZZ_http_parse := net/http_parse.c
-FUZZ_doc := crypto/doc.c crypto/heap.c
+FUZZ_doc := crypto/doc.c crypto/x509_grant.c crypto/heap.c
 # Upstream objects, instrumented for coverage too so the fuzzer can steer through expat.
 FUZZ_OBJS_doc := $(EXPAT_SRCS:%.c=$(FUZZ_BUILD)/expat/%.o) $(FUZZ_BUILD)/mbedtls/base64.o
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -306,7 +307,7 @@ fuzz: deps fuzz-build
 TOOLS_BUILD := build/tools
 AUTHORITY := $(TOOLS_BUILD)/signet-authority
 AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_verify.c \
-	crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
+	crypto/x509_grant.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
 AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h \
 	firmware/lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
 AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o) \

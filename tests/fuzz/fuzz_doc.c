@@ -1,5 +1,6 @@
 /*
- * tests/fuzz/fuzz_doc.c — arbitrary bytes into both document parsers and into the armor reader.
+ * tests/fuzz/fuzz_doc.c — arbitrary bytes into every document parser (enrollment request and
+ * response, the six license documents) and into the armor reader.
  *
  * The input goes in a buffer exactly as long as it, so ASan sees every read past it. On success
  * the output must respect every bound of crypto/doc.h (strings NUL-terminated, printable,
@@ -13,6 +14,7 @@
 
 #include "crypto/doc.h"
 #include "crypto/heap.h"
+#include "crypto/x509.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -123,6 +125,73 @@ static void fuzz_response(const char *buf, size_t size)
               memcmp(again.chain[i], r.chain[i], r.chain_len[i]) == 0);
 }
 
+static void check_binary(size_t len, size_t max, int carried)
+{
+    check(carried ? len > 0 && len <= max : len == 0);
+}
+
+static int same_license(const struct doc_license *a, const struct doc_license *b)
+{
+    if (a->kind != b->kind || a->csr_len != b->csr_len || a->rac_len != b->rac_len ||
+        a->pl_len != b->pl_len || a->ul_len != b->ul_len || a->chain_count != b->chain_count ||
+        a->grant_count != b->grant_count || memcmp(a->csr, b->csr, a->csr_len) != 0 ||
+        memcmp(a->rac, b->rac, a->rac_len) != 0 || memcmp(a->pl, b->pl, a->pl_len) != 0 ||
+        memcmp(a->ul, b->ul, a->ul_len) != 0)
+        return 0;
+    for (size_t i = 0; i < a->chain_count; i++)
+        if (a->chain_len[i] != b->chain_len[i] ||
+            memcmp(a->chain[i], b->chain[i], a->chain_len[i]) != 0)
+            return 0;
+    for (size_t i = 0; i < a->grant_count; i++)
+        if (strcmp(a->grants[i].user, b->grants[i].user) != 0 ||
+            a->grants[i].rights != b->grants[i].rights)
+            return 0;
+    return 1;
+}
+
+/* What each kind carries (crypto/doc.h's table). */
+static void check_license(const struct doc_license *d, enum doc_license_kind k)
+{
+    int chain = k != DOC_CERTIFY_REQUEST;
+
+    check(d->kind == k);
+    check_binary(d->csr_len, DOC_CSR_MAX, k == DOC_CERTIFY_REQUEST);
+    check_binary(d->rac_len, DOC_CERT_MAX,
+                 k == DOC_CERTIFY_RESPONSE || k == DOC_PUBLISH_REQUEST || k == DOC_LICENSE_REQUEST);
+    check_binary(d->pl_len, DOC_LICENSE_MAX, k == DOC_PUBLISH_RESPONSE || k == DOC_LICENSE_REQUEST);
+    check_binary(d->ul_len, DOC_LICENSE_MAX,
+                 k == DOC_PUBLISH_RESPONSE || k == DOC_LICENSE_RESPONSE);
+    check(chain ? d->chain_count >= 1 && d->chain_count <= DOC_CHAIN_MAX : d->chain_count == 0);
+    for (size_t i = 0; i < DOC_CHAIN_MAX; i++)
+        check(i < d->chain_count ? d->chain_len[i] > 0 && d->chain_len[i] <= DOC_CERT_MAX
+                                 : d->chain_len[i] == 0);
+    check(k == DOC_PUBLISH_REQUEST ? d->grant_count >= 1 && d->grant_count <= DOC_GRANTS_MAX
+                                   : d->grant_count == 0);
+    for (size_t i = 0; i < d->grant_count; i++) {
+        check_text(d->grants[i].user, sizeof(d->grants[i].user), DOC_USER_MAX);
+        check(d->grants[i].rights != 0 && !(d->grants[i].rights & ~X509_GRANTS_ALL));
+        for (size_t j = 0; j < i; j++)
+            check(strcmp(d->grants[i].user, d->grants[j].user) != 0);
+    }
+}
+
+static void fuzz_license(const char *buf, size_t size, enum doc_license_kind k)
+{
+    static struct doc_license d, again;
+    static char xml[DOC_LICENSE_XML_MAX + 1];
+    const char *why = NULL;
+    size_t len;
+
+    if (doc_license_parse(buf, size, k, &d, &why) != 0) {
+        check_why(why);
+        check(zero(&d, sizeof(d)));
+        return;
+    }
+    check_license(&d, k);
+    check(doc_license_write(&d, xml, sizeof(xml), &len) == 0 && len <= DOC_LICENSE_XML_MAX);
+    check(doc_license_parse(xml, len, k, &again, &why) == 0 && same_license(&d, &again));
+}
+
 static void fuzz_unarmor(const char *buf, size_t size, const char *label, size_t cap)
 {
     static uint8_t out[DOC_XML_MAX], back[DOC_XML_MAX];
@@ -152,6 +221,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     fuzz_request(buf, size);
     fuzz_response(buf, size);
+    for (int k = DOC_CERTIFY_REQUEST; k <= DOC_LICENSE_RESPONSE; k++)
+        fuzz_license(buf, size, (enum doc_license_kind)k);
     /* every label, and one with a short buffer so that running out is exercised too */
     static const char *const labels[] = {"SIGNET ENROLLMENT REQUEST", "SIGNET RENEWAL REQUEST",
                                          "SIGNET ENROLLMENT RESPONSE", "CERTIFICATE"};

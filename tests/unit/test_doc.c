@@ -1,10 +1,10 @@
 /*
- * tests/unit/test_doc.c — crypto/doc: the enrollment documents and their armor.
+ * tests/unit/test_doc.c — crypto/doc: the enrollment and license documents and the armor.
  *
  * Known-good and known-bad documents live as data in tests/unit/vectors/doc/ (request.txt,
- * response.txt, armor.txt: one case per line, the expected result and a piece of the reason);
- * the cases that need size (an entity bomb, 1 MB, every prefix of a document, every bound) are
- * generated here. Every parse goes through a buffer exactly as long as the input, so ASan sees
+ * response.txt, license.txt, armor.txt: one case per line, the expected result and a piece of the
+ * reason); the cases that need size (an entity bomb, 1 MB, every prefix of a document, every bound)
+ * are generated here. Every parse goes through a buffer exactly as long as the input, so ASan sees
  * any read past it, and must leave the crypto heap as it found it.
  */
 #include "crypto/doc.h"
@@ -18,6 +18,7 @@
 #include <expat.h>
 
 #include "crypto/heap.h"
+#include "crypto/x509.h"
 #include "signet_config.h"
 #include "unit.h"
 
@@ -1074,6 +1075,473 @@ TEST(salt_sources)
     rng_mode = RNG_COUNTER;
 }
 
+/* ---- the license documents ---- */
+
+static const char *const license_roots[] = {"SignetCertifyRequest", "SignetCertifyResponse",
+                                            "SignetPublishRequest", "SignetPublishResponse",
+                                            "SignetLicenseRequest", "SignetLicenseResponse"};
+static const char *const license_kind_names[] = {"certify-request", "certify-response",
+                                                 "publish-request", "publish-response",
+                                                 "license-request", "license-response"};
+#define LICENSE_KINDS 6
+
+/* A document of kind k with every field it carries, sized from scale (1: small). */
+static void sample_license(struct doc_license *d, enum doc_license_kind k, size_t chain,
+                           size_t grants)
+{
+    memset(d, 0, sizeof(*d));
+    d->kind = k;
+    if (k == DOC_CERTIFY_REQUEST) {
+        d->csr_len = make_der(d->csr, 400, 1);
+        return;
+    }
+    if (k == DOC_CERTIFY_RESPONSE || k == DOC_PUBLISH_REQUEST || k == DOC_LICENSE_REQUEST)
+        d->rac_len = make_der(d->rac, 800, 2);
+    if (k == DOC_PUBLISH_RESPONSE || k == DOC_LICENSE_REQUEST)
+        d->pl_len = make_der(d->pl, 1200, 3);
+    if (k == DOC_PUBLISH_RESPONSE || k == DOC_LICENSE_RESPONSE)
+        d->ul_len = make_der(d->ul, 1100, 4);
+    d->chain_count = chain;
+    for (size_t i = 0; i < chain; i++)
+        d->chain_len[i] = make_der(d->chain[i], 600 + 10 * i, (uint8_t)(30 + i));
+    if (k == DOC_PUBLISH_REQUEST) {
+        d->grant_count = grants;
+        for (size_t i = 0; i < grants; i++) {
+            snprintf(d->grants[i].user, sizeof(d->grants[i].user), "user%zu@contoso.example", i);
+            d->grants[i].rights = (uint32_t)(i % 63 + 1);
+        }
+    }
+}
+
+static int license_equal(const struct doc_license *a, const struct doc_license *b)
+{
+    if (a->kind != b->kind || a->csr_len != b->csr_len || a->rac_len != b->rac_len ||
+        a->pl_len != b->pl_len || a->ul_len != b->ul_len || a->grant_count != b->grant_count ||
+        a->chain_count != b->chain_count || memcmp(a->csr, b->csr, a->csr_len) != 0 ||
+        memcmp(a->rac, b->rac, a->rac_len) != 0 || memcmp(a->pl, b->pl, a->pl_len) != 0 ||
+        memcmp(a->ul, b->ul, a->ul_len) != 0)
+        return 0;
+    for (size_t i = 0; i < a->grant_count; i++)
+        if (strcmp(a->grants[i].user, b->grants[i].user) != 0 ||
+            a->grants[i].rights != b->grants[i].rights)
+            return 0;
+    for (size_t i = 0; i < a->chain_count; i++)
+        if (a->chain_len[i] != b->chain_len[i] ||
+            memcmp(a->chain[i], b->chain[i], a->chain_len[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static int parse_license(const void *xml, size_t len, enum doc_license_kind k,
+                         struct doc_license *d, const char **why)
+{
+    char *copy = malloc(len ? len : 1);
+    memcpy(copy, xml, len);
+    int ret = doc_license_parse(copy, len, k, d, why);
+    free(copy);
+    return ret;
+}
+
+static const struct subst license_subst[] = {
+    {"{decl}", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"},
+    {"{cr}", "<SignetCertifyRequest version=\"1\">"},
+    {"{/cr}", "</SignetCertifyRequest>"},
+    {"{cs}", "<SignetCertifyResponse version=\"1\">"},
+    {"{/cs}", "</SignetCertifyResponse>"},
+    {"{pr}", "<SignetPublishRequest version=\"1\">"},
+    {"{/pr}", "</SignetPublishRequest>"},
+    {"{ps}", "<SignetPublishResponse version=\"1\">"},
+    {"{/ps}", "</SignetPublishResponse>"},
+    {"{lr}", "<SignetLicenseRequest version=\"1\">"},
+    {"{/lr}", "</SignetLicenseRequest>"},
+    {"{ls}", "<SignetLicenseResponse version=\"1\">"},
+    {"{/ls}", "</SignetLicenseResponse>"},
+    {"{csr}", "<CertificateRequest>MAMCAQE=</CertificateRequest>"},
+    {"{rac}", "<RightsAccountCertificate>MAMCAQI=</RightsAccountCertificate>"},
+    {"{pl}", "<PublishingLicense>MAMCAQM=</PublishingLicense>"},
+    {"{ul}", "<UseLicense>MAMCAQQ=</UseLicense>"},
+    {"{cert}", "<Certificate>MAMCAQU=</Certificate>"},
+    {"{chain}", "<Chain><Certificate>MAMCAQU=</Certificate></Chain>"},
+    {"{grant}", "<Grant user=\"alice@contoso.example\" rights=\"view,print\"/>"},
+    {"{policy}", "<Policy><Grant user=\"alice@contoso.example\" rights=\"view,print\"/></Policy>"},
+    {NULL, NULL},
+};
+
+static int license_kind_of(const char *name)
+{
+    for (int k = 0; k < LICENSE_KINDS; k++)
+        if (strcmp(name, license_kind_names[k]) == 0)
+            return k;
+    return -1;
+}
+
+/* One vector line: parse as its kind; a valid one must also survive write and reparse. */
+static int license_vector(const char *doc, size_t n, int kind, int want, const char *reason)
+{
+    static struct doc_license d, again;
+    static char xml[DOC_LICENSE_XML_MAX + 1];
+    const char *why = NULL;
+    size_t before = heap_in_use(), len;
+
+    memset(&d, 0xa5, sizeof(d));
+    int got = parse_license(doc, n, (enum doc_license_kind)kind, &d, &why);
+    int ok = got == want && heap_in_use() == before;
+    if (ok && want != 0)
+        ok = one_line(why) && strstr(why, reason) && all_zero(&d, sizeof(d));
+    if (ok && want == 0)
+        ok = d.kind == (enum doc_license_kind)kind &&
+             doc_license_write(&d, xml, sizeof(xml), &len) == 0 &&
+             parse_license(xml, len, d.kind, &again, &why) == 0 && license_equal(&d, &again);
+    if (!ok)
+        printf("# got %d (%s), want %d (%s)\n", got, why ? why : "-", want, reason);
+    return ok;
+}
+
+TEST(license_vectors)
+{
+    size_t len;
+    char *text = read_file("license.txt", &len);
+    static char doc[8192];
+    int cases = 0, lineno = 0, failed = 0;
+    unsigned kinds_ok = 0, kinds_bad = 0;
+
+    CHECK(text != NULL);
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        char *f[4];
+        long n;
+        int kind;
+        if (split(line, f, 4) != 0 || (kind = license_kind_of(f[1])) < 0 ||
+            (n = expand(f[3], strlen(f[3]), license_subst, doc, sizeof(doc))) < 0) {
+            printf("# license.txt:%d: malformed vector\n", lineno);
+            failed = 1;
+            break;
+        }
+        int want = expect_code(f[0]);
+        if (!license_vector(doc, (size_t)n, kind, want, f[2])) {
+            printf("# license.txt:%d failed\n", lineno);
+            failed = 1;
+        }
+        if (want == 0)
+            kinds_ok |= 1u << kind;
+        else
+            kinds_bad |= 1u << kind;
+        cases++;
+    }
+    free(text);
+    CHECK(!failed);
+    CHECK(cases > 80);
+    /* every kind has valid and invalid cases */
+    CHECK_EQ(kinds_ok, 0x3f);
+    CHECK_EQ(kinds_bad, 0x3f);
+}
+
+TEST(license_round_trip)
+{
+    static char xml[DOC_LICENSE_XML_MAX + 1];
+    static struct doc_license in, out;
+    const char *why;
+    size_t len;
+
+    for (int k = 0; k < LICENSE_KINDS; k++) {
+        for (size_t chain = 1; chain <= DOC_CHAIN_MAX; chain++) {
+            size_t grants = k == DOC_PUBLISH_REQUEST ? chain * 4 : 0;
+            sample_license(&in, (enum doc_license_kind)k, k == DOC_CERTIFY_REQUEST ? 0 : chain,
+                           grants);
+            CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
+            CHECK_EQ(strlen(xml), len);
+            CHECK(strstr(xml, license_roots[k]) != NULL);
+            CHECK_EQ(parse_license(xml, len, (enum doc_license_kind)k, &out, &why), 0);
+            CHECK(license_equal(&in, &out));
+        }
+    }
+    /* Users that need escaping in an attribute, and every single right and all of them. */
+    sample_license(&in, DOC_PUBLISH_REQUEST, 1, 8);
+    strcpy(in.grants[0].user, "a\"b<c>d&e'f");
+    for (size_t i = 1; i < 7; i++)
+        in.grants[i].rights = 1u << (i - 1);
+    in.grants[7].rights = 0x3f;
+    CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
+    CHECK(strstr(xml, "user=\"a&quot;b&lt;c&gt;d&amp;e'f\" rights=\"view\"") != NULL);
+    CHECK(strstr(xml, "rights=\"view,edit,print,export,forward,owner\"") != NULL);
+    CHECK_EQ(parse_license(xml, len, DOC_PUBLISH_REQUEST, &out, &why), 0);
+    CHECK(license_equal(&in, &out));
+}
+
+/* Every field at its bound, for every kind: the largest documents fit DOC_LICENSE_XML_MAX, and
+ * the ones over DOC_XML_MAX show that the license bound, not the enrollment one, applies. */
+static void largest_license(struct doc_license *d, enum doc_license_kind k)
+{
+    sample_license(d, k, k == DOC_CERTIFY_REQUEST ? 0 : DOC_CHAIN_MAX,
+                   k == DOC_PUBLISH_REQUEST ? DOC_GRANTS_MAX : 0);
+    if (d->csr_len)
+        d->csr_len = make_der(d->csr, DOC_CSR_MAX, 1);
+    if (d->rac_len)
+        d->rac_len = make_der(d->rac, DOC_CERT_MAX, 2);
+    if (d->pl_len)
+        d->pl_len = make_der(d->pl, DOC_LICENSE_MAX, 3);
+    if (d->ul_len)
+        d->ul_len = make_der(d->ul, DOC_LICENSE_MAX, 4);
+    for (size_t i = 0; i < d->chain_count; i++)
+        d->chain_len[i] = make_der(d->chain[i], DOC_CERT_MAX, (uint8_t)i);
+    for (size_t i = 0; i < d->grant_count; i++) {
+        /* 64 characters that each take 6 to write: the longest attribute there is */
+        fill_text(d->grants[i].user, DOC_USER_MAX, '"');
+        d->grants[i].user[0] = (char)('A' + i);
+        d->grants[i].rights = X509_GRANTS_ALL;
+    }
+}
+
+TEST(license_largest_documents)
+{
+    static char xml[DOC_LICENSE_XML_MAX + 1];
+    static struct doc_license in, out;
+    const char *why;
+    size_t len, biggest = 0;
+
+    for (int k = 0; k < LICENSE_KINDS; k++) {
+        largest_license(&in, (enum doc_license_kind)k);
+        CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
+        CHECK(len <= DOC_LICENSE_XML_MAX);
+        biggest = len > biggest ? len : biggest;
+        CHECK_EQ(parse_license(xml, len, (enum doc_license_kind)k, &out, &why), 0);
+        CHECK(license_equal(&in, &out));
+    }
+    printf("# largest license document: %zu bytes of %d\n", biggest, DOC_LICENSE_XML_MAX);
+    CHECK(biggest > DOC_XML_MAX);
+    /* One byte over the bound, whatever it holds: refused from its length. */
+    memset(xml, ' ', DOC_LICENSE_XML_MAX + 1);
+    CHECK_EQ(parse_license(xml, DOC_LICENSE_XML_MAX + 1, DOC_LICENSE_REQUEST, &out, &why), -E2BIG);
+    CHECK(strstr(why, "larger than 32768"));
+    /* A field one byte over its bound. */
+    largest_license(&in, DOC_PUBLISH_RESPONSE);
+    in.chain_count = 1;
+    in.pl_len = make_der(in.pl, DOC_LICENSE_MAX - 1, 3); /* a multiple of 3: no padding */
+    CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
+    char *at = strstr(xml, "</PublishingLicense>");
+    CHECK(at != NULL);
+    /* four more characters are three more bytes */
+    static char grown[DOC_LICENSE_XML_MAX + 8];
+    size_t head = (size_t)(at - xml);
+    memcpy(grown, xml, head);
+    memcpy(grown + head, "AAAA", 4);
+    memcpy(grown + head + 4, at, len - head);
+    CHECK_EQ(parse_license(grown, len + 4, DOC_PUBLISH_RESPONSE, &out, &why), -E2BIG);
+    CHECK(strstr(why, "<PublishingLicense> decodes to more than 4096 bytes"));
+}
+
+TEST(license_wrong_root)
+{
+    static char xml[DOC_LICENSE_XML_MAX + 1];
+    static struct doc_license in, out;
+    char want[80];
+    const char *why;
+    size_t len;
+
+    for (int k = 0; k < LICENSE_KINDS; k++) {
+        sample_license(&in, (enum doc_license_kind)k, k == DOC_CERTIFY_REQUEST ? 0 : 2, 3);
+        CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
+        for (int e = 0; e < LICENSE_KINDS; e++) {
+            int rc = parse_license(xml, len, (enum doc_license_kind)e, &out, &why);
+            if (e == k) {
+                CHECK_EQ(rc, 0);
+                continue;
+            }
+            snprintf(want, sizeof(want), "expected %s", license_roots[e]);
+            CHECK_EQ(rc, -EINVAL);
+            CHECK(strstr(why, want) != NULL && all_zero(&out, sizeof(out)));
+        }
+        /* neither are the enrollment documents' roots, nor an unknown expected kind */
+        CHECK_EQ(parse_license(xml, len, (enum doc_license_kind)6, &out, &why), -EINVAL);
+        CHECK(all_zero(&out, sizeof(out)) && one_line(why));
+    }
+    static struct doc_request rq;
+    sample_request(&rq, DOC_REVOCATION_STANDARD);
+    CHECK_EQ(doc_request_write(&rq, xml, sizeof(xml), &len), 0);
+    CHECK_EQ(parse_license(xml, len, DOC_CERTIFY_REQUEST, &out, &why), -EINVAL);
+    CHECK(strstr(why, "expected SignetCertifyRequest"));
+    /* and the enrollment parsers keep their own bound */
+    sample_license(&in, DOC_LICENSE_REQUEST, 1, 0);
+    CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
+    CHECK_EQ(parse_request(xml, len, &rq, &why), -EINVAL);
+    CHECK(strstr(why, "root element is not <SignetRequest>"));
+}
+
+TEST(license_writer_refuses)
+{
+    static char xml[DOC_LICENSE_XML_MAX + 1];
+    static struct doc_license d;
+    size_t len = 7;
+
+    for (int c = 0; c < 24; c++) {
+        enum doc_license_kind k = c < 12 ? DOC_PUBLISH_REQUEST : (enum doc_license_kind)(c % 6);
+        sample_license(&d, k, k == DOC_CERTIFY_REQUEST ? 0 : 2, 3);
+        switch (c) {
+        case 0:
+            d.grant_count = 0;
+            break;
+        case 1:
+            d.grant_count = DOC_GRANTS_MAX + 1;
+            break;
+        case 2:
+            strcpy(d.grants[2].user, d.grants[0].user);
+            break;
+        case 3:
+            d.grants[1].rights = 0;
+            break;
+        case 4:
+            d.grants[1].rights = 0x40;
+            break;
+        case 5:
+            d.grants[0].user[0] = '\0';
+            break;
+        case 6:
+            strcpy(d.grants[0].user, " lead");
+            break;
+        case 7:
+            strcpy(d.grants[0].user, "tab\tin");
+            break;
+        case 8:
+            memset(d.grants[0].user, 'u', sizeof(d.grants[0].user));
+            break; /* no NUL */
+        case 9:
+            d.rac_len = 0;
+            break;
+        case 10:
+            d.pl_len = make_der(d.pl, 10, 1);
+            break; /* a field it does not carry */
+        case 11:
+            d.chain_count = 0;
+            break;
+        case 12:
+            d.kind = (enum doc_license_kind)6;
+            break;
+        case 13:
+            d.csr_len = 0;
+            d.rac_len = 5;
+            break;
+        case 14:
+            d.csr_len = make_der(d.csr, 10, 1);
+            break; /* publish request: no CSR */
+        case 15:
+            d.pl[0] = 0x31;
+            break;
+        case 16:
+            d.pl_len = DOC_LICENSE_MAX + 1;
+            break;
+        case 17:
+            d.ul_len--;
+            break;
+        case 18:
+            d.chain_count = 1;
+            break; /* certify request: no chain */
+        case 19:
+            d.chain_count = DOC_CHAIN_MAX + 1;
+            break;
+        case 20:
+            d.chain_len[1] = 0;
+            break;
+        case 21:
+            d.pl_len = 0;
+            break;
+        case 22:
+            d.grant_count = 1;
+            break; /* license request: no policy */
+        case 23:
+            d.ul_len = 0;
+            break;
+        }
+        xml[0] = 'x';
+        if (doc_license_write(&d, xml, sizeof(xml), &len) != -EINVAL) {
+            printf("# case %d\n", c);
+            CHECK(0);
+        }
+        CHECK(xml[0] == '\0' && len == 0);
+    }
+    CHECK_EQ(doc_license_write(NULL, xml, sizeof(xml), &len), -EINVAL);
+    /* every capacity short of the document: -ENOSPC and an empty string */
+    size_t need;
+    sample_license(&d, DOC_PUBLISH_REQUEST, 1, 2);
+    CHECK_EQ(doc_license_write(&d, xml, sizeof(xml), &need), 0);
+    for (size_t cap = 0; cap <= need + 1; cap++) {
+        char *buf = malloc(cap ? cap : 1);
+        int rc = doc_license_write(&d, buf, cap, &len);
+        CHECK_EQ(rc, cap <= need ? -ENOSPC : 0);
+        CHECK(rc == 0 ? len == need : len == 0 && (cap == 0 || buf[0] == '\0'));
+        free(buf);
+    }
+}
+
+/* Every prefix of each kind fails cleanly; each byte of a publish request mutated never
+ * crashes or leaks, and what still parses satisfies the writer. */
+TEST(license_truncated_and_mutated)
+{
+    static const uint8_t subs[] = {0x00, ' ', '<', '>', '&', '"', '=', ',', '/', 'A', 0x80};
+    static char xml[DOC_LICENSE_XML_MAX + 1], again[DOC_LICENSE_XML_MAX + 1];
+    static struct doc_license in, d;
+    const char *why;
+    size_t len, n, before = heap_in_use();
+
+    for (int k = 0; k < LICENSE_KINDS; k++) {
+        sample_license(&in, (enum doc_license_kind)k, k == DOC_CERTIFY_REQUEST ? 0 : 1, 2);
+        in.csr_len = in.csr_len ? make_der(in.csr, 20, 1) : 0;
+        in.rac_len = in.rac_len ? make_der(in.rac, 20, 2) : 0;
+        in.pl_len = in.pl_len ? make_der(in.pl, 20, 3) : 0;
+        in.ul_len = in.ul_len ? make_der(in.ul, 20, 4) : 0;
+        if (in.chain_count)
+            in.chain_len[0] = make_der(in.chain[0], 20, 5);
+        CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
+        size_t complete = (size_t)(strstr(xml, "</Signet") - xml);
+        complete += strlen(license_roots[k]) + 3;
+        for (size_t p = 0; p <= len; p++) {
+            int rc = parse_license(xml, p, (enum doc_license_kind)k, &d, &why);
+            CHECK(p >= complete ? rc == 0 : rc < 0 && one_line(why) && all_zero(&d, sizeof(d)));
+        }
+        for (size_t i = 0; i < len; i++) {
+            char keep = xml[i];
+            for (size_t s = 0; s < sizeof(subs); s++) {
+                xml[i] = (char)subs[s];
+                int rc = parse_license(xml, len, (enum doc_license_kind)k, &d, &why);
+                if (rc == 0)
+                    CHECK_EQ(doc_license_write(&d, again, sizeof(again), &n), 0);
+                else
+                    CHECK(one_line(why) && all_zero(&d, sizeof(d)));
+            }
+            xml[i] = keep;
+        }
+    }
+    CHECK_EQ(heap_in_use(), before);
+}
+
+/* The files docs/protocol.md shows: reading one and writing it back gives the same bytes. */
+TEST(license_canonical_form)
+{
+    static char xml[DOC_LICENSE_XML_MAX + 1];
+    static struct doc_license d;
+    char name[64];
+    const char *why;
+    size_t len, n;
+
+    for (int k = 0; k < LICENSE_KINDS; k++) {
+        snprintf(name, sizeof(name), "%s.xml", license_kind_names[k]);
+        char *text = read_file(name, &len);
+        CHECK(text != NULL);
+        int rc = parse_license(text, len, (enum doc_license_kind)k, &d, &why);
+        if (rc)
+            printf("# %s: %s\n", name, why);
+        CHECK_EQ(rc, 0);
+        CHECK_EQ(doc_license_write(&d, xml, sizeof(xml), &n), 0);
+        CHECK_EQ(n, len);
+        CHECK(memcmp(xml, text, len) == 0);
+        free(text);
+    }
+}
+
 /* ---- memory ---- */
 
 /* Run first, while the heap's peak is still this test's: what one worst-case parse holds. */
@@ -1099,6 +1567,28 @@ TEST(parse_memory_is_bounded)
     crypto_heap_stats(&st);
     printf("# largest valid response: %zu bytes of heap\n", st.peak);
     CHECK(st.peak < DOC_PARSE_HEAP_MAX / 2);
+    /* The license documents are twice as long and a policy has 32 attributes: still far from
+     * the bound (the parse reads the caller's buffer in place, so the length costs nothing). */
+    static struct doc_license lic;
+    static char big[DOC_LICENSE_XML_MAX + 1];
+    size_t g;
+    for (int k = 0; k < LICENSE_KINDS; k++) {
+        largest_license(&lic, (enum doc_license_kind)k);
+        CHECK_EQ(doc_license_write(&lic, big, sizeof(big), &len), 0);
+        CHECK_EQ(parse_license(big, len, (enum doc_license_kind)k, &lic, &why), 0);
+    }
+    crypto_heap_stats(&st);
+    printf("# largest valid license document: %zu bytes of heap\n", st.peak);
+    CHECK(st.peak < DOC_PARSE_HEAP_MAX / 2);
+    /* 32 KiB of distinct attributes on a Grant: refused by the heap bound, not parsed */
+    g = (size_t)snprintf(big, sizeof(big),
+                         "<SignetPublishRequest version='1'><Policy><Grant user='u' rights='view'");
+    for (int i = 0; g + 16 < DOC_LICENSE_XML_MAX; i++)
+        g += (size_t)snprintf(big + g, sizeof(big) - g, " a%x=''", i);
+    g += (size_t)snprintf(big + g, sizeof(big) - g, "/>");
+    CHECK(g <= DOC_LICENSE_XML_MAX);
+    CHECK_EQ(parse_license(big, g, DOC_PUBLISH_REQUEST, &lic, &why), -E2BIG);
+    CHECK(strstr(why, "needs more than 32768 bytes to parse"));
     CHECK_EQ(parse_response(xml, o, &r, &why), -E2BIG);
     CHECK(strstr(why, "needs more than 32768 bytes to parse"));
     /* A 16 KiB element name and a 16 KiB attribute value. */
@@ -1309,6 +1799,13 @@ int main(void)
     RUN(expat_configuration);
     RUN(salt_sources);
     RUN(heap_realloc_counts);
+    RUN(license_vectors);
+    RUN(license_round_trip);
+    RUN(license_largest_documents);
+    RUN(license_wrong_root);
+    RUN(license_writer_refuses);
+    RUN(license_truncated_and_mutated);
+    RUN(license_canonical_form);
     RUN(armor_round_trip);
     RUN(armor_bad_arguments_and_small_buffers);
     RUN(armor_huge_paste);
