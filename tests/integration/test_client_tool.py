@@ -32,7 +32,7 @@ import harness
 from enrollment import Authority
 from harness import ROOT, check
 
-CLIENT = os.path.join(ROOT, "build", "tools", "signet-client")
+CLIENT = os.path.join(ROOT, os.environ.get("SIGNET_CLIENT_BIN", "build/tools/signet-client"))
 ARC = "2.25.121106065750351852537366942741521112631"
 RIGHTS = {"sub-enroll": 1, "certify": 2, "issue-use": 3, "issue-publish": 4}
 KIND = {"rac": 1, "publishing": 2, "use": 3}
@@ -499,7 +499,8 @@ def test_protect_and_open_round_trip(tmp):
     check(re.search(r"^grant: +bob@contoso.example: view,print$", out, re.M), out)
     check(re.search(r"^owner: +alice@contoso.example$", out, re.M), out)
     check(content_id.hex() in ok("show", sealed), "show of the .signet file")
-    # Bob opens it; a second open refuses to overwrite.
+    # Bob opens it (the original gone, as on Bob's machine); a second open refuses to overwrite.
+    os.unlink(doc)
     line = ok("open", *net, "--key", u["bob"][0], "--rac", u["bob"][1], sealed)
     check("view,print" in line, "open: " + line)
     with open(doc, "rb") as f:
@@ -532,6 +533,9 @@ def test_protect_and_open_round_trip(tmp):
     out = ok("show", "--anchor", stub.root_pem, ul)
     check(re.search(r"^kind: +use license$", out, re.M) and
           re.search(r"^grant: +bob@contoso.example: view,print$", out, re.M), out)
+    # --insecure: no pin, explicitly.
+    ul_i = os.path.join(tmp, "bob-insecure.ul")
+    ok("license", "--url", stub.url, "--insecure", "--rac", u["bob"][1], "--pl", pl, "--ul", ul_i)
     # publish: the author's own UL carries owner.
     pl2, ul2 = os.path.join(tmp, "p2.pl"), os.path.join(tmp, "p2.ul")
     line = ok("publish", *net, "--rac", u["alice"][1], "--grant", "bob@contoso.example:view",

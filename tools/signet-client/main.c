@@ -412,7 +412,8 @@ static struct doc_license doc_out, doc_in;
 
 static int exchange(const struct client *c, const char *path, enum doc_license_kind expect)
 {
-    static char xml[DOC_LICENSE_XML_MAX + 1];
+    /* Two buffers: libcurl may read the answer while it still sends the request. */
+    static char xml[DOC_LICENSE_XML_MAX + 1], answer[DOC_LICENSE_XML_MAX + 1];
     char why[HTTPS_WHY_MAX];
     const char *parse_why = "";
     size_t len = 0;
@@ -420,7 +421,7 @@ static int exchange(const struct client *c, const char *path, enum doc_license_k
 
     if (doc_license_write(&doc_out, xml, sizeof(xml), &len) != 0)
         return error("cannot write the %s request document", path);
-    int ret = https_post(&c->peer, path, xml, len, xml, sizeof(xml), &len, &status, why);
+    int ret = https_post(&c->peer, path, xml, len, answer, sizeof(answer), &len, &status, why);
     if (ret != 0)
         return error("%s", why);
     if (status == 403)
@@ -431,7 +432,7 @@ static int exchange(const struct client *c, const char *path, enum doc_license_k
         return error("the server is not ready: %s", why);
     if (status != 200)
         return error("the server answered %ld: %s", status, why);
-    if (doc_license_parse(xml, len, expect, &doc_in, &parse_why) != 0)
+    if (doc_license_parse(answer, len, expect, &doc_in, &parse_why) != 0)
         return error("the server's answer: %s", parse_why);
     return 0;
 }
@@ -440,6 +441,8 @@ static int rac_chain_into_request(const struct bundle *rac, const char *path)
 {
     if (rac->count < 2)
         return error("%s holds no chain above the RAC (certify again)", path);
+    if (rac->len[0] > sizeof(doc_out.rac))
+        return error("%s: the RAC is larger than %d bytes", path, DOC_CERT_MAX);
     doc_out.rac_len = rac->len[0];
     memcpy(doc_out.rac, rac->der[0], rac->len[0]);
     doc_out.chain_count = rac->count - 1;
@@ -629,8 +632,8 @@ struct published {
 static int publish(const struct client *c, const struct args *a, const struct bundle *rac,
                    const struct x509_info *rac_info, struct published *p)
 {
-    doc_out.kind = DOC_PUBLISH_REQUEST;
-    if (grants_into_request(a) != 0 || rac_chain_into_request(rac, a->val[OPT_RAC]) != 0 ||
+    doc_out.kind = DOC_PUBLISH_REQUEST; /* the grants are in already (grants_into_request) */
+    if (rac_chain_into_request(rac, a->val[OPT_RAC]) != 0 ||
         exchange(c, "/v1/publish", DOC_PUBLISH_RESPONSE) != 0)
         return 1;
     if (bundle_set(&p->pl, doc_in.pl, doc_in.pl_len, doc_in.chain, doc_in.chain_len,
@@ -665,7 +668,8 @@ static int cmd_publish(struct client *c, const struct args *a)
     char id[2 * X509_CONTENT_ID_LEN + 1], rights[GRANT_TEXT_MAX];
     size_t pl_len = 0, ul_len = 0;
 
-    if (load_rac(a->val[OPT_RAC], &rac, &rac_info) != 0 || publish(c, a, &rac, &rac_info, &p) != 0)
+    if (grants_into_request(a) != 0 || load_rac(a->val[OPT_RAC], &rac, &rac_info) != 0 ||
+        publish(c, a, &rac, &rac_info, &p) != 0)
         return 1;
     if (bundle_pem(&p.pl, pl_pem, sizeof(pl_pem), &pl_len) != 0 ||
         bundle_pem(&p.ul, ul_pem, sizeof(ul_pem), &ul_len) != 0)
@@ -779,7 +783,7 @@ static int cmd_protect(struct client *c, const struct args *a)
         snprintf(pl_path, sizeof(pl_path), "%s" SIGNET_SUFFIX PL_SUFFIX, a->file) >=
             (int)sizeof(pl_path))
         return error("path too long");
-    if (open_document(a->file, &in) != 0)
+    if (grants_into_request(a) != 0 || open_document(a->file, &in) != 0)
         return 1;
     /* Before anything is published: both names must be free. */
     err = outfile_open(&sealed, signet_path, 0644, true);
@@ -993,8 +997,8 @@ static void show_info(const struct client *c, const struct x509_info *info, cons
 static int cmd_show(struct client *c, const struct args *a)
 {
     static struct bundle b;
+    static struct x509_info info, up[BUNDLE_MAX - 1];
     uint8_t id[SEALED_ID_LEN];
-    struct x509_info info;
     const char *why = "";
     int fd = -1;
 
@@ -1010,18 +1014,17 @@ static int cmd_show(struct client *c, const struct args *a)
         return 1;
     if (x509_read(b.der[0], b.len[0], &info, &why) != 0)
         return error("%s: %s", a->file, why);
-    show_info(c, &info, b.der[0], b.len[0]);
-    for (size_t i = 1; i < b.count; i++) {
-        struct x509_info up;
-        if (x509_read(b.der[i], b.len[i], &up, &why) != 0)
+    for (size_t i = 1; i < b.count; i++)
+        if (x509_read(b.der[i], b.len[i], &up[i - 1], &why) != 0)
             return error("%s: chain certificate %zu: %s", a->file, i, why);
-        printf("chain:       CN=%s%s\n", up.cn, up.ca ? " (CA)" : "");
-    }
-    if (c->has_anchor) {
-        if (verify_received(c, &b, info.kind, a->file) != 0)
-            return 1;
+    /* Judged before anything is printed: a refusal prints nothing but the reason. */
+    if (c->has_anchor && verify_received(c, &b, info.kind, a->file) != 0)
+        return 1;
+    show_info(c, &info, b.der[0], b.len[0]);
+    for (size_t i = 1; i < b.count; i++)
+        printf("chain:       CN=%s%s\n", up[i - 1].cn, up[i - 1].ca ? " (CA)" : "");
+    if (c->has_anchor)
         printf("verified:    chains to the anchor %s\n", a->val[OPT_ANCHOR]);
-    }
     return 0;
 }
 
