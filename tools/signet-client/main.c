@@ -705,10 +705,13 @@ static int license(const struct client *c, const char *rac_path, const struct bu
     return 0;
 }
 
-static int load_pl(const char *path, struct bundle *pl, struct x509_info *info)
+/* A PL from a file comes from whoever sent it: with --anchor it is judged like one received. */
+static int load_pl(const struct client *c, const char *path, struct bundle *pl,
+                   struct x509_info *info)
 {
     if (load_bundle(path, "publishing license", pl) != 0 ||
-        read_leaf(pl->der[0], pl->len[0], X509_KIND_PUBLISHING, path, info) != 0)
+        read_leaf(pl->der[0], pl->len[0], X509_KIND_PUBLISHING, path, info) != 0 ||
+        verify_received(c, pl, X509_KIND_PUBLISHING, path) != 0)
         return 1;
     return 0;
 }
@@ -722,7 +725,7 @@ static int cmd_license(struct client *c, const struct args *a)
     size_t len = 0;
 
     if (load_rac(a->val[OPT_RAC], &rac, &rac_info) != 0 ||
-        load_pl(a->val[OPT_PL], &pl, &pl_info) != 0 ||
+        load_pl(c, a->val[OPT_PL], &pl, &pl_info) != 0 ||
         license(c, a->val[OPT_RAC], &rac, &rac_info, &pl, &pl_info, &ul, &ul_info) != 0)
         return 1;
     if (bundle_pem(&ul, pem, sizeof(pem), &len) != 0)
@@ -867,7 +870,7 @@ static int cmd_open(struct client *c, const struct args *a)
         error("%s: %s", a->file, why);
         goto out;
     }
-    if (load_pl(pl_path, &pl, &pl_info) != 0)
+    if (load_pl(c, pl_path, &pl, &pl_info) != 0)
         goto out;
     if (memcmp(id, pl_info.content.id, SEALED_ID_LEN) != 0) {
         error("%s is the license of other content than %s", pl_path, a->file);
