@@ -152,11 +152,17 @@ static int write_basic_constraints(unsigned char **p, unsigned char *start, bool
     return (int)len;
 }
 
-static int write_key_usage(unsigned char **p, unsigned char *start, bool ca)
+/* RFC 5280 §4.2.1.3. A RAC's key signs (the user's requests) and receives content keys; the
+ * keys of licenses and of the CKEK certificate only receive wrapped keys. */
+static int write_key_usage(unsigned char **p, unsigned char *start, bool ca, enum x509_kind kind)
 {
     unsigned char bits = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
     if (ca)
         bits |= MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN;
+    if (kind == X509_KIND_RAC)
+        bits = MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_ENCIPHERMENT;
+    else if (kind != X509_KIND_NONE)
+        bits = MBEDTLS_X509_KU_KEY_ENCIPHERMENT;
     return mbedtls_asn1_write_named_bitstring(p, start, &bits, 8);
 }
 
@@ -228,6 +234,51 @@ static int write_revocation(unsigned char **p, unsigned char *start, const uint8
     return (int)len;
 }
 
+/* ARC.5: OBJECT IDENTIFIER ARC.5.n */
+static int write_kind(unsigned char **p, unsigned char *start, enum x509_kind kind)
+{
+    const char oid[] = SIGNET_OID_ARC SIGNET_OID_KIND_ARC "\x00";
+    char buf[sizeof(oid) - 1];
+
+    memcpy(buf, oid, sizeof(buf));
+    buf[sizeof(buf) - 1] = (char)kind; /* 1..4: one base-128 octet */
+    return mbedtls_asn1_write_oid(p, start, buf, sizeof(buf));
+}
+
+/* Grant ::= SEQUENCE { user UTF8String, rights BIT STRING } — rights as named bits: X509_GRANT
+ * bit i is BIT STRING bit i, counted from the first octet's most significant bit (X.680 §22),
+ * and DER drops trailing zero bits (X.690 §11.2.2), which mbedTLS's named-bitstring writer does. */
+static int write_grant(unsigned char **p, unsigned char *start, const struct x509_grant *g)
+{
+    unsigned char bits = 0;
+    size_t len = 0;
+
+    for (int i = 0; i < 8; i++)
+        if (g->rights & (1u << i))
+            bits |= (unsigned char)(0x80u >> i);
+    ADD(len, mbedtls_asn1_write_named_bitstring(p, start, &bits, 8));
+    ADD(len, mbedtls_asn1_write_utf8_string(p, start, g->user, strlen(g->user)));
+    ADD(len, wrap(p, start, len, seq));
+    return (int)len;
+}
+
+/* ARC.6: SEQUENCE { contentId OCTET STRING, owner UTF8String, wrappedKey OCTET STRING,
+ * grants SEQUENCE OF Grant } */
+static int write_content(unsigned char **p, unsigned char *start, const struct x509_content *c)
+{
+    size_t len = 0, grants = 0;
+
+    for (size_t i = c->grant_count; i-- > 0;)
+        ADD(grants, write_grant(p, start, &c->grants[i]));
+    ADD(grants, wrap(p, start, grants, seq));
+    len += grants;
+    ADD(len, write_octets(p, start, c->wrapped, c->wrapped_len));
+    ADD(len, mbedtls_asn1_write_utf8_string(p, start, c->owner, strlen(c->owner)));
+    ADD(len, write_octets(p, start, c->id, X509_CONTENT_ID_LEN));
+    ADD(len, wrap(p, start, len, seq));
+    return (int)len;
+}
+
 static bool present(const char *s)
 {
     return s && s[0];
@@ -238,6 +289,10 @@ static int write_extensions(unsigned char **p, unsigned char *start, const struc
 {
     size_t len = 0;
 
+    if (pr->content)
+        EXT(p, start, len, write_content(p, start, pr->content), SIGNET_OID_CONTENT, false);
+    if (pr->kind != X509_KIND_NONE)
+        EXT(p, start, len, write_kind(p, start, pr->kind), SIGNET_OID_KIND, false);
     if (pr->revoker_spki_len)
         EXT(p, start, len, write_revocation(p, start, pr->revoker_spki, pr->revoker_spki_len),
             SIGNET_OID_REVOCATION, false);
@@ -253,7 +308,7 @@ static int write_extensions(unsigned char **p, unsigned char *start, const struc
             false);
     EXT(p, start, len, write_aki(p, start, aki), MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER, false);
     EXT(p, start, len, write_octets(p, start, ski, 20), MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER, false);
-    EXT(p, start, len, write_key_usage(p, start, pr->ca), MBEDTLS_OID_KEY_USAGE, true);
+    EXT(p, start, len, write_key_usage(p, start, pr->ca, pr->kind), MBEDTLS_OID_KEY_USAGE, true);
     EXT(p, start, len, write_basic_constraints(p, start, pr->ca, pr->path_len),
         MBEDTLS_OID_BASIC_CONSTRAINTS, true);
     ADD(len, wrap(p, start, len, seq));
@@ -333,9 +388,54 @@ static int sign_and_assemble(const struct x509_issuer *is, uint8_t *out, size_t 
     return 0;
 }
 
+/* A name in a license: printable ASCII, 1..X509_CN_MAX, NUL-terminated within its array. */
+static bool name_ok(const char *s)
+{
+    size_t n = 0;
+
+    while (n <= X509_CN_MAX && s[n] != '\0') {
+        if (s[n] < 0x20 || s[n] > 0x7e)
+            return false;
+        n++;
+    }
+    return n >= 1 && n <= X509_CN_MAX;
+}
+
+/* What a license's ARC.6 may hold: a use license one grant (its holder's), a publishing license
+ * 1..X509_GRANTS_MAX, users distinct, rights known and not empty. */
+static bool content_ok(const struct x509_content *c, enum x509_kind kind)
+{
+    size_t min = 1, max = kind == X509_KIND_USE ? 1 : X509_GRANTS_MAX;
+
+    if (!name_ok(c->owner) || !c->wrapped || c->wrapped_len < 1 ||
+        c->wrapped_len > X509_WRAPPED_MAX || c->grant_count < min || c->grant_count > max)
+        return false;
+    for (size_t i = 0; i < c->grant_count; i++) {
+        const struct x509_grant *g = &c->grants[i];
+        if (!name_ok(g->user) || g->rights == 0 || (g->rights & ~X509_GRANTS_ALL))
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->grants[j].user, g->user) == 0)
+                return false;
+    }
+    return true;
+}
+
+/* A kind is a leaf's; licenses carry content, nothing else does. */
+static bool kind_ok(const struct x509_profile *p)
+{
+    bool license = p->kind == X509_KIND_PUBLISHING || p->kind == X509_KIND_USE;
+
+    if ((unsigned)p->kind > X509_KIND_CKEK || (p->kind != X509_KIND_NONE && p->ca))
+        return false;
+    if (!license)
+        return p->content == NULL;
+    return p->content && content_ok(p->content, p->kind);
+}
+
 static bool profile_ok(const struct x509_profile *p)
 {
-    return p->spki && p->spki_len && p->spki_len <= X509_SPKI_MAX && present(p->cn) &&
+    return kind_ok(p) && p->spki && p->spki_len && p->spki_len <= X509_SPKI_MAX && present(p->cn) &&
            strlen(p->cn) <= X509_CN_MAX && p->serial[0] && !(p->serial[0] & 0x80) &&
            (!p->cluster_url || strlen(p->cluster_url) <= X509_URL_MAX) &&
            (!p->sku || strlen(p->sku) <= X509_TEXT_MAX) &&

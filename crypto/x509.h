@@ -136,9 +136,9 @@ struct x509_profile {
     const char *sku, *version;
     const uint8_t *revoker_spki; /* custom revocation */
     size_t revoker_spki_len;
-    bool server_auth; /* extendedKeyUsage serverAuth: a TLS server's own certificate */
-    enum x509_kind kind;                 /* ARC.5 when not NONE; keyUsage follows the kind */
-    const struct x509_content *content;  /* ARC.6: publishing and use licenses only */
+    bool server_auth;    /* extendedKeyUsage serverAuth: a TLS server's own certificate */
+    enum x509_kind kind; /* ARC.5 when not NONE; keyUsage follows the kind */
+    const struct x509_content *content; /* ARC.6: publishing and use licenses only */
 };
 
 /* DER certificate into out[cap]. -EINVAL bad profile, -ENOSPC, -EIO the issuer did not sign. */
@@ -189,6 +189,11 @@ struct x509_cert {
 int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size_t n,
                       struct x509_cert anchor, const x509_time *now, uint32_t required_rights,
                       const char **why);
+
+/* 0 when spki is one well-formed RSA SubjectPublicKeyInfo filling len (then *bits is the
+ * modulus size), -EINVAL otherwise: services demand RSA 2048..4096 for rights account
+ * certificates, whose keys content keys are wrapped to with RSA-OAEP. */
+int x509_spki_rsa_bits(const uint8_t *spki, size_t len, unsigned *bits);
 
 /* -1, 0, 1 as a is before, equal to, after b. */
 int x509_time_cmp(const x509_time *a, const x509_time *b);

@@ -15,11 +15,18 @@
 #define SIGNET_OID_RIGHTS     SIGNET_OID_ARC "\x01" /* ARC.1 signetRights */
 #define SIGNET_OID_PRODUCT    SIGNET_OID_ARC "\x03" /* ARC.3 signetProduct */
 #define SIGNET_OID_REVOCATION SIGNET_OID_ARC "\x04" /* ARC.4 signetRevocation */
+#define SIGNET_OID_KIND       SIGNET_OID_ARC "\x05" /* ARC.5 signetKind */
+#define SIGNET_OID_CONTENT    SIGNET_OID_ARC "\x06" /* ARC.6 signetContent */
 
 #define SIGNET_OID_RIGHT_SUBENROLL     SIGNET_OID_ARC "\x02\x01" /* ARC.2.1 */
 #define SIGNET_OID_RIGHT_CERTIFY       SIGNET_OID_ARC "\x02\x02" /* ARC.2.2 */
 #define SIGNET_OID_RIGHT_ISSUE_USE     SIGNET_OID_ARC "\x02\x03" /* ARC.2.3 */
 #define SIGNET_OID_RIGHT_ISSUE_PUBLISH SIGNET_OID_ARC "\x02\x04" /* ARC.2.4 */
 #define SIGNET_OID_RIGHT_LEN           22
+
+/* ARC.5.n, n = enum x509_kind (1 RAC, 2 publishing license, 3 use license, 4 CKEK): the arc,
+ * then n as one base-128 octet. */
+#define SIGNET_OID_KIND_ARC "\x05"
+#define SIGNET_OID_KIND_LEN 22
 
 #endif

@@ -22,8 +22,17 @@ struct ext_ctx {
     char sku[X509_TEXT_MAX + 1], version[X509_TEXT_MAX + 1];
     const uint8_t *revoker;
     size_t revoker_len;
+    enum x509_kind kind;
+    bool has_content;
+    size_t grant_count;
+    struct x509_content *content; /* where ARC.6 goes; NULL: checked, not kept (chains) */
+    unsigned seen;                /* our extensions met, by their arc number: each at most once */
     bool bad; /* one of ours did not parse: the certificate is refused, not read without it */
+    const char *why; /* what was wrong with it, when we can say */
 };
+
+#define SEQ (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)
+_Static_assert(X509_GRANTS_MAX == 16, "the reason strings say 16");
 
 static bool oid_is(const mbedtls_x509_buf *oid, const char *want, size_t len)
 {
@@ -88,6 +97,139 @@ static int parse_revocation(struct ext_ctx *x, unsigned char *p, const unsigned 
     return 0;
 }
 
+/* ARC.5: exactly one OBJECT IDENTIFIER ARC.5.n with n a kind we know. */
+static int parse_kind(struct ext_ctx *x, unsigned char *p, const unsigned char *end)
+{
+    static const char arc[] = SIGNET_OID_ARC SIGNET_OID_KIND_ARC;
+    size_t n;
+
+    x->why = "malformed signetKind extension";
+    if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_OID) != 0 || p + n != end)
+        return -1;
+    x->why = "unknown certificate kind (signetKind)";
+    if (n != SIGNET_OID_KIND_LEN || memcmp(p, arc, sizeof(arc) - 1) != 0 ||
+        p[n - 1] < X509_KIND_RAC || p[n - 1] > X509_KIND_CKEK)
+        return -1;
+    x->kind = (enum x509_kind)p[n - 1];
+    return 0;
+}
+
+/* A printable name of 1..X509_CN_MAX as a UTF8String, located in the DER by at and n. */
+static int get_name(unsigned char **p, const unsigned char *end, const uint8_t **at, size_t *n)
+{
+    if (mbedtls_asn1_get_tag(p, end, n, MBEDTLS_ASN1_UTF8_STRING) != 0 || *n < 1 ||
+        *n > X509_CN_MAX)
+        return -1;
+    for (size_t i = 0; i < *n; i++)
+        if ((*p)[i] < 0x20 || (*p)[i] > 0x7e)
+            return -1;
+    *at = *p;
+    *p += *n;
+    return 0;
+}
+
+/*
+ * rights BIT STRING in DER (X.690 §11.2.2: no trailing zero bits) naming only rights we know: one
+ * octet (X509_GRANTS_ALL has 6 bits), 2..7 unused bits that are zero, and the last used bit set.
+ * So an empty grant, an unknown right and a non-minimal encoding are all refused.
+ */
+static int get_grant_rights(unsigned char **p, const unsigned char *end, uint32_t *rights)
+{
+    size_t n;
+
+    if (mbedtls_asn1_get_tag(p, end, &n, MBEDTLS_ASN1_BIT_STRING) != 0 || n != 2)
+        return -1;
+    unsigned unused = (*p)[0], octet = (*p)[1];
+    if (unused < 2 || unused > 7 || (octet & ((1u << unused) - 1)) != 0 ||
+        !(octet & (1u << unused)))
+        return -1;
+    *rights = 0;
+    for (int i = 0; i < 6; i++)
+        if (octet & (0x80u >> i))
+            *rights |= 1u << i;
+    *p += n;
+    return 0;
+}
+
+static void copy_name(char *out, const uint8_t *at, size_t n)
+{
+    memcpy(out, at, n);
+    out[n] = '\0';
+}
+
+/* grants SEQUENCE SIZE (1..X509_GRANTS_MAX) OF SEQUENCE { user UTF8String, rights BIT STRING },
+ * users distinct; kept in x->content when there is one. */
+static int parse_grants(struct ext_ctx *x, unsigned char *p, const unsigned char *end)
+{
+    const uint8_t *user[X509_GRANTS_MAX];
+    size_t user_len[X509_GRANTS_MAX], n, count = 0;
+
+    while (p < end) {
+        uint32_t rights;
+        x->why = "more than 16 grants in signetContent";
+        if (count == X509_GRANTS_MAX)
+            return -1;
+        x->why = "malformed grant in signetContent";
+        if (mbedtls_asn1_get_tag(&p, end, &n, SEQ) != 0)
+            return -1;
+        const unsigned char *g_end = p + n;
+        if (get_name(&p, g_end, &user[count], &user_len[count]) != 0)
+            return -1;
+        x->why = "grant with no rights, unknown rights or non-DER rights in signetContent";
+        if (get_grant_rights(&p, g_end, &rights) != 0 || p != g_end)
+            return -1;
+        x->why = "a user has two grants in signetContent";
+        for (size_t j = 0; j < count; j++)
+            if (user_len[j] == user_len[count] && memcmp(user[j], user[count], user_len[j]) == 0)
+                return -1;
+        if (x->content) {
+            copy_name(x->content->grants[count].user, user[count], user_len[count]);
+            x->content->grants[count].rights = rights;
+        }
+        count++;
+    }
+    x->why = "signetContent without grants";
+    if (count == 0)
+        return -1;
+    x->grant_count = count;
+    return 0;
+}
+
+/* ARC.6: SEQUENCE { contentId OCTET STRING (16), owner UTF8String, wrappedKey OCTET STRING
+ * (1..X509_WRAPPED_MAX), grants } and nothing after it. */
+static int parse_content(struct ext_ctx *x, unsigned char *p, const unsigned char *end)
+{
+    const uint8_t *owner, *id;
+    size_t n, owner_len;
+
+    x->why = "malformed signetContent extension";
+    if (mbedtls_asn1_get_tag(&p, end, &n, SEQ) != 0 || p + n != end ||
+        mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_OCTET_STRING) != 0 ||
+        n != X509_CONTENT_ID_LEN)
+        return -1;
+    id = p;
+    p += n;
+    if (get_name(&p, end, &owner, &owner_len) != 0 ||
+        mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_OCTET_STRING) != 0 || n < 1 ||
+        n > X509_WRAPPED_MAX)
+        return -1;
+    if (x->content) {
+        memcpy(x->content->id, id, X509_CONTENT_ID_LEN);
+        copy_name(x->content->owner, owner, owner_len);
+        x->content->wrapped = p;
+        x->content->wrapped_len = n;
+    }
+    p += n;
+    if (mbedtls_asn1_get_tag(&p, end, &n, SEQ) != 0 || p + n != end)
+        return -1;
+    if (parse_grants(x, p, end) != 0)
+        return -1;
+    x->has_content = true;
+    if (x->content)
+        x->content->grant_count = x->grant_count;
+    return 0;
+}
+
 static int on_extension(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf const *oid,
                         int critical, const unsigned char *p, const unsigned char *end)
 {
@@ -96,26 +238,66 @@ static int on_extension(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf
     int ret = 0;
 
     (void)crt;
-    if (oid_is(oid, SIGNET_OID_RIGHTS, MBEDTLS_OID_SIZE(SIGNET_OID_RIGHTS)))
-        ret = parse_rights(x, c, end);
-    else if (oid_is(oid, SIGNET_OID_PRODUCT, MBEDTLS_OID_SIZE(SIGNET_OID_PRODUCT)))
-        ret = parse_product(x, c, end);
-    else if (oid_is(oid, SIGNET_OID_REVOCATION, MBEDTLS_OID_SIZE(SIGNET_OID_REVOCATION)))
-        ret = parse_revocation(x, c, end);
-    else
+    /* Ours are ARC.n, one octet after the arc; mbedTLS only refuses repeats of its own. */
+    if (oid->len != sizeof(SIGNET_OID_ARC) || memcmp(oid->p, SIGNET_OID_ARC, oid->len - 1) != 0)
         return critical ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0; /* not ours; ignorable */
+    unsigned arc = oid->p[oid->len - 1];
+    if (arc < 32 && (x->seen & (1u << arc))) {
+        x->why = "one of Signet's extensions appears twice";
+        ret = -1;
+    } else if (oid_is(oid, SIGNET_OID_RIGHTS, MBEDTLS_OID_SIZE(SIGNET_OID_RIGHTS))) {
+        ret = parse_rights(x, c, end);
+    } else if (oid_is(oid, SIGNET_OID_PRODUCT, MBEDTLS_OID_SIZE(SIGNET_OID_PRODUCT))) {
+        ret = parse_product(x, c, end);
+    } else if (oid_is(oid, SIGNET_OID_REVOCATION, MBEDTLS_OID_SIZE(SIGNET_OID_REVOCATION))) {
+        ret = parse_revocation(x, c, end);
+    } else if (oid_is(oid, SIGNET_OID_KIND, MBEDTLS_OID_SIZE(SIGNET_OID_KIND))) {
+        ret = parse_kind(x, c, end);
+    } else if (oid_is(oid, SIGNET_OID_CONTENT, MBEDTLS_OID_SIZE(SIGNET_OID_CONTENT))) {
+        ret = parse_content(x, c, end);
+    } else {
+        return critical ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0; /* a newer one of ours */
+    }
+    if (arc < 32)
+        x->seen |= 1u << arc;
     if (ret != 0)
         x->bad = true;
     return ret ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0;
 }
 
-/* Parse one certificate (no copy: pointers stay in der) with our extensions noted. */
-static int parse(mbedtls_x509_crt *crt, const uint8_t *der, size_t len, struct ext_ctx *x)
+/* What the kind and the content say together, once all extensions are read: licenses carry
+ * content (a use license one grant), nothing else does, and no certificate of a kind is a CA. */
+static int check_kind(struct ext_ctx *x, const mbedtls_x509_crt *crt)
+{
+    bool license = x->kind == X509_KIND_PUBLISHING || x->kind == X509_KIND_USE;
+
+    if (x->kind != X509_KIND_NONE && crt->MBEDTLS_PRIVATE(ca_istrue))
+        x->why = "a rights account certificate, license or CKEK certificate that is a CA";
+    else if (license && !x->has_content)
+        x->why = "a license without signetContent";
+    else if (!license && x->has_content)
+        x->why = "signetContent in a certificate that is not a license";
+    else if (x->kind == X509_KIND_USE && x->grant_count != 1)
+        x->why = "a use license must hold exactly one grant";
+    else
+        return 0;
+    return -1;
+}
+
+/* Parse one certificate (no copy: pointers stay in der) with our extensions noted; ARC.6 into
+ * content when it is not NULL. */
+static int parse(mbedtls_x509_crt *crt, const uint8_t *der, size_t len, struct ext_ctx *x,
+                 struct x509_content *content)
 {
     memset(x, 0, sizeof(*x));
+    x->content = content;
     if (mbedtls_x509_crt_parse_der_with_ext_cb(crt, der, len, 0, on_extension, x) != 0 || x->bad)
         return -EINVAL;
-    return 0;
+    /* parse_der appends: the certificate just read is the last in the list */
+    const mbedtls_x509_crt *last = crt;
+    while (last->next)
+        last = last->next;
+    return check_kind(x, last) == 0 ? 0 : -EINVAL;
 }
 
 static void copy_cn(const mbedtls_x509_name *n, char *out, size_t cap)
@@ -145,9 +327,9 @@ static void copy_uri(const mbedtls_x509_sequence *san, char *out, size_t cap)
     }
 }
 
+/* Everything but out->content, which the parse filled. */
 static void fill_info(const mbedtls_x509_crt *c, const struct ext_ctx *x, struct x509_info *out)
 {
-    memset(out, 0, sizeof(*out));
     copy_cn(&c->subject, out->cn, sizeof(out->cn));
     out->serial_len = c->serial.len <= sizeof(out->serial) ? c->serial.len : sizeof(out->serial);
     memcpy(out->serial, c->serial.p, out->serial_len);
@@ -166,6 +348,8 @@ static void fill_info(const mbedtls_x509_crt *c, const struct ext_ctx *x, struct
     out->subject_len = c->subject_raw.len;
     out->revoker_spki = x->revoker;
     out->revoker_spki_len = x->revoker_len;
+    out->kind = x->kind;
+    out->has_content = x->has_content;
 }
 
 int x509_read(const uint8_t *der, size_t len, struct x509_info *out, const char **why)
@@ -175,12 +359,20 @@ int x509_read(const uint8_t *der, size_t len, struct x509_info *out, const char 
     int ret = -EINVAL;
 
     *why = "not a certificate Signet can read";
+    memset(out, 0, sizeof(*out));
     mbedtls_x509_crt_init(&crt);
-    if (parse(&crt, der, len, &x) != 0 || crt.raw.len != len)
+    if (parse(&crt, der, len, &x, &out->content) != 0) {
+        if (x.bad || x.why)
+            *why = x.why ? x.why : *why;
+        goto out;
+    }
+    if (crt.raw.len != len)
         goto out;
     fill_info(&crt, &x, out);
     ret = 0;
 out:
+    if (ret)
+        memset(out, 0, sizeof(*out));
     mbedtls_x509_crt_free(&crt);
     return ret;
 }
@@ -241,6 +433,31 @@ static const mbedtls_x509_crt_profile signet_profile = {
 
 #define CHAIN_MAX 6
 
+/* A leaf of a kind needs the issuer right that makes it (DESIGN.md "Trust and certificate
+ * profile"): RACs come from a certifying SLC, licenses from one that may issue them, a CKEK
+ * certificate from any SLC (the server's own, whatever its role). */
+static int kind_issuer_check(enum x509_kind kind, uint32_t issuer, const char **why)
+{
+    switch (kind) {
+    case X509_KIND_RAC:
+        *why = "issuer may not issue rights account certificates";
+        return issuer & X509_RIGHT_CERTIFY ? 0 : -EPERM;
+    case X509_KIND_PUBLISHING:
+        *why = "issuer may not issue publishing licenses";
+        return issuer & X509_RIGHT_ISSUE_PUBLISH ? 0 : -EPERM;
+    case X509_KIND_USE:
+        *why = "issuer may not issue use licenses";
+        return issuer & X509_RIGHT_ISSUE_USE ? 0 : -EPERM;
+    case X509_KIND_CKEK:
+        *why = "issuer of a CKEK certificate is not a server licensor certificate";
+        return issuer & (X509_RIGHT_CERTIFY | X509_RIGHT_ISSUE_USE | X509_RIGHT_ISSUE_PUBLISH)
+                   ? 0
+                   : -EPERM;
+    default:
+        return 0;
+    }
+}
+
 int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size_t n,
                       struct x509_cert anchor, const x509_time *now, uint32_t required_rights,
                       const char **why)
@@ -262,13 +479,13 @@ int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size
     if (n + 1 > CHAIN_MAX)
         goto out;
     *why = "the authority root is not a certificate Signet can read";
-    if (parse(&root, anchor.der, anchor.len, &x[n + 1]) != 0)
+    if (parse(&root, anchor.der, anchor.len, &x[n + 1], NULL) != 0)
         goto out;
     *why = "a certificate in the chain is not one Signet can read";
-    if (parse(&path, leaf.der, leaf.len, &x[0]) != 0)
+    if (parse(&path, leaf.der, leaf.len, &x[0], NULL) != 0)
         goto out;
     for (size_t i = 0; i < n; i++)
-        if (parse(&path, chain[i].der, chain[i].len, &x[i + 1]) != 0)
+        if (parse(&path, chain[i].der, chain[i].len, &x[i + 1], NULL) != 0)
             goto out;
     for (const mbedtls_x509_crt *p = &path; p && p->raw.p; p = p->next)
         c[count++] = p;
@@ -307,6 +524,8 @@ int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size
             goto out;
         }
     }
+    if (kind_issuer_check(x[0].kind, x[1].rights, why) != 0)
+        goto out;
     if ((x[0].rights & required_rights) != required_rights) {
         *why = "the certificate lacks the rights it needs here";
         goto out;
@@ -315,5 +534,27 @@ int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size
 out:
     mbedtls_x509_crt_free(&path);
     mbedtls_x509_crt_free(&root);
+    return ret;
+}
+
+int x509_spki_rsa_bits(const uint8_t *spki, size_t len, unsigned *bits)
+{
+    mbedtls_pk_context pk;
+    unsigned char *p = (unsigned char *)(uintptr_t)spki;
+    size_t n;
+    int ret = -EINVAL;
+
+    mbedtls_pk_init(&pk);
+    /* One SubjectPublicKeyInfo filling len: mbedTLS would ignore bytes after it. */
+    if (!spki || !bits || len == 0 || len > X509_SPKI_MAX ||
+        mbedtls_asn1_get_tag(&p, spki + len, &n, SEQ) != 0 || p + n != spki + len)
+        goto out;
+    if (mbedtls_pk_parse_public_key(&pk, spki, len) != 0 ||
+        mbedtls_pk_get_type(&pk) != MBEDTLS_PK_RSA)
+        goto out;
+    *bits = (unsigned)mbedtls_pk_get_bitlen(&pk);
+    ret = 0;
+out:
+    mbedtls_pk_free(&pk);
     return ret;
 }
