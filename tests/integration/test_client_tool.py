@@ -284,7 +284,7 @@ def pem(der):
 class Appliance:
     """A root CA and a licensing CA below it (both with Signet rights) and the three endpoints."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, lic_rights=(2, 3, 4)):
         self.tmp = tmp
         self.now = datetime.datetime.now(datetime.timezone.utc)
         self.root_key = rsa.generate_private_key(65537, 2048)
@@ -292,7 +292,7 @@ class Appliance:
                               ca=True, rights=list(RIGHTS.values()))
         self.lic_key = rsa.generate_private_key(65537, 2048)
         self.lic = self.cert("licensing.contoso.example", self.lic_key.public_key(),
-                             self.root_key, self.root, ca=True, rights=[2, 3, 4])
+                             self.root_key, self.root, ca=True, rights=list(lic_rights))
         self.ckek = rsa.generate_private_key(65537, 2048)  # the server's content-key key
         self.keys = {}  # content id -> content key
         self.published = {}  # PL DER -> (content id, owner, policy)
@@ -469,6 +469,15 @@ def test_certify_writes_a_rac_bundle_openssl_verifies(tmp):
                    must_not_exist=[os.path.join(tmp, "x.rac")])
     check(stub.fingerprint in line, "the refusal should name the server's fingerprint: " + line)
     check(stub.requests == before, "a request reached the server despite the wrong pin")
+    # With --anchor, a RAC from an issuer without the certify right is refused, nothing written.
+    sub = os.path.join(tmp, "no-certify")
+    os.mkdir(sub)
+    rogue = Appliance(sub, lic_rights=(3, 4))
+    bad = os.path.join(tmp, "rogue.rac")
+    line = refused("certify", "--url", rogue.url, "--tls-fingerprint", rogue.fingerprint,
+                   "--anchor", rogue.root_pem, "--key", key, "--name", "alice@contoso.example",
+                   "--rac", bad, must_not_exist=[bad])
+    check("may not issue rights account certificates" in line, "rogue RAC: " + line)
 
 
 def test_protect_and_open_round_trip(tmp):
