@@ -5,7 +5,7 @@
 #   make test                       everything: unit, host-board integration, QEMU system tests
 #   make deps                       install missing Debian packages, fetch upstream sources
 #   make bench                      signing rates over the HSM link; HTTPS requests and handshakes
-#   make tools                      the enrollment authority, build/tools/signet-authority
+#   make tools                      host tools: build/tools/signet-authority, build/tools/signet-client
 #   make fuzz                       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make lint                       clang-format check and cppcheck on our code
 #   make BOARD=host SANITIZE=1      the host board under ASan/UBSan (build/host-asan/)
@@ -322,13 +322,27 @@ AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedt
 	$(EXPAT_SRCS:%.c=$(TOOLS_BUILD)/expat/%.o)
 AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
 
-tools: $(AUTHORITY)
+# signet-client: the user's side (keys, RACs, licenses, protected files). The same crypto/
+# objects for certificates and documents; OpenSSL's libcrypto for the user's own key and AES-GCM,
+# libcurl (OpenSSL flavour: the TLS pin is an OpenSSL verify callback) for HTTPS.
+SIGNET_CLIENT := $(TOOLS_BUILD)/signet-client
+CLIENT_SRCS := $(wildcard tools/signet-client/*.c) crypto/x509.c crypto/x509_verify.c \
+	crypto/x509_grant.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c
+CLIENT_HDRS := $(wildcard tools/signet-client/*.h crypto/*.h) boards/host/signet_config.h
+
+tools: $(AUTHORITY) $(SIGNET_CLIENT)
 
 $(AUTHORITY): $(AUTHORITY_SRCS) $(AUTHORITY_HDRS) $(AUTHORITY_OBJS)
 	$(call say,LD,$@)
 	$(Q)gcc -std=c11 $(WARNINGS) $(AUTHORITY_HARDEN) -I. -Iboards/host $(PKCS11_INC) \
 		$(MBEDTLS_FLAGS) $(EXPAT_FLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack -o $@ \
 		$(AUTHORITY_SRCS) $(AUTHORITY_OBJS) -ldl
+
+$(SIGNET_CLIENT): $(CLIENT_SRCS) $(CLIENT_HDRS) $(AUTHORITY_OBJS)
+	$(call say,LD,$@)
+	$(Q)gcc -std=c11 $(WARNINGS) $(AUTHORITY_HARDEN) -I. -Iboards/host $(MBEDTLS_FLAGS) \
+		$(EXPAT_FLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack -o $@ \
+		$(CLIENT_SRCS) $(AUTHORITY_OBJS) -lcurl -lssl -lcrypto
 
 $(TOOLS_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | build/deps/sources.lock
 	$(call say,CC,$@)
