@@ -220,12 +220,16 @@ static void dispatch(struct conn *c, const struct http_head *h, const uint8_t *b
                 respond_error(c, 403, "HTTPS required");
                 return;
             }
+            /* Saved and restored: a handler's http_complete may serve another connection's
+             * pipelined request, and with it another handler, before this one returns. */
+            struct conn *outer = dispatching;
+            const struct http_request *outer_req = dispatching_req;
             c->deferred = false;
             dispatching = c;
             dispatching_req = &req;
             routes[i].fn(routes[i].ctx, &req, &resp);
-            dispatching = NULL;
-            dispatching_req = NULL;
+            dispatching = outer;
+            dispatching_req = outer_req;
             if (c->deferred) {
                 c->deferred = false; /* answered by http_complete (maybe already) or time-out */
                 return;

@@ -6,8 +6,8 @@ What runs offline is driven directly: keygen, the PKCS#10 it makes (judged by `o
 The network commands run against a stub of the appliance's three endpoints, written here in
 Python, independently of our C code: an HTTPS server (ssl module, a self-signed certificate made
 by the openssl CLI, pinned by the client through its SHA-256 fingerprint) that issues RACs and
-licenses with Python's `cryptography` after docs/certificates.md (ARC.5 kind, ARC.6 content) and
-answers /v1/license with 403 when the policy does not name the caller. The stub keeps each content
+licenses after docs/certificates.md (ARC.5 kind, ARC.6 content; DER written here, signed with
+`cryptography`'s RSA) and answers /v1/license with 403 when the policy does not name the caller. The stub keeps each content
 key, so the test decrypts FILE.signet itself and checks the file format byte for byte. The
 three-tier test against the real appliance lives elsewhere (it needs the licensing endpoints).
 """
@@ -270,67 +270,92 @@ def rights_bits(text):
     return sum(1 << GRANTS.index(r) for r in text.split(","))
 
 
+def integer(v):
+    return tlv(0x02, v.to_bytes(v.bit_length() // 8 + 1, "big"))
+
+
+def name(cn):
+    return tlv(0x30, tlv(0x31, tlv(0x30, oid_der("2.5.4.3") + tlv(0x0c, cn.encode()))))
+
+
+def utc_time(t):
+    return tlv(0x17, t.strftime("%y%m%d%H%M%SZ").encode())
+
+
+def extension(dotted, value, critical=False):
+    return tlv(0x30, oid_der(dotted) + (b"\x01\x01\xff" if critical else b"") + tlv(0x04, value))
+
+
 def content_ext(content_id, owner, wrapped, grants):
     body = tlv(0x04, content_id) + tlv(0x0c, owner.encode()) + tlv(0x04, wrapped)
     body += tlv(0x30, b"".join(tlv(0x30, tlv(0x0c, u.encode()) + named_bits(r))
                                for u, r in grants))
-    return x509.UnrecognizedExtension(x509.ObjectIdentifier(ARC + ".6"), tlv(0x30, body))
+    return extension(ARC + ".6", tlv(0x30, body))
 
 
 def pem(der):
-    return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM).decode()
+    text = base64.b64encode(der).decode()
+    return ("-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n"
+            % "\n".join(text[i:i + 64] for i in range(0, len(text), 64)))
+
+
+SHA256_RSA = tlv(0x30, oid_der("1.2.840.113549.1.1.11") + b"\x05\x00")
 
 
 class Appliance:
-    """A root CA and a licensing CA below it (both with Signet rights) and the three endpoints."""
+    """A root CA and a licensing CA below it (both with Signet rights) and the three endpoints.
+
+    Certificates are DER written here (the profile's OIDs have 128-bit arcs, which older Python
+    `cryptography` cannot even parse), signed RSA/SHA-256 with `cryptography`'s primitives."""
 
     def __init__(self, tmp, lic_rights=(2, 3, 4)):
         self.tmp = tmp
         self.now = datetime.datetime.now(datetime.timezone.utc)
         self.root_key = rsa.generate_private_key(65537, 2048)
-        self.root = self.cert("Test Authority", self.root_key.public_key(), self.root_key, None,
-                              ca=True, rights=list(RIGHTS.values()))
+        self.root = self.cert("Test Authority", self.root_key.public_key(), self.root_key,
+                              "Test Authority", ca=True, rights=list(RIGHTS.values()))
         self.lic_key = rsa.generate_private_key(65537, 2048)
-        self.lic = self.cert("licensing.contoso.example", self.lic_key.public_key(),
-                             self.root_key, self.root, ca=True, rights=list(lic_rights))
+        self.lic_cn = "licensing.contoso.example"
+        self.lic = self.cert(self.lic_cn, self.lic_key.public_key(), self.root_key,
+                             "Test Authority", ca=True, rights=list(lic_rights))
         self.ckek = rsa.generate_private_key(65537, 2048)  # the server's content-key key
         self.keys = {}  # content id -> content key
         self.published = {}  # PL DER -> (content id, owner, policy)
+        self.racs = {}  # RAC DER -> (user, public key): what this stub certified
         self.requests = 0
         self.root_pem = os.path.join(tmp, "root.pem")
         with open(self.root_pem, "w") as f:
-            f.write(pem(self.root.public_bytes(serialization.Encoding.DER)))
+            f.write(pem(self.root))
         self.serve()
 
-    def cert(self, cn, pub, key, issuer, ca=False, rights=(), kind=None, content=None):
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-        b = (x509.CertificateBuilder().subject_name(name)
-             .issuer_name(issuer.subject if issuer else name).public_key(pub)
-             .serial_number(x509.random_serial_number())
-             .not_valid_before(self.now - datetime.timedelta(hours=1))
-             .not_valid_after(self.now + datetime.timedelta(days=365 * (5 if ca else 1)))
-             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-        if ca:
-            b = b.add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
-                                              False), critical=True)
+    def cert(self, cn, pub, key, issuer_cn, ca=False, rights=(), kind=None, content=None):
+        spki = pub.public_bytes(serialization.Encoding.DER,
+                                serialization.PublicFormat.SubjectPublicKeyInfo)
+        serial = int.from_bytes(bytes([0x40 | os.urandom(1)[0] & 0x3f]) + os.urandom(15), "big")
+        exts = [extension("2.5.29.19", tlv(0x30, b"\x01\x01\xff" if ca else b""), True)]
+        if ca:  # keyCertSign, cRLSign
+            exts.append(extension("2.5.29.15", b"\x03\x02\x01\x06", True))
         if rights:
-            b = b.add_extension(x509.UnrecognizedExtension(
-                x509.ObjectIdentifier(ARC + ".1"),
-                tlv(0x30, b"".join(oid_der("%s.2.%d" % (ARC, r)) for r in rights))), False)
+            exts.append(extension(ARC + ".1", tlv(0x30, b"".join(
+                oid_der("%s.2.%d" % (ARC, r)) for r in rights))))
         if kind:
-            b = b.add_extension(x509.UnrecognizedExtension(
-                x509.ObjectIdentifier(ARC + ".5"), oid_der("%s.5.%d" % (ARC, KIND[kind]))), False)
+            exts.append(extension(ARC + ".5", oid_der("%s.5.%d" % (ARC, KIND[kind]))))
         if content:
-            b = b.add_extension(content, False)
-        return b.sign(key, hashes.SHA256())
+            exts.append(content)
+        days = 365 * (5 if ca else 1)
+        tbs = tlv(0x30, tlv(0xa0, integer(2)) + integer(serial) + SHA256_RSA + name(issuer_cn)
+                  + tlv(0x30, utc_time(self.now - datetime.timedelta(hours=1))
+                        + utc_time(self.now + datetime.timedelta(days=days)))
+                  + name(cn) + spki + tlv(0xa3, tlv(0x30, b"".join(exts))))
+        sig = key.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
+        return tlv(0x30, tbs + SHA256_RSA + tlv(0x03, b"\x00" + sig))
 
     def chain_xml(self):
         return "<Chain>%s</Chain>" % "".join(
-            "<Certificate>%s</Certificate>" % b64(c.public_bytes(serialization.Encoding.DER))
-            for c in (self.lic, self.root))
+            "<Certificate>%s</Certificate>" % b64(c) for c in (self.lic, self.root))
 
     def issue_license(self, kind, holder_pub, holder_cn, content_id, owner, wrapped, grants):
-        return self.cert(holder_cn, holder_pub, self.lic_key, self.lic, kind=kind,
+        return self.cert(holder_cn, holder_pub, self.lic_key, self.lic_cn, kind=kind,
                          content=content_ext(content_id, owner, wrapped, grants))
 
     # -- endpoints: (status, body) --
@@ -340,44 +365,46 @@ class Appliance:
         if not csr.is_signature_valid:
             return 400, "bad proof of possession"
         cn = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-        rac = self.cert(cn, csr.public_key(), self.lic_key, self.lic, kind="rac")
+        rac = self.cert(cn, csr.public_key(), self.lic_key, self.lic_cn, kind="rac")
+        self.racs[rac] = (cn, csr.public_key())
         return 200, ('<SignetCertifyResponse version="1"><RightsAccountCertificate>%s'
                      '</RightsAccountCertificate>%s</SignetCertifyResponse>'
-                     % (b64(rac.public_bytes(serialization.Encoding.DER)), self.chain_xml()))
+                     % (b64(rac), self.chain_xml()))
+
+    def rac(self, doc):
+        known = self.racs.get(field(doc, "RightsAccountCertificate"))
+        if known is None:
+            raise ValueError("a RAC this stub did not issue")
+        return known
 
     def publish(self, doc):
-        rac = x509.load_der_x509_certificate(field(doc, "RightsAccountCertificate"))
-        author = rac.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        author, author_pub = self.rac(doc)
         grants = [(g.get("user"), rights_bits(g.get("rights")))
                   for g in doc.find("Policy").findall("Grant")]
         content_id, key = os.urandom(16), os.urandom(32)
         self.keys[content_id] = key
         pl = self.issue_license("publishing", self.ckek.public_key(), author, content_id, author,
                                 oaep(self.ckek.public_key(), key), grants)
-        self.published[pl.public_bytes(serialization.Encoding.DER)] = (content_id, author, grants)
-        ul = self.issue_license("use", rac.public_key(), author, content_id, author,
-                                oaep(rac.public_key(), key), [(author, 1 << 5)])
+        self.published[pl] = (content_id, author, grants)
+        ul = self.issue_license("use", author_pub, author, content_id, author,
+                                oaep(author_pub, key), [(author, 1 << 5)])
         return 200, ('<SignetPublishResponse version="1"><PublishingLicense>%s</PublishingLicense>'
                      '<UseLicense>%s</UseLicense>%s</SignetPublishResponse>'
-                     % (b64(pl.public_bytes(serialization.Encoding.DER)),
-                        b64(ul.public_bytes(serialization.Encoding.DER)), self.chain_xml()))
+                     % (b64(pl), b64(ul), self.chain_xml()))
 
     def license(self, doc):
-        pl = x509.load_der_x509_certificate(field(doc, "PublishingLicense"))
-        rac = x509.load_der_x509_certificate(field(doc, "RightsAccountCertificate"))
-        user = rac.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-        published = self.published.get(pl.public_bytes(serialization.Encoding.DER))
+        user, user_pub = self.rac(doc)
+        published = self.published.get(field(doc, "PublishingLicense"))
         if published is None:
             return 400, "unknown publishing license"
         content_id, owner, grants = published
         rights = dict(grants).get(user)
         if rights is None:
             return 403, "the policy does not name %s" % user
-        ul = self.issue_license("use", rac.public_key(), user, content_id, owner,
-                                oaep(rac.public_key(), self.keys[content_id]), [(user, rights)])
+        ul = self.issue_license("use", user_pub, user, content_id, owner,
+                                oaep(user_pub, self.keys[content_id]), [(user, rights)])
         return 200, ('<SignetLicenseResponse version="1"><UseLicense>%s</UseLicense>%s'
-                     '</SignetLicenseResponse>'
-                     % (b64(ul.public_bytes(serialization.Encoding.DER)), self.chain_xml()))
+                     '</SignetLicenseResponse>' % (b64(ul), self.chain_xml()))
 
     def serve(self):
         cert, key = os.path.join(self.tmp, "tls.pem"), os.path.join(self.tmp, "tls.key")
