@@ -236,6 +236,10 @@ static int cmd_config_revocation(struct console *con, int argc, char **argv)
     (void)argc;
     if (!need_loaded(con))
         return -1;
+    if (strcmp(argv[0], "custom") == 0 && app->enroll.cfg.role == ENROLL_ROLE_LICENSING) {
+        console_error(con, "a licensing server sets no revocation policy: its root's applies");
+        return -1;
+    }
     if (strcmp(argv[0], "custom") == 0)
         return app_paste(con, "config revocation", "revoking party's public key", "PUBLIC KEY",
                          revoker_pasted);

@@ -62,9 +62,9 @@ def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
 
     # Users: alice certified through the licensing server (forwarded to the root), bob and eve
     # at the root itself.
-    lic_fp = tls_fingerprint(lic.con)
-    alice = Client(tmp, "alice@contoso.example", lic_fp)
-    bob = Client(tmp, "bob@contoso.example", lic_fp)
+    pins = {lic.https_port: tls_fingerprint(lic.con), root.https_port: tls_fingerprint(root.con)}
+    alice = Client(tmp, "alice@contoso.example", pins)
+    bob = Client(tmp, "bob@contoso.example", pins)
     eve = Client(tmp, "eve@contoso.example")
     for user, at in ((alice, lic.https_port), (bob, root.https_port), (eve, root.https_port)):
         user.keygen()

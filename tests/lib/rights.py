@@ -93,13 +93,15 @@ def split_bundle(path, tmp, name):
 class Client:
     """tools/signet-client for one user, in their own directory."""
 
-    def __init__(self, tmp, user, fingerprint=None):
+    def __init__(self, tmp, user, fingerprints=None):
+        """fingerprints: {HTTPS port: the appliance's `tls fingerprint`} to pin; other ports
+        are reached with --insecure."""
         self.user = user
         self.dir = os.path.join(tmp, "user-" + user.split("@")[0])
         os.makedirs(self.dir, exist_ok=True)
         self.key = os.path.join(self.dir, "user.key")
         self.rac = os.path.join(self.dir, "user.rac")
-        self.tls = ["--tls-fingerprint", fingerprint] if fingerprint else ["--insecure"]
+        self.fingerprints = fingerprints or {}
 
     def run(self, *args, timeout=60):
         res = subprocess.run([CLIENT_BIN] + list(args), capture_output=True, text=True,
@@ -107,7 +109,9 @@ class Client:
         return res.returncode, res.stdout + res.stderr
 
     def url_args(self, port):
-        return ["--url", "https://127.0.0.1:%d" % port] + self.tls
+        fp = self.fingerprints.get(port)
+        return ["--url", "https://127.0.0.1:%d" % port] + (
+            ["--tls-fingerprint", fp] if fp else ["--insecure"])
 
     def keygen(self):
         rc, out = self.run("keygen", "--key", self.key)
