@@ -5,7 +5,7 @@ with tools/signet-client; every issued certificate checked with `openssl verify`
 import json
 import os
 
-from enrollment import Authority, paste, pem_blocks, prepare_appliance, trust
+from enrollment import Authority, block, paste, prepare_appliance, trust
 from harness import check
 from hsm import Token, console_login
 from netboard import host_on_network, https_get
@@ -133,8 +133,9 @@ def test_offline_sub_enrollment_through_the_console(tmp):
     check("error:" in lic.con.command("config revocation custom"), "custom revocation", lic.con)
     req = lic.con.command("enroll export", 60)
     check("-----BEGIN SIGNET ENROLLMENT REQUEST-----" in req, "export: %r" % req, lic.con)
-    resp = paste(root.con, "subenroll", req)
-    check("-----BEGIN SIGNET ENROLLMENT RESPONSE-----" in resp, "subenroll: %r" % resp, root.con)
+    out = paste(root.con, "subenroll", block(req, "SIGNET ENROLLMENT REQUEST"))
+    resp = block(out, "SIGNET ENROLLMENT RESPONSE")
+    check(resp and "Import the block above on lic1" in out, "subenroll: %r" % out, root.con)
     out = paste(lic.con, "enroll import", resp)
     check("SLC installed for 'lic1'" in out, "import: %r" % out, lic.con)
     certs = export_certs(lic.con, "slc export", tmp, "slc")
