@@ -439,14 +439,15 @@ int http_client_post(const char *url, const char *path_default, const char *cont
     altcp_recv(c->pcb, on_recv);
     altcp_sent(c->pcb, on_sent);
     altcp_err(c->pcb, on_err);
-    if (altcp_connect(c->pcb, &u.ip, u.port, on_connected) != ERR_OK) {
+    err_t err = altcp_connect(c->pcb, &u.ip, u.port, on_connected);
+    if (err != ERR_OK) {
         detach(c->pcb);
         altcp_abort(c->pcb);
         c->pcb = NULL;
         tls_conn_free(c->tls);
         c->tls = NULL;
         c->busy = false;
-        *why = "cannot connect (no route?)";
+        *why = err == ERR_RTE ? "cannot connect: no route" : "cannot connect: out of memory";
         return -EIO;
     }
     return 0;

@@ -91,8 +91,7 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     crypto_heap_stats(&cs);
     jsonw_init(&w, doc, sizeof(doc));
     jsonw_object_begin(&w, NULL);
-    jsonw_string(&w, "role",
-                 app->enroll.cfg.role == ENROLL_ROLE_LICENSING ? "licensing" : "root");
+    jsonw_string(&w, "role", app->enroll.cfg.role == ENROLL_ROLE_LICENSING ? "licensing" : "root");
     jsonw_string(&w, "enrollment",
                  have_now ? enroll_state_name(enroll_state(&app->enroll, &now)) : "unknown");
     jsonw_bool(&w, "serving", why == NULL);

@@ -45,14 +45,20 @@ static int status_of(int err)
     }
 }
 
-static void refuse(struct app *app, struct http_response *resp, const char *what, int status,
-                   const char *who, const char *why)
+/* A status with `reason` (already written, one line) as its text/plain body. */
+static void reason_answer(struct http_response *resp, int status)
 {
-    snprintf(reason, sizeof(reason), "%s\n", why);
     resp->status = status;
     resp->content_type = "text/plain";
     resp->body = reason;
     resp->body_len = strlen(reason);
+}
+
+static void refuse(struct app *app, struct http_response *resp, const char *what, int status,
+                   const char *who, const char *why)
+{
+    snprintf(reason, sizeof(reason), "%s\n", why);
+    reason_answer(resp, status);
     app->issue.stats.refused++;
     app_audit(app, "%s: refused (%d)%s%s: %s", what, status, who && who[0] ? " for " : "",
               who ? who : "", why);
@@ -139,10 +145,7 @@ static void forwarded(void *ctx, int status, const char *body, size_t len, const
         resp.body_len = len;
     } else {
         snprintf(reason, sizeof(reason), "the root did not answer: %s\n", why);
-        resp.status = 503;
-        resp.content_type = "text/plain";
-        resp.body = reason;
-        resp.body_len = strlen(reason);
+        reason_answer(&resp, 503);
         forward_app->issue.stats.refused++;
         app_audit(forward_app, "certify: forwarding to the root failed: %s", why);
     }
@@ -179,10 +182,7 @@ static void certify(void *ctx, const struct http_request *req, struct http_respo
                          &why) != 0) {
         struct http_response busy = {0};
         snprintf(reason, sizeof(reason), "cannot forward to the root: %s\n", why);
-        busy.status = 503;
-        busy.content_type = "text/plain";
-        busy.body = reason;
-        busy.body_len = strlen(reason);
+        reason_answer(&busy, 503);
         app->issue.stats.refused++;
         (void)http_complete(id, &busy);
     }

@@ -145,6 +145,33 @@ static int map_token(CK_RV rv, const char **why)
     }
 }
 
+/* The issuing chain into out_doc, out_doc written as XML, and one more issued. */
+static int finish(struct issue *is, char *out, size_t cap, size_t *olen, uint32_t *issued,
+                  const char **why)
+{
+    *why = "the chain is too long";
+    if (issuer_chain(is, &out_doc.chain_count, out_doc.chain, out_doc.chain_len) != 0)
+        return -E2BIG;
+    *why = "the response does not fit";
+    if (doc_license_write(&out_doc, out, cap, olen) != 0)
+        return -E2BIG;
+    (*issued)++;
+    return 0;
+}
+
+/* A use license for the RAC in subject_info with this content, into out_doc.ul. */
+static int sign_use_license(struct issue *is, struct x509_profile *p, const struct x509_content *ul,
+                            const char **why)
+{
+    p->cn = subject_info.cn;
+    p->org = "Signet use license";
+    p->spki = subject_info.spki;
+    p->spki_len = subject_info.spki_len;
+    p->kind = X509_KIND_USE;
+    p->content = ul;
+    return sign_cert(is, p, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
+}
+
 /* ---- sub-enrollment ---- */
 
 int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
@@ -236,35 +263,34 @@ int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time
     memset(&out_doc, 0, sizeof(out_doc));
     out_doc.kind = DOC_CERTIFY_RESPONSE;
     ret = sign_cert(is, &p, out_doc.rac, sizeof(out_doc.rac), &out_doc.rac_len, why);
-    if (ret)
-        return ret;
-    *why = "the chain is too long";
-    if (issuer_chain(is, &out_doc.chain_count, out_doc.chain, out_doc.chain_len) != 0)
-        return -E2BIG;
-    *why = "the response does not fit";
-    if (doc_license_write(&out_doc, out, cap, olen) != 0)
-        return -E2BIG;
-    is->stats.certified++;
-    return 0;
+    return ret ? ret : finish(is, out, cap, olen, &is->stats.certified, why);
 }
 
 /* ---- the content-key encryption key ---- */
 
+/* Signed by our SLC key, through our own chain to the authority root, and valid now. */
+static int verify_by_us(struct issue *is, struct x509_cert cert, const x509_time *now,
+                        const char **why)
+{
+    struct x509_cert chain[DOC_CHAIN_MAX + 1];
+    const struct doc_response *s = &is->enroll->slc;
+
+    chain[0] = (struct x509_cert){s->slc, s->slc_len};
+    for (size_t i = 0; i < s->chain_count; i++)
+        chain[i + 1] = (struct x509_cert){s->chain[i], s->chain_len[i]};
+    return x509_chain_verify(cert, chain, s->chain_count + 1,
+                             (struct x509_cert){is->enroll->anchor, is->enroll->anchor_len}, now, 0,
+                             why);
+}
+
 static int ckek_check_cert(struct issue *is, const uint8_t *der, size_t len, const x509_time *now)
 {
-    static struct x509_cert chain[DOC_CHAIN_MAX + 1];
-    const struct doc_response *s = &is->enroll->slc;
     const char *ignored;
 
     if (x509_read(der, len, &license_info, &ignored) != 0 || license_info.kind != X509_KIND_CKEK ||
         !same_bytes(license_info.spki, license_info.spki_len, is->ckek_spki, is->ckek_spki_len))
         return -EINVAL;
-    chain[0] = (struct x509_cert){s->slc, s->slc_len};
-    for (size_t i = 0; i < s->chain_count; i++)
-        chain[i + 1] = (struct x509_cert){s->chain[i], s->chain_len[i]};
-    return x509_chain_verify((struct x509_cert){der, len}, chain, s->chain_count + 1,
-                             (struct x509_cert){is->enroll->anchor, is->enroll->anchor_len}, now, 0,
-                             &ignored);
+    return verify_by_us(is, (struct x509_cert){der, len}, now, &ignored);
 }
 
 static int ckek_issue_cert(struct issue *is, const x509_time *now, const char **why)
@@ -371,12 +397,6 @@ static int check_rac(struct issue *is, const x509_time *now, const char **why)
     return 0;
 }
 
-static int response_chain(struct issue *is, const char **why)
-{
-    *why = "the chain is too long";
-    return issuer_chain(is, &out_doc.chain_count, out_doc.chain, out_doc.chain_len) ? -E2BIG : 0;
-}
-
 int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
                   size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
 {
@@ -451,30 +471,14 @@ int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time
     ret = sign_cert(is, &p, out_doc.pl, sizeof(out_doc.pl), &out_doc.pl_len, why);
     if (ret)
         return ret;
-    p.cn = subject_info.cn;
-    p.org = "Signet use license";
-    p.spki = subject_info.spki;
-    p.spki_len = subject_info.spki_len;
-    p.kind = X509_KIND_USE;
-    p.content = &ul;
-    ret = sign_cert(is, &p, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
-    if (!ret)
-        ret = response_chain(is, why);
-    if (ret)
-        return ret;
-    *why = "the response does not fit";
-    if (doc_license_write(&out_doc, out, cap, olen) != 0)
-        return -E2BIG;
-    is->stats.published++;
-    return 0;
+    ret = sign_use_license(is, &p, &ul, why);
+    return ret ? ret : finish(is, out, cap, olen, &is->stats.published, why);
 }
 
 /* The publishing license was issued by this cluster: signed by our SLC key (through our own
  * chain), valid now, and its content key wrapped to our CKEK. */
 static int check_pl(struct issue *is, const x509_time *now, const char **why)
 {
-    struct x509_cert chain[DOC_CHAIN_MAX + 1];
-    const struct doc_response *s = &is->enroll->slc;
     const char *w;
 
     if (x509_read(in.pl, in.pl_len, &license_info, &w) != 0) {
@@ -484,12 +488,7 @@ static int check_pl(struct issue *is, const x509_time *now, const char **why)
     *why = "not a publishing license";
     if (license_info.kind != X509_KIND_PUBLISHING || !license_info.has_content)
         return -EINVAL;
-    chain[0] = (struct x509_cert){s->slc, s->slc_len};
-    for (size_t i = 0; i < s->chain_count; i++)
-        chain[i + 1] = (struct x509_cert){s->chain[i], s->chain_len[i]};
-    if (x509_chain_verify((struct x509_cert){in.pl, in.pl_len}, chain, s->chain_count + 1,
-                          (struct x509_cert){is->enroll->anchor, is->enroll->anchor_len}, now, 0,
-                          &w) != 0) {
+    if (verify_by_us(is, (struct x509_cert){in.pl, in.pl_len}, now, &w) != 0) {
         *why = because("publishing license not issued by this cluster", w);
         return -EPERM;
     }
@@ -548,21 +547,7 @@ int issue_license(struct issue *is, const char *xml, size_t len, const x509_time
     ul.grants[0] = *grant;
     memset(&out_doc, 0, sizeof(out_doc));
     out_doc.kind = DOC_LICENSE_RESPONSE;
-    p.cn = subject_info.cn;
-    p.org = "Signet use license";
-    p.spki = subject_info.spki;
-    p.spki_len = subject_info.spki_len;
-    p.kind = X509_KIND_USE;
-    p.content = &ul;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
-    ret = sign_cert(is, &p, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
-    if (!ret)
-        ret = response_chain(is, why);
-    if (ret)
-        return ret;
-    *why = "the response does not fit";
-    if (doc_license_write(&out_doc, out, cap, olen) != 0)
-        return -E2BIG;
-    is->stats.licensed++;
-    return 0;
+    ret = sign_use_license(is, &p, &ul, why);
+    return ret ? ret : finish(is, out, cap, olen, &is->stats.licensed, why);
 }
