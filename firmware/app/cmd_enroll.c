@@ -94,6 +94,7 @@ void app_unload_state(struct app *app)
 
 void app_refresh_state(struct app *app)
 {
+    audit_flush(&app->audit);
     const char *why;
 
     /* Not while a paste or a network request is half done: it would change what they check. */
@@ -572,6 +573,7 @@ static int cmd_audit_show(struct console *con, int argc, char **argv)
             return -1;
         }
     }
+    audit_flush(&app->audit); /* what is still only counted */
     /* Oldest of the chosen first, as a log reads. */
     uint32_t shown = 0;
     for (uint32_t back = (uint32_t)n; back-- > 0;) {

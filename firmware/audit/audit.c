@@ -47,28 +47,58 @@ void audit_init(struct audit *a, struct nvstore *nv, uint16_t key_base)
     }
 }
 
+/* One record: the ring's next slot. */
+static void store(struct audit *a, int64_t when, const char *text, size_t n)
+{
+    uint8_t rec[HEADER + AUDIT_TEXT_MAX];
+    uint32_t seq = a->next_seq++;
+
+    for (int i = 0; i < 4; i++)
+        rec[i] = (uint8_t)(seq >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        rec[4 + i] = (uint8_t)((uint64_t)when >> (8 * i));
+    memcpy(rec + HEADER, text, n);
+    if (!a->nv || nvstore_write(a->nv, slot_key(a, seq), rec, HEADER + n) != 0)
+        a->lost++;
+}
+
+void audit_flush(struct audit *a)
+{
+    char line[AUDIT_TEXT_MAX + 1];
+
+    if (!a->repeats)
+        return;
+    int n = snprintf(line, sizeof(line), "(the entry above repeated %lu more time%s)",
+                     (unsigned long)a->repeats, a->repeats == 1 ? "" : "s");
+    a->repeats = 0;
+    a->last[0] = '\0'; /* a repeat after the count starts a new run */
+    store(a, a->repeat_when, line, (size_t)n);
+}
+
 void audit_log(struct audit *a, int64_t when, const char *fmt, ...)
 {
-    uint8_t rec[HEADER + AUDIT_TEXT_MAX + 1];
-    uint32_t seq = a->next_seq++;
+    char text[AUDIT_TEXT_MAX + 1];
     va_list ap;
 
     va_start(ap, fmt);
-    int n = vsnprintf((char *)rec + HEADER, AUDIT_TEXT_MAX + 1, fmt, ap);
+    int n = vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
     if (n < 0)
         n = 0;
     if (n > AUDIT_TEXT_MAX)
         n = AUDIT_TEXT_MAX; /* truncated, still one line */
+    text[n] = '\0';
     for (int i = 0; i < n; i++)
-        if (rec[HEADER + i] < 0x20 || rec[HEADER + i] > 0x7e)
-            rec[HEADER + i] = '?'; /* whatever was quoted stays on one printable line */
-    for (int i = 0; i < 4; i++)
-        rec[i] = (uint8_t)(seq >> (8 * i));
-    for (int i = 0; i < 8; i++)
-        rec[4 + i] = (uint8_t)((uint64_t)when >> (8 * i));
-    if (!a->nv || nvstore_write(a->nv, slot_key(a, seq), rec, HEADER + (size_t)n) != 0)
-        a->lost++;
+        if (text[i] < 0x20 || text[i] > 0x7e)
+            text[i] = '?'; /* whatever was quoted stays on one printable line */
+    if (n && strcmp(text, a->last) == 0) {
+        a->repeats++;
+        a->repeat_when = when;
+        return;
+    }
+    audit_flush(a);
+    store(a, when, text, (size_t)n);
+    memcpy(a->last, text, (size_t)n + 1);
 }
 
 int audit_get(struct audit *a, uint32_t back, struct audit_entry *out)

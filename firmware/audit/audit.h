@@ -5,6 +5,13 @@
  * and up, used as a ring): appending is one atomic NV write, so a power cut loses at most the
  * entry being written. Each entry carries a sequence number; at mount the highest one found
  * says where the ring continues. Entries are one line of at most AUDIT_TEXT_MAX characters.
+ *
+ * An entry that repeats the previous one word for word is counted, not written again: the first
+ * is stored at once, and "(the entry above repeated N more times, last at T)" follows when a
+ * different entry comes or audit_flush runs (the appliance calls it every minute and before the
+ * log is shown). A flood of identical refusals, or a client issuing the same request in a loop,
+ * so costs the flash one record a minute instead of one per request; a power cut loses at most
+ * the count of the last minute, never the first occurrence.
  */
 #ifndef AUDIT_H
 #define AUDIT_H
@@ -26,13 +33,19 @@ struct audit_entry {
 struct audit {
     struct nvstore *nv; /* NULL: the store is unusable and entries are only counted */
     uint16_t key_base;
-    uint32_t next_seq; /* 1 for an empty log */
-    uint32_t lost;     /* entries that could not be stored */
+    uint32_t next_seq;             /* 1 for an empty log */
+    uint32_t lost;                 /* entries that could not be stored */
+    char last[AUDIT_TEXT_MAX + 1]; /* the newest entry written, for counting repeats */
+    uint32_t repeats;              /* times it came again since, not yet written */
+    int64_t repeat_when;           /* when it last came again */
 };
 
 void audit_init(struct audit *a, struct nvstore *nv, uint16_t key_base);
 void audit_log(struct audit *a, int64_t when, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Write the pending repeat count, if any. */
+void audit_flush(struct audit *a);
+
 /* The entry `back` places before the newest (0: newest). -ENOENT past the oldest kept. */
 int audit_get(struct audit *a, uint32_t back, struct audit_entry *out);
 

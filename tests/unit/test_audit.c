@@ -77,10 +77,42 @@ TEST(long_and_unprintable_text_stays_one_line)
     CHECK_STR(e.text, "refused 'a?b?[2J'");
 }
 
+TEST(repeats_are_counted_not_written)
+{
+    struct audit a;
+    struct audit_entry e;
+
+    mount_fresh();
+    audit_init(&a, &nv, 0x100);
+    audit_log(&a, 10, "subenroll: refused (403): not granted");
+    for (int i = 0; i < 500; i++)
+        audit_log(&a, 11 + i, "subenroll: refused (403): not granted");
+    CHECK_EQ(audit_get(&a, 0, &e), 0); /* the first is stored at once, the rest counted */
+    CHECK_STR(e.text, "subenroll: refused (403): not granted");
+    CHECK_EQ(audit_get(&a, 1, &e), -ENOENT);
+    audit_log(&a, 600, "login");
+    CHECK_EQ(audit_get(&a, 1, &e), 0);
+    CHECK_STR(e.text, "(the entry above repeated 500 more times)");
+    CHECK_EQ(e.when, 510);
+    CHECK_EQ(audit_get(&a, 0, &e), 0);
+    CHECK_STR(e.text, "login");
+    /* A flush writes the count; the same entry after it starts a new run. */
+    audit_log(&a, 601, "login");
+    audit_flush(&a);
+    audit_flush(&a);
+    CHECK_EQ(audit_get(&a, 0, &e), 0);
+    CHECK_STR(e.text, "(the entry above repeated 1 more time)");
+    audit_log(&a, 700, "login");
+    CHECK_EQ(audit_get(&a, 0, &e), 0);
+    CHECK_STR(e.text, "login");
+    CHECK_EQ(e.when, 700);
+}
+
 int main(void)
 {
     RUN(entries_come_back_newest_first_and_survive_remount);
     RUN(ring_keeps_the_last_slots);
     RUN(long_and_unprintable_text_stays_one_line);
+    RUN(repeats_are_counted_not_written);
     return unit_summary();
 }
