@@ -68,7 +68,6 @@ FIRMWARE_SRCS := \
 	crypto/token_pk.c \
 	crypto/x509.c \
 	crypto/x509_verify.c \
-	crypto/x509_csr.c \
 	crypto/x509_grant.c \
 	crypto/spki.c \
 	crypto/doc.c \
@@ -225,7 +224,8 @@ UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c firmware/lib/crc32
 UNIT_http_parse := net/http_parse.c
 # The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
 # the other verifies.
-UNIT_x509 := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/heap.c crypto/rng.c crypto/token_pk.c
+UNIT_x509 := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.c crypto/heap.c \
+	crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_x509 := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(UNIT_BUILD)/mbedtls/%.o)
 UNIT_LIBS_x509 := -lcrypto
 UNIT_doc := crypto/doc.c crypto/x509_grant.c crypto/heap.c

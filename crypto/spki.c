@@ -73,6 +73,12 @@ static bool one_sequence(const uint8_t *der, size_t len)
     return p + inner == der + len;
 }
 
+/* The key in der parsed into pk, when der is exactly one SubjectPublicKeyInfo. */
+static bool parse_one(const uint8_t *der, size_t len, mbedtls_pk_context *pk)
+{
+    return der && len && one_sequence(der, len) && mbedtls_pk_parse_public_key(pk, der, len) == 0;
+}
+
 int spki_rsa_parse(const uint8_t *der, size_t len, uint8_t *n, size_t n_cap, size_t *n_len,
                    uint8_t *e, size_t e_cap, size_t *e_len)
 {
@@ -83,7 +89,7 @@ int spki_rsa_parse(const uint8_t *der, size_t len, uint8_t *n, size_t n_cap, siz
     mbedtls_pk_init(&pk);
     mbedtls_mpi_init(&N);
     mbedtls_mpi_init(&E);
-    if (!der || len == 0 || !one_sequence(der, len) || mbedtls_pk_parse_public_key(&pk, der, len))
+    if (!parse_one(der, len, &pk))
         goto out;
     ret = -ENOTSUP;
     size_t bits = mbedtls_pk_get_bitlen(&pk);
@@ -108,4 +114,30 @@ out:
     mbedtls_mpi_free(&E);
     mbedtls_pk_free(&pk);
     return ret;
+}
+
+int spki_rsa_bits(const uint8_t *der, size_t len, unsigned *bits)
+{
+    mbedtls_pk_context pk;
+    int ret = -EINVAL;
+
+    mbedtls_pk_init(&pk);
+    if (parse_one(der, len, &pk) && mbedtls_pk_get_type(&pk) == MBEDTLS_PK_RSA) {
+        *bits = (unsigned)mbedtls_pk_get_bitlen(&pk);
+        ret = 0;
+    }
+    mbedtls_pk_free(&pk);
+    return ret;
+}
+
+bool spki_is_p256(const uint8_t *der, size_t len)
+{
+    mbedtls_pk_context pk;
+    bool yes;
+
+    mbedtls_pk_init(&pk);
+    yes = parse_one(der, len, &pk) && mbedtls_pk_get_type(&pk) == MBEDTLS_PK_ECKEY &&
+          mbedtls_pk_ec(pk)->MBEDTLS_PRIVATE(grp).id == MBEDTLS_ECP_DP_SECP256R1;
+    mbedtls_pk_free(&pk);
+    return yes;
 }

@@ -6,6 +6,7 @@
 #ifndef CRYPTO_SPKI_H
 #define CRYPTO_SPKI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,11 @@ int spki_from_p256(const uint8_t *point, size_t point_len, uint8_t *out, size_t 
  */
 int spki_rsa_parse(const uint8_t *der, size_t len, uint8_t *n, size_t n_cap, size_t *n_len,
                    uint8_t *e, size_t e_cap, size_t *e_len);
+
+/* What a DER SubjectPublicKeyInfo (one SEQUENCE filling len) holds, for policy checks: 0 and the
+ * RSA modulus size in *bits, or -EINVAL (not one, or not RSA). */
+int spki_rsa_bits(const uint8_t *der, size_t len, unsigned *bits);
+/* An EC key on P-256. */
+bool spki_is_p256(const uint8_t *der, size_t len);
 
 #endif

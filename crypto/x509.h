@@ -190,13 +190,8 @@ int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size
                       struct x509_cert anchor, const x509_time *now, uint32_t required_rights,
                       const char **why);
 
-/* 0 when spki is one well-formed RSA SubjectPublicKeyInfo filling len (then *bits is the
- * modulus size), -EINVAL otherwise: services demand RSA 2048..4096 for rights account
- * certificates, whose keys content keys are wrapped to with RSA-OAEP. */
-int x509_spki_rsa_bits(const uint8_t *spki, size_t len, unsigned *bits);
-
 /* What a PKCS#10 request asks for: its subject CN (printable ASCII, 1..X509_CN_MAX) and its
- * public key as DER SubjectPublicKeyInfo, once its self-signature verified (crypto/x509_csr.c).
+ * public key as DER SubjectPublicKeyInfo, once its self-signature verified.
  * -EINVAL with *why otherwise. */
 int x509_csr_read(const uint8_t *csr, size_t len, char cn[X509_CN_MAX + 1], uint8_t *spki,
                   size_t cap, size_t *spki_len, const char **why);

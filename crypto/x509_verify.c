@@ -377,11 +377,35 @@ out:
     return ret;
 }
 
+/* The parsed request's signature (SHA-256) verifies with the request's own key. */
+static bool csr_self_signed(const mbedtls_x509_csr *req)
+{
+    unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+
+    return req->MBEDTLS_PRIVATE(sig_md) == MBEDTLS_MD_SHA256 &&
+           mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), req->cri.p, req->cri.len,
+                      hash) == 0 &&
+           mbedtls_pk_verify_ext(req->MBEDTLS_PRIVATE(sig_pk), req->MBEDTLS_PRIVATE(sig_opts),
+                                 (mbedtls_pk_context *)(uintptr_t)&req->pk, MBEDTLS_MD_SHA256, hash,
+                                 32, req->MBEDTLS_PRIVATE(sig).p,
+                                 req->MBEDTLS_PRIVATE(sig).len) == 0;
+}
+
+/* The request's key as DER SubjectPublicKeyInfo, re-encoded by mbedTLS; its length or 0. */
+static size_t csr_key(mbedtls_x509_csr *req, unsigned char key[X509_SPKI_MAX], const uint8_t **at)
+{
+    int n = mbedtls_pk_write_pubkey_der(&req->pk, key, X509_SPKI_MAX);
+
+    *at = key + X509_SPKI_MAX - (n > 0 ? n : 0);
+    return n > 0 ? (size_t)n : 0;
+}
+
 int x509_csr_verify(const uint8_t *csr, size_t len, const uint8_t *spki, size_t spki_len,
                     const char **why)
 {
     mbedtls_x509_csr req;
-    unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+    unsigned char key[X509_SPKI_MAX];
+    const uint8_t *at;
     int ret = -EINVAL;
 
     mbedtls_x509_csr_init(&req);
@@ -390,19 +414,62 @@ int x509_csr_verify(const uint8_t *csr, size_t len, const uint8_t *spki, size_t 
         goto out;
     *why = "the proof of possession is for another key";
     /* The request's key, re-encoded by mbedTLS, must be byte for byte the key being enrolled. */
-    unsigned char key[X509_SPKI_MAX];
-    int n = mbedtls_pk_write_pubkey_der(&req.pk, key, sizeof(key));
-    if (n <= 0 || (size_t)n != spki_len || memcmp(key + sizeof(key) - n, spki, spki_len) != 0)
+    size_t n = csr_key(&req, key, &at);
+    if (!n || n != spki_len || memcmp(at, spki, spki_len) != 0)
         goto out;
     *why = "the proof of possession's signature does not verify";
-    if (req.MBEDTLS_PRIVATE(sig_md) != MBEDTLS_MD_SHA256)
+    if (csr_self_signed(&req))
+        ret = 0;
+out:
+    mbedtls_x509_csr_free(&req);
+    return ret;
+}
+
+/* The subject's one CN, printable ASCII without spaces at the ends; false when absent,
+ * repeated or unfit (a user's name, refused rather than mended). */
+static bool csr_subject_cn(const mbedtls_x509_name *n, char out[X509_CN_MAX + 1])
+{
+    bool found = false;
+
+    for (; n; n = n->next) {
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) != 0)
+            continue;
+        if (found || n->val.len == 0 || n->val.len > X509_CN_MAX)
+            return false;
+        for (size_t i = 0; i < n->val.len; i++)
+            if (n->val.p[i] < 0x20 || n->val.p[i] > 0x7e)
+                return false;
+        memcpy(out, n->val.p, n->val.len);
+        out[n->val.len] = '\0';
+        found = true;
+    }
+    return found && out[0] != ' ' && out[strlen(out) - 1] != ' ';
+}
+
+int x509_csr_read(const uint8_t *csr, size_t len, char cn[X509_CN_MAX + 1], uint8_t *spki,
+                  size_t cap, size_t *spki_len, const char **why)
+{
+    mbedtls_x509_csr req;
+    unsigned char key[X509_SPKI_MAX];
+    const uint8_t *at;
+    int ret = -EINVAL;
+
+    mbedtls_x509_csr_init(&req);
+    *why = "not a PKCS#10 certificate request";
+    if (mbedtls_x509_csr_parse_der(&req, csr, len) != 0)
         goto out;
-    if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), req.cri.p, req.cri.len, hash) !=
-            0 ||
-        mbedtls_pk_verify_ext(req.MBEDTLS_PRIVATE(sig_pk), req.MBEDTLS_PRIVATE(sig_opts), &req.pk,
-                              MBEDTLS_MD_SHA256, hash, 32, req.MBEDTLS_PRIVATE(sig).p,
-                              req.MBEDTLS_PRIVATE(sig).len) != 0)
+    *why = "the request's subject needs one CN of 1-64 printable characters";
+    if (!csr_subject_cn(&req.subject, cn))
         goto out;
+    *why = "the request's public key cannot be encoded";
+    size_t n = csr_key(&req, key, &at);
+    if (!n || n > cap)
+        goto out;
+    *why = "the request's signature does not verify";
+    if (!csr_self_signed(&req))
+        goto out;
+    memcpy(spki, at, n);
+    *spki_len = n;
     ret = 0;
 out:
     mbedtls_x509_csr_free(&req);
@@ -534,27 +601,5 @@ int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size
 out:
     mbedtls_x509_crt_free(&path);
     mbedtls_x509_crt_free(&root);
-    return ret;
-}
-
-int x509_spki_rsa_bits(const uint8_t *spki, size_t len, unsigned *bits)
-{
-    mbedtls_pk_context pk;
-    unsigned char *p = (unsigned char *)(uintptr_t)spki;
-    size_t n;
-    int ret = -EINVAL;
-
-    mbedtls_pk_init(&pk);
-    /* One SubjectPublicKeyInfo filling len: mbedTLS would ignore bytes after it. */
-    if (!spki || !bits || len == 0 || len > X509_SPKI_MAX ||
-        mbedtls_asn1_get_tag(&p, spki + len, &n, SEQ) != 0 || p + n != spki + len)
-        goto out;
-    if (mbedtls_pk_parse_public_key(&pk, spki, len) != 0 ||
-        mbedtls_pk_get_type(&pk) != MBEDTLS_PK_RSA)
-        goto out;
-    *bits = (unsigned)mbedtls_pk_get_bitlen(&pk);
-    ret = 0;
-out:
-    mbedtls_pk_free(&pk);
     return ret;
 }

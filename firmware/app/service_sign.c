@@ -155,10 +155,15 @@ static void forwarded(void *ctx, int status, const char *body, size_t len, const
 static void certify(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct app *app = ctx;
-    const char *why = app_not_ready_reason(app);
+    const char *why;
 
-    if (app->enroll.cfg.role != ENROLL_ROLE_LICENSING || why) {
+    if (app->enroll.cfg.role != ENROLL_ROLE_LICENSING) {
         serve(app, req, resp, "certify", issue_certify, false);
+        return;
+    }
+    why = app_not_ready_reason(app);
+    if (why) {
+        refuse(app, resp, "certify", 503, NULL, why);
         return;
     }
     if (!app->enroll.cfg.root_url[0]) {

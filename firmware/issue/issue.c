@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto/spki.h"
 #include "firmware/lib/civil_time.h"
 
 /* One request at a time passes through these: handlers run to completion in the net task, and
@@ -52,6 +53,14 @@ static int take_random(struct issue *is, uint8_t out[X509_SERIAL_LEN])
     memcpy(out, is->serials + is->serials_left * X509_SERIAL_LEN, X509_SERIAL_LEN);
     memset(is->serials + is->serials_left * X509_SERIAL_LEN, 0, X509_SERIAL_LEN);
     return 0;
+}
+
+/* RSA of the sizes we accept from others (content keys are wrapped to such keys). */
+static bool rsa_in_bounds(const uint8_t *spki, size_t len)
+{
+    unsigned bits;
+    return spki_rsa_bits(spki, len, &bits) == 0 && bits >= SPKI_RSA_MIN_BITS &&
+           bits <= SPKI_RSA_MAX_BITS;
 }
 
 /* Serving, and holding the right the operation needs. */
@@ -180,7 +189,6 @@ int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_ti
     struct enroll *e = is->enroll;
     struct x509_profile p = {0};
     size_t n = 0;
-    unsigned bits;
     int ret = may_issue(is, now, X509_RIGHT_SUBENROLL,
                         "sub-enrollment is served by a root cluster only", why);
 
@@ -197,8 +205,8 @@ int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_ti
     if (req.revocation != DOC_REVOCATION_STANDARD)
         return -EINVAL;
     *why = "the key is neither RSA 2048-4096 nor P-256";
-    bool rsa = x509_spki_rsa_bits(req.public_key, req.public_key_len, &bits) == 0;
-    if (rsa && (bits < 2048 || bits > 4096))
+    if (!rsa_in_bounds(req.public_key, req.public_key_len) &&
+        !spki_is_p256(req.public_key, req.public_key_len))
         return -EINVAL;
     if (x509_csr_verify(req.pop, req.pop_len, req.public_key, req.public_key_len, why) != 0)
         return -EINVAL;
@@ -239,7 +247,6 @@ int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time
     char cn[X509_CN_MAX + 1];
     struct x509_profile p = {0};
     size_t spki_len = 0;
-    unsigned bits;
     int ret = may_issue(is, now, X509_RIGHT_CERTIFY,
                         "certification is served by a root cluster only", why);
 
@@ -252,7 +259,7 @@ int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time
     set_who(who, cn);
     /* Content keys are wrapped to this key with RSA-OAEP. */
     *why = "a rights account key must be RSA 2048-4096";
-    if (x509_spki_rsa_bits(spki, spki_len, &bits) != 0 || bits < 2048 || bits > 4096)
+    if (!rsa_in_bounds(spki, spki_len))
         return -EINVAL;
     p.cn = cn;
     p.org = "Signet user";

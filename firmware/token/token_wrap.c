@@ -236,6 +236,20 @@ static CK_RV forget_stale(struct token *t, struct content_arg *a, struct token_u
     return rv;
 }
 
+/* The handles both operations need: the CKEK's (public half to wrap to it, private half to
+ * unwrap) and the user's key, with room for a wrap to it. */
+static CK_RV content_handles(struct token *t, struct content_arg *a, bool wrap_to_ckek,
+                             struct token_user_key **u)
+{
+    CK_RV rv = ckek_handles(t, a->ckek, wrap_to_ckek);
+
+    if (rv == CKR_OK)
+        rv = user_key_handle(t, a->user, u);
+    if (rv == CKR_OK && *a->to_user_len < (*u)->modulus_len)
+        rv = CKR_BUFFER_TOO_SMALL;
+    return rv != CKR_OK ? forget_stale(t, a, *u, rv) : CKR_OK;
+}
+
 static CK_RV op_content_new(struct token *t, void *arg)
 {
     struct content_arg *a = arg;
@@ -243,14 +257,10 @@ static CK_RV op_content_new(struct token *t, void *arg)
     CK_MECHANISM gen = {CKM_AES_KEY_GEN, NULL, 0};
     CK_ATTRIBUTE tmpl[] = CONTENT_KEY_TEMPLATE(&content_key_len);
     CK_OBJECT_HANDLE key;
-    CK_RV rv = ckek_handles(t, a->ckek, true);
+    CK_RV rv = content_handles(t, a, true, &u);
 
-    if (rv == CKR_OK)
-        rv = user_key_handle(t, a->user, &u);
-    if (rv == CKR_OK && *a->to_user_len < u->modulus_len)
-        rv = CKR_BUFFER_TOO_SMALL;
     if (rv != CKR_OK)
-        return forget_stale(t, a, u, rv);
+        return rv;
     rv = t->f->C_GenerateKey(t->session, &gen, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), &key);
     if (rv != CKR_OK)
         return rv;
@@ -296,14 +306,10 @@ static CK_RV op_content_rewrap(struct token *t, void *arg)
     CK_MECHANISM mech = {CKM_RSA_PKCS_OAEP, &oaep, sizeof(oaep)};
     CK_ATTRIBUTE tmpl[] = CONTENT_KEY_TEMPLATE(&content_key_len);
     CK_OBJECT_HANDLE key;
-    CK_RV rv = ckek_handles(t, a->ckek, false);
+    CK_RV rv = content_handles(t, a, false, &u);
 
-    if (rv == CKR_OK)
-        rv = user_key_handle(t, a->user, &u);
-    if (rv == CKR_OK && *a->to_user_len < u->modulus_len)
-        rv = CKR_BUFFER_TOO_SMALL;
     if (rv != CKR_OK)
-        return forget_stale(t, a, u, rv);
+        return rv;
     /* Without CKA_VALUE_LEN, which an unwrap template may not set (SoftHSM2: read-only). */
     rv = t->f->C_UnwrapKey(t->session, &mech, a->ckek->priv, (CK_BYTE_PTR)(uintptr_t)a->wrapped,
                            a->wrapped_len, tmpl, sizeof(tmpl) / sizeof(tmpl[0]) - 1, &key);

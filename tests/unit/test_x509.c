@@ -4,6 +4,7 @@
  * verified by our mbedTLS-based code — and parsed and checked by OpenSSL as well, which is the
  * interoperability that matters (DESIGN.md: every chain must pass `openssl verify`).
  */
+#include "crypto/spki.h"
 #include "crypto/x509.h"
 
 #include <errno.h>
@@ -978,31 +979,31 @@ TEST(content_extension_bytes)
     CHECK(found);
 }
 
-TEST(spki_rsa_bits)
+TEST(rsa_key_size_of_a_spki)
 {
     struct soft_key small;
     uint8_t buf[X509_SPKI_MAX + 2];
     unsigned bits = 0;
 
-    CHECK_EQ(x509_spki_rsa_bits(user_key.spki, user_key.spki_len, &bits), 0);
+    CHECK_EQ(spki_rsa_bits(user_key.spki, user_key.spki_len, &bits), 0);
     CHECK_EQ(bits, 2048);
     small.pkey = EVP_RSA_gen(1024);
     unsigned char *p = small.spki;
     small.spki_len = (size_t)i2d_PUBKEY(small.pkey, &p);
-    CHECK_EQ(x509_spki_rsa_bits(small.spki, small.spki_len, &bits), 0);
+    CHECK_EQ(spki_rsa_bits(small.spki, small.spki_len, &bits), 0);
     CHECK_EQ(bits, 1024);
     EVP_PKEY_free(small.pkey);
-    CHECK_EQ(x509_spki_rsa_bits(slc_key.spki, slc_key.spki_len, &bits), -EINVAL); /* EC */
+    CHECK_EQ(spki_rsa_bits(slc_key.spki, slc_key.spki_len, &bits), -EINVAL); /* EC */
     memcpy(buf, user_key.spki, user_key.spki_len);
     buf[user_key.spki_len] = 0;
-    CHECK_EQ(x509_spki_rsa_bits(buf, user_key.spki_len + 1, &bits), -EINVAL);
+    CHECK_EQ(spki_rsa_bits(buf, user_key.spki_len + 1, &bits), -EINVAL);
     for (size_t cut = 0; cut < user_key.spki_len; cut++)
-        CHECK_EQ(x509_spki_rsa_bits(user_key.spki, cut, &bits), -EINVAL);
+        CHECK_EQ(spki_rsa_bits(user_key.spki, cut, &bits), -EINVAL);
     buf[user_key.spki_len - 1] ^= 0; /* the same key still reads */
-    CHECK_EQ(x509_spki_rsa_bits(buf, user_key.spki_len, &bits), 0);
+    CHECK_EQ(spki_rsa_bits(buf, user_key.spki_len, &bits), 0);
     buf[5] ^= 0x01; /* inside the algorithm identifier */
-    CHECK_EQ(x509_spki_rsa_bits(buf, user_key.spki_len, &bits), -EINVAL);
-    CHECK_EQ(x509_spki_rsa_bits(NULL, 10, &bits), -EINVAL);
+    CHECK_EQ(spki_rsa_bits(buf, user_key.spki_len, &bits), -EINVAL);
+    CHECK_EQ(spki_rsa_bits(NULL, 10, &bits), -EINVAL);
 }
 
 int main(void)
@@ -1022,7 +1023,7 @@ int main(void)
     RUN(build_refuses_bad_kinds_and_content);
     RUN(hostile_kind_and_content_extensions_are_refused);
     RUN(content_extension_bytes);
-    RUN(spki_rsa_bits);
+    RUN(rsa_key_size_of_a_spki);
     EVP_PKEY_free(root_key.pkey);
     EVP_PKEY_free(slc_key.pkey);
     EVP_PKEY_free(lic_key.pkey);
