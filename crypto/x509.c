@@ -357,20 +357,15 @@ static int write_tbs(unsigned char **p, unsigned char *start, const struct x509_
     return (int)len;
 }
 
-/*
- * body is at out + cap - body_len (written backwards); sign it and assemble
- * SEQUENCE { body, signatureAlgorithm, signature BIT STRING } at the front of out.
- */
-static int sign_and_assemble(const struct x509_issuer *is, uint8_t *out, size_t cap,
-                             size_t body_len, size_t *len)
+int x509_assemble(const struct x509_issuer *is, uint8_t *out, size_t cap, size_t tbs_len,
+                  const uint8_t *sig, size_t sig_len, size_t *len)
 {
-    uint8_t sig[SIG_MAX], tail[SIG_MAX + 64];
-    size_t sig_len = 0, tail_len = 0;
+    uint8_t tail[SIG_MAX + 64] = {0}; /* only written; the compiler cannot tell */
+    size_t tail_len = 0;
     unsigned char *tp = tail + sizeof(tail);
-    const uint8_t *body = out + cap - body_len;
+    const uint8_t *body = out + cap - tbs_len;
 
-    if (is->sign(is->ctx, body, body_len, sig, sizeof(sig), &sig_len) != 0 || sig_len == 0 ||
-        sig_len > sizeof(sig))
+    if (sig_len == 0 || sig_len > SIG_MAX || tbs_len > cap)
         return -EIO;
     int n = mbedtls_asn1_write_bitstring(&tp, tail, sig, sig_len * 8);
     if (n < 0)
@@ -380,16 +375,29 @@ static int sign_and_assemble(const struct x509_issuer *is, uint8_t *out, size_t 
     if (n < 0)
         return -ENOSPC;
     tail_len += (size_t)n;
-    size_t total = body_len + tail_len;
+    size_t total = tbs_len + tail_len;
     unsigned char hdr[8], *hp = hdr + sizeof(hdr);
     n = wrap(&hp, hdr, total, seq);
     if (n < 0 || (size_t)n + total > cap)
         return -ENOSPC;
-    memmove(out + n, body, body_len);
-    memcpy(out + n + body_len, tp, tail_len);
+    memmove(out + n, body, tbs_len);
+    memcpy(out + n + tbs_len, tp, tail_len);
     memcpy(out, hp, (size_t)n);
     *len = (size_t)n + total;
     return 0;
+}
+
+/* Sign the body at out + cap - body_len with the issuer's callback and assemble. */
+static int sign_and_assemble(const struct x509_issuer *is, uint8_t *out, size_t cap,
+                             size_t body_len, size_t *len)
+{
+    uint8_t sig[SIG_MAX];
+    size_t sig_len = 0;
+
+    if (!is->sign ||
+        is->sign(is->ctx, out + cap - body_len, body_len, sig, sizeof(sig), &sig_len) != 0)
+        return -EIO;
+    return x509_assemble(is, out, cap, body_len, sig, sig_len, len);
 }
 
 /* A name in a license: printable ASCII, 1..X509_CN_MAX, NUL-terminated within its array. */
@@ -447,19 +455,31 @@ static bool profile_ok(const struct x509_profile *p)
            x509_time_cmp(&p->not_before, &p->not_after) < 0 && !(p->rights & ~X509_RIGHTS_ALL);
 }
 
-int x509_build(const struct x509_profile *pr, const struct x509_issuer *issuer, uint8_t *out,
-               size_t cap, size_t *len)
+int x509_tbs_build(const struct x509_profile *pr, const struct x509_issuer *issuer, uint8_t *out,
+                   size_t cap, size_t *tbs_len)
 {
     unsigned char *p = out + cap;
 
-    if (!profile_ok(pr) || !issuer->sign)
+    if (!profile_ok(pr))
         return -EINVAL;
     int n = write_tbs(&p, out, pr, issuer);
     if (n == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL)
         return -ENOSPC;
     if (n < 0)
         return -EINVAL;
-    return sign_and_assemble(issuer, out, cap, (size_t)n, len);
+    *tbs_len = (size_t)n;
+    return 0;
+}
+
+int x509_build(const struct x509_profile *pr, const struct x509_issuer *issuer, uint8_t *out,
+               size_t cap, size_t *len)
+{
+    size_t tbs_len = 0;
+
+    if (!issuer->sign)
+        return -EINVAL;
+    int ret = x509_tbs_build(pr, issuer, out, cap, &tbs_len);
+    return ret ? ret : sign_and_assemble(issuer, out, cap, tbs_len, len);
 }
 
 int x509_csr_build(const char *cn, const uint8_t *spki, size_t spki_len,

@@ -144,6 +144,13 @@ struct x509_profile {
 /* DER certificate into out[cap]. -EINVAL bad profile, -ENOSPC, -EIO the issuer did not sign. */
 int x509_build(const struct x509_profile *p, const struct x509_issuer *issuer, uint8_t *out,
                size_t cap, size_t *len);
+/* The same in halves, for a signature made while the caller goes on: the to-be-signed part,
+ * written at the end of out[cap] (it starts at out + cap - *tbs_len; issuer->sign is not used);
+ * then, given its signature, the certificate assembled at the front of out. */
+int x509_tbs_build(const struct x509_profile *p, const struct x509_issuer *issuer, uint8_t *out,
+                   size_t cap, size_t *tbs_len);
+int x509_assemble(const struct x509_issuer *issuer, uint8_t *out, size_t cap, size_t tbs_len,
+                  const uint8_t *sig, size_t sig_len, size_t *len);
 
 /* PKCS#10 request (RFC 2986) for spki with subject CN=cn, signed by the issuer callback (the
  * key itself): the proof of possession an enrollment request carries. */

@@ -83,6 +83,11 @@
 #define P11_HANDSHAKE_TIMEOUT_MS 2000
 #endif
 
+/* A service that finds the token link down tries to bring it back at most this often. */
+#ifndef APP_RELINK_MS
+#define APP_RELINK_MS 1000
+#endif
+
 /* Longest user PIN the appliance holds for re-login (PKCS#11 tokens allow far less in practice). */
 #ifndef TOKEN_PIN_MAX
 #define TOKEN_PIN_MAX 64

@@ -56,6 +56,9 @@ static struct hb_timer *timers;
 static uint8_t eth_queue[ETH_QUEUE][HB_FRAME_MAX];
 static uint16_t eth_queue_len[ETH_QUEUE];
 static unsigned eth_head, eth_count;
+/* Frames queued since the last HB_ETH_READY: signalled once, as a NIC's interrupt is (the
+ * firmware reads the queue dry itself); waiting on frames already signalled would only spin. */
+static bool eth_arrived;
 static struct pollfd poll_fds[2 + SLIRP_FDS_MAX];
 static int npoll;
 
@@ -186,6 +189,7 @@ static ssize_t slirp_send_packet(const void *buf, size_t len, void *opaque)
         memcpy(eth_queue[slot], buf, len);
         eth_queue_len[slot] = (uint16_t)len;
         eth_count++;
+        eth_arrived = true;
     }
     return (ssize_t)len;
 }
@@ -396,7 +400,7 @@ unsigned hb_poll(uint32_t timeout_ms)
             if (t->expire_ms >= 0 && (uint64_t)(t->expire_ms > now ? t->expire_ms - now : 0) < wait)
                 wait = (uint32_t)(t->expire_ms > now ? t->expire_ms - now : 0);
     }
-    if (eth_count)
+    if (eth_arrived)
         wait = 0;
     int n = poll(poll_fds, (nfds_t)npoll, (int)wait);
     if (n > 0 && poll_fds[0].revents)
@@ -407,8 +411,10 @@ unsigned hb_poll(uint32_t timeout_ms)
         slirp_pollfds_poll(slirp, n < 0, slirp_get_revents, NULL);
         run_slirp_timers();
     }
-    if (eth_count)
+    if (eth_arrived) {
+        eth_arrived = false;
         ready |= HB_ETH_READY;
+    }
     return ready;
 }
 

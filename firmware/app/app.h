@@ -48,8 +48,10 @@ struct app {
     struct k_task net_task;
     struct k_event net_queue[APP_NET_QUEUE];
     struct k_timer net_timer;
-    int net_status;  /* result of bringing the network up; 0 when running */
-    int http_status; /* result of starting the HTTP service; 0 when listening */
+    volatile bool net_rx_kicked;  /* SIG_NET_RX is queued */
+    volatile bool signing_kicked; /* a look at the token's answers is queued (app_kick_signing) */
+    int net_status;               /* result of bringing the network up; 0 when running */
+    int http_status;              /* result of starting the HTTP service; 0 when listening */
     struct console con;
     struct nvstore nv;
     int nv_status; /* result of mounting the store; 0 when usable */
@@ -85,6 +87,10 @@ int service_start(struct app *app);
 const char *app_not_ready_reason(struct app *app);
 /* firmware/app/service_sign.c: the signing endpoints (subenroll, certify, publish, license). */
 int service_sign_start(struct app *app);
+/* Answer the requests whose certificates the token has signed since (net task). */
+void service_sign_poll(struct app *app);
+/* Have the net task call service_sign_poll soon; interrupt context allowed. */
+void app_kick_signing(struct app *app);
 
 /* firmware/app/tls_setup.c: find or make the TLS key and certificate in the token and start
  * serving HTTPS with them (needs a login). 0, or a negative errno with *why set. */

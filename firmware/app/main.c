@@ -11,7 +11,7 @@
 
 enum console_sig { SIG_CONSOLE_RX = 1 };
 enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK };
-enum net_sig { SIG_NET_RX = 1, SIG_NET_TICK };
+enum net_sig { SIG_NET_RX = 1, SIG_NET_TICK, SIG_NET_SIGNED };
 
 const char *app_reset_reason_name(enum hal_reset_reason r)
 {
@@ -73,24 +73,48 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
 #include "net/net.h"
 #include "net/net_port.h"
 
-/* Interrupt context: frames are waiting in the driver. */
+/* Interrupt context: frames are waiting in the driver. Posted once until handled — by its own
+ * flag, not by an empty queue: a tick or a token answer queued first must not swallow it. */
 static void eth_rx_notify(void *ctx)
 {
     struct app *app = ctx;
-    if (app->net_task.count == 0)
+    if (!app->net_rx_kicked) {
+        app->net_rx_kicked = true;
         (void)k_post(&app->net_task, SIG_NET_RX, 0);
+    }
+}
+
+void app_kick_signing(struct app *app)
+{
+    if (!app->signing_kicked) {
+        app->signing_kicked = true;
+        (void)k_post(&app->net_task, SIG_NET_SIGNED, 0);
+    }
+}
+
+/* Interrupt context: the token answered something — maybe a signature left in flight. */
+static void hsm_rx_notify(void *ctx)
+{
+    app_kick_signing(ctx);
 }
 
 static void net_handler(struct k_task *t, const struct k_event *ev)
 {
-    if (ev->sig == SIG_NET_RX) {
+    struct app *app = t->ctx;
+
+    if (ev->sig == SIG_NET_SIGNED) {
+        app->signing_kicked = false;
+        service_sign_poll(app);
+    } else if (ev->sig == SIG_NET_RX) {
+        app->net_rx_kicked = false;
         /* Frames left over: come back after the other tasks, as the console does. */
         if (net_input())
-            (void)k_post(t, SIG_NET_RX, 0);
+            eth_rx_notify(app);
     } else {
         net_tick();
         http_tick((uint32_t)hal_clock_ms());
         http_client_tick((uint32_t)hal_clock_ms());
+        service_sign_poll(app); /* a token that never answers: the link's time-out ends it */
     }
 }
 
@@ -100,6 +124,7 @@ static void start_network(struct app *app)
                 APP_NET_QUEUE);
     k_timer_init(&app->sched, &app->net_timer, &app->net_task, SIG_NET_TICK);
     hal_eth_set_notify(eth_rx_notify, app);
+    hal_uart_set_notify(HAL_UART_HSM, hsm_rx_notify, app);
     /* Until the token's RNG is reachable (tls_setup.c reseeds), at least differ per boot. */
     int64_t wall = 0;
     (void)hal_clock_wall_get(&wall);

@@ -21,15 +21,33 @@
 #include "net/http.h"
 #include "net/tls.h"
 
+/*
+ * The link comes back on the next token call, and a service that refused because it was down
+ * would make none: it would stay down until the minute refresh. So a link found down is tried
+ * again here, at most every APP_RELINK_MS (a stalled server costs one handshake time-out each).
+ */
+static bool link_up(struct app *app)
+{
+    static uint64_t tried_at;
+    struct p11_link_stats ls;
+    CK_TOKEN_INFO info;
+
+    p11_client_stats(&ls);
+    uint64_t now = hal_clock_ms();
+    if (ls.up || (tried_at && now - tried_at < APP_RELINK_MS))
+        return ls.up;
+    tried_at = now;
+    (void)token_get_info(&app->token, &info);
+    p11_client_stats(&ls);
+    return ls.up;
+}
+
 /* Why the service cannot sign right now, or NULL when it can. */
 const char *app_not_ready_reason(struct app *app)
 {
-    struct p11_link_stats ls;
-
-    p11_client_stats(&ls);
     if (!app->token.logged_in)
         return "token not logged in";
-    if (!ls.up)
+    if (!link_up(app))
         return "token link down";
     if (!tls_server_ready())
         return "HTTPS identity not set up";

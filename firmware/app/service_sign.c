@@ -24,9 +24,9 @@
 
 typedef int (*issue_fn)(struct issue *is, const char *xml, size_t len, const x509_time *now,
                         char *out, size_t cap, size_t *olen, char who[ISSUE_WHO_MAX],
-                        const char **why);
+                        const char **why, struct issue_job **pending);
 
-/* One answer at a time: handlers run to completion in the net task. */
+/* One answer at a time: handlers and service_sign_poll run to completion in the net task. */
 static char answer[DOC_LICENSE_XML_MAX + 1];
 static char reason[200];
 
@@ -64,12 +64,32 @@ static void refuse(struct app *app, struct http_response *resp, const char *what
               who ? who : "", why);
 }
 
-/* The common path: ready, well-formed, issued. */
+/* What issuing gave: the document, or the refusal. */
+static void issued(struct app *app, struct http_response *resp, const char *what, int ret,
+                   const char *who, size_t n, const char *why, bool audit_success)
+{
+    if (ret) {
+        refuse(app, resp, what, status_of(ret), who, why);
+        return;
+    }
+    if (audit_success)
+        app_audit(app, "%s: issued for %s", what, who);
+    resp->status = 200;
+    resp->content_type = "application/xml";
+    resp->body = answer;
+    resp->body_len = n;
+}
+
+/*
+ * The common path: ready, well-formed, issued. While the token signs, the answer is deferred and
+ * the net task reads the next request; service_sign_poll answers when the signature is in.
+ */
 static void serve(struct app *app, const struct http_request *req, struct http_response *resp,
                   const char *what, issue_fn fn, bool audit_success)
 {
     char who[ISSUE_WHO_MAX] = "";
     const char *why = app_not_ready_reason(app);
+    struct issue_job *job = NULL;
     x509_time now;
     size_t n = 0;
 
@@ -86,17 +106,34 @@ static void serve(struct app *app, const struct http_request *req, struct http_r
         return;
     }
     int ret = fn(&app->issue, (const char *)req->body, req->body_len, &now, answer, sizeof(answer),
-                 &n, who, &why);
-    if (ret) {
-        refuse(app, resp, what, status_of(ret), who, why);
-        return;
+                 &n, who, &why, &job);
+    if (ret == -EINPROGRESS) {
+        job->tag = http_defer(req);
+        job->what = what;
+        job->audit = audit_success;
+        memcpy(job->who, who, sizeof(job->who));
+        /* The token may already have answered (or failed at once): look soon, in any case. */
+        app_kick_signing(app);
+        if (job->tag)
+            return;
+        token_sign_settle(&app->token); /* cannot defer: wait for it here */
+        ret = issue_job_answer(&app->issue, job, answer, sizeof(answer), &n, &why);
     }
-    if (audit_success)
-        app_audit(app, "%s: issued for %s", what, who);
-    resp->status = 200;
-    resp->content_type = "application/xml";
-    resp->body = answer;
-    resp->body_len = n;
+    issued(app, resp, what, ret, who, n, why, audit_success);
+}
+
+void service_sign_poll(struct app *app)
+{
+    struct issue_job *job;
+
+    while ((job = issue_poll(&app->issue)) != NULL) {
+        struct http_response resp = {0};
+        const char *why = NULL;
+        size_t n = 0;
+        int ret = issue_job_answer(&app->issue, job, answer, sizeof(answer), &n, &why);
+        issued(app, &resp, job->what, ret, job->who, n, why, job->audit);
+        (void)http_complete(job->tag, &resp); /* -ENOENT: the client left; nothing to do */
+    }
 }
 
 static void subenroll(void *ctx, const struct http_request *req, struct http_response *resp)

@@ -7,9 +7,9 @@
 #include "crypto/spki.h"
 #include "firmware/lib/civil_time.h"
 
-/* One request at a time passes through these: handlers run to completion in the net task, and
- * the console's offline sub-enrollment in the console task, which the scheduler never
- * interleaves with it. */
+/* Scratch for one call at a time: handlers run to completion in the net task, and the console's
+ * offline sub-enrollment in the console task, which the scheduler never interleaves with it. A
+ * certificate left signing keeps what it needs in its own struct issue_job. */
 static struct doc_request req;
 static struct doc_response resp;
 static struct doc_license in, out_doc;
@@ -168,9 +168,8 @@ static int finish(struct issue *is, char *out, size_t cap, size_t *olen, uint32_
     return 0;
 }
 
-/* A use license for the RAC in subject_info with this content, into out_doc.ul. */
-static int sign_use_license(struct issue *is, struct x509_profile *p, const struct x509_content *ul,
-                            const char **why)
+/* A use license for the RAC in subject_info with this content. */
+static void use_license_profile(struct x509_profile *p, const struct x509_content *ul)
 {
     p->cn = subject_info.cn;
     p->org = "Signet use license";
@@ -178,17 +177,123 @@ static int sign_use_license(struct issue *is, struct x509_profile *p, const stru
     p->spki_len = subject_info.spki_len;
     p->kind = X509_KIND_USE;
     p->content = ul;
-    return sign_cert(is, p, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
+}
+
+/* ---- certificates signed while the caller goes on ---- */
+
+static struct issue_job *free_job(struct issue *is)
+{
+    for (size_t i = 0; i < ISSUE_JOBS; i++)
+        if (!is->jobs[i].busy)
+            return &is->jobs[i];
+    return NULL;
+}
+
+/*
+ * Build the certificate's to-be-signed part in a job and have the token sign it: left in flight
+ * when the caller can come back for it (pending, and a job free), else finished and answered now.
+ */
+static int sign_job(struct issue *is, struct x509_profile *p, enum issue_job_kind kind,
+                    struct issue_job **pending, char *out, size_t cap, size_t *olen,
+                    const char **why)
+{
+    struct issue_job *job = pending ? free_job(is) : NULL;
+    struct x509_issuer issuer;
+
+    if (!job)
+        job = &is->now_job;
+    *why = "the token failed";
+    if (take_random(is, p->serial) != 0)
+        return -EIO;
+    x509_serial_fix(p->serial);
+    enroll_issuer(is->enroll, &issuer);
+    *why = "the certificate could not be built";
+    if (x509_tbs_build(p, &issuer, job->der, sizeof(job->der), &job->tbs_len) != 0)
+        return -EINVAL;
+    job->kind = kind;
+    token_sign_begin(is->token, &job->sign, &is->token->slc,
+                     job->der + sizeof(job->der) - job->tbs_len, job->tbs_len);
+    if (job != &is->now_job) {
+        job->busy = true;
+        *pending = job;
+        return -EINPROGRESS;
+    }
+    token_sign_settle(is->token);
+    return issue_job_answer(is, job, out, cap, olen, why);
+}
+
+struct issue_job *issue_poll(struct issue *is)
+{
+    (void)token_sign_poll(is->token);
+    for (size_t i = 0; i < ISSUE_JOBS; i++)
+        if (is->jobs[i].busy && is->jobs[i].sign.done)
+            return &is->jobs[i];
+    return NULL;
+}
+
+/* The signed certificate into dst[cap]. */
+static int take_cert(const struct issue_job *job, size_t len, uint8_t *dst, size_t cap,
+                     size_t *dst_len)
+{
+    if (len > cap)
+        return -E2BIG;
+    memcpy(dst, job->der, len);
+    *dst_len = len;
+    return 0;
+}
+
+int issue_job_answer(struct issue *is, struct issue_job *job, char *out, size_t cap, size_t *olen,
+                     const char **why)
+{
+    struct x509_issuer issuer;
+    size_t len = 0, n = 0;
+    int ret;
+
+    job->busy = false;
+    *why = "the token did not sign";
+    if (job->sign.rv != CKR_OK)
+        return -EIO;
+    enroll_issuer(is->enroll, &issuer);
+    *why = "the certificate could not be built";
+    if (x509_assemble(&issuer, job->der, sizeof(job->der), job->tbs_len, job->sign.sig,
+                      job->sign.sig_len, &len) != 0)
+        return -EINVAL;
+    if (job->kind == ISSUE_JOB_SUBENROLL) {
+        memset(&resp, 0, sizeof(resp));
+        if (take_cert(job, len, resp.slc, sizeof(resp.slc), &resp.slc_len) != 0)
+            return -EINVAL;
+        *why = "the chain is too long";
+        if (issuer_chain(is, &resp.chain_count, resp.chain, resp.chain_len) != 0)
+            return -E2BIG;
+        *why = "the response does not fit";
+        if (doc_response_write(&resp, out, cap, &n) != 0)
+            return -E2BIG;
+        *olen = n;
+        is->stats.subenrolled++;
+        return 0;
+    }
+    memset(&out_doc, 0, sizeof(out_doc));
+    if (job->kind == ISSUE_JOB_CERTIFY) {
+        out_doc.kind = DOC_CERTIFY_RESPONSE;
+        ret = take_cert(job, len, out_doc.rac, sizeof(out_doc.rac), &out_doc.rac_len);
+    } else {
+        out_doc.kind = DOC_LICENSE_RESPONSE;
+        ret = take_cert(job, len, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len);
+    }
+    if (ret)
+        return -EINVAL;
+    return finish(is, out, cap, olen,
+                  job->kind == ISSUE_JOB_CERTIFY ? &is->stats.certified : &is->stats.licensed, why);
 }
 
 /* ---- sub-enrollment ---- */
 
 int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                    size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
+                    size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
+                    struct issue_job **pending)
 {
     struct enroll *e = is->enroll;
     struct x509_profile p = {0};
-    size_t n = 0;
     int ret = may_issue(is, now, X509_RIGHT_SUBENROLL,
                         "sub-enrollment is served by a root cluster only", why);
 
@@ -223,25 +328,14 @@ int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_ti
     p.revoker_spki = e->info.revoker_spki;
     p.revoker_spki_len = e->info.revoker_spki_len;
     validity(is, now, ISSUE_SUBENROLL_DAYS, 0, &p);
-    memset(&resp, 0, sizeof(resp));
-    ret = sign_cert(is, &p, resp.slc, sizeof(resp.slc), &resp.slc_len, why);
-    if (ret)
-        return ret;
-    *why = "the chain is too long";
-    if (issuer_chain(is, &resp.chain_count, resp.chain, resp.chain_len) != 0)
-        return -E2BIG;
-    *why = "the response does not fit";
-    if (doc_response_write(&resp, out, cap, &n) != 0)
-        return -E2BIG;
-    *olen = n;
-    is->stats.subenrolled++;
-    return 0;
+    return sign_job(is, &p, ISSUE_JOB_SUBENROLL, pending, out, cap, olen, why);
 }
 
 /* ---- certification ---- */
 
 int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
+                  struct issue_job **pending)
 {
     static uint8_t spki[X509_SPKI_MAX];
     char cn[X509_CN_MAX + 1];
@@ -267,10 +361,7 @@ int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time
     p.spki_len = spki_len;
     p.kind = X509_KIND_RAC;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
-    memset(&out_doc, 0, sizeof(out_doc));
-    out_doc.kind = DOC_CERTIFY_RESPONSE;
-    ret = sign_cert(is, &p, out_doc.rac, sizeof(out_doc.rac), &out_doc.rac_len, why);
-    return ret ? ret : finish(is, out, cap, olen, &is->stats.certified, why);
+    return sign_job(is, &p, ISSUE_JOB_CERTIFY, pending, out, cap, olen, why);
 }
 
 /* ---- the content-key encryption key ---- */
@@ -405,7 +496,8 @@ static int check_rac(struct issue *is, const x509_time *now, const char **why)
 }
 
 int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
+                  struct issue_job **pending)
 {
     static struct x509_content pl, ul;
     static uint8_t to_ckek[TOKEN_WRAPPED_MAX], to_user[TOKEN_WRAPPED_MAX];
@@ -415,6 +507,7 @@ int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time
     int ret = may_issue(is, now, X509_RIGHT_ISSUE_PUBLISH,
                         "this server may not issue publishing licenses", why);
 
+    (void)pending; /* two signatures: answered at once */
     if (ret)
         return ret;
     if (doc_license_parse(xml, len, DOC_PUBLISH_REQUEST, &in, why) != 0)
@@ -478,7 +571,8 @@ int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time
     ret = sign_cert(is, &p, out_doc.pl, sizeof(out_doc.pl), &out_doc.pl_len, why);
     if (ret)
         return ret;
-    ret = sign_use_license(is, &p, &ul, why);
+    use_license_profile(&p, &ul);
+    ret = sign_cert(is, &p, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
     return ret ? ret : finish(is, out, cap, olen, &is->stats.published, why);
 }
 
@@ -506,7 +600,8 @@ static int check_pl(struct issue *is, const x509_time *now, const char **why)
 }
 
 int issue_license(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
+                  struct issue_job **pending)
 {
     static struct x509_content ul;
     static uint8_t wrapped[TOKEN_WRAPPED_MAX];
@@ -552,9 +647,7 @@ int issue_license(struct issue *is, const char *xml, size_t len, const x509_time
     ul.wrapped_len = wrapped_len;
     ul.grant_count = 1;
     ul.grants[0] = *grant;
-    memset(&out_doc, 0, sizeof(out_doc));
-    out_doc.kind = DOC_LICENSE_RESPONSE;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
-    ret = sign_use_license(is, &p, &ul, why);
-    return ret ? ret : finish(is, out, cap, olen, &is->stats.licensed, why);
+    use_license_profile(&p, &ul);
+    return sign_job(is, &p, ISSUE_JOB_LICENSE, pending, out, cap, olen, why);
 }

@@ -32,6 +32,28 @@ struct issue_stats {
     uint32_t subenrolled, certified, published, licensed, refused;
 };
 
+/* Certificates being signed while the appliance goes on: the one in the token, the ones whose
+ * signature came in and wait to be answered, and one being prepared. */
+#define ISSUE_JOBS 4
+
+enum issue_job_kind { ISSUE_JOB_SUBENROLL, ISSUE_JOB_CERTIFY, ISSUE_JOB_LICENSE };
+
+/*
+ * A certificate whose signature the token makes while the caller goes on (issue_* given
+ * `pending`). The last four fields are the caller's: what it needs to answer later.
+ */
+struct issue_job {
+    bool busy;
+    enum issue_job_kind kind;
+    uint8_t der[DOC_LICENSE_MAX]; /* the to-be-signed part at the end; then the certificate */
+    size_t tbs_len;
+    struct token_sign_job sign;
+    uint32_t tag;
+    const char *what;
+    bool audit;
+    char who[ISSUE_WHO_MAX];
+};
+
 struct issue {
     struct token *token;
     struct enroll *enroll;
@@ -48,22 +70,40 @@ struct issue {
     uint8_t ckek_slc_serial[20];
     size_t ckek_slc_serial_len;
     struct issue_stats stats;
+    struct issue_job jobs[ISSUE_JOBS];
+    struct issue_job now_job; /* for answers given at once */
 };
 
 void issue_init(struct issue *is, struct token *token, struct enroll *enroll);
 
+/*
+ * With `pending` NULL, the answer is written before these return. Otherwise they may return
+ * -EINPROGRESS with *pending: everything is checked and the token is signing; the answer comes
+ * from issue_job_answer once issue_poll hands the job back. Publishing answers at once.
+ */
 /* A root signs a licensing server's sub-enrollment (or its renewal) request. */
 int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                    size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why);
+                    size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
+                    struct issue_job **pending);
 /* A root certifies a user: PKCS#10 in, RAC out. */
 int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why);
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
+                  struct issue_job **pending);
 /* Publishing: policy in, publishing license and the author's use license out. */
 int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why);
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
+                  struct issue_job **pending);
 /* Licensing: publishing license and the caller's RAC in, the caller's use license out. */
 int issue_license(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why);
+                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
+                  struct issue_job **pending);
+
+/* Never waits: a job whose signature came in (or failed), or NULL. A job in flight past the
+ * link's time-out comes back failed. */
+struct issue_job *issue_poll(struct issue *is);
+/* The job's answer, as its issue_* call would have written it; the job is free after. */
+int issue_job_answer(struct issue *is, struct issue_job *job, char *out, size_t cap, size_t *olen,
+                     const char **why);
 
 /* The CKEK exists (made when missing) and its certificate under the current SLC is in the
  * token; *cert points at it. Needs an installed SLC. */

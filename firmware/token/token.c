@@ -93,6 +93,7 @@ CK_RV token_with_session(struct token *t, token_op op, void *arg)
 {
     CK_RV rv = CKR_DEVICE_ERROR;
 
+    token_sign_settle(t); /* one operation at a time: a signature under way ends first */
     for (int attempt = 0; attempt < 2; attempt++) {
         rv = ensure_session(t);
         if (rv == CKR_OK)
@@ -408,42 +409,147 @@ static CK_RV ecdsa_digest(struct token *t, struct token_key *k, const uint8_t *d
     return rv;
 }
 
-static CK_RV op_sign(struct token *t, void *arg)
+/* What the token signs for k over data: RSA takes the data, EC its digest (made in digest[]). */
+static void sign_input(const struct token_key *k, const uint8_t *data, size_t len,
+                       uint8_t digest[SHA256_LEN], CK_MECHANISM *mech, const uint8_t **in,
+                       size_t *in_len)
 {
-    struct sign_arg *s = arg;
-    uint8_t digest[SHA256_LEN], raw[2 * 66];
-    size_t raw_len = sizeof(raw);
-    CK_RV rv = token_lookup_key(t, s->k);
-
-    if (rv != CKR_OK)
-        return rv;
-    if (s->k->epoch != t->epoch)
-        return CKR_KEY_HANDLE_INVALID;
-    if (s->k->alg == TOKEN_RSA2048) {
-        CK_MECHANISM mech = {CKM_SHA256_RSA_PKCS, NULL, 0};
-        CK_ULONG out = *s->sig_len;
-        /* One round trip instead of two: this is the path every issued certificate takes. */
-        rv = p11_client_sign(t->session, &mech, s->k->priv, s->data, s->len, s->sig, &out);
-        if (rv == CKR_OK)
-            *s->sig_len = out;
-        return rv;
+    if (k->alg == TOKEN_RSA2048) {
+        *mech = (CK_MECHANISM){CKM_SHA256_RSA_PKCS, NULL, 0};
+        *in = data;
+        *in_len = len;
+        return;
     }
     /* Tokens need not offer CKM_ECDSA_SHA256 (SoftHSM2 2.6 does not): hash here, sign the digest
      * with plain CKM_ECDSA, and hand out the DER form X.509 uses. */
-    sha256(s->data, s->len, digest);
-    rv = ecdsa_digest(t, s->k, digest, sizeof(digest), raw, &raw_len);
-    if (rv != CKR_OK)
-        return rv;
-    if (ecdsa_raw_to_der(raw, raw_len, s->sig, *s->sig_len, s->sig_len) != 0)
+    sha256(data, len, digest);
+    *mech = (CK_MECHANISM){CKM_ECDSA, NULL, 0};
+    *in = digest;
+    *in_len = SHA256_LEN;
+}
+
+/* The token's answer as X.509 wants it: RSA as it is, EC's r || s as DER. */
+static CK_RV sign_output(const struct token_key *k, const uint8_t *raw, size_t raw_len,
+                         uint8_t *sig, size_t cap, size_t *sig_len)
+{
+    if (k->alg == TOKEN_RSA2048) {
+        if (raw_len > cap)
+            return CKR_BUFFER_TOO_SMALL;
+        memcpy(sig, raw, raw_len);
+        *sig_len = raw_len;
+        return CKR_OK;
+    }
+    if (ecdsa_raw_to_der(raw, raw_len, sig, cap, sig_len) != 0)
         return CKR_DEVICE_ERROR; /* the token answered with something that is no r || s */
     return CKR_OK;
+}
+
+/* Send the job's C_SignInit + C_Sign; the answers are collected by sign_end. */
+static CK_RV sign_send(struct token *t, struct token_sign_job *j)
+{
+    CK_MECHANISM mech;
+    const uint8_t *in;
+    size_t in_len;
+    CK_RV rv = token_lookup_key(t, j->k);
+
+    if (rv != CKR_OK)
+        return rv;
+    if (j->k->epoch != t->epoch)
+        return CKR_KEY_HANDLE_INVALID;
+    sign_input(j->k, j->data, j->len, j->digest, &mech, &in, &in_len);
+    j->raw_len = sizeof(j->raw);
+    return p11_client_sign_send(t->session, &mech, j->k->priv, in, in_len, j->raw, &j->raw_len);
+}
+
+static CK_RV op_sign(struct token *t, void *arg)
+{
+    struct token_sign_job *j = arg;
+    CK_RV rv = sign_send(t, j);
+
+    if (rv == CKR_OK)
+        rv = p11_client_sign_wait();
+    if (rv == CKR_OK)
+        rv = sign_output(j->k, j->raw, j->raw_len, j->sig, sizeof(j->sig), &j->sig_len);
+    return rv;
+}
+
+static void sign_job_init(struct token_sign_job *j, struct token_key *k, const uint8_t *data,
+                          size_t len)
+{
+    j->k = k;
+    j->data = data;
+    j->len = len;
+    j->sig_len = 0;
+    j->rv = CKR_OK;
+    j->done = false;
 }
 
 CK_RV token_sign(struct token *t, struct token_key *k, const uint8_t *data, size_t len,
                  uint8_t *sig, size_t *sig_len)
 {
-    struct sign_arg s = {k, data, len, sig, sig_len};
-    return token_with_session(t, op_sign, &s);
+    static struct token_sign_job j; /* one operation at a time; too large for a task's stack */
+    CK_RV rv;
+
+    sign_job_init(&j, k, data, len);
+    rv = token_with_session(t, op_sign, &j);
+    if (rv == CKR_OK && j.sig_len > *sig_len)
+        rv = CKR_BUFFER_TOO_SMALL;
+    if (rv == CKR_OK) {
+        memcpy(sig, j.sig, j.sig_len);
+        *sig_len = j.sig_len;
+    }
+    return rv;
+}
+
+/* The job's answer is in: finish it, or after a lost link sign once more on a fresh session, as
+ * token_with_session would have. */
+static void sign_end(struct token *t, struct token_sign_job *j, CK_RV rv)
+{
+    t->in_flight = NULL;
+    if (rv == CKR_OK)
+        rv = sign_output(j->k, j->raw, j->raw_len, j->sig, sizeof(j->sig), &j->sig_len);
+    if (token_link_lost(rv)) {
+        t->have_session = false;
+        rv = ensure_session(t);
+        if (rv == CKR_OK)
+            rv = op_sign(t, j);
+        if (token_link_lost(rv))
+            t->have_session = false;
+    }
+    j->rv = rv;
+    j->done = true;
+}
+
+void token_sign_begin(struct token *t, struct token_sign_job *j, struct token_key *k,
+                      const uint8_t *data, size_t len)
+{
+    CK_RV rv;
+
+    token_sign_settle(t);
+    sign_job_init(j, k, data, len);
+    rv = ensure_session(t);
+    if (rv == CKR_OK)
+        rv = sign_send(t, j);
+    if (rv == CKR_OK)
+        t->in_flight = j;
+    else
+        sign_end(t, j, rv);
+}
+
+bool token_sign_poll(struct token *t)
+{
+    CK_RV rv;
+
+    if (!t->in_flight || !p11_client_sign_poll(&rv))
+        return false;
+    sign_end(t, t->in_flight, rv);
+    return true;
+}
+
+void token_sign_settle(struct token *t)
+{
+    if (t->in_flight)
+        sign_end(t, t->in_flight, p11_client_sign_wait());
 }
 
 static CK_RV op_sign_digest(struct token *t, void *arg)
