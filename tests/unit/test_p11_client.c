@@ -1,0 +1,282 @@
+/*
+ * The p11 client's signature sent ahead (p11_client_sign_send, _poll, _wait) against a scripted
+ * server on a fake HSM UART: answers that arrive in pieces, another call in between, and answers
+ * that are late, out of step or too long.
+ */
+#include "crypto/p11/p11_client.h"
+
+#include "crypto/p11/p11_wire.h"
+#include "fake_board.h"
+#include "hal/uart.h"
+#include "hal/wdt.h"
+#include "signet_config.h"
+#include "unit.h"
+
+/* ---- the scripted server ---- */
+
+static uint8_t to_client[8192]; /* what the server has said and the client not yet read */
+static size_t said, heard;
+static uint32_t codes[8]; /* request codes of the frames written, in order */
+static size_t ncodes;
+static bool answer_version = true;
+
+void hal_wdt_kick(void)
+{
+}
+
+int hal_uart_open(enum hal_uart_id id)
+{
+    (void)id;
+    return 0;
+}
+
+void hal_uart_close(enum hal_uart_id id)
+{
+    (void)id;
+    said = heard = 0;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* One answer frame for request code, its body a call with one byte array (or none). */
+static size_t frame(uint8_t *out, uint32_t code, enum p11_call call, const char *data, size_t dlen,
+                    size_t body_pad)
+{
+    struct p11w w;
+
+    p11w_init(&w, out + 12, 2048);
+    p11w_begin(&w, call, data ? "ay" : "");
+    if (data)
+        p11w_byte_array(&w, data, dlen);
+    put32(out, code);
+    put32(out + 4, 0);
+    put32(out + 8, (uint32_t)(w.len + body_pad));
+    return 12 + w.len + body_pad;
+}
+
+static void say(const uint8_t *b, size_t n)
+{
+    memcpy(to_client + said, b, n);
+    said += n;
+}
+
+/* Requests the test answers itself are recorded; the handshake's are answered at once. */
+int hal_uart_write_all(enum hal_uart_id id, const void *buf, size_t len)
+{
+    const uint8_t *b = buf;
+    uint8_t out[64];
+
+    (void)id;
+    if (len == 1) {
+        if (answer_version)
+            say((const uint8_t *)"\0", 1);
+        return 0;
+    }
+    for (size_t at = 0; at + 12 <= len; at += 12 + be32(b + at + 8)) {
+        uint32_t code = be32(b + at), call = be32(b + at + 12);
+        if (call == P11_CALL_Initialize || call == P11_CALL_Finalize)
+            say(out, frame(out, code, (enum p11_call)call, NULL, 0, 0));
+        else if (ncodes < 8)
+            codes[ncodes++] = code;
+    }
+    return 0;
+}
+
+int hal_uart_read(enum hal_uart_id id, void *buf, size_t cap)
+{
+    size_t n = said - heard < cap ? said - heard : cap;
+
+    (void)id;
+    memcpy(buf, to_client + heard, n);
+    heard += n;
+    return (int)n;
+}
+
+/* The two answers to the last pair sent: an OK init and a signature "SIG". */
+static size_t pair_answers(uint8_t *out)
+{
+    size_t n = frame(out, codes[ncodes - 2], P11_CALL_SignInit, NULL, 0, 0);
+    return n + frame(out + n, codes[ncodes - 1], P11_CALL_Sign, "SIG", 3, 0);
+}
+
+static CK_MECHANISM mech = {CKM_SHA256_RSA_PKCS, NULL, 0};
+static uint8_t sig[64];
+static CK_ULONG sig_len;
+
+static void start(void)
+{
+    CK_FUNCTION_LIST_PTR f;
+    CK_RV left;
+
+    answer_version = true;
+    fake_idle_hook = NULL;
+    (void)p11_client_sign_poll(&left); /* whatever an earlier test left uncollected */
+    p11_client_get_function_list(&f);
+    f->C_Finalize(NULL);
+    f->C_Initialize(NULL);
+    said = heard = ncodes = 0;
+    memset(sig, 0, sizeof(sig));
+    sig_len = sizeof(sig);
+}
+
+static CK_RV send_pair(void)
+{
+    return p11_client_sign_send(1, &mech, 2, (const CK_BYTE *)"data", 4, sig, &sig_len);
+}
+
+TEST(answers_in_pieces_are_collected_without_waiting)
+{
+    uint8_t ans[256];
+    CK_RV rv = CKR_GENERAL_ERROR;
+
+    start();
+    CHECK_EQ(send_pair(), CKR_OK);
+    CHECK_EQ(ncodes, 2);
+    uint32_t idle_before = fake_idle_calls;
+    CHECK(!p11_client_sign_poll(&rv)); /* nothing yet: and no waiting for it */
+    size_t n = pair_answers(ans);
+    say(ans, 5);
+    CHECK(!p11_client_sign_poll(&rv));
+    say(ans + 5, n - 6);
+    CHECK(!p11_client_sign_poll(&rv)); /* one byte short */
+    say(ans + n - 1, 1);
+    CHECK(p11_client_sign_poll(&rv));
+    CHECK_EQ(rv, CKR_OK);
+    CHECK_EQ(sig_len, 3);
+    CHECK(memcmp(sig, "SIG", 3) == 0);
+    CHECK_EQ(fake_idle_calls, idle_before);
+    CHECK(!p11_client_sign_poll(&rv)); /* collected once */
+}
+
+static uint8_t late[256];
+static size_t late_len;
+
+static void answer_when_idle(void)
+{
+    if (late_len) {
+        say(late, late_len);
+        late_len = 0;
+    }
+}
+
+TEST(another_call_reads_the_pairs_answers_first_and_keeps_them)
+{
+    CK_FUNCTION_LIST_PTR f;
+    uint8_t rnd[4], ans[64];
+    CK_RV rv = CKR_GENERAL_ERROR;
+
+    start();
+    p11_client_get_function_list(&f);
+    CHECK_EQ(send_pair(), CKR_OK);
+    late_len = pair_answers(late);
+    fake_idle_hook = answer_when_idle; /* the server answers while the client waits */
+    /* The random call's answer can only follow the pair's: queue it behind them. */
+    size_t n = 0;
+    {
+        struct p11w w;
+        p11w_init(&w, ans + 12, sizeof(ans) - 12);
+        p11w_begin(&w, P11_CALL_GenerateRandom, "ay");
+        p11w_byte_array(&w, "RAND", 4);
+        put32(ans, codes[1] + 1);
+        put32(ans + 4, 0);
+        put32(ans + 8, (uint32_t)w.len);
+        n = 12 + w.len;
+    }
+    memcpy(late + late_len, ans, n);
+    late_len += n;
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_OK);
+    CHECK(memcmp(rnd, "RAND", 4) == 0);
+    CHECK(p11_client_sign_poll(&rv));
+    CHECK_EQ(rv, CKR_OK);
+    CHECK(memcmp(sig, "SIG", 3) == 0);
+}
+
+TEST(a_second_pair_waits_until_the_first_is_collected)
+{
+    uint8_t ans[256];
+    CK_RV rv;
+
+    start();
+    CHECK_EQ(send_pair(), CKR_OK);
+    say(ans, pair_answers(ans));
+    CHECK_EQ(send_pair(), CKR_OPERATION_ACTIVE);
+    CHECK(p11_client_sign_poll(&rv));
+    CHECK_EQ(rv, CKR_OK);
+    CHECK_EQ(send_pair(), CKR_OK);
+    say(ans, pair_answers(ans));
+    CHECK_EQ(p11_client_sign_wait(), CKR_OK);
+}
+
+TEST(no_answer_in_time_fails_the_pair_and_downs_the_link)
+{
+    struct p11_link_stats before, after;
+    CK_RV rv = CKR_OK;
+
+    start();
+    CHECK_EQ(send_pair(), CKR_OK);
+    p11_client_stats(&before);
+    CHECK(!p11_client_sign_poll(&rv));
+    fake_clock_advance(P11_CALL_TIMEOUT_MS + 1);
+    CHECK(p11_client_sign_poll(&rv));
+    CHECK_EQ(rv, CKR_DEVICE_ERROR);
+    p11_client_stats(&after);
+    CHECK(!after.up);
+    CHECK_EQ(after.timeouts, before.timeouts + 1);
+}
+
+TEST(answers_out_of_step_or_too_long_are_refused)
+{
+    uint8_t ans[4096];
+    CK_RV rv = CKR_OK;
+
+    /* Another request's code. */
+    start();
+    CHECK_EQ(send_pair(), CKR_OK);
+    size_t n = frame(ans, codes[1] + 7, P11_CALL_SignInit, NULL, 0, 0);
+    say(ans, n);
+    CHECK(p11_client_sign_poll(&rv));
+    CHECK_EQ(rv, CKR_DEVICE_ERROR);
+
+    /* A body longer than any answer to a signature (the rest is never waited for). */
+    start();
+    CHECK_EQ(send_pair(), CKR_OK);
+    n = frame(ans, codes[0], P11_CALL_SignInit, NULL, 0, 0);
+    n += frame(ans + n, codes[1], P11_CALL_Sign, "SIG", 3, 2000);
+    say(ans, 12 + 12 + 12); /* the first frame and the second's header */
+    CHECK(p11_client_sign_poll(&rv));
+    CHECK_EQ(rv, CKR_DEVICE_ERROR);
+
+    /* A well-framed answer that is not a signature: refused, the link stays in step. */
+    start();
+    CHECK_EQ(send_pair(), CKR_OK);
+    n = frame(ans, codes[0], P11_CALL_SignInit, NULL, 0, 0);
+    n += frame(ans + n, codes[1], P11_CALL_GenerateRandom, "SIG", 3, 0);
+    say(ans, n);
+    CHECK(p11_client_sign_poll(&rv));
+    CHECK_EQ(rv, CKR_DEVICE_ERROR);
+    struct p11_link_stats st;
+    p11_client_stats(&st);
+    CHECK(st.up);
+}
+
+int main(void)
+{
+    fake_clock_set(1000);
+    RUN(answers_in_pieces_are_collected_without_waiting);
+    RUN(another_call_reads_the_pairs_answers_first_and_keeps_them);
+    RUN(a_second_pair_waits_until_the_first_is_collected);
+    RUN(no_answer_in_time_fails_the_pair_and_downs_the_link);
+    RUN(answers_out_of_step_or_too_long_are_refused);
+    return unit_summary();
+}
