@@ -83,9 +83,13 @@
 #define P11_HANDSHAKE_TIMEOUT_MS 2000
 #endif
 
-/* A service that finds the token link down tries to bring it back at most this often. */
+/* A service that finds the token link down tries to bring it back after this long, doubling the
+ * wait after each failed try up to the maximum (firmware/app/service.c). */
 #ifndef APP_RELINK_MS
 #define APP_RELINK_MS 1000
+#endif
+#ifndef APP_RELINK_MAX_MS
+#define APP_RELINK_MAX_MS 30000
 #endif
 
 /* Longest user PIN the appliance holds for re-login (PKCS#11 tokens allow far less in practice). */

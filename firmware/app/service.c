@@ -24,21 +24,28 @@
 /*
  * The link comes back on the next token call, and a service that refused because it was down
  * would make none: it would stay down until the minute refresh. So a link found down is tried
- * again here, at most every APP_RELINK_MS (a stalled server costs one handshake time-out each).
+ * again here — after APP_RELINK_MS, then twice as long after each failure up to
+ * APP_RELINK_MAX_MS, because against a stalled server each try holds the net task for a
+ * handshake time-out.
  */
 static bool link_up(struct app *app)
 {
     static uint64_t tried_at;
+    static uint32_t wait_ms = APP_RELINK_MS;
     struct p11_link_stats ls;
     CK_TOKEN_INFO info;
 
     p11_client_stats(&ls);
     uint64_t now = hal_clock_ms();
-    if (ls.up || (tried_at && now - tried_at < APP_RELINK_MS))
+    if (ls.up)
+        wait_ms = APP_RELINK_MS;
+    if (ls.up || (tried_at && now - tried_at < wait_ms))
         return ls.up;
     tried_at = now;
     (void)token_get_info(&app->token, &info);
     p11_client_stats(&ls);
+    if (!ls.up)
+        wait_ms = wait_ms < APP_RELINK_MAX_MS / 2 ? 2 * wait_ms : APP_RELINK_MAX_MS;
     return ls.up;
 }
 
