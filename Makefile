@@ -46,6 +46,7 @@ FIRMWARE_SRCS := \
 	firmware/lib/civil_time.c \
 	firmware/lib/crc32.c \
 	firmware/lib/base64.c \
+	firmware/lib/hex.c \
 	firmware/lib/jsonw.c \
 	firmware/lib/ipv4.c \
 	firmware/lib/tlv.c \
@@ -328,7 +329,7 @@ AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # libcurl (OpenSSL flavour: the TLS pin is an OpenSSL verify callback) for HTTPS.
 SIGNET_CLIENT := $(TOOLS_BUILD)/signet-client
 CLIENT_SRCS := $(wildcard tools/signet-client/*.c) crypto/x509.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c
+	crypto/x509_grant.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c
 CLIENT_HDRS := $(wildcard tools/signet-client/*.h crypto/*.h) boards/host/signet_config.h
 
 tools: $(AUTHORITY) $(SIGNET_CLIENT)

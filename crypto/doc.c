@@ -137,6 +137,11 @@ static int doc_request_check(const struct doc_request *r, const char **why)
     return ret;
 }
 
+static int doc_request_verdict(const void *out, const char **why)
+{
+    return doc_request_check(out, why);
+}
+
 static int doc_response_check(const struct doc_response *r, const char **why)
 {
     if (!doc_binary_ok(r->slc, r->slc_len, DOC_CERT_MAX)) {
@@ -154,6 +159,11 @@ static int doc_response_check(const struct doc_response *r, const char **why)
         }
     }
     return 0;
+}
+
+static int doc_response_verdict(const void *out, const char **why)
+{
+    return doc_response_check(out, why);
 }
 
 /* ---- the bounded writer ---- */
@@ -429,6 +439,8 @@ struct doc_schema {
     const char *why_version; /* the root's version="1", where the family's handler checks it */
     int (*open)(struct doc_parse *x, int id, const XML_Char **atts);
     int (*close)(struct doc_parse *x, int id);
+    /* The single verdict on what the handlers built (they gave the precise reasons). */
+    int (*check)(const void *out, const char **why);
 };
 
 #define DOC_ELEMS_MAX 12
@@ -837,7 +849,7 @@ static int doc_parse_xml(const char *xml, size_t len, const struct doc_schema *s
         }
         goto out;
     }
-    ret = 0;
+    ret = schema->check ? schema->check(out, &reason) : 0;
 out:
     if (p)
         XML_ParserFree(p);
@@ -972,19 +984,12 @@ static const struct doc_schema doc_request_schema = {
     .why_big = "document larger than " DOC_STR(DOC_XML_MAX) " bytes",
     .open = doc_request_open,
     .close = doc_request_close,
+    .check = doc_request_verdict,
 };
 
 int doc_request_parse(const char *xml, size_t len, struct doc_request *r, const char **why)
 {
-    const char *reason = NULL;
-    int ret = doc_parse_xml(xml, len, &doc_request_schema, r, sizeof(*r), &reason);
-
-    /* The handlers gave the precise reason; this is the single verdict on what they built. */
-    if (ret == 0 && (ret = doc_request_check(r, &reason)) != 0)
-        memset(r, 0, sizeof(*r));
-    if (why)
-        *why = reason;
-    return ret;
+    return doc_parse_xml(xml, len, &doc_request_schema, r, sizeof(*r), why);
 }
 
 /* ---- the response ---- */
@@ -1041,18 +1046,12 @@ static const struct doc_schema doc_response_schema = {
     .why_big = "document larger than " DOC_STR(DOC_XML_MAX) " bytes",
     .open = doc_response_open,
     .close = doc_response_close,
+    .check = doc_response_verdict,
 };
 
 int doc_response_parse(const char *xml, size_t len, struct doc_response *r, const char **why)
 {
-    const char *reason = NULL;
-    int ret = doc_parse_xml(xml, len, &doc_response_schema, r, sizeof(*r), &reason);
-
-    if (ret == 0 && (ret = doc_response_check(r, &reason)) != 0)
-        memset(r, 0, sizeof(*r));
-    if (why)
-        *why = reason;
-    return ret;
+    return doc_parse_xml(xml, len, &doc_response_schema, r, sizeof(*r), why);
 }
 
 /* ---- the license documents (certify, publish, license): one table per kind ---- */
@@ -1125,6 +1124,7 @@ static const unsigned doc_license_fields[LIC_KINDS] = {DOC_LICENSE_KINDS(LIC_FIE
 
 static int doc_license_open(struct doc_parse *x, int id, const XML_Char **atts);
 static int doc_license_close(struct doc_parse *x, int id);
+static int doc_license_verdict(const void *out, const char **why);
 
 #define LIC_SCHEMA(k, root, f)                                                                     \
     [k] = {                                                                                        \
@@ -1137,6 +1137,7 @@ static int doc_license_close(struct doc_parse *x, int id);
         .why_version = DOC_TAG(root) " version must be \"1\"",                                     \
         .open = doc_license_open,                                                                  \
         .close = doc_license_close,                                                                \
+        .check = doc_license_verdict,                                                              \
     },
 static const struct doc_schema doc_license_schemas[LIC_KINDS] = {DOC_LICENSE_KINDS(LIC_SCHEMA)};
 
@@ -1251,6 +1252,11 @@ static int doc_license_check(const struct doc_license *d, const char **why)
         return -EINVAL;
     }
     return 0;
+}
+
+static int doc_license_verdict(const void *out, const char **why)
+{
+    return doc_license_check(out, why);
 }
 
 /* XML 1.0 §3.1 AttValue: '<', '&' and the delimiting '"' must be escaped; '>' for symmetry. */
@@ -1414,9 +1420,6 @@ int doc_license_parse(const char *xml, size_t len, enum doc_license_kind expect,
         goto out;
     }
     ret = doc_parse_xml(xml, len, &doc_license_schemas[expect], d, sizeof(*d), &reason);
-    /* The handlers gave the precise reason; this is the single verdict on what they built. */
-    if (ret == 0 && (ret = doc_license_check(d, &reason)) != 0)
-        memset(d, 0, sizeof(*d));
 out:
     if (why)
         *why = reason;

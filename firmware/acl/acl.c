@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "firmware/lib/hex.h"
 #include "firmware/lib/tlv.h"
 
 #define OBJ_ACL "signet-acl"
@@ -152,29 +153,7 @@ const struct acl_entry *acl_find(const struct acl *a, const uint8_t fp[ACL_FP_LE
     return i < 0 ? NULL : &a->entries[i];
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int acl_parse_fingerprint(const char *text, uint8_t fp[ACL_FP_LEN])
 {
-    size_t got = 0;
-
-    while (*text && got < ACL_FP_LEN) {
-        int hi = hex_value(text[0]), lo = hi < 0 ? -1 : hex_value(text[1]);
-        if (lo < 0)
-            return -EINVAL;
-        fp[got++] = (uint8_t)(hi << 4 | lo);
-        text += 2;
-        if (*text == ':' && got < ACL_FP_LEN)
-            text++;
-    }
-    return got == ACL_FP_LEN && !*text ? 0 : -EINVAL;
+    return hex_parse_fingerprint(text, fp, ACL_FP_LEN);
 }

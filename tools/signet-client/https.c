@@ -16,6 +16,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "firmware/lib/hex.h"
+
 #define CONNECT_TIMEOUT_S  10
 #define TRANSFER_TIMEOUT_S 60
 
@@ -27,30 +29,6 @@ int https_global_init(void)
 void https_global_free(void)
 {
     curl_global_cleanup();
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int fingerprint_parse(const char *text, uint8_t out[HTTPS_FINGERPRINT_LEN])
-{
-    for (size_t i = 0; i < HTTPS_FINGERPRINT_LEN; i++) {
-        const char *p = text + 3 * i;
-        int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
-        char sep = i + 1 < HTTPS_FINGERPRINT_LEN ? ':' : '\0';
-        if (hi < 0 || lo < 0 || p[2] != sep)
-            return -EINVAL;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
 }
 
 int https_peer_init(struct https_peer *p, const char *url, const char *fingerprint, bool insecure,
@@ -79,8 +57,9 @@ int https_peer_init(struct https_peer *p, const char *url, const char *fingerpri
     memcpy(p->base, url, len);
     p->base[len] = '\0';
     p->insecure = insecure;
-    *why = "--tls-fingerprint wants 32 hex pairs separated by colons (AA:BB:...)";
-    if (fingerprint && fingerprint_parse(fingerprint, p->fingerprint) != 0)
+    *why = "--tls-fingerprint wants 32 hex pairs (AA:BB:..., colons optional)";
+    if (fingerprint &&
+        hex_parse_fingerprint(fingerprint, p->fingerprint, HTTPS_FINGERPRINT_LEN) != 0)
         return -EINVAL;
     return 0;
 }
