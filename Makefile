@@ -1,7 +1,8 @@
 # Signet — one entry point for both boards.
 #
 #   make [BOARD=host|vexpress-a9]   build the firmware into build/<board>/
-#   make run [BOARD=...]            fetch dependencies, build, boot (vexpress-a9 under QEMU by default)
+#   make run [BOARD=...] [NAME=...] fetch dependencies, build, boot (vexpress-a9 under QEMU by
+#                                   default); NAME=lic1: another appliance with its own token
 #   make test                       everything: unit, host-board integration, QEMU system tests
 #   make deps                       install missing Debian packages, fetch upstream sources
 #   make bench                      signing rates over the HSM link; HTTPS requests and handshakes
@@ -188,8 +189,11 @@ $(FIRMWARE): $(OBJS) boards/$(BOARD)/board.mk
 	$(Q)$(CC) $(BOARD_LDFLAGS) -o $@ $(OBJS) $(BOARD_LIBS)
 	@printf '  image  %s (%s):\n' "$@" "$(BOARD)"; $(SIZE) $@ | sed 's/^/         /'
 
+# Our objects' entries only (upstream code is not ours to lint). cat is never left without a file
+# argument: it would read the terminal and hang `make run`.
+COMPILE_ENTRIES = $(filter $(BUILD)/obj/%.c.o.json,$(OBJS:%=%.json))
 compile_commands.json: $(OBJS)
-	@( echo '['; cat $(filter $(BUILD)/obj/%.c.o,$(OBJS:%=%.json)) | sed '$$ s/,$$//'; echo ']' ) > $(BUILD)/$@
+	@( echo '['; cat /dev/null $(COMPILE_ENTRIES) | sed '$$ s/,$$//'; echo ']' ) > $(BUILD)/$@
 	@cp $(BUILD)/$@ $@
 
 -include $(OBJS:.o=.d)
@@ -199,9 +203,10 @@ deps:
 	$(Q)tools/deps.sh
 
 # ---- run ----
+# NAME=lic1 runs another appliance beside the default one: its own token, NV file and ports.
 run: deps
 	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) firmware
-	$(Q)tools/run.sh $(BOARD)
+	$(Q)tools/run.sh $(BOARD) $(NAME)
 
 # ---- tests ----
 UNIT_BUILD := build/unit

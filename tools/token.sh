@@ -2,11 +2,12 @@
 # tools/token.sh — the test token behind the HSM link: SoftHSM2 served by stock `p11-kit server`.
 #
 #   tools/token.sh init DIR     create DIR/softhsm2.conf and a token labelled "signet" (once)
-#   tools/token.sh start DIR    start p11-kit server on DIR/p11kit.sock (pid in DIR/p11kit.pid)
+#   tools/token.sh start DIR    start p11-kit server on DIR/p11kit.sock (pid in DIR/p11kit.pid);
+#                               refused while one already runs for DIR
 #   tools/token.sh stop DIR     stop it
 #
-# The token, its configuration and the socket live under DIR (build/<board>/token for make run),
-# never in the system's SoftHSM2 directories. The PINs are for this test token only.
+# The token, its configuration and the socket live under DIR (build/token, or build/run/NAME/token,
+# for make run), never in the system's SoftHSM2 directories. The PINs are for this test token only.
 set -euo pipefail
 
 SOFTHSM_MODULE=${SOFTHSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
@@ -43,7 +44,11 @@ init)
 MSG
     ;;
 start)
-    "$0" stop "$dir" >/dev/null 2>&1 || true
+    # Another appliance may be using this token: never restart its server under it.
+    if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+        echo "token: p11-kit server already runs for $dir (pid $(cat "$pidf")); stop it first" >&2
+        exit 1
+    fi
     rm -f "$sock"
     p11-kit server -f -n "$sock" --provider "$SOFTHSM_MODULE" "pkcs11:token=$LABEL" \
         >"$dir/p11kit.log" 2>&1 &

@@ -4,10 +4,12 @@ Console(cmd) starts a process with its console on pipes, collects everything it 
 expect(regex) waits for output with a time-out. A failure raises TestFailure carrying the console
 transcript, so a red test shows what the appliance said. Nothing here outside the standard library.
 """
+import fcntl
 import os
 import re
 import signal
 import subprocess
+import termios
 import threading
 import time
 
@@ -29,13 +31,28 @@ class TestFailure(Exception):
 LIVE = []  # what the current test started (consoles, tokens, ...); the runner closes them after
 
 
+def _take_terminal():
+    """In the child, after setsid: make its pseudo-terminal (fd 0) the controlling terminal."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Console:
-    def __init__(self, argv, name, env=None, cwd=None):
+    """tty=True runs the program on a pseudo-terminal, as a person at a terminal would."""
+
+    def __init__(self, argv, name, env=None, cwd=None, tty=False):
         self.name = name
         self.argv = argv
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=env, cwd=cwd, start_new_session=True)
+        self.pty = None
+        if tty:
+            self.pty, slave = os.openpty()
+            self.proc = subprocess.Popen(
+                argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
+                start_new_session=True, preexec_fn=_take_terminal)
+            os.close(slave)
+        else:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env=env, cwd=cwd, start_new_session=True)
         self.buf = ""
         self.pos = 0  # expect() searches from here
         self.lock = threading.Lock()
@@ -46,7 +63,7 @@ class Console:
         LIVE.append(self)
 
     def _read(self):
-        fd = self.proc.stdout.fileno()
+        fd = self.pty if self.pty is not None else self.proc.stdout.fileno()
         while True:
             try:
                 data = os.read(fd, 65536)
@@ -90,8 +107,11 @@ class Console:
     def send(self, text):
         data = text.encode() if isinstance(text, str) else text
         try:
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
+            if self.pty is not None:
+                os.write(self.pty, data)
+            else:
+                self.proc.stdin.write(data)
+                self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             self.fail("could not type %r: console input closed" % text[:40])
 
@@ -124,6 +144,9 @@ class Console:
                 pass
             self.proc.wait(10)
         self.reader.join(5)
+        if self.pty is not None:
+            os.close(self.pty)
+            self.pty = None
 
 
 def host_board(tmp, nv="nv.img", extra=()):
