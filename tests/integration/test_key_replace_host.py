@@ -99,6 +99,26 @@ def test_replace_cut_after_every_token_call(tmp):
     tok.close()
 
 
+def test_first_key_whose_answer_is_lost_is_made_once(tmp):
+    """The link drops after C_GenerateKeyPair of the first key: the retry finds it and says so."""
+    auth = Authority(tmp)
+    tok = Token(tmp)
+    proxy = FaultProxy(tmp, tok.sock)
+    con = boot(tmp, proxy)
+    proxy.arm(1, "drop")
+    out = con.command("key generate p256", 60)
+    check(proxy.fired.is_set(), "the proxy never cut", con)
+    check("SLC key pair created" in out and "error" not in out, "key generate: %r" % out, con)
+    check(con.command("config name root1") == "server name: root1\n", "config name", con)
+    check(con.command("config cluster-url https://rms.example.test/") ==
+          "cluster URL: https://rms.example.test/\n", "config cluster-url", con)
+    trust(con, auth)
+    check_one_pair(tok, auth, con, "first key, answer lost")
+    con.close()
+    auth.close()
+    tok.close()
+
+
 def test_damaged_pair_is_refused_and_replace_repairs_it(tmp):
     """Two public keys under the SLC's id (what the old firmware could leave): never used."""
     auth = Authority(tmp)
