@@ -20,6 +20,8 @@ import socket
 import struct
 import threading
 
+import harness
+
 # p11-kit RPC call ids (crypto/p11/p11_wire.h) of the calls that change objects in the token.
 MUTATING = {
     20: "C_CreateObject",
@@ -79,7 +81,6 @@ class FaultProxy:
         self.listener.bind(self.path)
         self.listener.listen(8)
         threading.Thread(target=self._accept, daemon=True).start()
-        import harness
         harness.LIVE.append(self)  # the runner closes it after the test
 
     def count(self):
