@@ -84,16 +84,22 @@ def test_replace_cut_after_every_token_call(tmp):
         check(proxy.fired.is_set(), "%s: the proxy never cut" % what, con)
         check(out.startswith("SLC key pair created"), "%s: the retry said %r" % (what, out), con)
         check_one_pair(tok, auth, con, what)
-    for n, call in enumerate(REPLACE_CALLS, 1):
-        what = "power cut after call %d (%s)" % (n, call)
-        board = con
-        proxy.arm(n, "power", on_power=lambda: board.signal(signal.SIGKILL))
-        start_replace(con)
-        check(proxy.fired.wait(60), "%s: the proxy never cut" % what, con)
-        con.wait_exit()
-        con.close()
-        con = boot(tmp, proxy)
-        check_one_pair(tok, auth, con, what)
+    # The power cut: right after the token carried out call n, and right before call n reached it.
+    for before in (False, True):
+        for n, call in enumerate(REPLACE_CALLS, 1):
+            what = "power cut %s call %d (%s)" % ("before" if before else "after", n, call)
+            board = con
+            proxy.arm(n, "power", on_power=lambda: board.signal(signal.SIGKILL), before=before)
+            start_replace(con)
+            check(proxy.fired.wait(60), "%s: the proxy never cut" % what, con)
+            con.wait_exit()
+            con.close()
+            con = boot(tmp, proxy)
+            # What the token holds is readable again: no "the token did not answer".
+            for cmd in ("slc show", "config show", "acl list"):
+                out = con.command(cmd)
+                check("error" not in out, "%s: %s said %r" % (what, cmd, out), con)
+            check_one_pair(tok, auth, con, what)
     con.close()
     auth.close()
     tok.close()

@@ -11,7 +11,8 @@ then on, the fault point: the call is relayed and the token carries it out, but 
 back and then
   "drop":  both sides of the connection are closed (the link drops);
   "power": on_power() is called first (the test SIGKILLs the board: a power cut), then the same.
-The board never learns the call's outcome. One fault per arm(); later connections relay
+The board never learns the call's outcome. With before=True the cut comes just before the n-th
+call is forwarded instead: the token never sees it. One fault per arm(); later connections relay
 untouched. Standard library only; the relay runs in threads of the test process.
 """
 import os
@@ -74,6 +75,8 @@ class FaultProxy:
         self.target = None
         self.action = None
         self.on_power = None
+        self.before = False
+        self.sent = 0  # mutating calls forwarded since the last arm()
         self.closed = False
         if os.path.exists(self.path):
             os.unlink(self.path)
@@ -90,11 +93,13 @@ class FaultProxy:
             self.target = None
             self.fired.clear()
 
-    def arm(self, n, action, on_power=None):
+    def arm(self, n, action, on_power=None, before=False):
         assert action in ("drop", "power") and n >= 1
         with self.lock:
             self.seen = []
             self.target, self.action, self.on_power = n, action, on_power
+            self.before = before
+            self.sent = 0
             self.fired.clear()
 
     def calls(self):
@@ -115,19 +120,32 @@ class FaultProxy:
                 continue
             threading.Thread(target=self._relay, args=(board, server), daemon=True).start()
 
+    def _fire(self):
+        self.target = None
+        if self.action == "power" and self.on_power:
+            self.on_power()
+        self.fired.set()
+        return True
+
+    def _sending(self, call):
+        """The board sent call: True if the cut comes before it reaches the server."""
+        if call not in MUTATING:
+            return False
+        with self.lock:
+            self.sent += 1
+            if self.target is None or not self.before or self.sent != self.target:
+                return False
+            return self._fire()
+
     def _answered(self, call):
         """An answer to call came from the server: True if it is the one to cut off at."""
         if call not in MUTATING:
             return False
         with self.lock:
             self.seen.append(MUTATING[call])
-            if self.target is None or len(self.seen) != self.target:
+            if self.target is None or self.before or len(self.seen) != self.target:
                 return False
-            self.target = None
-            if self.action == "power" and self.on_power:
-                self.on_power()
-            self.fired.set()
-            return True
+            return self._fire()
 
     def _relay(self, board, server):
         up, down = Frames(), Frames()
@@ -143,6 +161,8 @@ class FaultProxy:
                         return
                     for call, unit in up.feed(data):
                         if call is not None:
+                            if self._sending(call):
+                                return  # never forwarded; the finally closes both sides
                             pending.append(call)
                         server.sendall(unit)
                 if server in r:
