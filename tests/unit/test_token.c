@@ -35,12 +35,14 @@ static bool link_up = true;
  * cut_applies); power_off: from then on nothing answers, as if the appliance were off. */
 static int mutating, cut_at;
 static bool cut_applies, power_cut, power_off;
+static bool cut_again; /* the next mutating call after the cut is cut too (the retry's) */
 
 static void token_reset(void)
 {
     memset(objs, 0, sizeof(objs));
     pairs_made = 0;
     mutating = cut_at = 0;
+    cut_again = false;
     power_off = false;
 }
 
@@ -59,7 +61,8 @@ static CK_RV cut_point(bool *apply)
     if (!cut_at || ++mutating != cut_at)
         return CKR_OK;
     *apply = cut_applies;
-    cut_at = 0;
+    cut_at = cut_again ? mutating + 1 : 0;
+    cut_again = false;
     link_up = false; /* the connection is gone: the next call reconnects */
     if (power_cut)
         power_off = true;
@@ -442,6 +445,24 @@ TEST(power_cut_during_the_recovery_of_a_power_cut)
         }
 }
 
+TEST(link_drop_under_the_retry_too_is_settled_by_the_next_look_up)
+{
+    int calls = replace_calls();
+    for (int k = 1; k <= calls; k++) {
+        with_first_key();
+        mutating = 0;
+        cut_at = k;
+        cut_applies = true;
+        cut_again = true;
+        power_cut = false;
+        CHECK(token_generate_key(&tok, &tok.slc, TOKEN_P256, true) != CKR_OK);
+        cut_at = 0;
+        cut_again = false;
+        int p = one_whole_pair();
+        CHECK(p >= 1);
+    }
+}
+
 TEST(first_key_cut_is_made_once)
 {
     for (int k = 1; k <= 3; k++) {
@@ -520,6 +541,7 @@ int main(void)
     RUN(link_drop_at_every_call_is_retried_to_one_pair);
     RUN(power_cut_at_every_call_leaves_old_or_new);
     RUN(power_cut_during_the_recovery_of_a_power_cut);
+    RUN(link_drop_under_the_retry_too_is_settled_by_the_next_look_up);
     RUN(first_key_cut_is_made_once);
     RUN(every_mix_of_halves_is_settled_or_refused);
     RUN(not_logged_in_nothing_is_judged_or_changed);
