@@ -214,7 +214,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client
+	x509 tlv audit doc spki p11_client token
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -222,6 +222,7 @@ UNIT_civil_time := firmware/lib/civil_time.c
 UNIT_ringbuf :=
 UNIT_p11_wire := crypto/p11/p11_wire.c
 UNIT_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c tests/unit/fake_board.c
+UNIT_token := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c
 UNIT_sha256 := crypto/sha256.c
 UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := firmware/lib/jsonw.c

@@ -109,6 +109,12 @@
 #define TOKEN_ID_MAX 32
 #endif
 
+/* Rounds of find-and-destroy (4 objects each) that clear duplicates under one name: more than
+ * any sequence of cut-off replacements can leave, and a bound on a token that never runs out. */
+#ifndef TOKEN_DUP_ROUNDS
+#define TOKEN_DUP_ROUNDS 8
+#endif
+
 /* A pasted armored block: the largest is a response document (16 KiB of XML) as base64 in
  * 64-column lines. */
 #ifndef APP_PASTE_MAX

@@ -64,7 +64,7 @@ void app_check_expiry(struct app *app)
     x509_time now;
     int64_t secs;
 
-    if (!app->enroll.loaded || !app->enroll.slc.slc_len || !app_now(app, &now, &secs))
+    if (!app->enroll.loaded || !enroll_slc_current(&app->enroll) || !app_now(app, &now, &secs))
         return;
     long days = enroll_days_left(&app->enroll, &now);
     int32_t today = (int32_t)(secs / 86400);
@@ -355,6 +355,11 @@ static void print_expiry(struct console *con, struct app *app, const char *lead)
 
     if (!app_now(app, &now, NULL))
         return;
+    if (!enroll_slc_current(&app->enroll)) {
+        console_printf(con, "%s%04d-%02d-%02dT%02d:%02d:%02dZ (for a replaced key: enroll again)\n",
+                       lead, t->year, t->mon, t->day, t->hour, t->min, t->sec);
+        return;
+    }
     console_printf(con, "%s%04d-%02d-%02dT%02d:%02d:%02dZ (%ld days left)\n", lead, t->year, t->mon,
                    t->day, t->hour, t->min, t->sec, enroll_days_left(&app->enroll, &now));
 }

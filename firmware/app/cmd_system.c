@@ -83,7 +83,9 @@ static int cmd_status(struct console *con, int argc, char **argv)
         enum enroll_state st = enroll_state(&app->enroll, &now);
         console_printf(con, "enrollment: %s%s\n", enroll_state_name(st),
                        st == ENROLL_UNKNOWN ? " (log in to read it from the token)" : "");
-        if (app->enroll.loaded && app->enroll.slc.slc_len) {
+        if (app->enroll.loaded && app->enroll.slc.slc_len && !enroll_slc_current(&app->enroll))
+            console_puts(con, "SLC:       the stored one is for a replaced key; enroll again\n");
+        else if (app->enroll.loaded && app->enroll.slc.slc_len) {
             char until[21];
             long days = enroll_days_left(&app->enroll, &now);
             enroll_time_text(&app->enroll.info.not_after, until);

@@ -184,7 +184,9 @@ static void generate(struct console *con, enum token_key_alg alg, bool replace)
     app_audit(app, "key generate: %s SLC key pair%s", alg == TOKEN_RSA2048 ? "rsa2048" : "p256",
               replace ? " (replaced the old one)" : "");
     const char *lwhy;
-    (void)app_load_state(app, &lwhy); /* the state follows the new key */
+    /* The state follows the new key; a request out for the old one no longer counts. */
+    if (app_load_state(app, &lwhy) != 0 || (replace && enroll_key_replaced(&app->enroll, &lwhy)))
+        console_printf(con, "warning: enrollment state not updated: %s\n", lwhy);
     console_printf(con, "SLC key pair created: id '%s', sensitive, not extractable, sign only\n",
                    TOKEN_SLC_ID);
 }
@@ -215,14 +217,19 @@ static int cmd_key_generate(struct console *con, int argc, char **argv)
         return -1;
     }
     rv = token_find_key(&app->token, &app->token.slc, &found, NULL);
-    if (rv != CKR_OK)
+    /* Damaged remains (duplicates, half a pair) are what replacing is for. */
+    if (rv != CKR_OK && rv != TOKEN_RV_PAIR_DAMAGED)
         return token_error(con, rv);
-    if (!found) {
+    if (rv == CKR_OK && !found) {
         generate(con, alg, false);
         return 0;
     }
     app->pending_alg = alg;
-    console_puts(con, "An SLC key already exists. Replacing it makes the current SLC useless.\n");
+    if (rv == TOKEN_RV_PAIR_DAMAGED)
+        console_puts(con, "The SLC key in the token is damaged (duplicates or half a pair).\n");
+    else
+        console_puts(con, "An SLC key already exists. Replacing it makes the current SLC "
+                          "useless.\n");
     return console_read_line(con, "Type 'replace' to replace it: ", 0, on_confirm, NULL);
 }
 

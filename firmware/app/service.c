@@ -122,7 +122,7 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     jsonw_bool(&w, "serving", why == NULL);
     jsonw_string(&w, "reason", why ? why : "");
     jsonw_uint(&w, "uptime_s", (hal_clock_ms() - app->boot_ms) / 1000);
-    if (app->enroll.loaded && app->enroll.slc.slc_len && have_now) {
+    if (app->enroll.loaded && enroll_slc_current(&app->enroll) && have_now) {
         char until[21];
         enroll_time_text(&app->enroll.info.not_after, until);
         until[10] = '\0'; /* the date */

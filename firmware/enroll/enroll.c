@@ -181,6 +181,8 @@ int enroll_load(struct enroll *e, const char **why)
         if (rv != CKR_OK)
             e->spki_len = 0;
     }
+    if (rv == TOKEN_RV_PAIR_DAMAGED)
+        *why = token_rv_name(rv);
     if (rv == CKR_OK)
         rv = token_data_read(e->token, OBJ_CONFIG, io, sizeof(io), &io_len);
     if (rv != CKR_OK)
@@ -435,6 +437,21 @@ int enroll_request(struct enroll *e, enum doc_request_kind kind, char *out, size
     return save_config(e, &c);
 }
 
+int enroll_key_replaced(struct enroll *e, const char **why)
+{
+    struct enroll_config c = e->cfg;
+
+    *why = "the enrollment state is not loaded";
+    if (!e->loaded)
+        return -EIO;
+    if (!c.requested && !c.renewal_for_len)
+        return 0;
+    c.requested = false;
+    c.renewal_for_len = 0;
+    *why = "could not store the configuration in the token";
+    return save_config(e, &c);
+}
+
 void enroll_issuer(struct enroll *e, struct x509_issuer *out)
 {
     *out = (struct x509_issuer){e->alg == TOKEN_RSA2048 ? X509_KEY_RSA : X509_KEY_EC,
@@ -516,6 +533,11 @@ x509_time enroll_time_at(int64_t secs)
 void enroll_time_text(const x509_time *t, char out[21])
 {
     civil_format_iso8601(epoch_of(t), out);
+}
+
+bool enroll_slc_current(const struct enroll *e)
+{
+    return slc_installed(e);
 }
 
 long enroll_days_left(const struct enroll *e, const x509_time *now)

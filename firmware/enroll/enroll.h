@@ -117,7 +117,14 @@ int enroll_accept(struct enroll *e, const char *xml, size_t len, const x509_time
 x509_time enroll_time_at(int64_t secs);
 void enroll_time_text(const x509_time *t, char out[21]);
 
-/* Whole days from now to the SLC's notAfter (negative once expired); 0 without an SLC. */
+/* The SLC key was replaced: a request made with the old one is void (state "key generated"). */
+int enroll_key_replaced(struct enroll *e, const char **why);
+
+/* Is the stored SLC for the token's current key? After `key generate` replaced the key it is not
+ * (the state says "key generated"): its dates are no longer the appliance's. */
+bool enroll_slc_current(const struct enroll *e);
+
+/* Whole days from now to the SLC's notAfter (negative once expired); 0 without a current SLC. */
 long enroll_days_left(const struct enroll *e, const x509_time *now);
 
 #endif

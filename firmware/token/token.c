@@ -232,23 +232,140 @@ static CK_RV key_alg_of(struct token *t, CK_OBJECT_HANDLE key, enum token_key_al
     return CKR_OK;
 }
 
-/* The cached private-key handle, looked up once per epoch. Not found leaves k->epoch stale. */
+/* "<id>-new": an object that is to replace <id> once it exists whole. */
+static void staged_id(const char *id, char *out, size_t cap)
+{
+    size_t n = strlen(id);
+    if (n + 5 > cap)
+        n = cap - 5;
+    memcpy(out, id, n);
+    memcpy(out + n, "-new", 5);
+}
+
+/* Destroy every object of these classes with this name, or (to != NULL) rename them to; a few
+ * rounds of finds, so that duplicates beyond one answer's worth go too (bounded: the token's
+ * answers are not trusted to ever run out). */
+static CK_RV each_with_id(struct token *t, const CK_OBJECT_CLASS *classes, int nclasses,
+                          const char *id, const char *to)
+{
+    CK_OBJECT_HANDLE h[4];
+    CK_ULONG n;
+    CK_RV rv = CKR_OK;
+
+    for (int c = 0; c < nclasses; c++) {
+        CK_ATTRIBUTE set = {name_attr(classes[c]), (void *)(uintptr_t)to, to ? strlen(to) : 0};
+        for (int round = 0; rv == CKR_OK && round < TOKEN_DUP_ROUNDS; round++) {
+            rv = token_find_by_id(t, classes[c], id, h, 4, &n);
+            if (rv != CKR_OK || n == 0)
+                break;
+            for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
+                rv = to ? t->f->C_SetAttributeValue(t->session, h[i], &set, 1)
+                        : t->f->C_DestroyObject(t->session, h[i]);
+        }
+        if (rv != CKR_OK)
+            return rv;
+    }
+    return CKR_OK;
+}
+
+/* Retiring and renaming go private half first: the old key stops signing at once, and the one
+ * state a cut rename leaves (private half renamed, public half still staged) is told apart from
+ * any other. Leftovers go public half first, so that clearing them never makes that state. */
+static const CK_OBJECT_CLASS pair_classes[2] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
+static const CK_OBJECT_CLASS leftover_classes[2] = {CKO_PUBLIC_KEY, CKO_PRIVATE_KEY};
+
+/* The halves of a key pair found under one name; counts stop at 2 ("more than one"). */
+struct pair_found {
+    CK_OBJECT_HANDLE priv[2], pub[2];
+    CK_ULONG npriv, npub;
+};
+
+static CK_RV pair_find(struct token *t, const char *id, struct pair_found *p)
+{
+    CK_RV rv = token_find_by_id(t, CKO_PRIVATE_KEY, id, p->priv, 2, &p->npriv);
+
+    if (rv == CKR_OK)
+        rv = token_find_by_id(t, CKO_PUBLIC_KEY, id, p->pub, 2, &p->npub);
+    return rv;
+}
+
+static bool pair_whole(const struct pair_found *p)
+{
+    return p->npriv == 1 && p->npub == 1;
+}
+
+static bool pair_none(const struct pair_found *p)
+{
+    return p->npriv == 0 && p->npub == 0;
+}
+
+/*
+ * Finish or undo a replacement of the pair named id that was cut off (link drop, power cut),
+ * deterministically from what the token holds (docs/hsm-link.md, "Replacing a key pair"):
+ *   staged pair whole, current one not      -> retire what is left of the current, rename;
+ *   current private half alone and staged
+ *   public half alone                       -> the rename was cut between halves: finish it;
+ *   anything else staged                    -> leftovers: destroy them, the current stays.
+ * *cur is then what is in force: none, one whole pair (CKR_OK), or duplicates or half a pair
+ * (TOKEN_RV_PAIR_DAMAGED: never used; key generate replaces it). *finished: a rename was done.
+ * Needs a login: without one private halves are out of sight and nothing may be judged.
+ */
+static CK_RV pair_settle(struct token *t, const char *id, struct pair_found *cur, bool *finished)
+{
+    static const CK_OBJECT_CLASS pub_class[1] = {CKO_PUBLIC_KEY};
+    char staged[TOKEN_ID_MAX];
+    struct pair_found st;
+    CK_RV rv;
+
+    *finished = false;
+    memset(cur, 0, sizeof(*cur));
+    if (!t->logged_in)
+        return CKR_USER_NOT_LOGGED_IN;
+    staged_id(id, staged, sizeof(staged));
+    rv = pair_find(t, id, cur);
+    if (rv == CKR_OK)
+        rv = pair_find(t, staged, &st);
+    if (rv != CKR_OK || pair_none(&st))
+        goto out;
+    if (pair_whole(&st) && !pair_whole(cur)) {
+        rv = each_with_id(t, pair_classes, 2, id, NULL);
+        if (rv == CKR_OK)
+            rv = each_with_id(t, pair_classes, 2, staged, id);
+        *finished = rv == CKR_OK;
+    } else if (cur->npriv == 1 && cur->npub == 0 && st.npriv == 0 && st.npub == 1) {
+        rv = each_with_id(t, pub_class, 1, staged, id);
+        *finished = rv == CKR_OK;
+    } else {
+        rv = each_with_id(t, leftover_classes, 2, staged, NULL);
+    }
+    if (rv == CKR_OK)
+        rv = pair_find(t, id, cur);
+out:
+    if (rv == CKR_OK && !pair_none(cur) && !pair_whole(cur))
+        rv = TOKEN_RV_PAIR_DAMAGED;
+    return rv;
+}
+
+/* The cached handles, looked up (and an interrupted replacement settled) once per epoch. Not
+ * found, or not logged in: CKR_OK with k->epoch stale. */
 CK_RV token_lookup_key(struct token *t, struct token_key *k)
 {
-    CK_OBJECT_HANDLE h[2];
-    CK_ULONG n = 0;
+    struct pair_found cur;
+    bool finished;
     CK_RV rv;
 
     if (k->epoch == t->epoch)
         return CKR_OK;
-    rv = token_find_by_id(t, CKO_PRIVATE_KEY, k->id, h, 2, &n);
-    if (rv != CKR_OK || n == 0)
+    rv = pair_settle(t, k->id, &cur, &finished);
+    if (rv == CKR_USER_NOT_LOGGED_IN)
+        return CKR_OK; /* no private key in sight: none to use */
+    if (rv != CKR_OK || pair_none(&cur))
         return rv;
-    rv = key_alg_of(t, h[0], &k->alg);
+    rv = key_alg_of(t, cur.priv[0], &k->alg);
     if (rv != CKR_OK)
         return rv;
-    k->priv = h[0];
-    k->pub = CK_INVALID_HANDLE; /* looked up again when needed (token_wrap.c) */
+    k->priv = cur.priv[0];
+    k->pub = cur.pub[0];
     k->epoch = t->epoch;
     return CKR_OK;
 }
@@ -268,43 +385,12 @@ CK_RV token_find_key(struct token *t, struct token_key *k, bool *found, enum tok
     return rv;
 }
 
-/* "<id>-new": an object that is to replace <id> once it exists whole. */
-static void staged_id(const char *id, char *out, size_t cap)
-{
-    size_t n = strlen(id);
-    if (n + 5 > cap)
-        n = cap - 5;
-    memcpy(out, id, n);
-    memcpy(out + n, "-new", 5);
-}
-
-/* Destroy every object of these classes with this name, or (to != NULL) rename them to. */
-static CK_RV each_with_id(struct token *t, const CK_OBJECT_CLASS *classes, int nclasses,
-                          const char *id, const char *to)
-{
-    CK_OBJECT_HANDLE h[4];
-    CK_ULONG n;
-    CK_RV rv;
-
-    for (int c = 0; c < nclasses; c++) {
-        CK_ATTRIBUTE set = {name_attr(classes[c]), (void *)(uintptr_t)to, to ? strlen(to) : 0};
-        rv = token_find_by_id(t, classes[c], id, h, 4, &n);
-        for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
-            rv = to ? t->f->C_SetAttributeValue(t->session, h[i], &set, 1)
-                    : t->f->C_DestroyObject(t->session, h[i]);
-        if (rv != CKR_OK)
-            return rv;
-    }
-    return CKR_OK;
-}
-
-static const CK_OBJECT_CLASS pair_classes[2] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY};
-
 struct gen_arg {
     struct token_key *k;
     enum token_key_alg alg;
     bool replace;
     bool unwrap; /* the CKEK: wrap/unwrap instead of verify/sign */
+    bool tried;  /* the pair was asked for once already: this is the retry after a lost link */
 };
 
 static CK_RV op_generate(struct token *t, void *arg)
@@ -314,23 +400,26 @@ static CK_RV op_generate(struct token *t, void *arg)
     static const uint8_t p256_oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
     static const uint8_t f4[] = {0x01, 0x00, 0x01};
     CK_ULONG bits = 2048;
-    CK_OBJECT_HANDLE pub, priv, h[1];
-    CK_ULONG n = 0;
+    CK_OBJECT_HANDLE pub, priv;
+    struct pair_found cur;
+    bool finished;
     char staged[TOKEN_ID_MAX];
     CK_RV rv;
 
     t->epoch++; /* the pair is about to change under any cached handle */
-    staged_id(g->k->id, staged, sizeof(staged));
-    /* Leftovers of an interrupted replacement are not keys anyone relies on. */
-    rv = each_with_id(t, pair_classes, 2, staged, NULL);
+    rv = pair_settle(t, g->k->id, &cur, &finished);
+    /* The attempt the link cut off got far enough that its pair is the one in force. */
+    if (g->tried && rv == CKR_OK && (finished || (pair_whole(&cur) && !g->replace)))
+        return CKR_OK;
+    if (rv == TOKEN_RV_PAIR_DAMAGED && g->replace)
+        rv = CKR_OK; /* the damaged remains are retired with the rest below */
     if (rv != CKR_OK)
         return rv;
-    rv = token_find_by_id(t, CKO_PRIVATE_KEY, g->k->id, h, 1, &n);
-    if (rv != CKR_OK)
-        return rv;
-    if (n && !g->replace)
+    if (!pair_none(&cur) && !g->replace)
         return CKR_FUNCTION_REJECTED;
-    const char *id = n ? staged : g->k->id;
+    /* Made under the staged name, so that the current pair (if any) stays in force until the new
+     * one exists whole; pair_settle finishes the rest wherever it is cut off. */
+    staged_id(g->k->id, staged, sizeof(staged));
     const char *label = g->k->label;
     /* One purpose per key: a signing key never unwraps, the CKEK never signs (nor decrypts). */
     const CK_BBOOL *sign = g->unwrap ? &no : &yes, *unwrap = g->unwrap ? &yes : &no;
@@ -342,7 +431,7 @@ static CK_RV op_generate(struct token *t, void *arg)
         {CKA_VERIFY, (void *)(uintptr_t)sign, 1},
         {CKA_ENCRYPT, (void *)(uintptr_t)&no, 1},
         {CKA_WRAP, (void *)(uintptr_t)unwrap, 1},
-        {CKA_ID, (void *)(uintptr_t)id, strlen(id)},
+        {CKA_ID, staged, strlen(staged)},
         {CKA_LABEL, (void *)(uintptr_t)label, strlen(label)},
         {CKA_MODULUS_BITS, &bits, sizeof(bits)},
         {CKA_PUBLIC_EXPONENT, (void *)(uintptr_t)f4, sizeof(f4)},
@@ -356,7 +445,7 @@ static CK_RV op_generate(struct token *t, void *arg)
         {CKA_DECRYPT, (void *)(uintptr_t)&no, 1},
         {CKA_UNWRAP, (void *)(uintptr_t)unwrap, 1},
         {CKA_DERIVE, (void *)(uintptr_t)&no, 1},
-        {CKA_ID, (void *)(uintptr_t)id, strlen(id)},
+        {CKA_ID, staged, strlen(staged)},
         {CKA_LABEL, (void *)(uintptr_t)label, strlen(label)},
     };
     CK_ULONG pub_n = sizeof(pub_t) / sizeof(pub_t[0]);
@@ -365,26 +454,28 @@ static CK_RV op_generate(struct token *t, void *arg)
         pub_t[7] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)(uintptr_t)p256_oid, sizeof(p256_oid)};
         pub_n = 8;
     }
+    g->tried = true;
     rv = t->f->C_GenerateKeyPair(t->session, &mech, pub_t, pub_n, priv_t,
                                  sizeof(priv_t) / sizeof(priv_t[0]), &pub, &priv);
-    if (rv != CKR_OK || !n)
-        return rv;
-    /* The new pair exists: only now retire the old one and let the new one take its name. */
-    rv = each_with_id(t, pair_classes, 2, g->k->id, NULL);
+    token_test_step(t, "key: new pair staged");
+    if (rv == CKR_OK)
+        rv = each_with_id(t, pair_classes, 2, g->k->id, NULL);
+    token_test_step(t, "key: old pair retired");
     if (rv == CKR_OK)
         rv = each_with_id(t, pair_classes, 2, staged, g->k->id);
+    token_test_step(t, "key: new pair in force");
     return rv;
 }
 
 CK_RV token_generate_key(struct token *t, struct token_key *k, enum token_key_alg alg, bool replace)
 {
-    struct gen_arg g = {k, alg, replace, false};
+    struct gen_arg g = {k, alg, replace, false, false};
     return token_with_session(t, op_generate, &g);
 }
 
 CK_RV token_generate_unwrap_key(struct token *t, struct token_key *k, bool replace)
 {
-    struct gen_arg g = {k, TOKEN_RSA2048, replace, true};
+    struct gen_arg g = {k, TOKEN_RSA2048, replace, true, false};
     return token_with_session(t, op_generate, &g);
 }
 
@@ -603,20 +694,14 @@ struct blob_arg {
     size_t *len;
 };
 
-static CK_RV op_ec_point(struct token *t, void *arg)
+/* The uncompressed point of the public key h, bounded by cap. */
+static CK_RV ec_point_of(struct token *t, CK_OBJECT_HANDLE h, uint8_t *out, size_t cap,
+                         size_t *out_len)
 {
-    struct blob_arg *b = arg;
-    CK_OBJECT_HANDLE h[1];
-    CK_ULONG n = 0;
     uint8_t der[2 + 133];
     size_t len = 0;
-    CK_RV rv = token_find_by_id(t, CKO_PUBLIC_KEY, b->id, h, 1, &n);
+    CK_RV rv = read_attr(t, h, CKA_EC_POINT, der, sizeof(der), &len);
 
-    if (rv != CKR_OK)
-        return rv;
-    if (n == 0)
-        return CKR_KEY_HANDLE_INVALID;
-    rv = read_attr(t, h[0], CKA_EC_POINT, der, sizeof(der), &len);
     if (rv != CKR_OK)
         return rv;
     /* PKCS#11 wants the point DER-wrapped in an OCTET STRING; some tokens give it bare. */
@@ -625,17 +710,42 @@ static CK_RV op_ec_point(struct token *t, void *arg)
         pt = der + 2;
         len -= 2;
     }
-    if (len == 0 || pt[0] != 0x04 || len > b->cap)
+    if (len == 0 || pt[0] != 0x04 || len > cap)
         return CKR_DEVICE_ERROR;
-    memcpy(b->out, pt, len);
-    *b->len = len;
+    memcpy(out, pt, len);
+    *out_len = len;
     return CKR_OK;
+}
+
+struct spki_arg {
+    struct token_key *k;
+    uint8_t *out;
+    size_t cap;
+    size_t *len;
+};
+
+/* The key's public half as token_lookup_key found it with the private one: one pair, whole. */
+static CK_RV lookup_pub(struct token *t, struct token_key *k)
+{
+    CK_RV rv = token_lookup_key(t, k);
+
+    if (rv == CKR_OK && (k->epoch != t->epoch || k->pub == CK_INVALID_HANDLE))
+        rv = CKR_KEY_HANDLE_INVALID;
+    return rv;
+}
+
+static CK_RV op_ec_point(struct token *t, void *arg)
+{
+    struct spki_arg *a = arg;
+    CK_RV rv = lookup_pub(t, a->k);
+
+    return rv == CKR_OK ? ec_point_of(t, a->k->pub, a->out, a->cap, a->len) : rv;
 }
 
 CK_RV token_ec_point(struct token *t, struct token_key *k, uint8_t *out, size_t cap, size_t *len)
 {
-    struct blob_arg b = {k->id, out, cap, len};
-    return token_with_session(t, op_ec_point, &b);
+    struct spki_arg a = {k, out, cap, len};
+    return token_with_session(t, op_ec_point, &a);
 }
 
 /* The value of the object of this class and name. A replacement cut off between retiring the old
@@ -767,40 +877,24 @@ CK_RV token_data_write(struct token *t, const char *name, const uint8_t *data, s
     return token_with_session(t, op_data_write, &c);
 }
 
-struct spki_arg {
-    struct token_key *k;
-    uint8_t *out;
-    size_t cap;
-    size_t *len;
-};
-
 static CK_RV op_public_spki(struct token *t, void *arg)
 {
     struct spki_arg *a = arg;
     uint8_t n[512], e[8], point[65];
     size_t n_len = 0, e_len = 0, point_len = 0;
-    CK_OBJECT_HANDLE h[1];
-    CK_ULONG found = 0;
-    CK_RV rv = token_lookup_key(t, a->k);
+    CK_RV rv = lookup_pub(t, a->k);
 
     if (rv != CKR_OK)
         return rv;
-    if (a->k->epoch != t->epoch)
-        return CKR_KEY_HANDLE_INVALID;
     if (a->k->alg == TOKEN_P256) {
-        struct blob_arg b = {a->k->id, point, sizeof(point), &point_len};
-        rv = op_ec_point(t, &b);
+        rv = ec_point_of(t, a->k->pub, point, sizeof(point), &point_len);
         if (rv == CKR_OK && spki_from_p256(point, point_len, a->out, a->cap, a->len) != 0)
             rv = CKR_DEVICE_ERROR;
         return rv;
     }
-    rv = token_find_by_id(t, CKO_PUBLIC_KEY, a->k->id, h, 1, &found);
-    if (rv == CKR_OK && found == 0)
-        rv = CKR_KEY_HANDLE_INVALID;
+    rv = read_attr(t, a->k->pub, CKA_MODULUS, n, sizeof(n), &n_len);
     if (rv == CKR_OK)
-        rv = read_attr(t, h[0], CKA_MODULUS, n, sizeof(n), &n_len);
-    if (rv == CKR_OK)
-        rv = read_attr(t, h[0], CKA_PUBLIC_EXPONENT, e, sizeof(e), &e_len);
+        rv = read_attr(t, a->k->pub, CKA_PUBLIC_EXPONENT, e, sizeof(e), &e_len);
     /* What the token says is untrusted: it must make a sane RSA public key. */
     if (rv == CKR_OK && spki_from_rsa(n, n_len, e, e_len, a->out, a->cap, a->len) != 0)
         rv = CKR_DEVICE_ERROR;
@@ -877,6 +971,9 @@ const char *token_rv_name(CK_RV rv)
         return "the wrapped key does not open with this cluster's CKEK (another's, or altered)";
     case CKR_KEY_TYPE_INCONSISTENT:
         return "not an RSA public key of 2048 to 4096 bits";
+    case TOKEN_RV_PAIR_DAMAGED:
+        return "the token holds more than one key, or half a pair, under one id (key generate "
+               "replaces the SLC key)";
     default:
         return "token error";
     }

@@ -37,6 +37,10 @@
 
 enum token_key_alg { TOKEN_RSA2048, TOKEN_P256 };
 
+/* A key's name holds more than one private or public key, or only one half of a pair: such a key
+ * is never used (which one would sign?); generating it with replace clears it. */
+#define TOKEN_RV_PAIR_DAMAGED (CKR_VENDOR_DEFINED | 0x5349UL)
+
 /* The longest signature a token key of ours makes (RSA-4096; P-256 DER is far shorter). */
 #define TOKEN_SIG_MAX 512
 
@@ -114,12 +118,16 @@ CK_RV token_get_info(struct token *t, CK_TOKEN_INFO *info);
 /* Fills mechs[*count] with the mechanisms the appliance cares about that the token offers. */
 CK_RV token_mechanisms(struct token *t, CK_MECHANISM_TYPE *mechs, CK_ULONG *count);
 
-/* Is there such a private key? *alg set when found. */
+/* Is there such a key pair, whole? *alg set when found. A replacement that was cut off is
+ * finished or undone first; duplicates or a lone half give TOKEN_RV_PAIR_DAMAGED. Not logged in:
+ * not found (private keys are out of sight). */
 CK_RV token_find_key(struct token *t, struct token_key *k, bool *found, enum token_key_alg *alg);
 
 /*
- * Create the key pair inside the token (sensitive, never extractable, sign-only). With replace,
- * an existing pair is destroyed only after the new one exists; without, an existing pair gives
+ * Create the key pair inside the token (sensitive, never extractable, sign-only). The new pair is
+ * made under the staged id ("<id>-new"); with replace, the existing pair (or damaged remains) is
+ * retired only once the new one exists whole, then the new one renamed, so a cut anywhere leaves
+ * one whole pair once looked up again. Without replace, an existing pair gives
  * CKR_FUNCTION_REJECTED.
  */
 CK_RV token_generate_key(struct token *t, struct token_key *k, enum token_key_alg alg,
