@@ -1,6 +1,7 @@
 """Auto-login and PIN change on the host board: an unattended restart (SIGKILL, then the same NV
 file and token) comes back logged in and serving only with auto-login on; `token pin change`
 changes the PIN in the token, the one held for re-login and the sealed one."""
+import errno
 import os
 import signal
 import stat
@@ -190,4 +191,51 @@ def test_boot_auto_login_waits_for_the_token(tmp):
     tok.start()
     con.expect("auto-login: logged in with the sealed PIN", 40)
     check("login:     yes" in con.command("status"), "not logged in once the token came", con)
+    tok.close()
+
+
+def test_hostile_sealed_files_are_refused_and_change_nothing(tmp):
+    tok = Token(tmp)
+    con = host_board(tmp, extra=["--hsm", tok.sock])
+    con.expect(PROMPT, BOOT)
+    console_login(con)
+    check("error: unknown setting 'maybe' (on or off)" in con.command("config auto-login maybe"),
+          "a bad setting was taken", con)
+    # A symlink planted where the temporary file goes is replaced, never written through.
+    victim = os.path.join(tmp, "victim")
+    with open(victim, "w") as f:
+        f.write("untouched")
+    os.symlink(victim, sealed_path(tmp) + ".tmp")
+    check("auto-login on" in con.command("config auto-login on"), "sealing failed", con)
+    with open(victim) as f:
+        check(f.read() == "untouched", "sealing wrote through a symlink", con)
+    check(not os.path.islink(sealed_path(tmp)), "the sealed file is a link", con)
+    with open(sealed_path(tmp), "rb") as f:
+        good = f.read()
+
+    def planted_boot(plant, errno_name):
+        nonlocal con
+        os.unlink(sealed_path(tmp))
+        plant(sealed_path(tmp))
+        con, _, _ = restart(tmp, tok, con)
+        con.expect(r"error: auto-login: the sealed PIN is unreadable \(-%d\); log in by hand"
+                   % getattr(errno, errno_name), BOOT)
+        check("login:     no" in con.command("status"), "logged in from a hostile file", con)
+
+    def write(data):
+        def plant(path):
+            with open(path, "wb") as f:
+                f.write(data)
+            os.chmod(path, 0o600)
+        return plant
+
+    planted_boot(write(b"\0" * (1 << 20)), "EFBIG")  # far too long: not read whole
+    planted_boot(write(b"123456"), "EBADMSG")  # not a sealed secret
+    planted_boot(write(good[:4]), "EBADMSG")  # the tag and no PIN
+    good_copy = os.path.join(tmp, "good-copy")
+    write(good)(good_copy)
+    planted_boot(lambda path: os.symlink(good_copy, path), "ELOOP")  # never followed
+    console_login(con)
+    check("boot auto-login: failed: sealed PIN unreadable" in con.command("audit show"),
+          "the unreadable sealed PIN is not audited", con)
     tok.close()
