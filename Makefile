@@ -21,7 +21,7 @@ endif
 include boards/$(BOARD)/board.mk
 
 # Every board must provide the peripheral classes the firmware uses; stop early if one does not.
-REQUIRED_FEATURES := uart nv clock wdt
+REQUIRED_FEATURES := uart nv clock wdt secret
 MISSING_FEATURES := $(filter-out $(BOARD_FEATURES),$(REQUIRED_FEATURES))
 ifneq ($(MISSING_FEATURES),)
 $(error board '$(BOARD)' lacks: $(MISSING_FEATURES))

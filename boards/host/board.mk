@@ -1,5 +1,5 @@
 # boards/host — the firmware as a Linux process (fast tests, fuzzing, benchmarks).
-BOARD_FEATURES := uart nv clock wdt eth
+BOARD_FEATURES := uart nv clock wdt eth secret
 CC := gcc
 SIZE := size
 BOARD_CFLAGS := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fno-common \

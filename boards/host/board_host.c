@@ -14,6 +14,7 @@
 #include "hal/eth.h"
 #include "hal/nv.h"
 #include "hal/ringbuf.h"
+#include "hal/secret.h"
 #include "hal/uart.h"
 #include "hal/wdt.h"
 #include "signet_config.h"
@@ -287,6 +288,62 @@ int hal_nv_erase(uint32_t block)
             return ret;
     }
     return 0;
+}
+
+/* ---- secret: a file of its own beside the NV file (hal/secret.h) ---- */
+
+/* The file is this tag, then the secret: a file of another kind is never taken for a PIN. */
+static const uint8_t secret_magic[4] = {'S', 'G', 'S', '1'};
+
+static void wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+int hal_secret_store(const void *buf, size_t len)
+{
+    uint8_t rec[sizeof(secret_magic) + HAL_SECRET_MAX];
+    int ret = -EINVAL;
+
+    if (len == 0 || len > HAL_SECRET_MAX)
+        goto out;
+    memcpy(rec, secret_magic, sizeof(secret_magic));
+    memcpy(rec + sizeof(secret_magic), buf, len);
+    ret = hb_secret_write(rec, sizeof(secret_magic) + len);
+out:
+    wipe(rec, sizeof(rec));
+    return ret;
+}
+
+int hal_secret_load(void *buf, size_t cap, size_t *len)
+{
+    uint8_t rec[sizeof(secret_magic) + HAL_SECRET_MAX];
+    size_t n = 0;
+    int ret = hb_secret_read(rec, sizeof(rec), &n);
+
+    *len = 0;
+    if (ret)
+        goto out;
+    ret = -EBADMSG;
+    if (n <= sizeof(secret_magic) || memcmp(rec, secret_magic, sizeof(secret_magic)) != 0)
+        goto out;
+    n -= sizeof(secret_magic);
+    ret = -EFBIG;
+    if (n > cap)
+        goto out;
+    memcpy(buf, rec + sizeof(secret_magic), n);
+    *len = n;
+    ret = 0;
+out:
+    wipe(rec, sizeof(rec));
+    return ret;
+}
+
+int hal_secret_wipe(void)
+{
+    return hb_secret_remove();
 }
 
 /* ---- eth: libslirp, the user-mode network QEMU uses ---- */

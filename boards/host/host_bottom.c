@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -598,6 +599,127 @@ int hb_nv_pwrite(const void *buf, size_t len, uint64_t off)
     if (pwrite(nv_fd, buf, len, (off_t)off) != (ssize_t)len)
         return -EIO;
     return fdatasync(nv_fd) == 0 ? 0 : -EIO;
+}
+
+/* ---- the sealed secret, beside the NV file ---- */
+
+#define SECRET_SUFFIX ".autologin"
+
+static int secret_path(char *out, size_t cap, const char *suffix)
+{
+    if (!nv_path)
+        return -ENODEV;
+    int n = snprintf(out, cap, "%s%s%s", nv_path, SECRET_SUFFIX, suffix);
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* The directory entry of a rename or unlink survives a crash only once its directory is synced. */
+static void sync_parent(const char *path)
+{
+    char dir[4096];
+    size_t n = strlen(path);
+
+    if (n >= sizeof(dir))
+        return;
+    memcpy(dir, path, n + 1);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        memcpy(dir, ".", 2);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+int hb_secret_write(const void *buf, size_t len)
+{
+    char path[4096], tmp[4096];
+    int fd = -1;
+    int ret = secret_path(path, sizeof(path), "");
+
+    if (ret == 0)
+        ret = secret_path(tmp, sizeof(tmp), ".tmp");
+    if (ret)
+        return ret;
+    (void)unlink(tmp); /* left by a crash; unlink removes a planted symlink, not its target */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    ret = write_all(fd, buf, len);
+    if (ret == 0 && fsync(fd) != 0)
+        ret = -EIO;
+    if (close(fd) != 0 && ret == 0)
+        ret = -EIO;
+    if (ret == 0 && rename(tmp, path) != 0)
+        ret = -errno;
+    if (ret)
+        (void)unlink(tmp);
+    else
+        sync_parent(path);
+    return ret;
+}
+
+int hb_secret_read(void *buf, size_t cap, size_t *len)
+{
+    char path[4096];
+    struct stat st;
+    int ret = secret_path(path, sizeof(path), "");
+
+    *len = 0;
+    if (ret)
+        return ret;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        ret = -EBADMSG;
+    else if ((uint64_t)st.st_size > cap)
+        ret = -EFBIG;
+    size_t got = 0;
+    while (ret == 0 && got < cap) {
+        ssize_t n = read(fd, (uint8_t *)buf + got, cap - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            ret = -EIO;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (ret == 0)
+        *len = got;
+    return ret;
+}
+
+int hb_secret_remove(void)
+{
+    static const uint8_t zeros[256];
+    char path[4096];
+    struct stat st;
+    int ret = secret_path(path, sizeof(path), "");
+
+    if (ret)
+        return ret;
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    /* Overwrite first: on most file systems the old blocks then no longer hold the PIN. */
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        for (off_t off = 0; off < st.st_size && ret == 0; off += (off_t)sizeof(zeros))
+            ret = write_all(fd, zeros, sizeof(zeros));
+    if (fsync(fd) != 0 && ret == 0)
+        ret = -EIO;
+    close(fd);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return -errno;
+    sync_parent(path);
+    return ret;
 }
 
 static void watchdog_expired(int sig)

@@ -67,6 +67,16 @@ int hb_nv_open(const char *path, size_t size);
 int hb_nv_pread(void *buf, size_t len, uint64_t off);
 int hb_nv_pwrite(const void *buf, size_t len, uint64_t off);
 
+/*
+ * The sealed secret (hal/secret.h): the file NVFILE.autologin, mode 0600. Written to a new
+ * temporary file (O_EXCL, O_NOFOLLOW), synced and renamed over the old one, so a crash leaves one
+ * or the other. Read: at most cap bytes, -EFBIG when the file is longer, -ENOENT when absent.
+ * Remove: overwritten with zeros, synced, unlinked; 0 when there was none. -ENODEV without --nv.
+ */
+int hb_secret_write(const void *buf, size_t len);
+int hb_secret_read(void *buf, size_t cap, size_t *len);
+int hb_secret_remove(void);
+
 /* Watchdog: re-arm a one-shot timer that re-executes the board when it expires. */
 void hb_watchdog_arm(uint32_t ms);
 

@@ -1,5 +1,5 @@
 # boards/vexpress-a9 — the appliance image for QEMU's vexpress-a9 (Cortex-A9, bare metal).
-BOARD_FEATURES := uart nv clock wdt eth
+BOARD_FEATURES := uart nv clock wdt eth secret
 CROSS ?= arm-none-eabi-
 CC := $(CROSS)gcc
 SIZE := $(CROSS)size

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hal/nv.h"
+#include "hal/secret.h"
 #include "signet_config.h"
 #include "vexpress.h"
 
@@ -74,13 +75,11 @@ int hal_nv_read(uint32_t off, void *buf, size_t len)
     return 0;
 }
 
-int hal_nv_program(uint32_t off, const void *buf, size_t len)
+static int program_words(uint32_t off, const void *buf, size_t len)
 {
     const uint8_t *src = buf;
     int ret = 0;
 
-    if (!range_ok(off, len) || off % 4 || len % 4)
-        return -EINVAL;
     for (size_t i = 0; i < len && ret == 0; i += 4) {
         uint32_t w;
         memcpy(&w, src + i, 4);
@@ -93,12 +92,17 @@ int hal_nv_program(uint32_t off, const void *buf, size_t len)
     return ret;
 }
 
-int hal_nv_erase(uint32_t block)
+int hal_nv_program(uint32_t off, const void *buf, size_t len)
+{
+    if (!range_ok(off, len) || off % 4 || len % 4)
+        return -EINVAL;
+    return program_words(off, buf, len);
+}
+
+static int erase_sector(uint32_t block)
 {
     uint32_t off = block * VE_FLASH_SECTOR;
 
-    if (block >= VE_NV_BLOCKS)
-        return -EINVAL;
     *word_at(off) = FL_LOCK_SETUP; /* clear the block's lock bit; a no-op if unlocked */
     *word_at(off) = FL_CONFIRM;
     int ret = wait_ready(off);
@@ -107,4 +111,75 @@ int hal_nv_erase(uint32_t block)
     *word_at(off) = FL_ERASE;
     *word_at(off) = FL_CONFIRM;
     return wait_ready(off);
+}
+
+int hal_nv_erase(uint32_t block)
+{
+    if (block >= VE_NV_BLOCKS)
+        return -EINVAL;
+    return erase_sector(block);
+}
+
+/* ---- the sealed secret ---- */
+
+#define SECRET_OFF   (VE_SECRET_BLOCK * VE_FLASH_SECTOR)
+#define SECRET_MAGIC 0x53470000u /* "SG" in the high half; the length in the low */
+
+_Static_assert(VE_SECRET_BLOCK >= VE_NV_BLOCKS, "the secret must not share the NV store's banks");
+
+static void wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+int hal_secret_store(const void *buf, size_t len)
+{
+    uint32_t words[HAL_SECRET_MAX / 4];
+    int ret = -EINVAL;
+
+    if (len == 0 || len > HAL_SECRET_MAX)
+        goto out;
+    memset(words, 0xff, sizeof(words));
+    memcpy(words, buf, len);
+    ret = erase_sector(VE_SECRET_BLOCK);
+    if (ret == 0)
+        ret = program_words(SECRET_OFF + 4, words, (len + 3) & ~(size_t)3);
+    uint32_t header = SECRET_MAGIC | (uint32_t)len;
+    if (ret == 0)
+        ret = program_words(SECRET_OFF, &header, 4);
+out:
+    wipe(words, sizeof(words));
+    return ret;
+}
+
+int hal_secret_load(void *buf, size_t cap, size_t *len)
+{
+    uint32_t header = *word_at(SECRET_OFF);
+    size_t n = header & 0xffffu;
+    int ret = -ENOENT;
+
+    *len = 0;
+    if (header == 0xffffffffu)
+        goto out;
+    ret = -EBADMSG;
+    if ((header & 0xffff0000u) != SECRET_MAGIC || n == 0 || n > HAL_SECRET_MAX)
+        goto out;
+    ret = -EFBIG;
+    if (n > cap)
+        goto out;
+    uint8_t *dst = buf;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = *(volatile uint8_t *)(uintptr_t)(VE_FLASH0 + SECRET_OFF + 4 + i);
+    *len = n;
+    ret = 0;
+out:
+    return ret;
+}
+
+int hal_secret_wipe(void)
+{
+    /* Erasing sets every bit: the PIN's bytes are gone, not just unreferenced. */
+    return erase_sector(VE_SECRET_BLOCK);
 }

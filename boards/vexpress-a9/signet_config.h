@@ -10,6 +10,8 @@
 
 /* NV store: the first two 256 KiB sectors of NOR flash 0 (QEMU: -drive if=pflash,index=0). */
 #define VE_NV_BLOCKS 2u
+/* The sealed secret (hal/secret.h): the next sector, never touched by the NV store. */
+#define VE_SECRET_BLOCK 2u
 
 /* System tick: 1 ms gives the kernel's timers millisecond resolution. */
 #define VE_TICK_HZ 1000u

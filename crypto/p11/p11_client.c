@@ -486,6 +486,26 @@ static CK_RV p11_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR
     return call_end(&r, CKR_OK);
 }
 
+/* The session's user changes their own PIN; both PINs travel, and are wiped, as C_Login's. */
+static CK_RV p11_SetPIN(CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,
+                        CK_UTF8CHAR_PTR new_pin, CK_ULONG new_len)
+{
+    struct p11w w;
+    struct p11r r;
+    CK_RV rv = call_begin(&w, P11_CALL_SetPIN, "uayay");
+
+    if (rv != CKR_OK)
+        return rv;
+    p11w_ulong(&w, session);
+    p11w_byte_array(&w, old_pin, old_len);
+    p11w_byte_array(&w, new_pin, new_len);
+    rv = call_run(&w, &r, P11_CALL_SetPIN, "");
+    memset(link.tx, 0, FRAME_HDR + w.len);
+    if (rv != CKR_OK)
+        return rv;
+    return call_end(&r, CKR_OK);
+}
+
 static CK_RV p11_Logout(CK_SESSION_HANDLE session)
 {
     return call_ulongs(P11_CALL_Logout, "u", &session, 1);
@@ -1070,7 +1090,7 @@ static CK_FUNCTION_LIST function_list = {
     .C_GetMechanismInfo = unsupported_GetMechanismInfo,
     .C_InitToken = unsupported_InitToken,
     .C_InitPIN = unsupported_InitPIN,
-    .C_SetPIN = unsupported_SetPIN,
+    .C_SetPIN = p11_SetPIN,
     .C_OpenSession = p11_OpenSession,
     .C_CloseSession = p11_CloseSession,
     .C_CloseAllSessions = unsupported_CloseAllSessions,

@@ -30,6 +30,7 @@ enum p11_call {
     P11_CALL_OpenSession = 10,
     P11_CALL_CloseSession = 11,
     P11_CALL_GetSessionInfo = 13,
+    P11_CALL_SetPIN = 15,
     P11_CALL_Login = 18,
     P11_CALL_Logout = 19,
     P11_CALL_CreateObject = 20,

@@ -74,6 +74,15 @@ struct app {
     bool online_renewal; /* the request in flight renews */
     struct k_timer expiry_timer;
     int32_t expiry_warned_day; /* the day (since 1970) the last "SLC expires soon" entry was made */
+    /* Auto-login (cmd_token.c): a sealed PIN is kept (hal/secret.h); the boot login is still to
+     * be tried, next after auto_login_wait_ms while the token cannot be reached. */
+    bool auto_login;
+    bool auto_login_pending;
+    uint32_t auto_login_wait_ms;
+    struct k_timer auto_login_timer;
+    /* token pin change: the current and the new PIN while the operator types them; wiped after */
+    uint8_t pin_entry[2][TOKEN_PIN_MAX];
+    size_t pin_entry_len[2];
 };
 
 /* Boots the appliance and runs its scheduler; returns only if the scheduler is stopped. */
@@ -117,6 +126,11 @@ void app_refresh_state(struct app *app);
 /* Read what the token holds for this appliance (enrollment, ACL) into RAM; needs login. */
 int app_load_state(struct app *app, const char **why);
 void app_unload_state(struct app *app);
+
+/* firmware/app/cmd_token.c: at boot, note whether a sealed PIN is kept and, if so, have the house
+ * task log in with it (timer, signal sig); app_auto_login_try is that task's part. */
+void app_auto_login_start(struct app *app, uint16_t sig);
+void app_auto_login_try(struct app *app);
 
 extern const struct console_cmd app_enroll_cmds[];
 extern const unsigned app_enroll_cmd_count;

@@ -275,6 +275,7 @@ static int cmd_config_show(struct console *con, int argc, char **argv)
         console_printf(con, "root URL:    %s\n", c->root_url[0] ? c->root_url : "(not set)");
     console_printf(con, "authority:   %s\n",
                    app->enroll.anchor_len ? "root imported" : "(none: trust import)");
+    console_printf(con, "auto-login:  %s\n", app->auto_login ? "on" : "off");
     return 0;
 }
 

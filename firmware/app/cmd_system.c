@@ -78,6 +78,8 @@ static int cmd_status(struct console *con, int argc, char **argv)
                    (unsigned long)ls.failures, (unsigned long)ls.timeouts);
     console_printf(con, "login:     %s%s\n", app->token.logged_in ? "yes" : "no",
                    app->token.relogins ? " (re-logged in after link loss)" : "");
+    console_printf(con, "auto-login: %s%s\n", app->auto_login ? "on" : "off",
+                   app->auto_login_pending ? " (waiting for the token)" : "");
     x509_time now;
     if (app_now(app, &now, NULL)) {
         enum enroll_state st = enroll_state(&app->enroll, &now);
@@ -146,7 +148,8 @@ const struct console_cmd app_system_cmds[] = {
     {"time show", "", "wall-clock time (UTC)", cmd_time_show, 0, 0, 0},
     {"time set", "ISO8601", "set the RTC, e.g. 2026-11-25T12:00:00Z", cmd_time_set, 1, 1,
      CONSOLE_NEEDS_LOGIN},
-    /* No login: it changes no state, and it is the way out when the token cannot be reached. */
+    /* No login: it is the way out when the token cannot be reached, and it changes nothing kept
+     * (the RAM PIN goes; with auto-login on the next boot logs in again). */
     {"reboot", "", "restart the appliance", cmd_reboot, 0, 0, 0},
 };
 const unsigned app_system_cmd_count = sizeof(app_system_cmds) / sizeof(app_system_cmds[0]);

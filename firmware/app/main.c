@@ -10,7 +10,7 @@
 #include "hal/wdt.h"
 
 enum console_sig { SIG_CONSOLE_RX = 1 };
-enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK };
+enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK, SIG_AUTO_LOGIN };
 enum net_sig { SIG_NET_RX = 1, SIG_NET_TICK, SIG_NET_SIGNED };
 
 const char *app_reset_reason_name(enum hal_reset_reason r)
@@ -154,6 +154,8 @@ static void house_handler(struct k_task *t, const struct k_event *ev)
         hal_wdt_kick();
     else if (ev->sig == SIG_EXPIRY_CHECK)
         app_refresh_state(t->ctx);
+    else if (ev->sig == SIG_AUTO_LOGIN)
+        app_auto_login_try(t->ctx);
 }
 
 static void count_boot(struct app *app)
@@ -230,6 +232,8 @@ void app_main(struct app *app)
 #if SIGNET_HAS_NET
     start_network(app);
 #endif
+    /* After the network: a boot login sets up HTTPS as an operator's login does. */
+    app_auto_login_start(app, SIG_AUTO_LOGIN);
 
     if (hal_wdt_start(APP_WDT_TIMEOUT_MS) == 0)
         k_timer_start(&app->wdt_timer, APP_WDT_KICK_MS, APP_WDT_KICK_MS);

@@ -978,3 +978,34 @@ const char *token_rv_name(CK_RV rv)
         return "token error";
     }
 }
+
+/*
+ * One try, never the retry on a fresh session that token_with_session makes: if the answer was
+ * lost the token may already hold the new PIN, and logging in again with the old one would spend
+ * a try of its retry counter.
+ */
+CK_RV token_set_pin(struct token *t, const uint8_t *old_pin, size_t old_len, const uint8_t *new_pin,
+                    size_t new_len)
+{
+    CK_RV rv = CKR_USER_NOT_LOGGED_IN;
+
+    if (!t->logged_in)
+        goto out;
+    rv = CKR_PIN_LEN_RANGE;
+    if (old_len == 0 || old_len > sizeof(t->pin) || new_len == 0 || new_len > sizeof(t->pin))
+        goto out;
+    token_sign_settle(t);
+    rv = ensure_session(t);
+    if (rv != CKR_OK)
+        goto out;
+    rv = t->f->C_SetPIN(t->session, (CK_UTF8CHAR_PTR)(uintptr_t)old_pin, old_len,
+                        (CK_UTF8CHAR_PTR)(uintptr_t)new_pin, new_len);
+    if (rv != CKR_OK)
+        goto out;
+    /* Re-login after a link loss must use the PIN the token now has. */
+    wipe(t->pin, sizeof(t->pin));
+    memcpy(t->pin, new_pin, new_len);
+    t->pin_len = new_len;
+out:
+    return rv;
+}

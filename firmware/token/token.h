@@ -113,6 +113,13 @@ void token_init(struct token *t);
 /* C_Login with pin; on success the PIN is kept for re-login. CKR_PIN_INCORRECT, CKR_PIN_LOCKED… */
 CK_RV token_login(struct token *t, const uint8_t *pin, size_t len);
 CK_RV token_logout(struct token *t);
+/*
+ * C_SetPIN for the logged-in user: old_pin must be the token's current PIN. On success the PIN
+ * held for re-login becomes new_pin. Tried once (see token.c). CKR_USER_NOT_LOGGED_IN without a
+ * login, CKR_PIN_INCORRECT, CKR_PIN_LEN_RANGE, CKR_PIN_INVALID…
+ */
+CK_RV token_set_pin(struct token *t, const uint8_t *old_pin, size_t old_len, const uint8_t *new_pin,
+                    size_t new_len);
 
 CK_RV token_get_info(struct token *t, CK_TOKEN_INFO *info);
 /* Fills mechs[*count] with the mechanisms the appliance cares about that the token offers. */

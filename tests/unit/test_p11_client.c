@@ -1,7 +1,7 @@
 /*
  * The p11 client's signature sent ahead (p11_client_sign_send, _poll, _wait) against a scripted
  * server on a fake HSM UART: answers that arrive in pieces, another call in between, and answers
- * that are late, out of step or too long.
+ * that are late, out of step or too long; and C_SetPIN's encoding.
  */
 #include "crypto/p11/p11_client.h"
 
@@ -19,6 +19,8 @@ static size_t said, heard;
 static uint32_t codes[8]; /* request codes of the frames written, in order */
 static size_t ncodes;
 static bool answer_version = true;
+static uint8_t last_req[512]; /* the body of the last request the test answers itself */
+static size_t last_req_len;
 
 void hal_wdt_kick(void)
 {
@@ -87,8 +89,12 @@ int hal_uart_write_all(enum hal_uart_id id, const void *buf, size_t len)
         uint32_t code = be32(b + at), call = be32(b + at + 12);
         if (call == P11_CALL_Initialize || call == P11_CALL_Finalize)
             say(out, frame(out, code, (enum p11_call)call, NULL, 0, 0));
-        else if (ncodes < 8)
+        else if (ncodes < 8) {
             codes[ncodes++] = code;
+            size_t blen = be32(b + at + 8);
+            last_req_len = blen < sizeof(last_req) ? blen : 0;
+            memcpy(last_req, b + at + 12, last_req_len);
+        }
     }
     return 0;
 }
@@ -272,6 +278,65 @@ TEST(answers_out_of_step_or_too_long_are_refused)
     CHECK(st.up);
 }
 
+/* The server's answer to the last request: OK with no arguments, or an error. */
+static CK_RV set_pin_answer;
+static bool set_pin_answered;
+
+static void answer_set_pin(void)
+{
+    uint8_t out[64];
+    struct p11w w;
+
+    if (!ncodes || set_pin_answered)
+        return;
+    set_pin_answered = true;
+    p11w_init(&w, out + 12, sizeof(out) - 12);
+    if (set_pin_answer == CKR_OK) {
+        p11w_begin(&w, P11_CALL_SetPIN, "");
+    } else {
+        p11w_begin(&w, P11_CALL_ERROR, "u");
+        p11w_ulong(&w, set_pin_answer);
+    }
+    put32(out, codes[ncodes - 1]);
+    put32(out + 4, 0);
+    put32(out + 8, (uint32_t)w.len);
+    say(out, 12 + w.len);
+}
+
+/* p11-kit's call table: C_SetPIN is call 15, "uayay" (session, old PIN, new PIN), answer "". */
+TEST(set_pin_sends_the_session_and_both_pins)
+{
+    CK_FUNCTION_LIST_PTR f;
+    uint8_t want[128];
+    struct p11w w;
+
+    start();
+    p11_client_get_function_list(&f);
+    fake_idle_hook = answer_set_pin;
+    set_pin_answer = CKR_OK;
+    set_pin_answered = false;
+    CHECK_EQ(f->C_SetPIN(7, (CK_UTF8CHAR_PTR) "123456", 6, (CK_UTF8CHAR_PTR) "24681357", 8),
+             CKR_OK);
+    p11w_init(&w, want, sizeof(want));
+    p11w_begin(&w, P11_CALL_SetPIN, "uayay");
+    p11w_ulong(&w, 7);
+    p11w_byte_array(&w, "123456", 6);
+    p11w_byte_array(&w, "24681357", 8);
+    CHECK_EQ(last_req_len, w.len);
+    CHECK(memcmp(last_req, want, w.len) == 0);
+
+    /* The token's refusal comes back as it is, the link still up. */
+    ncodes = 0;
+    set_pin_answer = CKR_PIN_INCORRECT;
+    set_pin_answered = false;
+    CHECK_EQ(f->C_SetPIN(7, (CK_UTF8CHAR_PTR) "999999", 6, (CK_UTF8CHAR_PTR) "24681357", 8),
+             CKR_PIN_INCORRECT);
+    struct p11_link_stats st;
+    p11_client_stats(&st);
+    CHECK(st.up);
+    fake_idle_hook = NULL;
+}
+
 int main(void)
 {
     fake_clock_set(1000);
@@ -280,5 +345,6 @@ int main(void)
     RUN(a_second_pair_waits_until_the_first_is_collected);
     RUN(no_answer_in_time_fails_the_pair_and_downs_the_link);
     RUN(answers_out_of_step_or_too_long_are_refused);
+    RUN(set_pin_sends_the_session_and_both_pins);
     return unit_summary();
 }
