@@ -412,6 +412,9 @@ static int exchange(const struct client *c, const char *path, enum doc_license_k
     int ret = https_post(&c->peer, path, xml, len, answer, sizeof(answer), &len, &status, why);
     if (ret != 0)
         return error("%s", why);
+    /* The server's 403 reason may already say "not granted": said once. */
+    if (status == 403 && strncmp(why, "not granted", 11) == 0)
+        return error("%s", why);
     if (status == 403)
         return error("not granted: %s", why);
     if (status == 400)
