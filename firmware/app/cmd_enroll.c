@@ -1,7 +1,7 @@
 /*
- * Console commands for the trust hierarchy (DESIGN.md §3): config, trust import, enroll,
- * renew, slc, audit. Documents travel armored (crypto/doc); a pasted block is read line by line
- * into one bounded buffer until its END line.
+ * Console commands for the trust hierarchy (README.md, "Enrolling the appliance"): config, trust
+ * import, enroll, renew, slc, audit. Documents travel armored (crypto/doc); a pasted block is read
+ * line by line into one bounded buffer until its END line.
  */
 #include "app.h"
 

@@ -1,7 +1,7 @@
 /*
- * Console commands of the signing service (DESIGN.md §3): the sub-enrollment ACL, the server's
- * role, a licensing server's root, offline sub-enrollment on a root, and the content-key
- * encryption certificate. Every change is audited.
+ * Console commands of the signing service (README.md, "Licensing servers"): the sub-enrollment ACL,
+ * the server's role, a licensing server's root, offline sub-enrollment on a root, and the
+ * content-key encryption certificate. Every change is audited.
  */
 #include "app.h"
 

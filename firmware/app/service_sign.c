@@ -1,5 +1,6 @@
 /*
- * firmware/app/service_sign.c — the signing endpoints (DESIGN.md §3, R8, R9, R12), HTTPS only:
+ * firmware/app/service_sign.c — the signing endpoints (docs/protocol.md; docs/requirements.md R8,
+ * R9, R12), HTTPS only:
  *
  *   POST /v1/subenroll  a root signs a licensing server's SLC; the caller's TLS client
  *                       certificate must be granted in the ACL (deny by default)
@@ -142,7 +143,7 @@ static void subenroll(void *ctx, const struct http_request *req, struct http_res
     struct app *app = ctx;
     char fp[APP_FP_TEXT_LEN + 1];
 
-    /* Deny by default, before reading a byte of the request (DESIGN.md R9). */
+    /* Deny by default, before reading a byte of the request (docs/requirements.md R9). */
     if (!req->client_cert) {
         refuse(app, resp, "subenroll", 403, NULL,
                "not granted: present a TLS client certificate granted on the root (acl grant)");

@@ -400,7 +400,7 @@ int enroll_request(struct enroll *e, enum doc_request_kind kind, char *out, size
     *why = "nothing to renew: no SLC is installed";
     if (kind == DOC_RENEWAL && !slc_installed(e))
         return -ENOENT;
-    /* A licensing server's first request goes to its root (DESIGN.md R8) and carries no
+    /* A licensing server's first request goes to its root (docs/requirements.md R8) and carries no
      * revocation policy of its own (R14). */
     if (c.role == ENROLL_ROLE_LICENSING && kind == DOC_ENROLLMENT)
         kind = DOC_SUBENROLLMENT;
@@ -460,7 +460,7 @@ void enroll_issuer(struct enroll *e, struct x509_issuer *out)
 }
 
 /* What an SLC must allow, by role: a root sub-enrolls and certifies; a licensing server issues
- * licenses (DESIGN.md R8, R12). */
+ * licenses (docs/requirements.md R8, R12). */
 static uint32_t rights_needed(enum enroll_role role)
 {
     return role == ENROLL_ROLE_ROOT ? X509_RIGHT_SUBENROLL | X509_RIGHT_CERTIFY

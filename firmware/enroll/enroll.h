@@ -1,10 +1,10 @@
 /*
  * firmware/enroll — the appliance's place in the trust hierarchy: its configuration, the
  * authority root it trusts, its server licensor certificate (SLC), and the documents that get it
- * one (DESIGN.md R2–R7, R10, R11).
+ * one (docs/requirements.md R2–R7, R10, R11).
  *
- * State lives in the token, as private data objects that cluster members share (DESIGN.md
- * "Where state lives"): "signet-config" (name, cluster URL, revocation, role, markers),
+ * State lives in the token, as private data objects that cluster members share
+ * (docs/architecture.md): "signet-config" (name, cluster URL, revocation, role, markers),
  * "signet-trust" (the authority root, DER) and "signet-slc" (the SLC and its chain). Each is
  * replaced crash-safely (token_data_write), so an import cut off at any instant leaves the old
  * SLC or the new one in force, never a mix or none. This module keeps a copy in RAM, read at
@@ -93,7 +93,8 @@ int enroll_set_revocation(struct enroll *e, enum doc_revocation r, const uint8_t
                           const char **why);
 
 /* The role: refused while an SLC is installed (its rights are the role's). A licensing server
- * sets no revocation policy (DESIGN.md R14): switching to it resets revocation to standard. */
+ * sets no revocation policy (docs/requirements.md R14): switching to it resets revocation to
+ * standard. */
 int enroll_set_role(struct enroll *e, enum enroll_role role, const char **why);
 /* A licensing server's root: https://A.B.C.D[:PORT], no path (the service adds it). */
 int enroll_set_root_url(struct enroll *e, const char *url, const char **why);

@@ -60,7 +60,7 @@ def test_offline_enrollment_states_and_503_then_serving(tmp):
     for what in ("login", "key generate", "trust import", "enroll export", "enroll import: SLC "
                  "installed"):
         check(what in audit, "audit log lacks %r:\n%s" % (what, audit), con)
-    # A cluster member on the same token shares key, SLC and configuration (DESIGN.md R13).
+    # A cluster member on the same token shares key, SLC and configuration (R13).
     member = host_on_network(tmp, tok, nv="member.img")
     console_login(member.con)
     check(state(member.con) == "enrolled", "the cluster member is not enrolled", member.con)

@@ -1,4 +1,4 @@
-"""The signing service on the host board (issue 6): a three-tier hierarchy — enrollment
+"""The signing service on the host board (R8, R9, R12): a three-tier hierarchy — enrollment
 authority, root cluster, licensing server — on two appliance instances that share nothing but
 the network; the deny-by-default ACL; users certified, publishing and opening protected files
 with tools/signet-client; every issued certificate checked with `openssl verify`."""
@@ -33,7 +33,7 @@ def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
     licensing_prepare(lic.con, auth)
     root_url = "https://%s:%d" % (HOST, root.https_port)
 
-    # Deny by default (DESIGN.md R9): nothing is issued, the refusal is audited on the root.
+    # Deny by default (R9): nothing is issued, the refusal is audited on the root.
     check("(nobody is granted sub-enrollment)" in root.con.command("acl list"), "acl", root.con)
     out = online(lic.con, root_url)
     check("the root refused (403): not granted" in out, "ungranted sub-enrollment: %r" % out,

@@ -1,6 +1,6 @@
 /*
- * tools/signet-client — the user's side of Signet rights management (DESIGN.md R12), a Linux
- * host program. It keeps the user's RSA key in an ordinary file, has the appliance certify it
+ * tools/signet-client — the user's side of Signet rights management (docs/requirements.md R12), a
+ * Linux host program. It keeps the user's RSA key in an ordinary file, has the appliance certify it
  * (a rights account certificate, RAC), publishes documents (a publishing license, PL, with the
  * policy; the author's use license, UL) and asks for use licenses; `protect` and `open` wrap
  * that into files. docs/client.md describes commands, files and trust; README.md shows the use.
