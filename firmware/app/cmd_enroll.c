@@ -205,13 +205,13 @@ static void rename_confirmed(struct console *con, const char *line, size_t len, 
 static int cmd_config_name(struct console *con, int argc, char **argv)
 {
     struct app *app = app_of(con);
-    const char *why = "a name is 1-64 printable characters without spaces";
+    const char *why;
 
     (void)argc;
     if (!need_loaded(con))
         return -1;
     size_t n = strlen(argv[0]);
-    if (n > DOC_NAME_MAX) {
+    if (enroll_check_name(argv[0], &why) != 0) {
         console_error(con, "%s; nothing changed", why);
         app_audit(app, "config name: refused: %s", why);
         return -1;
@@ -464,8 +464,9 @@ static long lifetime_days(const struct x509_info *i)
     return (long)((to - from) / 86400);
 }
 
-/* Install the response enroll_check passed; old is the SLC it replaces (NULL: none). */
-static void install_checked(struct app *app, struct console *con, const char *what,
+/* Install the response enroll_check passed; old is the SLC it replaces (NULL: none). True once
+ * it is in force. */
+static bool install_checked(struct app *app, struct console *con, const char *what,
                             const struct x509_info *old)
 {
     bool renewed = false;
@@ -474,7 +475,7 @@ static void install_checked(struct app *app, struct console *con, const char *wh
     if (enroll_install(&app->enroll, &renewed, &why) != 0) {
         console_error(con, "%s; nothing changed", why);
         app_audit(app, "%s: refused: %s", what, why);
-        return;
+        return false;
     }
     console_printf(con, "%s: SLC %s for '%s'\n", what, renewed ? "renewed" : "installed",
                    app->enroll.info.cn);
@@ -496,6 +497,7 @@ static void install_checked(struct app *app, struct console *con, const char *wh
               renewed ? "renewed" : "installed", until, now_days);
     app->expiry_warned_day = -1; /* a new SLC: judge it afresh */
     app_check_expiry(app);
+    return true;
 }
 
 static struct x509_info in_force; /* the SLC a response would replace, while it is asked about */
@@ -510,15 +512,16 @@ static void rollback_confirmed(struct console *con, const char *line, size_t len
         return;
     }
     app_audit(app, "%s: an older SLC, confirmed by the operator", pending_what);
-    install_checked(app, con, pending_what, &in_force);
+    (void)install_checked(app, con, pending_what, &in_force);
 }
 
 /*
  * Check a response document and install it; what is printed and audited either way. An SLC
  * issued before the one in force (a stale response pasted again) would roll the server back:
- * at the console the operator is asked (ask), otherwise it is refused.
+ * at the console the operator is asked (ask), otherwise it is refused. True when it was installed
+ * here and now (not when it waits for the operator).
  */
-static void accept_response(struct app *app, struct console *con, const char *what, const char *doc,
+static bool accept_response(struct app *app, struct console *con, const char *what, const char *doc,
                             size_t len, bool ask)
 {
     x509_time now;
@@ -528,15 +531,13 @@ static void accept_response(struct app *app, struct console *con, const char *wh
         enroll_check(&app->enroll, doc, len, &now, &pending_info, &why) != 0) {
         console_error(con, "%s; nothing changed", why);
         app_audit(app, "%s: refused: %s", what, why);
-        return;
+        return false;
     }
     bool replaces = app->enroll.slc.slc_len != 0;
     if (replaces)
         in_force = app->enroll.info;
-    if (!enroll_older_than_in_force(&app->enroll, &pending_info)) {
-        install_checked(app, con, what, replaces ? &in_force : NULL);
-        return;
-    }
+    if (!enroll_older_than_in_force(&app->enroll, &pending_info))
+        return install_checked(app, con, what, replaces ? &in_force : NULL);
     char new_serial[41], old_serial[41], new_nb[21], old_nb[21];
     serial_text(&pending_info, new_serial);
     serial_text(&in_force, old_serial);
@@ -549,7 +550,7 @@ static void accept_response(struct app *app, struct console *con, const char *wh
                       new_serial, new_nb, old_serial, old_nb);
         app_audit(app, "%s: refused: an older SLC (serial %s, issued %s) than in force (%s)", what,
                   new_serial, new_nb, old_serial);
-        return;
+        return false;
     }
     pending_what = what;
     console_printf(con,
@@ -557,6 +558,7 @@ static void accept_response(struct app *app, struct console *con, const char *wh
                    "(serial %s, issued %s); install it anyway? type yes:\n",
                    new_serial, new_nb, old_serial, old_nb);
     (void)console_read_line(con, "", 0, rollback_confirmed, app);
+    return false;
 }
 
 static void response_pasted(struct app *app, struct console *con, const char *text, size_t len)
@@ -570,7 +572,7 @@ static void response_pasted(struct app *app, struct console *con, const char *te
         app_audit(app, "%s: refused: %s", what, why);
         return;
     }
-    accept_response(app, con, what, xml, n, true);
+    (void)accept_response(app, con, what, xml, n, true);
 }
 
 static int import_response(struct console *con, bool renewal)
@@ -607,9 +609,9 @@ static void online_done(void *ctx, int status, const char *body, size_t len, con
     const char *what = app->online_renewal ? "renew online" : "enroll online";
 
     if (status == 200) {
-        accept_response(app, con, what, body, len, false);
         /* Enrolled through this root: it is also where certification requests go. */
-        if (app->enroll.cfg.role == ENROLL_ROLE_LICENSING && app->enroll.slc.slc_len &&
+        if (accept_response(app, con, what, body, len, false) &&
+            app->enroll.cfg.role == ENROLL_ROLE_LICENSING &&
             strcmp(online_url, app->enroll.cfg.root_url) != 0) {
             const char *why_url;
             if (enroll_set_root_url(&app->enroll, online_url, &why_url) == 0)

@@ -268,12 +268,17 @@ static bool printable(const char *s, size_t max)
     return n > 0;
 }
 
+int enroll_check_name(const char *name, const char **why)
+{
+    *why = "a name is 1-64 printable characters without spaces";
+    return printable(name, DOC_NAME_MAX) ? 0 : -EINVAL;
+}
+
 int enroll_set_name(struct enroll *e, const char *name, const char **why)
 {
     struct enroll_config c = e->cfg;
 
-    *why = "a name is 1-64 printable characters without spaces";
-    if (!printable(name, DOC_NAME_MAX))
+    if (enroll_check_name(name, why) != 0)
         return -EINVAL;
     memcpy(c.name, name, strlen(name) + 1);
     *why = "could not store the configuration in the token";

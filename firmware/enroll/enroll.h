@@ -88,6 +88,8 @@ bool enroll_serving(const struct enroll *e, const x509_time *now);
 
 /* Configuration changes, each stored in the token before it counts. */
 int enroll_set_name(struct enroll *e, const char *name, const char **why);
+/* Whether name would do as the server's name, changing nothing. */
+int enroll_check_name(const char *name, const char **why);
 int enroll_set_cluster_url(struct enroll *e, const char *url, const char **why);
 int enroll_set_revocation(struct enroll *e, enum doc_revocation r, const uint8_t *spki, size_t len,
                           const char **why);
