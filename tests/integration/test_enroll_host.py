@@ -381,7 +381,7 @@ def test_status_after_a_link_loss_during_import_reads_the_state_again(tmp):
     req, _ = export_request(con, renewal=True)
     rc, renewed = auth.issue(req)
     check(rc == 0, renewed, con)
-    con.command("test pause-steps 3000")
+    con.command("test pause-steps 1000")
     con.send("renew import\n")
     con.expect("Paste the")
     con.send(renewed)
