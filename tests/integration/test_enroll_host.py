@@ -260,9 +260,13 @@ def snapshot(con, tok):
     objects = []
     for label in ("signet-config", "signet-slc", "signet-trust"):
         path = os.path.join(tok.dir, "object.bin")
+        if os.path.exists(path):
+            os.unlink(path)
         rc, out = tok.pkcs11_tool("--read-object", "--type", "data", "--label", label,
                                   "--output-file", path)
-        check(rc == 0, "reading %s: %s" % (label, out), con)
+        if rc != 0 or not os.path.exists(path):
+            objects.append((label, None))  # not there (yet)
+            continue
         with open(path, "rb") as f:
             objects.append((label, f.read()))
     return (con.command("config show"), con.command("slc show"), state(con), objects)
@@ -299,6 +303,17 @@ def test_every_refusal_changes_nothing_and_is_audited(tmp):
     check(fp.split("=", 1)[1] in out, "trust import shows no fingerprint (%s): %r" % (fp, out),
           con)
     check(fp.split("=", 1)[1] in con.command("audit show"), "fingerprint not audited", con)
+    # Before enrollment: a renewal with nothing to renew, a response for nobody's request.
+    fresh = snapshot(con, tok)
+    check(fresh[3][0][1] is not None, "no signet-config object to compare", con)
+    out = con.command("renew export", 60)
+    check(out.startswith("error: nothing to renew") and "nothing changed" in out, out, con)
+    check(snapshot(con, tok) == fresh, "renew export's refusal changed the state", con)
+    out = paste(con, "renew import", armor(b"<SignetResponse/>", RESPONSE))
+    check("error: " in out and "nothing changed" in out, "renew import: %r" % out, con)
+    check(snapshot(con, tok) == fresh, "renew import's refusal changed the state", con)
+    audit = con.command("audit show 3")
+    check("renew export: refused" in audit and "renew import: refused" in audit, audit, con)
     resp_old = enroll_offline(con, auth, "--days", "730")
     time.sleep(1.1)  # the renewal's notBefore is a later second
     before = snapshot(con, tok)
