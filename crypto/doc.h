@@ -134,7 +134,7 @@ int doc_response_write(const struct doc_response *r, char *out, size_t cap, size
 int doc_request_parse(const char *xml, size_t len, struct doc_request *r, const char **why);
 int doc_response_parse(const char *xml, size_t len, struct doc_response *r, const char **why);
 
-/* The armor of DESIGN.md "Documents", for the console: "-----BEGIN <label>-----", base64 in
+/* The armor of docs/protocol.md, for the console: "-----BEGIN <label>-----", base64 in
  * 64-column lines, "-----END <label>-----", each line ending in "\n"; NUL-terminated in
  * out[cap] like the XML. Labels used: "SIGNET ENROLLMENT REQUEST", "SIGNET RENEWAL REQUEST",
  * "SIGNET ENROLLMENT RESPONSE", and for PEM "CERTIFICATE" and "PUBLIC KEY" (a label is 1..40

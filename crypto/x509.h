@@ -35,7 +35,7 @@
 
 #include "mbedtls/x509.h"
 
-/* Rights (DESIGN.md "Trust and certificate profile"). */
+/* Rights (docs/certificates.md). */
 #define X509_RIGHT_SUBENROLL     (1u << 0) /* ARC.2.1: issue SLCs to servers below */
 #define X509_RIGHT_CERTIFY       (1u << 1) /* ARC.2.2: issue rights account certificates */
 #define X509_RIGHT_ISSUE_USE     (1u << 2) /* ARC.2.3: issue use licenses */
@@ -57,7 +57,7 @@ int x509_grant_parse(const char *text, uint32_t *rights);
 /* The same, in bit order, into out[cap] (NUL-terminated). -ENOSPC when it does not fit. */
 int x509_grant_format(uint32_t rights, char *out, size_t cap);
 
-#define X509_SERIAL_LEN 16 /* 16 random bytes from the token (DESIGN.md "Where state lives") */
+#define X509_SERIAL_LEN 16 /* 16 random bytes from the token (docs/architecture.md) */
 #define X509_CN_MAX     64
 #define X509_URL_MAX    256
 #define X509_TEXT_MAX   64 /* SKU, version */

@@ -500,7 +500,7 @@ static const mbedtls_x509_crt_profile signet_profile = {
 
 #define CHAIN_MAX 6
 
-/* A leaf of a kind needs the issuer right that makes it (DESIGN.md "Trust and certificate
+/* A leaf of a kind needs the issuer right that makes it (docs/certificates.md
  * profile"): RACs come from a certifying SLC, licenses from one that may issue them, a CKEK
  * certificate from any SLC (the server's own, whatever its role). */
 static int kind_issuer_check(enum x509_kind kind, uint32_t issuer, const char **why)

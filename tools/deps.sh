@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/deps.sh — everything Signet needs from outside, fetched, never vendored (DESIGN.md §4).
+# tools/deps.sh — everything Signet needs from outside, fetched, never vendored (README).
 #
 # 1. Installs the Debian packages the build and tests use, when any is missing.
 # 2. Fetches the upstream sources of mbedTLS 3.6, lwIP 2.2 and expat 2.x as Debian source packages

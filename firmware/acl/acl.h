@@ -1,5 +1,5 @@
 /*
- * firmware/acl — who may sub-enroll to this root (DESIGN.md R9).
+ * firmware/acl — who may sub-enroll to this root (docs/requirements.md R9).
  *
  * Principals are TLS client-certificate SHA-256 fingerprints, each with a name an operator chose.
  * The list is empty by default, so sub-enrollment is denied to everyone until an operator grants

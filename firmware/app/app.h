@@ -67,7 +67,7 @@ struct app {
     bool tls_created; /* the last setup made a new key or certificate */
     uint32_t tls_token_signs;
     struct enroll enroll;
-    struct acl acl;     /* who may sub-enroll (DESIGN.md R9) */
+    struct acl acl;     /* who may sub-enroll (docs/requirements.md R9) */
     struct issue issue; /* what this server signs on request */
     struct audit audit;
     struct app_paste paste;

@@ -1,7 +1,7 @@
 /*
- * Console commands for the trust hierarchy (DESIGN.md §3): config, trust import, enroll,
- * renew, slc, audit. Documents travel armored (crypto/doc); a pasted block is read line by line
- * into one bounded buffer until its END line.
+ * Console commands for the trust hierarchy (README.md, "Enrolling the appliance"): config, trust
+ * import, enroll, renew, slc, audit. Documents travel armored (crypto/doc); a pasted block is read
+ * line by line into one bounded buffer until its END line.
  */
 #include "app.h"
 
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto/sha256.h"
 #include "firmware/app/version.h"
 #include "firmware/lib/civil_time.h"
 #include "hal/clock.h"
@@ -27,6 +28,11 @@ static uint8_t der[DOC_CERT_MAX];
 static const char label_request[] = "SIGNET ENROLLMENT REQUEST";
 static const char label_renewal[] = "SIGNET RENEWAL REQUEST";
 static const char label_response[] = "SIGNET ENROLLMENT RESPONSE";
+
+/* What waits for the operator's "yes" (console_read_line): a rename, or a checked response. */
+static char pending_name[DOC_NAME_MAX + 1];
+static const char *pending_what;
+static struct x509_info pending_info;
 
 static struct app *app_of(struct console *con)
 {
@@ -97,9 +103,10 @@ void app_refresh_state(struct app *app)
     audit_flush(&app->audit);
     const char *why;
 
-    /* Not while a paste or a network request is half done: it would change what they check. */
+    /* Not while a paste, a question or a network request is half done: it would change what
+     * they check. */
     if (app->token.logged_in && app->enroll.loaded && !app->con.held && !app->paste.len &&
-        app_load_state(app, &why) != 0)
+        !app->con.read_fn && app_load_state(app, &why) != 0)
         app->enroll.loaded = false; /* read again on next use */
     app_check_expiry(app);
 }
@@ -170,6 +177,31 @@ int app_paste(struct console *con, const char *cmd, const char *what, const char
 
 /* ---- config ---- */
 
+static bool is_yes(const char *line, size_t len)
+{
+    return line && len == 3 && memcmp(line, "yes", 3) == 0;
+}
+
+static void rename_confirmed(struct console *con, const char *line, size_t len, void *ctx)
+{
+    struct app *app = ctx;
+    const char *why;
+
+    if (!is_yes(line, len)) {
+        console_puts(con, "nothing changed\n");
+        app_audit(app, "config name %s: not confirmed; nothing changed", pending_name);
+        return;
+    }
+    if (enroll_set_name(&app->enroll, pending_name, &why) != 0) {
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "config name %s: refused: %s", pending_name, why);
+        return;
+    }
+    app_audit(app, "config name %s (confirmed; the SLC in force names %s until renewal)",
+              pending_name, app->enroll.info.cn);
+    console_printf(con, "server name: %s (the next renewal carries it)\n", pending_name);
+}
+
 static int cmd_config_name(struct console *con, int argc, char **argv)
 {
     struct app *app = app_of(con);
@@ -178,8 +210,26 @@ static int cmd_config_name(struct console *con, int argc, char **argv)
     (void)argc;
     if (!need_loaded(con))
         return -1;
+    size_t n = strlen(argv[0]);
+    if (enroll_check_name(argv[0], &why) != 0) {
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "config name: refused: %s", why);
+        return -1;
+    }
+    /* The SLC in force names the server: a new name reaches it only with the next renewal, and
+     * until then requests and the SLC disagree. The operator says so knowingly. */
+    if (app->enroll.slc.slc_len && strcmp(argv[0], app->enroll.info.cn) != 0 &&
+        strcmp(argv[0], app->enroll.cfg.name) != 0) {
+        memcpy(pending_name, argv[0], n + 1);
+        console_printf(con,
+                       "the installed SLC names this server '%s'; a renewal will carry the new "
+                       "name '%s'. Rename it anyway? type yes:\n",
+                       app->enroll.info.cn, pending_name);
+        return console_read_line(con, "", 0, rename_confirmed, app);
+    }
     if (enroll_set_name(&app->enroll, argv[0], &why) != 0) {
-        console_error(con, "%s", why);
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "config name: refused: %s", why);
         return -1;
     }
     app_audit(app, "config name %s", argv[0]);
@@ -196,7 +246,8 @@ static int cmd_config_url(struct console *con, int argc, char **argv)
     if (!need_loaded(con))
         return -1;
     if (enroll_set_cluster_url(&app->enroll, argv[0], &why) != 0) {
-        console_error(con, "%s", why);
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "config cluster-url: refused: %s", why);
         return -1;
     }
     app_audit(app, "config cluster-url %s", argv[0]);
@@ -212,6 +263,7 @@ static void revoker_pasted(struct app *app, struct console *con, const char *tex
 
     if (doc_unarmor(text, len, "PUBLIC KEY", der, sizeof(der), &n, &why) != 0) {
         console_error(con, "%s; nothing changed", why);
+        app_audit(app, "config revocation custom: refused: %s", why);
         return;
     }
     mbedtls_pk_init(&pk);
@@ -219,10 +271,12 @@ static void revoker_pasted(struct app *app, struct console *con, const char *tex
     mbedtls_pk_free(&pk);
     if (bad) {
         console_error(con, "not a public key; nothing changed");
+        app_audit(app, "config revocation custom: refused: not a public key");
         return;
     }
     if (enroll_set_revocation(&app->enroll, DOC_REVOCATION_CUSTOM, der, n, &why) != 0) {
-        console_error(con, "%s", why);
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "config revocation custom: refused: %s", why);
         return;
     }
     app_audit(app, "config revocation custom");
@@ -238,18 +292,22 @@ static int cmd_config_revocation(struct console *con, int argc, char **argv)
     if (!need_loaded(con))
         return -1;
     if (strcmp(argv[0], "custom") == 0 && app->enroll.cfg.role == ENROLL_ROLE_LICENSING) {
-        console_error(con, "a licensing server sets no revocation policy: its root's applies");
+        why = "a licensing server sets no revocation policy: its root's applies";
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "config revocation: refused: %s", why);
         return -1;
     }
     if (strcmp(argv[0], "custom") == 0)
         return app_paste(con, "config revocation", "revoking party's public key", "PUBLIC KEY",
                          revoker_pasted);
     if (strcmp(argv[0], "standard") != 0) {
-        console_error(con, "revocation is 'standard' or 'custom'");
+        console_error(con, "revocation is 'standard' or 'custom'; nothing changed");
+        app_audit(app, "config revocation: refused: neither standard nor custom");
         return -1;
     }
     if (enroll_set_revocation(&app->enroll, DOC_REVOCATION_STANDARD, NULL, 0, &why) != 0) {
-        console_error(con, "%s", why);
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "config revocation: refused: %s", why);
         return -1;
     }
     app_audit(app, "config revocation standard");
@@ -294,9 +352,16 @@ static void anchor_pasted(struct app *app, struct console *con, const char *text
         return;
     }
     struct x509_info info;
+    uint8_t digest[SHA256_LEN];
+    char fp[APP_FP_TEXT_LEN + 1];
     (void)x509_read(der, n, &info, &why);
-    app_audit(app, "trust import: authority root '%s'", info.cn);
+    sha256(der, n, digest);
+    app_format_fingerprint(digest, fp);
+    app_audit(app, "trust import: authority root '%s', SHA-256 %s", info.cn, fp);
     console_printf(con, "authority root trusted: %s\n", info.cn);
+    /* The operator compares it with what the authority's operator reads out (openssl x509
+     * -fingerprint -sha256 prints it the same way). */
+    console_printf(con, "sha256 Fingerprint=%s\n", fp);
 }
 
 static int cmd_trust_import(struct console *con, int argc, char **argv)
@@ -320,15 +385,30 @@ static int export_request(struct console *con, enum doc_request_kind kind)
 
     if (!need_loaded(con))
         return -1;
+    why = "the request does not fit its armor";
+    /* Built and armored before anything is recorded: a refusal leaves the state as it was. */
     if (enroll_request(&app->enroll, kind, xml, sizeof(xml), &len, &why) != 0 ||
-        doc_armor(label, (const uint8_t *)xml, len, armored, sizeof(armored), &alen) != 0) {
-        console_error(con, "%s", why);
+        doc_armor(label, (const uint8_t *)xml, len, armored, sizeof(armored), &alen) != 0 ||
+        enroll_request_record(&app->enroll, kind, &why) != 0) {
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "%s: refused: %s", what, why);
         return -1;
     }
     console_puts(con, armored);
-    console_printf(con, "Save the block above as %s%s.xml and take it to the authority.\n",
-                   app->enroll.cfg.name,
-                   kind == DOC_RENEWAL ? "RenewalRequest" : "EnrollmentRequest");
+    /* The block is armored text, not XML; where it goes depends on the role. */
+    const char *name = app->enroll.cfg.name, *doc = kind == DOC_RENEWAL ? "Renewal" : "Enrollment";
+    const char *import = kind == DOC_RENEWAL ? "renew import" : "enroll import";
+    if (app->enroll.cfg.role == ENROLL_ROLE_LICENSING)
+        console_printf(con,
+                       "Save the block above as %s%sRequest.txt and paste it into `subenroll` on "
+                       "the root; paste the root's answer into `%s` here.\n",
+                       name, doc, import);
+    else
+        console_printf(con,
+                       "Save the block above as %s%sRequest.txt and take it to the enrollment "
+                       "authority: `signet-authority issue --in %s%sRequest.txt --out "
+                       "%s%sResponse.txt --armor` answers it; paste the answer into `%s` here.\n",
+                       name, doc, name, doc, name, doc, import);
     app_audit(app, "%s: request for '%s'", what, app->enroll.cfg.name);
     return 0;
 }
@@ -365,28 +445,126 @@ static void print_expiry(struct console *con, struct app *app, const char *lead)
                    t->day, t->hour, t->min, t->sec, enroll_days_left(&app->enroll, &now));
 }
 
-/* Check and install a response document; what is printed and audited either way. */
-static void accept_response(struct app *app, struct console *con, const char *what, const char *doc,
-                            size_t len)
+static void serial_text(const struct x509_info *i, char out[2 * sizeof(i->serial) + 1])
 {
-    x509_time now;
-    bool renewed = false;
-    const char *why = "the clock is not readable";
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = i->serial_len < sizeof(i->serial) ? i->serial_len : sizeof(i->serial);
 
-    if (!app_now(app, &now, NULL) ||
-        enroll_accept(&app->enroll, doc, len, &now, &renewed, &why) != 0) {
+    for (size_t k = 0; k < n; k++) {
+        out[2 * k] = hex[i->serial[k] >> 4];
+        out[2 * k + 1] = hex[i->serial[k] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static long lifetime_days(const struct x509_info *i)
+{
+    char a[21], b[21];
+    int64_t from, to;
+
+    enroll_time_text(&i->not_before, a);
+    enroll_time_text(&i->not_after, b);
+    if (civil_parse_iso8601(a, strlen(a), &from) != 0 ||
+        civil_parse_iso8601(b, strlen(b), &to) != 0)
+        return 0;
+    return (long)((to - from) / 86400);
+}
+
+/* Install the response enroll_check passed; old is the SLC it replaces (NULL: none). True once
+ * it is in force. */
+static bool install_checked(struct app *app, struct console *con, const char *what,
+                            const struct x509_info *old)
+{
+    bool renewed = false;
+    const char *why;
+
+    if (enroll_install(&app->enroll, &renewed, &why) != 0) {
         console_error(con, "%s; nothing changed", why);
         app_audit(app, "%s: refused: %s", what, why);
-        return;
+        return false;
     }
     console_printf(con, "%s: SLC %s for '%s'\n", what, renewed ? "renewed" : "installed",
                    app->enroll.info.cn);
     print_expiry(con, app, "valid until ");
     char until[21];
     enroll_time_text(&app->enroll.info.not_after, until);
-    app_audit(app, "%s: SLC %s, valid until %.10s", what, renewed ? "renewed" : "installed", until);
+    /* A renewal may come back with another lifetime than the SLC had (the authority's policy):
+     * the operator hears of it rather than finding out at the next expiry. */
+    long was = old ? lifetime_days(old) : 0, now_days = lifetime_days(&app->enroll.info);
+    if (old && was != now_days) {
+        char old_until[21];
+        enroll_time_text(&old->not_after, old_until);
+        console_printf(con,
+                       "note: the new SLC is valid for %ld days, until %.10s; the one it "
+                       "replaced was valid for %ld days, until %.10s\n",
+                       now_days, until, was, old_until);
+    }
+    app_audit(app, "%s: SLC %s, valid until %.10s (%ld days)", what,
+              renewed ? "renewed" : "installed", until, now_days);
     app->expiry_warned_day = -1; /* a new SLC: judge it afresh */
     app_check_expiry(app);
+    return true;
+}
+
+static struct x509_info in_force; /* the SLC a response would replace, while it is asked about */
+
+static void rollback_confirmed(struct console *con, const char *line, size_t len, void *ctx)
+{
+    struct app *app = ctx;
+
+    if (!is_yes(line, len)) {
+        console_puts(con, "nothing changed\n");
+        app_audit(app, "%s: an older SLC, not confirmed; nothing changed", pending_what);
+        return;
+    }
+    app_audit(app, "%s: an older SLC, confirmed by the operator", pending_what);
+    (void)install_checked(app, con, pending_what, &in_force);
+}
+
+/*
+ * Check a response document and install it; what is printed and audited either way. An SLC
+ * issued before the one in force (a stale response pasted again) would roll the server back:
+ * at the console the operator is asked (ask), otherwise it is refused. True when it was installed
+ * here and now (not when it waits for the operator).
+ */
+static bool accept_response(struct app *app, struct console *con, const char *what, const char *doc,
+                            size_t len, bool ask)
+{
+    x509_time now;
+    const char *why = "the clock is not readable";
+
+    if (!app_now(app, &now, NULL) ||
+        enroll_check(&app->enroll, doc, len, &now, &pending_info, &why) != 0) {
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "%s: refused: %s", what, why);
+        return false;
+    }
+    bool replaces = app->enroll.slc.slc_len != 0;
+    if (replaces)
+        in_force = app->enroll.info;
+    if (!enroll_older_than_in_force(&app->enroll, &pending_info))
+        return install_checked(app, con, what, replaces ? &in_force : NULL);
+    char new_serial[41], old_serial[41], new_nb[21], old_nb[21];
+    serial_text(&pending_info, new_serial);
+    serial_text(&in_force, old_serial);
+    enroll_time_text(&pending_info.not_before, new_nb);
+    enroll_time_text(&in_force.not_before, old_nb);
+    if (!ask) {
+        console_error(con,
+                      "the response's SLC (serial %s, issued %s) is older than the one in force "
+                      "(serial %s, issued %s); nothing changed",
+                      new_serial, new_nb, old_serial, old_nb);
+        app_audit(app, "%s: refused: an older SLC (serial %s, issued %s) than in force (%s)", what,
+                  new_serial, new_nb, old_serial);
+        return false;
+    }
+    pending_what = what;
+    console_printf(con,
+                   "the response's SLC (serial %s, issued %s) is older than the one in force "
+                   "(serial %s, issued %s); install it anyway? type yes:\n",
+                   new_serial, new_nb, old_serial, old_nb);
+    (void)console_read_line(con, "", 0, rollback_confirmed, app);
+    return false;
 }
 
 static void response_pasted(struct app *app, struct console *con, const char *text, size_t len)
@@ -400,7 +578,7 @@ static void response_pasted(struct app *app, struct console *con, const char *te
         app_audit(app, "%s: refused: %s", what, why);
         return;
     }
-    accept_response(app, con, what, xml, n);
+    (void)accept_response(app, con, what, xml, n, true);
 }
 
 static int import_response(struct console *con, bool renewal)
@@ -428,6 +606,8 @@ static int cmd_renew_import(struct console *con, int argc, char **argv)
 /* ---- online ---- */
 
 #if SIGNET_HAS_NET
+static char online_url[DOC_URL_MAX + 1];
+
 static void online_done(void *ctx, int status, const char *body, size_t len, const char *why)
 {
     struct app *app = ctx;
@@ -435,7 +615,16 @@ static void online_done(void *ctx, int status, const char *body, size_t len, con
     const char *what = app->online_renewal ? "renew online" : "enroll online";
 
     if (status == 200) {
-        accept_response(app, con, what, body, len);
+        /* Enrolled through this root: it is also where certification requests go. */
+        if (accept_response(app, con, what, body, len, false) &&
+            app->enroll.cfg.role == ENROLL_ROLE_LICENSING &&
+            strcmp(online_url, app->enroll.cfg.root_url) != 0) {
+            const char *why_url;
+            if (enroll_set_root_url(&app->enroll, online_url, &why_url) == 0)
+                app_audit(app, "config root-url %s (%s)", online_url, what);
+            else
+                console_error(con, "the root URL was not stored: %s", why_url);
+        }
     } else if (status) {
         /* The authority's refusal is one line of text: show it, bounded and on one line. */
         char reason[120];
@@ -454,28 +643,32 @@ static void online_done(void *ctx, int status, const char *body, size_t len, con
     console_release(con);
 }
 
+/*
+ * Nothing is written before the answer is in: the URL, the request and the post are checked
+ * first, and an online request is answered within the command, so no "request out" state is
+ * recorded for it. A refusal, a failure or the authority's "no" all leave the state as it was.
+ */
 static int online(struct console *con, enum doc_request_kind kind, const char *url)
 {
     struct app *app = app_of(con);
-    const char *why;
+    const char *why, *what = kind == DOC_RENEWAL ? "renew online" : "enroll online";
     size_t len = 0;
 
     if (!need_loaded(con))
         return -1;
-    /* A licensing server enrolls with its root cluster (DESIGN.md R8), which it then also
-     * forwards certification requests to: the URL is remembered first. */
+    /* A licensing server enrolls with its root cluster (requirements R8), which it then also
+     * forwards certification requests to: the URL is remembered once the root has answered. */
     bool licensing = app->enroll.cfg.role == ENROLL_ROLE_LICENSING;
-    if (licensing && strcmp(url, app->enroll.cfg.root_url) != 0 &&
-        enroll_set_root_url(&app->enroll, url, &why) != 0) {
-        console_error(con, "%s", why);
-        return -1;
-    }
-    if (enroll_request(&app->enroll, kind, xml, sizeof(xml), &len, &why) != 0 ||
+    why = "the URL is longer than 256 characters";
+    if (strlen(url) > DOC_URL_MAX || (licensing && enroll_check_root_url(url, &why) != 0) ||
+        enroll_request(&app->enroll, kind, xml, sizeof(xml), &len, &why) != 0 ||
         http_client_post(url, licensing ? "/v1/subenroll" : "/v1/enroll", "application/xml", xml,
                          len, online_done, app, &why) != 0) {
-        console_error(con, "%s", why);
+        console_error(con, "%s; nothing changed", why);
+        app_audit(app, "%s: refused: %s", what, why);
         return -1;
     }
+    memcpy(online_url, url, strlen(url) + 1);
     app->online_renewal = kind == DOC_RENEWAL;
     console_printf(con, "sent the %s request to %s; waiting for the answer...\n",
                    kind == DOC_RENEWAL ? "renewal" : "enrollment", url);
@@ -615,13 +808,14 @@ const struct console_cmd app_enroll_cmds[] = {
     {"renew online", "URL", "renew the SLC with the authority at URL", cmd_renew_online, 1, 1,
      CONSOLE_NEEDS_LOGIN},
 #endif
-    {"renew export", "", "print a renewal request (<server>RenewalRequest.xml)", cmd_renew_export,
+    {"renew export", "", "print a renewal request (<server>RenewalRequest.txt)", cmd_renew_export,
      0, 0, CONSOLE_NEEDS_LOGIN},
     {"renew import", "", "paste the renewal response; install the new SLC", cmd_renew_import, 0, 0,
      CONSOLE_NEEDS_LOGIN},
     {"slc show", "", "the installed SLC: subject, serial, validity, days left", cmd_slc_show, 0, 0,
      CONSOLE_NEEDS_LOGIN},
     {"slc export", "", "the SLC and its chain as PEM", cmd_slc_export, 0, 0, CONSOLE_NEEDS_LOGIN},
-    {"audit show", "[N]", "the last N audit log entries (default 20)", cmd_audit_show, 0, 1, 0},
+    {"audit show", "[N]", "the last N audit log entries (default 20)", cmd_audit_show, 0, 1,
+     CONSOLE_NEEDS_LOGIN},
 };
 const unsigned app_enroll_cmd_count = sizeof(app_enroll_cmds) / sizeof(app_enroll_cmds[0]);

@@ -1,10 +1,11 @@
 /*
- * Console commands of the signing service (DESIGN.md §3): the sub-enrollment ACL, the server's
- * role, a licensing server's root, offline sub-enrollment on a root, and the content-key
- * encryption certificate. Every change is audited.
+ * Console commands of the signing service (README.md, "Licensing servers"): the sub-enrollment ACL,
+ * the server's role, a licensing server's root, offline sub-enrollment on a root, and the
+ * content-key encryption certificate. Every change is audited.
  */
 #include "app.h"
 
+#include <errno.h>
 #include <string.h>
 
 static struct app *app_of(struct console *con)
@@ -59,6 +60,7 @@ static int cmd_acl_grant(struct console *con, int argc, char **argv)
 {
     struct app *app = app_of(con);
     uint8_t fp[ACL_FP_LEN];
+    char text[APP_FP_TEXT_LEN + 1];
     const char *why;
 
     (void)argc;
@@ -66,9 +68,11 @@ static int cmd_acl_grant(struct console *con, int argc, char **argv)
         return -1;
     if (acl_grant(&app->acl, fp, argv[1], &why) != 0) {
         console_error(con, "%s; nothing changed", why);
+        app_audit(app, "acl grant: refused: %s", why);
         return -1;
     }
-    app_audit(app, "acl grant %.23s %s", argv[0], argv[1]);
+    app_format_fingerprint(fp, text);
+    app_audit(app, "acl grant %s %s", text, argv[1]);
     console_printf(con, "granted sub-enrollment to %s\n", argv[1]);
     return 0;
 }
@@ -77,6 +81,7 @@ static int cmd_acl_revoke(struct console *con, int argc, char **argv)
 {
     struct app *app = app_of(con);
     uint8_t fp[ACL_FP_LEN];
+    char text[APP_FP_TEXT_LEN + 1];
     const char *why;
 
     (void)argc;
@@ -84,9 +89,11 @@ static int cmd_acl_revoke(struct console *con, int argc, char **argv)
         return -1;
     if (acl_revoke(&app->acl, fp, &why) != 0) {
         console_error(con, "%s; nothing changed", why);
+        app_audit(app, "acl revoke: refused: %s", why);
         return -1;
     }
-    app_audit(app, "acl revoke %.23s", argv[0]);
+    app_format_fingerprint(fp, text);
+    app_audit(app, "acl revoke %s", text);
     console_puts(con, "revoked\n");
     return 0;
 }
@@ -107,11 +114,13 @@ static int cmd_config_role(struct console *con, int argc, char **argv)
     } else if (strcmp(argv[0], "licensing") == 0) {
         role = ENROLL_ROLE_LICENSING;
     } else {
-        console_error(con, "role is 'root' or 'licensing'");
+        console_error(con, "role is 'root' or 'licensing'; nothing changed");
+        app_audit(app, "config role: refused: neither root nor licensing");
         return -1;
     }
     if (enroll_set_role(&app->enroll, role, &why) != 0) {
         console_error(con, "%s; nothing changed", why);
+        app_audit(app, "config role %s: refused: %s", argv[0], why);
         return -1;
     }
     app_audit(app, "config role %s", argv[0]);
@@ -130,12 +139,11 @@ static int cmd_config_root_url(struct console *con, int argc, char **argv)
     (void)argc;
     if (!loaded(con))
         return -1;
-    if (app->enroll.cfg.role != ENROLL_ROLE_LICENSING) {
-        console_error(con, "only a licensing server has a root (config role licensing)");
-        return -1;
-    }
-    if (enroll_set_root_url(&app->enroll, argv[0], &why) != 0) {
+    why = "only a licensing server has a root (config role licensing)";
+    if (app->enroll.cfg.role != ENROLL_ROLE_LICENSING ||
+        enroll_set_root_url(&app->enroll, argv[0], &why) != 0) {
         console_error(con, "%s; nothing changed", why);
+        app_audit(app, "config root-url: refused: %s", why);
         return -1;
     }
     app_audit(app, "config root-url %s", argv[0]);
@@ -149,16 +157,31 @@ static char xml[DOC_XML_MAX + 1];
 static char answer[DOC_XML_MAX + 1];
 static char armored[APP_ARMOR_MAX];
 
+/* A licensing server's first request or its renewal: either armor, the document says which. */
+static int unarmor_request(const char *text, size_t len, size_t *n, bool *renewal, const char **why)
+{
+    const char *why_renewal;
+
+    *renewal = false;
+    if (doc_unarmor(text, len, "SIGNET ENROLLMENT REQUEST", (uint8_t *)xml, sizeof(xml) - 1, n,
+                    why) == 0)
+        return 0;
+    if (doc_unarmor(text, len, "SIGNET RENEWAL REQUEST", (uint8_t *)xml, sizeof(xml) - 1, n,
+                    &why_renewal) != 0)
+        return -EINVAL; /* *why: what the enrollment armor found wrong */
+    *renewal = true;
+    return 0;
+}
+
 static void subenroll_pasted(struct app *app, struct console *con, const char *text, size_t len)
 {
     char who[ISSUE_WHO_MAX] = "";
     const char *why = "the clock is not readable";
     x509_time now;
     size_t n = 0, alen = 0;
+    bool renewal = false;
 
-    if (doc_unarmor(text, len, "SIGNET ENROLLMENT REQUEST", (uint8_t *)xml, sizeof(xml) - 1, &n,
-                    &why) != 0 ||
-        !app_now(app, &now, NULL) ||
+    if (unarmor_request(text, len, &n, &renewal, &why) != 0 || !app_now(app, &now, NULL) ||
         issue_subenroll(&app->issue, xml, n, &now, answer, sizeof(answer), &n, who, &why, NULL) !=
             0 ||
         doc_armor("SIGNET ENROLLMENT RESPONSE", (const uint8_t *)answer, n, armored,
@@ -168,8 +191,9 @@ static void subenroll_pasted(struct app *app, struct console *con, const char *t
         return;
     }
     console_puts(con, armored);
-    console_printf(con, "Import the block above on %s with `enroll import`.\n", who);
-    app_audit(app, "subenroll (console): issued for %s", who);
+    console_printf(con, "Import the block above on %s with `%s import`.\n", who,
+                   renewal ? "renew" : "enroll");
+    app_audit(app, "subenroll (console): %s issued for %s", renewal ? "renewal" : "SLC", who);
 }
 
 static int cmd_subenroll(struct console *con, int argc, char **argv)
@@ -178,8 +202,9 @@ static int cmd_subenroll(struct console *con, int argc, char **argv)
     (void)argv;
     if (!loaded(con))
         return -1;
-    return app_paste(con, "subenroll", "licensing server's request", "SIGNET ENROLLMENT REQUEST",
-                     subenroll_pasted);
+    /* The prompt names the first request's armor; a renewal request is taken as well. */
+    return app_paste(con, "subenroll", "licensing server's enrollment or renewal request",
+                     "SIGNET ENROLLMENT REQUEST", subenroll_pasted);
 }
 
 /* ---- the content-key encryption certificate ---- */

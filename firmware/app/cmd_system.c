@@ -83,8 +83,18 @@ static int cmd_status(struct console *con, int argc, char **argv)
     x509_time now;
     if (app_now(app, &now, NULL)) {
         enum enroll_state st = enroll_state(&app->enroll, &now);
-        console_printf(con, "enrollment: %s%s\n", enroll_state_name(st),
-                       st == ENROLL_UNKNOWN ? " (log in to read it from the token)" : "");
+        const char *why = "";
+        /* Logged in but not loaded (a link loss cut a read short): read it again now. */
+        if (st == ENROLL_UNKNOWN && app->token.logged_in) {
+            if (app_load_state(app, &why) == 0)
+                st = enroll_state(&app->enroll, &now);
+        }
+        if (st != ENROLL_UNKNOWN)
+            console_printf(con, "enrollment: %s\n", enroll_state_name(st));
+        else if (app->token.logged_in)
+            console_printf(con, "enrollment: unknown (the token is unreachable: %s)\n", why);
+        else
+            console_puts(con, "enrollment: unknown (log in to read it from the token)\n");
         if (app->enroll.loaded && app->enroll.slc.slc_len && !enroll_slc_current(&app->enroll))
             console_puts(con, "SLC:       the stored one is for a replaced key; enroll again\n");
         else if (app->enroll.loaded && app->enroll.slc.slc_len) {
@@ -116,19 +126,28 @@ static int cmd_time_show(struct console *con, int argc, char **argv)
     return 0;
 }
 
+/* The clock decides which certificates are valid: every change and refusal is audited, with the
+ * time it replaced. */
 static int cmd_time_set(struct console *con, int argc, char **argv)
 {
-    int64_t secs;
+    struct app *app = app_of(con);
+    char was[CIVIL_ISO8601_LEN + 1] = "unreadable";
+    int64_t secs, old;
 
     (void)argc;
+    if (hal_clock_wall_get(&old) == 0)
+        civil_format_iso8601(old, was);
     if (civil_parse_iso8601(argv[0], strlen(argv[0]), &secs) != 0) {
-        console_error(con, "bad time '%s' (expected YYYY-MM-DDTHH:MM:SSZ, UTC)", argv[0]);
+        console_error(con, "bad time '%.32s' (expected YYYY-MM-DDTHH:MM:SSZ, UTC)", argv[0]);
+        app_audit(app, "time set: refused: bad time '%.32s'", argv[0]);
         return -1;
     }
     if (hal_clock_wall_set(secs) != 0) {
         console_error(con, "the RTC cannot hold %s", argv[0]);
+        app_audit(app, "time set: refused: the RTC cannot hold %s", argv[0]);
         return -1;
     }
+    app_audit(app, "time set %s (was %s)", argv[0], was);
     print_wall(con, "time set: ");
     return 0;
 }

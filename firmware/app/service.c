@@ -2,7 +2,8 @@
  * firmware/app/service.c — what the appliance answers over the network.
  *
  * HTTPS on port 443 (net/tls, key in the token); plain HTTP on port 80 only for GET /health, for
- * load balancers that do not speak TLS (DESIGN.md R13). Every other route answers 403 there.
+ * load balancers that do not speak TLS (docs/requirements.md R13). Every other route answers 403
+ * there.
  *
  * GET /health: 200 "ok" when the service can sign (token link up, operator logged in, HTTPS
  * identity ready), otherwise 503 with the reason.
@@ -61,8 +62,8 @@ const char *app_not_ready_reason(struct app *app)
     x509_time now;
     if (!app_now(app, &now, NULL))
         return "clock unreadable";
-    /* DESIGN.md R7: until an SLC is in force every service says so, and serves the moment one
-     * is installed — nothing to reset. */
+    /* docs/requirements.md R7: until an SLC is in force every service says so, and serves the
+     * moment one is installed — nothing to reset. */
     switch (enroll_state(&app->enroll, &now)) {
     case ENROLL_ENROLLED:
     case ENROLL_RENEWAL_PENDING:

@@ -71,7 +71,7 @@ static int make_cert(struct app *app, const uint8_t *spki, size_t spki_len, uint
     const char *why;
     int ret;
 
-    /* Serial numbers: 16 random bytes from the token, positive (DESIGN.md "Where state lives"). */
+    /* Serial numbers: 16 random bytes from the token, positive (docs/architecture.md). */
     if (rng_random(NULL, p.serial, sizeof(p.serial)) != 0 || hal_clock_wall_get(&now) != 0)
         return -EIO;
     x509_serial_fix(p.serial);

@@ -9,6 +9,8 @@
 
 #define HEADER 12 /* seq (4) + when (8), little-endian */
 
+_Static_assert(HEADER + AUDIT_TEXT_MAX <= NVSTORE_VALUE_MAX, "an audit entry is one NV record");
+
 static uint16_t slot_key(const struct audit *a, uint32_t seq)
 {
     return (uint16_t)(a->key_base + seq % AUDIT_SLOTS);

@@ -4,7 +4,12 @@
  * The last AUDIT_SLOTS entries live in the NV store, one record each (keys NV_KEY_AUDIT_BASE
  * and up, used as a ring): appending is one atomic NV write, so a power cut loses at most the
  * entry being written. Each entry carries a sequence number; at mount the highest one found
- * says where the ring continues. Entries are one line of at most AUDIT_TEXT_MAX characters.
+ * says where the ring continues. Entries are one line of at most AUDIT_TEXT_MAX characters:
+ * enough for the longest line the appliance writes whole (a command, who it was for — a
+ * certificate's CN, up to 64 — and a one-line reason, up to 200), so no reason is cut. A record
+ * is then at most 12 + AUDIT_TEXT_MAX bytes (NVSTORE_VALUE_MAX is 1 KiB), and the full ring,
+ * AUDIT_SLOTS x 412 bytes (26 KiB), fits the smallest NV bank (64 KiB on the host board) with
+ * room for the store's other records.
  *
  * An entry that repeats the previous one word for word is counted, not written again: the first
  * is stored at once, and "(the entry above repeated N more times, last at T)" follows when a
@@ -22,7 +27,7 @@
 
 #include "firmware/store/nvstore.h"
 
-#define AUDIT_TEXT_MAX 100
+#define AUDIT_TEXT_MAX 400
 
 struct audit_entry {
     uint32_t seq;

@@ -2,10 +2,11 @@
  * firmware/console — the operator's serial console on HAL_UART_CONSOLE.
  *
  * Bytes go in through console_feed(); complete lines are split into words and dispatched to a
- * command table. Conventions (DESIGN.md §3): prompt "signet> ", or "signet# " once privileged;
- * every failure is one line starting "error: ". A line longer than CONSOLE_LINE_MAX is rejected as
- * a whole, never truncated. A command may ask for the next line itself (console_read_line), e.g. a
- * PIN; with CONSOLE_SECRET that line is not echoed and is wiped from the buffer after use.
+ * command table. Conventions (README.md, "Console"): prompt "signet> ", or "signet# " once
+ * privileged; every failure is one line starting "error: ". A line longer than CONSOLE_LINE_MAX is
+ * rejected as a whole, never truncated. A command may ask for the next line itself
+ * (console_read_line), e.g. a PIN; with CONSOLE_SECRET that line is not echoed and is wiped from
+ * the buffer after use.
  */
 #ifndef CONSOLE_H
 #define CONSOLE_H

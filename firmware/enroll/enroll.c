@@ -270,12 +270,17 @@ static bool printable(const char *s, size_t max)
     return n > 0;
 }
 
+int enroll_check_name(const char *name, const char **why)
+{
+    *why = "a name is 1-64 printable characters without spaces";
+    return printable(name, DOC_NAME_MAX) ? 0 : -EINVAL;
+}
+
 int enroll_set_name(struct enroll *e, const char *name, const char **why)
 {
     struct enroll_config c = e->cfg;
 
-    *why = "a name is 1-64 printable characters without spaces";
-    if (!printable(name, DOC_NAME_MAX))
+    if (enroll_check_name(name, why) != 0)
         return -EINVAL;
     memcpy(c.name, name, strlen(name) + 1);
     *why = "could not store the configuration in the token";
@@ -330,14 +335,20 @@ int enroll_set_role(struct enroll *e, enum enroll_role role, const char **why)
     return save_config(e, &c);
 }
 
+int enroll_check_root_url(const char *url, const char **why)
+{
+    *why = "the root's URL is https://A.B.C.D[:PORT] without a path";
+    if (!printable(url, DOC_URL_MAX) || strncmp(url, "https://", 8) != 0 || !url[8] ||
+        strchr(url + 8, '/'))
+        return -EINVAL;
+    return 0;
+}
+
 int enroll_set_root_url(struct enroll *e, const char *url, const char **why)
 {
     struct enroll_config c = e->cfg;
-    const char *host = url + 8;
 
-    *why = "the root's URL is https://A.B.C.D[:PORT] without a path";
-    if (!printable(url, DOC_URL_MAX) || strncmp(url, "https://", 8) != 0 || !*host ||
-        strchr(host, '/'))
+    if (enroll_check_root_url(url, why) != 0)
         return -EINVAL;
     memcpy(c.root_url, url, strlen(url) + 1);
     *why = "could not store the configuration in the token";
@@ -396,7 +407,7 @@ int enroll_request(struct enroll *e, enum doc_request_kind kind, char *out, size
     *why = "nothing to renew: no SLC is installed";
     if (kind == DOC_RENEWAL && !slc_installed(e))
         return -ENOENT;
-    /* A licensing server's first request goes to its root (DESIGN.md R8) and carries no
+    /* A licensing server's first request goes to its root (docs/requirements.md R8) and carries no
      * revocation policy of its own (R14). */
     if (c.role == ENROLL_ROLE_LICENSING && kind == DOC_ENROLLMENT)
         kind = DOC_SUBENROLLMENT;
@@ -423,10 +434,17 @@ int enroll_request(struct enroll *e, enum doc_request_kind kind, char *out, size
     if (ret)
         return ret;
     *why = "the request does not fit";
-    ret = doc_request_write(&r, out, cap, len);
-    if (ret)
-        return ret;
-    /* Remember that it is out: the state says so, across reboots and cluster members. */
+    return doc_request_write(&r, out, cap, len);
+}
+
+int enroll_request_record(struct enroll *e, enum doc_request_kind kind, const char **why)
+{
+    struct enroll_config c = e->cfg;
+
+    *why = "nothing to renew: no SLC is installed";
+    if (kind == DOC_RENEWAL && !slc_installed(e))
+        return -ENOENT;
+    /* The state says so across reboots and cluster members. */
     if (kind == DOC_RENEWAL) {
         memcpy(c.renewal_for, e->info.serial, e->info.serial_len);
         c.renewal_for_len = e->info.serial_len;
@@ -464,20 +482,20 @@ void enroll_issuer(struct enroll *e, struct x509_issuer *out)
 }
 
 /* What an SLC must allow, by role: a root sub-enrolls and certifies; a licensing server issues
- * licenses (DESIGN.md R8, R12). */
+ * licenses (docs/requirements.md R8, R12). */
 static uint32_t rights_needed(enum enroll_role role)
 {
     return role == ENROLL_ROLE_ROOT ? X509_RIGHT_SUBENROLL | X509_RIGHT_CERTIFY
                                     : X509_RIGHT_ISSUE_USE | X509_RIGHT_ISSUE_PUBLISH;
 }
 
-int enroll_accept(struct enroll *e, const char *xml, size_t len, const x509_time *now,
-                  bool *renewed, const char **why)
+int enroll_check(struct enroll *e, const char *xml, size_t len, const x509_time *now,
+                 struct x509_info *out, const char **why)
 {
     struct x509_cert chain[DOC_CHAIN_MAX];
-    struct x509_info info;
-    size_t io_n = 0;
+    struct x509_info *info = out;
 
+    e->checked = false;
     if (doc_response_parse(xml, len, &incoming, why) != 0)
         return -EINVAL;
     *why = "no authority root is trusted yet (trust import)";
@@ -486,13 +504,13 @@ int enroll_accept(struct enroll *e, const char *xml, size_t len, const x509_time
     *why = "no SLC key in the token (key generate)";
     if (!e->spki_len)
         return -ENOENT;
-    if (x509_read(incoming.slc, incoming.slc_len, &info, why) != 0)
+    if (x509_read(incoming.slc, incoming.slc_len, info, why) != 0)
         return -EINVAL;
     *why = "the response is for another key: its SLC does not hold this token's SLC key";
-    if (!same_bytes(info.spki, info.spki_len, e->spki, e->spki_len))
+    if (!same_bytes(info->spki, info->spki_len, e->spki, e->spki_len))
         return -EPERM;
     *why = "the SLC is not a certificate authority";
-    if (!info.ca)
+    if (!info->ca)
         return -EPERM;
     for (size_t i = 0; i < incoming.chain_count; i++)
         chain[i] = (struct x509_cert){incoming.chain[i], incoming.chain_len[i]};
@@ -501,11 +519,40 @@ int enroll_accept(struct enroll *e, const char *xml, size_t len, const x509_time
                           rights_needed(e->cfg.role), why) != 0)
         return -EPERM;
     *why = "the response does not fit in the token";
-    if (encode_slc(&incoming, &io_n) != 0)
+    io_len = 0;
+    if (encode_slc(&incoming, &io_len) != 0)
         return -E2BIG;
-    *renewed = slc_installed(e);
+    /* What it was checked against: enroll_install refuses if that changed meanwhile. */
+    e->checked = true;
+    e->checked_against_len = slc_installed(e) ? e->info.serial_len : 0;
+    memcpy(e->checked_against, e->info.serial, e->checked_against_len);
+    return 0;
+}
+
+bool enroll_older_than_in_force(const struct enroll *e, const struct x509_info *info)
+{
+    return slc_installed(e) && x509_time_cmp(&info->not_before, &e->info.not_before) < 0;
+}
+
+int enroll_install(struct enroll *e, bool *renewed, const char **why)
+{
+    size_t in_force_len = slc_installed(e) ? e->info.serial_len : 0;
+
+    *why = "no response has been checked";
+    if (!e->checked)
+        return -ENOENT;
+    e->checked = false;
+    *why = "the SLC in force changed while the response waited; nothing was installed";
+    if (!same_bytes(e->checked_against, e->checked_against_len, e->info.serial, in_force_len))
+        return -EAGAIN;
+    *renewed = in_force_len != 0;
+    /* Encoded again: io may have carried another record since the check. */
+    io_len = 0;
+    *why = "the response does not fit in the token";
+    if (encode_slc(&incoming, &io_len) != 0)
+        return -E2BIG;
     *why = "could not store the SLC in the token";
-    if (token_data_write(e->token, OBJ_SLC, io, io_n) != CKR_OK) {
+    if (token_data_write(e->token, OBJ_SLC, io, io_len) != CKR_OK) {
         /* The replacement may have gone part of the way: the token is the truth. */
         const char *ignored;
         (void)enroll_load(e, &ignored);
@@ -514,6 +561,15 @@ int enroll_accept(struct enroll *e, const char *xml, size_t len, const x509_time
     e->slc = incoming;
     refresh_info(e);
     return 0;
+}
+
+int enroll_accept(struct enroll *e, const char *xml, size_t len, const x509_time *now,
+                  bool *renewed, const char **why)
+{
+    static struct x509_info info;
+    int ret = enroll_check(e, xml, len, now, &info, why);
+
+    return ret ? ret : enroll_install(e, renewed, why);
 }
 
 static int64_t epoch_of(const x509_time *t)

@@ -1,10 +1,10 @@
 /*
  * firmware/enroll — the appliance's place in the trust hierarchy: its configuration, the
  * authority root it trusts, its server licensor certificate (SLC), and the documents that get it
- * one (DESIGN.md R2–R7, R10, R11).
+ * one (docs/requirements.md R2–R7, R10, R11).
  *
- * State lives in the token, as private data objects that cluster members share (DESIGN.md
- * "Where state lives"): "signet-config" (name, cluster URL, revocation, role, markers),
+ * State lives in the token, as private data objects that cluster members share
+ * (docs/architecture.md): "signet-config" (name, cluster URL, revocation, role, markers),
  * "signet-trust" (the authority root, DER) and "signet-slc" (the SLC and its chain). Each is
  * replaced crash-safely (token_data_write), so an import cut off at any instant leaves the old
  * SLC or the new one in force, never a mix or none. This module keeps a copy in RAM, read at
@@ -67,6 +67,11 @@ struct enroll {
     enum token_key_alg alg;
     uint32_t spki_epoch;       /* token.slc.epoch spki was read at: unchanged key, no second read */
     const char *sku, *version; /* what requests say the appliance is */
+    /* A response enroll_check passed, waiting for enroll_install, and the serial of the SLC that
+     * was in force when it was checked (0 bytes: none). */
+    bool checked;
+    uint8_t checked_against[20];
+    size_t checked_against_len;
 };
 
 void enroll_init(struct enroll *e, struct token *token, const char *sku, const char *version);
@@ -83,15 +88,20 @@ bool enroll_serving(const struct enroll *e, const x509_time *now);
 
 /* Configuration changes, each stored in the token before it counts. */
 int enroll_set_name(struct enroll *e, const char *name, const char **why);
+/* Whether name would do as the server's name, changing nothing. */
+int enroll_check_name(const char *name, const char **why);
 int enroll_set_cluster_url(struct enroll *e, const char *url, const char **why);
 int enroll_set_revocation(struct enroll *e, enum doc_revocation r, const uint8_t *spki, size_t len,
                           const char **why);
 
 /* The role: refused while an SLC is installed (its rights are the role's). A licensing server
- * sets no revocation policy (DESIGN.md R14): switching to it resets revocation to standard. */
+ * sets no revocation policy (docs/requirements.md R14): switching to it resets revocation to
+ * standard. */
 int enroll_set_role(struct enroll *e, enum enroll_role role, const char **why);
 /* A licensing server's root: https://A.B.C.D[:PORT], no path (the service adds it). */
 int enroll_set_root_url(struct enroll *e, const char *url, const char **why);
+/* Whether url would do as the root's URL, changing nothing. */
+int enroll_check_root_url(const char *url, const char **why);
 
 /* The installed SLC as an issuer for crypto/x509: its subject, its public key, and a signing
  * callback that signs with the SLC key in the token. Only while an SLC is installed. */
@@ -104,12 +114,28 @@ int enroll_trust(struct enroll *e, const uint8_t *der, size_t len, const x509_ti
 
 /*
  * An enrollment or renewal request as XML into out[cap]: the configuration, the SLC key's public
- * key and a PKCS#10 proof of possession signed in the token. Marks the request as out.
+ * key and a PKCS#10 proof of possession signed in the token. Changes nothing: once the request
+ * has really gone out (printed for the operator), enroll_request_record says so in the token.
  */
 int enroll_request(struct enroll *e, enum doc_request_kind kind, char *out, size_t cap, size_t *len,
                    const char **why);
+/* Record that a request of this kind is out ("request exported", "renewal pending"). */
+int enroll_request_record(struct enroll *e, enum doc_request_kind kind, const char **why);
 
-/* Check a response (XML) and install its SLC and chain. *renewed says whether it replaced one. */
+/*
+ * A response in two steps, so the console can ask the operator in between. enroll_check parses
+ * and verifies a response (XML) — for this token's key, chained to the trusted root with the
+ * role's rights, valid now — and keeps it; *info is its SLC. It changes nothing in the token.
+ * enroll_install then stores the checked SLC and chain (*renewed: it replaced one); refused
+ * (-EAGAIN) if the SLC in force changed since the check (a cluster member renewed).
+ */
+int enroll_check(struct enroll *e, const char *xml, size_t len, const x509_time *now,
+                 struct x509_info *info, const char **why);
+int enroll_install(struct enroll *e, bool *renewed, const char **why);
+/* The checked SLC was issued before the one in force (earlier notBefore): installing it would
+ * roll the server back. */
+bool enroll_older_than_in_force(const struct enroll *e, const struct x509_info *info);
+/* enroll_check then enroll_install. */
 int enroll_accept(struct enroll *e, const char *xml, size_t len, const x509_time *now,
                   bool *renewed, const char **why);
 

@@ -305,7 +305,7 @@ int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_ti
     *why = "an enrollment request goes to the enrollment authority, not to a root";
     if (req.kind == DOC_ENROLLMENT)
         return -EINVAL;
-    /* DESIGN.md R14: the root's revocation applies to the servers below it. */
+    /* docs/requirements.md R14: the root's revocation applies to the servers below it. */
     *why = "a licensing server sets no revocation policy: the root's applies";
     if (req.revocation != DOC_REVOCATION_STANDARD)
         return -EINVAL;
@@ -516,7 +516,7 @@ int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time
     if (ret)
         return ret;
     set_who(who, subject_info.cn);
-    /* The policy, with the author as owner (DESIGN.md: the author gets a use license). */
+    /* The policy, with the author as owner (docs/protocol.md: the author gets a use license). */
     memset(&pl, 0, sizeof(pl));
     bool author_named = false;
     for (size_t i = 0; i < in.grant_count; i++) {

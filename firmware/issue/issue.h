@@ -1,8 +1,9 @@
 /*
- * firmware/issue — what the appliance signs on request (DESIGN.md R8, R10, R12): sub-enrollment
- * certificates for licensing servers, rights account certificates (RACs) for users, publishing
- * licenses and use licenses. Every signature is made by the SLC key in the token; content keys
- * are made, unwrapped and re-wrapped inside the token (firmware/token), never seen here in clear.
+ * firmware/issue — what the appliance signs on request (docs/requirements.md R8, R10, R12):
+ * sub-enrollment certificates for licensing servers, rights account certificates (RACs) for users,
+ * publishing licenses and use licenses. Every signature is made by the SLC key in the token;
+ * content keys are made, unwrapped and re-wrapped inside the token (firmware/token), never seen
+ * here in clear.
  *
  * Each function takes a request document and writes the response document (docs/protocol.md).
  * It first checks everything it can without the token, then issues; a refusal changes nothing.

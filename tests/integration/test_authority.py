@@ -1,5 +1,5 @@
-"""signet-authority, the enrollment authority (DESIGN.md R2-R6, R10, R11), against a real SoftHSM2
-token in the test's temporary directory.
+"""signet-authority, the enrollment authority (docs/requirements.md R2-R6, R10, R11), against a
+real SoftHSM2 token in the test's temporary directory.
 
 Requests are built here, independently of our C code: keys and PKCS#10 proofs of possession by the
 openssl CLI, the XML by hand after docs/protocol.md. Responses are taken apart with Python's own XML

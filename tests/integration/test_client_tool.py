@@ -400,7 +400,7 @@ class Appliance:
         content_id, owner, grants = published
         rights = dict(grants).get(user)
         if rights is None:
-            return 403, "the policy does not name %s" % user
+            return 403, "not granted: the policy does not name %s" % user  # as the appliance
         ul = self.issue_license("use", user_pub, user, content_id, owner,
                                 oaep(user_pub, self.keys[content_id]), [(user, rights)])
         return 200, ('<SignetLicenseResponse version="1"><UseLicense>%s</UseLicense>%s'

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 from enrollment import (Authority, block, enroll_offline, export_request, openssl_verify, paste,
                         pem_blocks, prepare_appliance, slc_show, trust)
@@ -33,7 +34,10 @@ def test_offline_enrollment_states_and_503_then_serving(tmp):
     check(state(con) == "key generated", "state after key generate", con)
     trust(con, auth)
     req, out = export_request(con)
-    check("Save the block above as root1EnrollmentRequest.xml" in out, out, con)
+    # Armored text, named as such, and how the authority answers it.
+    check("Save the block above as root1EnrollmentRequest.txt" in out and
+          "signet-authority issue --in root1EnrollmentRequest.txt" in out and
+          ".xml" not in out, out, con)
     check(state(con) == "request exported", "state after export", con)
     # Not enrolled: every service says so (and HTTPS itself works).
     code, body = https_get(nb.https_port)
@@ -56,7 +60,7 @@ def test_offline_enrollment_states_and_503_then_serving(tmp):
     for what in ("login", "key generate", "trust import", "enroll export", "enroll import: SLC "
                  "installed"):
         check(what in audit, "audit log lacks %r:\n%s" % (what, audit), con)
-    # A cluster member on the same token shares key, SLC and configuration (DESIGN.md R13).
+    # A cluster member on the same token shares key, SLC and configuration (R13).
     member = host_on_network(tmp, tok, nv="member.img")
     console_login(member.con)
     check(state(member.con) == "enrolled", "the cluster member is not enrolled", member.con)
@@ -247,5 +251,168 @@ def test_import_cut_off_at_every_step_leaves_old_or_new(tmp):
         openssl_verify(tmp, con, auth)
     check(old in seen and len(seen) == 2, "expected both old and new across the cuts: %r" % seen,
           con)
+    auth.close()
+    tok.close()
+
+
+def snapshot(con, tok):
+    """What a refusal must leave alone: configuration, SLC, enrollment state, token objects."""
+    objects = []
+    for label in ("signet-config", "signet-slc", "signet-trust"):
+        path = os.path.join(tok.dir, "object.bin")
+        if os.path.exists(path):
+            os.unlink(path)
+        rc, out = tok.pkcs11_tool("--read-object", "--type", "data", "--label", label,
+                                  "--output-file", path)
+        if rc != 0 or not os.path.exists(path):
+            objects.append((label, None))  # not there (yet)
+            continue
+        with open(path, "rb") as f:
+            objects.append((label, f.read()))
+    return (con.command("config show"), con.command("slc show"), state(con), objects)
+
+
+def answer_question(con, command, text, answer, question="type yes:"):
+    """A command that asks for a paste (text, or None: none) and then a yes; give answer."""
+    con.send(command + "\n")
+    if text is not None:
+        con.expect("Paste the .*Ctrl-C cancels.\n")
+        con.send(text)
+    con.expect(question + "\n", 60)
+    start = con.pos
+    con.send(answer + "\n")
+    end = con.expect(PROMPT, 60).start()
+    out = con.output_since(start)[:end - start]
+    return out[len(answer) + 1:] if out.startswith(answer + "\n") else out  # the echo
+
+
+def test_every_refusal_changes_nothing_and_is_audited(tmp):
+    auth = Authority(tmp)
+    other_auth = Authority(tmp, "other-authority")
+    tok = Token(tmp)
+    nb = host_on_network(tmp, tok)
+    con = nb.con
+    # Before login the audit log is not readable.
+    check(con.command("audit show") == "error: 'audit show' needs login first\n",
+          "audit show without login", con)
+    prepare_appliance(con)
+    out = paste(con, "trust import", auth.root_text())
+    fp = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256"],
+                        input=auth.root_text(), capture_output=True, text=True,
+                        check=True).stdout.strip()
+    check(fp.split("=", 1)[1] in out, "trust import shows no fingerprint (%s): %r" % (fp, out),
+          con)
+    check(fp.split("=", 1)[1] in con.command("audit show"), "fingerprint not audited", con)
+    # Before enrollment: a renewal with nothing to renew, a response for nobody's request.
+    fresh = snapshot(con, tok)
+    check(fresh[3][0][1] is not None, "no signet-config object to compare", con)
+    out = con.command("renew export", 60)
+    check(out.startswith("error: nothing to renew") and "nothing changed" in out, out, con)
+    check(snapshot(con, tok) == fresh, "renew export's refusal changed the state", con)
+    out = paste(con, "renew import", armor(b"<SignetResponse/>", RESPONSE))
+    check("error: " in out and "nothing changed" in out, "renew import: %r" % out, con)
+    check(snapshot(con, tok) == fresh, "renew import's refusal changed the state", con)
+    audit = con.command("audit show 3")
+    check("renew export: refused" in audit and "renew import: refused" in audit, audit, con)
+    resp_old = enroll_offline(con, auth, "--days", "730")
+    time.sleep(1.1)  # the renewal's notBefore is a later second
+    before = snapshot(con, tok)
+    url = "https://ca.example.com/"
+    refusals = [
+        ("renew online " + url, "renew online: refused"),
+        ("enroll online " + url, "enroll online: refused"),
+        ("config name " + "n" * 65, "config name: refused"),
+        ("config cluster-url ftp://x", "config cluster-url: refused"),
+        ("config revocation none", "config revocation: refused"),
+        ("config role licensing", "config role licensing: refused"),
+        ("config root-url https://10.0.0.1", "config root-url: refused"),
+        ("acl revoke " + "AB" * 32, "acl revoke: refused"),
+    ]
+    for command, audited in refusals:
+        out = con.command(command, 60)
+        check(out.startswith("error: ") and out.count("\n") == 1 and "nothing changed" in out,
+              "%s: %r" % (command, out), con)
+        check(snapshot(con, tok) == before, "%s changed the state" % command, con)
+        check(audited in con.command("audit show 5"), "%s: not audited" % command, con)
+    # The reason is audited whole.
+    check("the URL must be http[s]://A.B.C.D[:PORT][/PATH] (an IPv4 address: no name lookup)"
+          in con.command("audit show 30"), "renew online's reason is cut", con)
+    # A reboot: no "renewal pending" appeared in the token.
+    con.send("reboot\n")
+    con.expect("boot #2", 30)
+    con.expect(PROMPT, 30)
+    console_login(con)
+    check(snapshot(con, tok) == before, "state after reboot", con)
+    out = paste(con, "trust import", other_auth.root_text())
+    check("error: " in out and "nothing changed" in out, "another root: %r" % out, con)
+    check(snapshot(con, tok) == before, "another authority's root changed the state", con)
+    # Renaming a server whose SLC names another: asked; anything but yes changes nothing.
+    out = answer_question(con, "config name root2", None, "y")
+    check(out.strip() == "nothing changed", "rename not confirmed: %r" % out, con)
+    check(snapshot(con, tok) == before, "an unconfirmed rename changed the state", con)
+    check("config name root2: not confirmed" in con.command("audit show 3"), "audit", con)
+    # Renewal with another lifetime: said, with old and new validity.
+    req, _ = export_request(con, renewal=True)
+    check(state(con) == "renewal pending", "after renew export: %r" % state(con), con)
+    rc, resp_new = auth.issue(req)
+    check(rc == 0, resp_new, con)
+    out = paste(con, "renew import", resp_new)
+    check("renew import: SLC renewed for 'root1'" in out and
+          re.search(r"note: the new SLC is valid for 365 days, until \S+; the one it replaced "
+                    r"was valid for 730 days, until ", out), "lifetime change: %r" % out, con)
+    renewed = snapshot(con, tok)
+    new_serial = slc_show(con)[0]["serial"]
+    # The older response pasted again: asked, refused unless confirmed.
+    out = answer_question(con, "renew import", resp_old, "no")
+    check(out.strip() == "nothing changed", "rollback not confirmed: %r" % out, con)
+    check(snapshot(con, tok) == renewed, "an unconfirmed rollback changed the state", con)
+    audit = con.command("audit show 5")
+    check("renew import: an older SLC, not confirmed" in audit, "audit: %r" % audit, con)
+    out = answer_question(con, "enroll import", resp_old, "yes")
+    check("SLC renewed for 'root1'" in out, "confirmed rollback: %r" % out, con)
+    check(slc_show(con)[0]["serial"] != new_serial, "the rollback did not happen", con)
+    check("an older SLC, confirmed" in con.command("audit show 5"), "rollback not audited", con)
+    # Confirmed rename.
+    out = answer_question(con, "config name root2", None, "yes")
+    check("server name: root2" in out and "renewal" in out, "rename: %r" % out, con)
+    check("name:        root2" in con.command("config show"), "rename not stored", con)
+    # time set is audited with the time it replaced.
+    con.command("time set 2027-01-01T00:00:00Z")
+    check(re.search(r"time set 2027-01-01T00:00:00Z \(was 20\d\d-", con.command("audit show 2")),
+          "time set not audited", con)
+    other_auth.close()
+    auth.close()
+    tok.close()
+
+
+def test_status_after_a_link_loss_during_import_reads_the_state_again(tmp):
+    auth = Authority(tmp)
+    tok = Token(tmp)
+    nb = host_on_network(tmp, tok)
+    con = nb.con
+    prepare_appliance(con)
+    trust(con, auth)
+    enroll_offline(con, auth)
+    req, _ = export_request(con, renewal=True)
+    rc, renewed = auth.issue(req)
+    check(rc == 0, renewed, con)
+    con.command("test pause-steps 1000")
+    con.send("renew import\n")
+    con.expect("Paste the")
+    con.send(renewed)
+    con.expect("test: replace: new object staged", 60)
+    tok.stop()  # the link is lost in the middle of the import
+    con.expect(PROMPT, 60)
+    out = con.command("status", 60)
+    line = re.search(r"^enrollment: (.*)$", out, re.M).group(1)
+    check("log in" not in line and ("unreachable" in line or line in ("enrolled",
+                                                                      "renewal pending")),
+          "status while logged in, the token gone: %r" % line, con)
+    tok.start()
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and state(con) not in ("enrolled", "renewal pending"):
+        time.sleep(1)
+    check(state(con) in ("enrolled", "renewal pending"), "the state is not read again: %r" %
+          state(con), con)
     auth.close()
     tok.close()

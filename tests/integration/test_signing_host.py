@@ -1,9 +1,10 @@
-"""The signing service on the host board (issue 6): a three-tier hierarchy — enrollment
+"""The signing service on the host board (R8, R9, R12): a three-tier hierarchy — enrollment
 authority, root cluster, licensing server — on two appliance instances that share nothing but
 the network; the deny-by-default ACL; users certified, publishing and opening protected files
 with tools/signet-client; every issued certificate checked with `openssl verify`."""
 import json
 import os
+import re
 
 from enrollment import Authority, block, paste, prepare_appliance, trust
 from harness import check
@@ -32,7 +33,7 @@ def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
     licensing_prepare(lic.con, auth)
     root_url = "https://%s:%d" % (HOST, root.https_port)
 
-    # Deny by default (DESIGN.md R9): nothing is issued, the refusal is audited on the root.
+    # Deny by default (R9): nothing is issued, the refusal is audited on the root.
     check("(nobody is granted sub-enrollment)" in root.con.command("acl list"), "acl", root.con)
     out = online(lic.con, root_url)
     check("the root refused (403): not granted" in out, "ungranted sub-enrollment: %r" % out,
@@ -46,6 +47,8 @@ def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
     out = root.con.command("acl grant %s lic1" % fp)
     check("granted sub-enrollment to lic1" in out, "acl grant: %r" % out, root.con)
     check(fp in root.con.command("acl list"), "acl list", root.con)
+    check("acl grant %s lic1" % fp in root.con.command("audit show 3"),
+          "the grant's audit entry lacks the whole fingerprint", root.con)
     out = online(lic.con, root_url)
     check("SLC installed for 'lic1'" in out, "sub-enrollment: %r" % out, lic.con)
     check("subenroll: issued for lic1" in root.con.command("audit show"), "audit", root.con)
@@ -97,10 +100,19 @@ def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
         check(f.read() == text, "bob's plaintext differs")
     out_eve = os.path.join(eve.dir, "plan.txt")
     rc, out = eve.open(lic.https_port, os.path.join(eve.dir, "plan.txt.signet"), out_eve)
-    check(rc != 0 and "not granted" in out, "eve open: " + out, lic.con)
+    check(rc != 0 and "not granted: the policy does not name eve" in out and
+          "not granted: not granted" not in out, "eve open: " + out, lic.con)
     check(not os.path.exists(out_eve), "eve got a file")
     check("license: refused (403) for eve@contoso.example" in lic.con.command("audit show"),
           "eve's refusal is not audited", lic.con)
+    # Successes are audited too: who got what, where it was issued.
+    lic_audit, root_audit = lic.con.command("audit show 64"), root.con.command("audit show 64")
+    for what, audit in (("certify: issued for bob@contoso.example", root_audit),
+                        ("certify: issued for alice@contoso.example", root_audit),
+                        ("certify: forwarded to the root, which issued the RAC", lic_audit),
+                        ("publish: issued for alice@contoso.example", lic_audit),
+                        ("license: issued for bob@contoso.example", lic_audit)):
+        check(what in audit, "the audit log lacks %r:\n%s" % (what, audit), lic.con)
     # Bob's use license, as the client keeps it, also verifies.
     ul = os.path.join(bob.dir, "bob.ul")
     rc, out = bob.run("license", *bob.url_args(lic.https_port), "--rac", bob.rac, "--pl",
@@ -133,12 +145,33 @@ def test_offline_sub_enrollment_through_the_console(tmp):
     check("error:" in lic.con.command("config revocation custom"), "custom revocation", lic.con)
     req = lic.con.command("enroll export", 60)
     check("-----BEGIN SIGNET ENROLLMENT REQUEST-----" in req, "export: %r" % req, lic.con)
+    check("paste it into `subenroll` on the root" in req and "authority" not in req,
+          "a licensing server's request goes to its root: %r" % req[-300:], lic.con)
     out = paste(root.con, "subenroll", block(req, "SIGNET ENROLLMENT REQUEST"))
     resp = block(out, "SIGNET ENROLLMENT RESPONSE")
     check(resp and "Import the block above on lic1" in out, "subenroll: %r" % out, root.con)
     out = paste(lic.con, "enroll import", resp)
     check("SLC installed for 'lic1'" in out, "import: %r" % out, lic.con)
     certs = export_certs(lic.con, "slc export", tmp, "slc")
+    openssl_verify(auth.root_pem, certs[0], certs[1:], lic.con)
+    # Offline renewal the same way: the renewal request goes to the root's subenroll too.
+    old_serial = re.search(r"^serial: +(\S+)", lic.con.command("slc show"), re.M).group(1)
+    req = lic.con.command("renew export", 60)
+    renewal = block(req, "SIGNET RENEWAL REQUEST")
+    check(renewal and "paste it into `subenroll` on the root" in req, "renew export: %r" % req,
+          lic.con)
+    out = paste(root.con, "subenroll", renewal)
+    resp = block(out, "SIGNET ENROLLMENT RESPONSE")
+    check(resp and "Import the block above on lic1 with `renew import`" in out,
+          "subenroll of a renewal: %r" % out, root.con)
+    check("subenroll (console): renewal issued for lic1" in root.con.command("audit show"),
+          "renewal not audited", root.con)
+    out = paste(lic.con, "renew import", resp)
+    check("renew import: SLC renewed for 'lic1'" in out, "renew import: %r" % out, lic.con)
+    slc = lic.con.command("slc show")
+    check(re.search(r"^serial: +(\S+)", slc, re.M).group(1) != old_serial and
+          "state:      enrolled" in slc, "after renewal: %r" % slc, lic.con)
+    certs = export_certs(lic.con, "slc export", tmp, "slc-renewed")
     openssl_verify(auth.root_pem, certs[0], certs[1:], lic.con)
     # Once enrolled the role is fixed.
     check("error:" in lic.con.command("config role root"), "role change", lic.con)

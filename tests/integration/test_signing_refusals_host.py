@@ -1,5 +1,5 @@
 """Every signing endpoint refuses hostile input with a clear status and reason, audits it, and
-issues nothing (issue 6): malformed, oversized, wrong-signature, expired, untrusted-root and
+issues nothing (R8, R12): malformed, oversized, wrong-signature, expired, untrusted-root and
 not-granted requests against an enrolled root on the host board."""
 import base64
 import hashlib

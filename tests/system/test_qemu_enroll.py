@@ -17,7 +17,7 @@ def test_qemu_offline_enrollment_then_renewal_by_files(tmp):
     trust(con, auth)
     # Offline: the request leaves on the console, the response comes back the same way.
     req, out = export_request(con)
-    check("root1EnrollmentRequest.xml" in out, out, con)
+    check("root1EnrollmentRequest.txt" in out, out, con)
     req_file = os.path.join(tmp, "root1EnrollmentRequest.txt")
     with open(req_file, "w") as f:
         f.write(req)
@@ -28,9 +28,9 @@ def test_qemu_offline_enrollment_then_renewal_by_files(tmp):
     openssl_verify(tmp, con, auth)
     before, out = slc_show(con)
     check("59 days left" in out or "60 days left" in out, "60-day SLC: %r" % out, con)
-    # Renewal by files: <server>RenewalRequest.xml out, the new SLC in.
+    # Renewal by files: <server>RenewalRequest.txt out, the new SLC in.
     req, out = export_request(con, renewal=True)
-    check("root1RenewalRequest.xml" in out, "renew export names the file: %r" % out, con)
+    check("root1RenewalRequest.txt" in out, "renew export names the file: %r" % out, con)
     check("enrollment: renewal pending" in con.command("status"), "renewal pending", con)
     rc, resp = auth.issue(req)
     check(rc == 0, resp, con)

@@ -1,4 +1,4 @@
-"""Sub-enrollment against the appliance image (issue 6): the vexpress-a9 image under QEMU is the
+"""Sub-enrollment against the appliance image (R8, R9): the vexpress-a9 image under QEMU is the
 root; a licensing server on the host board sub-enrolls to it over mutual TLS through the
 LAN9118 once its fingerprint is granted, and a user is certified by the QEMU root."""
 import os

@@ -1,6 +1,7 @@
 #include "firmware/audit/audit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "unit.h"
@@ -63,7 +64,7 @@ TEST(long_and_unprintable_text_stays_one_line)
 {
     struct audit a;
     struct audit_entry e;
-    char big[300];
+    char big[AUDIT_TEXT_MAX + 100];
 
     mount_fresh();
     audit_init(&a, &nv, 0x100);
@@ -75,6 +76,31 @@ TEST(long_and_unprintable_text_stays_one_line)
     audit_log(&a, 2, "refused 'a\nb\x1b[2J'");
     CHECK_EQ(audit_get(&a, 0, &e), 0);
     CHECK_STR(e.text, "refused 'a?b?[2J'");
+}
+
+/* The longest line the appliance writes — command, a 64-character CN, a 200-character reason —
+ * is kept whole, across a remount. */
+TEST(a_full_reason_is_kept_whole)
+{
+    struct audit a;
+    struct audit_entry e;
+    char cn[65], why[201], want[AUDIT_TEXT_MAX + 1];
+
+    mount_fresh();
+    audit_init(&a, &nv, 0x100);
+    memset(cn, 'c', sizeof(cn) - 1);
+    cn[sizeof(cn) - 1] = '\0';
+    memset(why, 'r', sizeof(why) - 1);
+    why[sizeof(why) - 1] = '\0';
+    for (int i = 0; i < 3; i++)
+        audit_log(&a, i, "certify: refused (403) for %s: %d %s", cn, i, why);
+    CHECK_EQ(a.lost, 0u);
+    audit_init(&a, &nv, 0x100);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(audit_get(&a, (uint32_t)(2 - i), &e), 0);
+        snprintf(want, sizeof(want), "certify: refused (403) for %s: %d %s", cn, i, why);
+        CHECK_STR(e.text, want);
+    }
 }
 
 TEST(repeats_are_counted_not_written)
@@ -113,6 +139,7 @@ int main(void)
     RUN(entries_come_back_newest_first_and_survive_remount);
     RUN(ring_keeps_the_last_slots);
     RUN(long_and_unprintable_text_stays_one_line);
+    RUN(a_full_reason_is_kept_whole);
     RUN(repeats_are_counted_not_written);
     return unit_summary();
 }

@@ -1655,7 +1655,7 @@ TEST(heap_realloc_counts)
 static const char *const labels[] = {"SIGNET ENROLLMENT REQUEST", "SIGNET RENEWAL REQUEST",
                                      "SIGNET ENROLLMENT RESPONSE", "CERTIFICATE", "PUBLIC KEY"};
 
-/* The layout RFC 7468 §2-3 and DESIGN.md ask for: BEGIN, 64-column lines, END, all "\n". */
+/* The layout RFC 7468 §2-3 and docs/protocol.md ask for: BEGIN, 64-column lines, END, all "\n". */
 static int armor_layout_ok(const char *t, size_t n, const char *label, size_t data_len)
 {
     char line[128];

@@ -2,7 +2,7 @@
  * Unit tests of crypto/x509: certificates and PKCS#10 built by our writer, signed by OpenSSL's
  * libcrypto with keys made at run time (so no key material is stored anywhere), then read and
  * verified by our mbedTLS-based code — and parsed and checked by OpenSSL as well, which is the
- * interoperability that matters (DESIGN.md: every chain must pass `openssl verify`).
+ * interoperability that matters (docs/requirements.md R21: every chain must pass `openssl verify`).
  */
 #include "crypto/spki.h"
 #include "crypto/x509.h"

@@ -290,7 +290,7 @@ int authority_root_pem(const struct authority *a, char *out, size_t cap, size_t 
 
 /* ---- issuing ---- */
 
-/* RSA 2048..4096 or EC P-256: what Signet's chains and tokens use (DESIGN.md "Trust"). */
+/* RSA 2048..4096 or EC P-256: what Signet's chains and tokens use (docs/certificates.md). */
 static int key_acceptable(struct authority *a, const uint8_t *spki, size_t len, const char *what,
                           const char **why)
 {

@@ -37,7 +37,7 @@
 #define AUTHORITY_SLC_ORG    "Signet root cluster"
 #define AUTHORITY_ROOT_YEARS 20  /* default root lifetime */
 #define AUTHORITY_YEARS_MAX  50  /* well inside X.509's GeneralizedTime */
-#define AUTHORITY_SLC_DAYS   365 /* DESIGN.md R10: an SLC is valid one year */
+#define AUTHORITY_SLC_DAYS   365 /* docs/requirements.md R10: an SLC is valid one year */
 #define AUTHORITY_DAYS_MAX   3650
 #define AUTHORITY_KEY_BITS   2048
 /* A request file: XML, or armored text with whatever was pasted around it (doc_unarmor scans

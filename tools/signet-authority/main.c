@@ -1,6 +1,6 @@
 /*
- * tools/signet-authority — the Signet enrollment authority (DESIGN.md R2-R6, R10, R11): a host
- * program whose root key lives in a PKCS#11 token. `init` makes the root, `issue` answers a
+ * tools/signet-authority — the Signet enrollment authority (docs/requirements.md R2-R6, R10, R11):
+ * a host program whose root key lives in a PKCS#11 token. `init` makes the root, `issue` answers a
  * request file, `serve` answers requests over HTTP. README.md "signet-authority" shows the use.
  */
 #define _POSIX_C_SOURCE 200809L /* fsync, getenv's friends */

@@ -1,10 +1,10 @@
 /*
- * tools/signet-authority/serve — online enrollment and renewal (DESIGN.md R3, R11) over plain
- * HTTP/1.1 on one IPv4 address: POST /v1/enroll (request XML in, response XML out) and
- * GET /health. Single-threaded, one request per connection (Connection: close); a whole request
- * must arrive within SERVE_REQUEST_TIMEOUT_MS, so a slow client delays the others by at most
- * that. One line per request on stderr. Returns 0 when SIGTERM or SIGINT stopped it (a request
- * in progress is finished first), or a negative errno if it could not listen.
+ * tools/signet-authority/serve — online enrollment and renewal (docs/requirements.md R3, R11) over
+ * plain HTTP/1.1 on one IPv4 address: POST /v1/enroll (request XML in, response XML out) and GET
+ * /health. Single-threaded, one request per connection (Connection: close); a whole request must
+ * arrive within SERVE_REQUEST_TIMEOUT_MS, so a slow client delays the others by at most that. One
+ * line per request on stderr. Returns 0 when SIGTERM or SIGINT stopped it (a request in progress is
+ * finished first), or a negative errno if it could not listen.
  */
 #ifndef AUTHORITY_SERVE_H
 #define AUTHORITY_SERVE_H

@@ -1,6 +1,6 @@
 /*
- * tools/signet-client — the user's side of Signet rights management (DESIGN.md R12), a Linux
- * host program. It keeps the user's RSA key in an ordinary file, has the appliance certify it
+ * tools/signet-client — the user's side of Signet rights management (docs/requirements.md R12), a
+ * Linux host program. It keeps the user's RSA key in an ordinary file, has the appliance certify it
  * (a rights account certificate, RAC), publishes documents (a publishing license, PL, with the
  * policy; the author's use license, UL) and asks for use licenses; `protect` and `open` wrap
  * that into files. docs/client.md describes commands, files and trust; README.md shows the use.
@@ -411,6 +411,9 @@ static int exchange(const struct client *c, const char *path, enum doc_license_k
         return error("cannot write the %s request document", path);
     int ret = https_post(&c->peer, path, xml, len, answer, sizeof(answer), &len, &status, why);
     if (ret != 0)
+        return error("%s", why);
+    /* The server's 403 reason may already say "not granted": said once. */
+    if (status == 403 && strncmp(why, "not granted", 11) == 0)
         return error("%s", why);
     if (status == 403)
         return error("not granted: %s", why);
