@@ -150,9 +150,10 @@
 #define TOKEN_MECHS_MAX 256
 #endif
 
-/* lwIP heap: TCP segments being sent; four connections with full send buffers fit. */
+/* lwIP heap: TCP segments being sent; eight connections with full send buffers, or many with a
+ * handshake flight or an answer each, fit. */
 #ifndef NET_HEAP_SIZE
-#define NET_HEAP_SIZE (32 * 1024)
+#define NET_HEAP_SIZE (64 * 1024)
 #endif
 
 /* Received frames in flight: a TCP window of four segments for a few connections. */
@@ -164,7 +165,7 @@
  * TIME_WAIT or lingering and for excess clients, which must get a prompt reset instead of a
  * dropped SYN (a client would retry for seconds). About 200 bytes each. */
 #ifndef NET_TCP_CONNECTIONS
-#define NET_TCP_CONNECTIONS (HTTP_CONN_MAX + 16)
+#define NET_TCP_CONNECTIONS (HTTP_CONN_MAX + 32)
 #endif
 
 /* Network task queue: frame and timer events. */
@@ -172,11 +173,12 @@
 #define APP_NET_QUEUE 8
 #endif
 
-/* mbedTLS's allocations (crypto/heap.c): a TLS connection holds ~25 KiB of record buffers and
- * ~20 KiB more while it handshakes; HTTP_CONN_MAX server sessions and HTTP_CLIENT_MAX client
- * sessions (net/http_client, ~560 KiB all handshaking at once) plus parsed certificates fit. */
+/* mbedTLS's allocations (crypto/heap.c): a TLS connection holds ~27 KiB (record buffers,
+ * session, keys; docs/network.md), a handshake step briefly a little more. HTTP_TLS_SESSIONS
+ * idle server sessions (~1.7 MiB), a handshake's worth free for the next (HTTP_TLS_HEAP_NEED),
+ * HTTP_CLIENT_MAX client sessions handshaking (~190 KiB) and parsed documents fit. */
 #ifndef CRYPTO_HEAP_MAX
-#define CRYPTO_HEAP_MAX (768u * 1024u)
+#define CRYPTO_HEAP_MAX (2560u * 1024u)
 #endif
 
 /* Keys in the token that mbedTLS may sign with (crypto/token_pk.c): TLS now, the SLC later. */
@@ -214,9 +216,38 @@
 #define HTTP_HEADERS_MAX 48
 #endif
 
-/* HTTP: connections served at once; one more is told 503 busy and closed. */
+/* HTTP: connections held at once, both ports. An idle one costs its struct (~150 bytes) and an
+ * lwIP PCB; buffers and TLS sessions are taken only while a request is read or answered. When
+ * full, the idle or slowest connection is closed to admit a new one (net/http.h). */
 #ifndef HTTP_CONN_MAX
-#define HTTP_CONN_MAX 8
+#define HTTP_CONN_MAX 96
+#endif
+/* Of those, HTTPS may hold all but this many: port 80 (/health) keeps them. */
+#ifndef HTTP_PLAIN_RESERVE
+#define HTTP_PLAIN_RESERVE 16
+#endif
+/* Connections one client address may hold on one port. Behind QEMU's or the host board's user
+ * network every forwarded client shares one address (the gateway's), so a client over the cap
+ * is not refused: that address's own slowest connection makes room. */
+#ifndef HTTP_CONN_PER_ADDR
+#define HTTP_CONN_PER_ADDR 48
+#endif
+/* Request buffers (head + body in, answer out: ~56 KiB each), taken on a request's first byte
+ * and given back when the connection is idle again; HTTPS may hold all but HTTP_PLAIN_BUFS. */
+#ifndef HTTP_BUFS
+#define HTTP_BUFS 10
+#endif
+#ifndef HTTP_PLAIN_BUFS
+#define HTTP_PLAIN_BUFS 2
+#endif
+/* TLS server sessions at once (made on a connection's first byte), and the crypto heap a new
+ * one needs free — its record buffers and a handshake — before it is started; short of either,
+ * the slowest session holder is reaped. */
+#ifndef HTTP_TLS_SESSIONS
+#define HTTP_TLS_SESSIONS 64
+#endif
+#ifndef HTTP_TLS_HEAP_NEED
+#define HTTP_TLS_HEAP_NEED (48u * 1024u)
 #endif
 
 #ifndef HTTP_ROUTES_MAX

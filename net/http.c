@@ -8,6 +8,8 @@
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
 #include "lwip/sys.h"
+#include "lwip/tcp.h"
+#include "crypto/heap.h"
 #include "http_parse.h"
 #include "tls.h"
 
@@ -25,29 +27,46 @@ struct route {
     void *ctx;
 };
 
+/* What a connection needs only while a request is read or answered: taken on the first byte,
+ * given back once the connection is idle again, so an idle connection costs a struct conn. */
+struct conn_buf {
+    bool used;
+    bool secure; /* held by an HTTPS connection (at most HTTP_BUFS - HTTP_PLAIN_BUFS of them) */
+    uint8_t in[HTTP_HEAD_MAX + HTTP_BODY_MAX];
+    char out[HTTP_OUT_MAX];
+};
+
 struct conn {
     enum conn_state state;
     struct altcp_pcb *pcb;
-    struct tls_conn *tls; /* NULL on the plain port */
+    struct tls_conn *tls; /* NULL on the plain port, and over TLS until the first byte */
+    struct conn_buf *buf; /* NULL while idle */
+    bool secure;          /* accepted on the TLS port */
     bool established;     /* TLS handshake done (always true on the plain port) */
     bool has_peer;
     uint8_t peer_fp[HTTP_FINGERPRINT_LEN];
+    uint32_t addr; /* the client's IPv4 address, for the per-address cap */
     uint32_t deadline;
+    uint32_t since;    /* the last progress (accepted, handshake done, answer sent): for reaping */
     bool close_after;  /* close once the response is out */
     bool have_head;    /* h and head_len describe the request at the start of in[] */
     bool in_process;   /* process() is on the stack: it serves what follows itself */
     bool deferred;     /* the handler being called deferred its answer: dispatch sends none */
+    bool want_buf;     /* TLS plaintext waits for a buffer: http_tick tries again */
     uint32_t defer_id; /* while C_DEFERRED: what http_complete names; 0 otherwise */
     struct http_head h;
     size_t head_len;
     size_t scan_from; /* where the search for the end of the head resumes */
     size_t in_len;
-    uint8_t in[HTTP_HEAD_MAX + HTTP_BODY_MAX];
     size_t out_len, out_sent;
-    char out[HTTP_OUT_MAX];
 };
 
+#define IN(c)  ((c)->buf->in)
+#define OUT(c) ((c)->buf->out)
+#define IN_CAP sizeof(((struct conn_buf *)0)->in)
+
 static struct conn conns[HTTP_CONN_MAX];
+static struct conn_buf bufs[HTTP_BUFS];
 /* The listening ports: their accept callbacks get one of these as arg. */
 static const bool listener_plain = false, listener_tls = true;
 static struct route routes[HTTP_ROUTES_MAX];
@@ -64,15 +83,24 @@ static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Ty
 
 static void process(struct conn *c);
 
+static void buf_put(struct conn *c)
+{
+    if (c->buf)
+        c->buf->used = false;
+    c->buf = NULL;
+}
+
 static void conn_release(struct conn *c)
 {
     if (c->pcb) {
         altcp_arg(c->pcb, NULL);
         altcp_recv(c->pcb, NULL);
         altcp_sent(c->pcb, NULL);
+        altcp_poll(c->pcb, NULL, 0);
         altcp_err(c->pcb, NULL);
     }
     tls_conn_free(c->tls);
+    buf_put(c);
     c->tls = NULL;
     c->pcb = NULL;
     c->state = C_FREE;
@@ -90,15 +118,105 @@ static void conn_close(struct conn *c)
         altcp_abort(pcb);
 }
 
+/* The last connection aborted: a receive callback that aborted its own must say ERR_ABRT. */
+static struct altcp_pcb *aborted;
+
 static void conn_abort(struct conn *c)
 {
     struct altcp_pcb *pcb = c->pcb;
     conn_release(c);
-    if (pcb)
+    if (pcb) {
+        aborted = pcb;
         altcp_abort(pcb);
+    }
+}
+
+/*
+ * Reaping. A connection that is only waiting for its client — idle, or still reading a request
+ * head or body, or lingering after its answer — may be closed to admit another: the one whose
+ * last progress is oldest goes first, lingering ones before all others. Connections whose answer
+ * is being made or sent are never taken, nor keep (the one asking). The PICK_ flags narrow the
+ * choice.
+ */
+#define PICK_ANY    0u
+#define PICK_SECURE 1u /* an HTTPS connection */
+#define PICK_ADDR   2u /* from the given address, on the given port */
+#define PICK_TLS    4u /* holding a TLS session */
+#define PICK_BUF    8u /* holding a buffer */
+
+static struct conn *pick_victim(unsigned what, bool secure, uint32_t addr, const struct conn *keep)
+{
+    struct conn *best = NULL;
+    uint32_t now = sys_now();
+
+    for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
+        struct conn *v = &conns[i];
+        if (v == keep || v->in_process || v == dispatching)
+            continue;
+        if (v->state != C_READING && v->state != C_DRAINING)
+            continue;
+        if (((what & PICK_SECURE) && !v->secure) ||
+            ((what & PICK_ADDR) && (v->addr != addr || v->secure != secure)) ||
+            ((what & PICK_TLS) && !v->tls) || ((what & PICK_BUF) && !v->buf))
+            continue;
+        if (v->state == C_DRAINING)
+            return v;
+        if (!best || (int32_t)(now - v->since) > (int32_t)(now - best->since))
+            best = v;
+    }
+    return best;
+}
+
+static bool evict(unsigned what, bool secure, uint32_t addr, const struct conn *keep)
+{
+    struct conn *v = pick_victim(what, secure, addr, keep);
+
+    if (!v)
+        return false;
+    stats.evicted++;
+    conn_abort(v);
+    return true;
+}
+
+/* A buffer for c, reaping a slower connection's if none is free. HTTPS connections hold at most
+ * HTTP_BUFS - HTTP_PLAIN_BUFS: the rest stay for port 80 (/health). */
+static bool conn_take_buf(struct conn *c)
+{
+    for (int round = 0; !c->buf && round < 2; round++) {
+        size_t secure_held = 0;
+        struct conn_buf *free_buf = NULL;
+        for (size_t i = 0; i < HTTP_BUFS; i++) {
+            if (bufs[i].used)
+                secure_held += bufs[i].secure;
+            else if (!free_buf)
+                free_buf = &bufs[i];
+        }
+        bool quota = c->secure && secure_held >= HTTP_BUFS - HTTP_PLAIN_BUFS;
+        if (free_buf && !quota) {
+            free_buf->used = true;
+            free_buf->secure = c->secure;
+            c->buf = free_buf;
+            break;
+        }
+        if (round == 0 && !evict(PICK_BUF | (quota ? PICK_SECURE : 0), c->secure, c->addr, c))
+            break;
+    }
+    if (!c->buf)
+        stats.no_buffer++;
+    return c->buf != NULL;
+}
+
+/* Give the buffer back when nothing is in it and nothing is being answered. */
+static void conn_idle_buf(struct conn *c)
+{
+    if (c->in_process)
+        return;
+    if ((c->state == C_READING && c->in_len == 0 && !c->have_head) || c->state == C_DRAINING)
+        buf_put(c);
 }
 
 static void tls_pump(struct conn *c);
+static bool conn_start_tls(struct conn *c);
 
 static void conn_linger(struct conn *c)
 {
@@ -114,6 +232,7 @@ static void conn_linger(struct conn *c)
     }
     c->state = C_DRAINING;
     c->deadline = sys_now() + HTTP_LINGER_MS;
+    conn_idle_buf(c); /* the answer is in the TCP send buffer: ours is free (unless in use) */
 }
 
 /* After a response is out: serve what the client sent meanwhile — first what is buffered
@@ -135,12 +254,12 @@ static void conn_flush(struct conn *c)
         size_t left = c->out_len - c->out_sent;
         int n;
         if (c->tls) {
-            n = tls_conn_write(c->tls, (const uint8_t *)c->out + c->out_sent, left);
+            n = tls_conn_write(c->tls, (const uint8_t *)OUT(c) + c->out_sent, left);
         } else {
             size_t room = altcp_sndbuf(c->pcb);
             n = (int)(left < room ? left : room);
             if (n &&
-                altcp_write(c->pcb, c->out + c->out_sent, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
+                altcp_write(c->pcb, OUT(c) + c->out_sent, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
                 n = 0;
             else if (n)
                 altcp_output(c->pcb);
@@ -160,25 +279,32 @@ static void conn_flush(struct conn *c)
     c->state = C_READING;
     c->out_len = c->out_sent = 0;
     c->deadline = sys_now() + HTTP_IDLE_TIMEOUT_MS;
+    c->since = sys_now();
     receive_more(c);
+    if (c->state != C_FREE)
+        conn_idle_buf(c);
 }
 
 static void respond(struct conn *c, int status, const char *type, const char *body, size_t len)
 {
-    int n = snprintf(c->out, sizeof(c->out),
+    if (!c->buf && !conn_take_buf(c)) {
+        conn_abort(c); /* no room to answer in: the client retries */
+        return;
+    }
+    int n = snprintf(OUT(c), HTTP_OUT_MAX,
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %u\r\n"
                      "Connection: %s\r\n\r\n",
                      status, http_reason_phrase(status), type, (unsigned)len,
                      c->close_after ? "close" : "keep-alive");
-    if (n < 0 || (size_t)n + len > sizeof(c->out)) {
+    if (n < 0 || (size_t)n + len > HTTP_OUT_MAX) {
         /* A handler's answer that does not fit is our bug, not the client's. */
         c->close_after = true;
-        n = snprintf(c->out, sizeof(c->out),
+        n = snprintf(OUT(c), HTTP_OUT_MAX,
                      "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
                      "Content-Length: 18\r\nConnection: close\r\n\r\nresponse too large\n");
         len = 0;
     } else if (len) {
-        memcpy(c->out + n, body, len);
+        memcpy(OUT(c) + n, body, len);
     }
     c->out_len = (size_t)n + len;
     c->out_sent = 0;
@@ -248,8 +374,8 @@ static void dispatch(struct conn *c, const struct http_head *h, const uint8_t *b
 static size_t find_head_end(struct conn *c)
 {
     for (size_t i = c->scan_from; i + 3 < c->in_len; i++)
-        if (c->in[i] == '\r' && c->in[i + 1] == '\n' && c->in[i + 2] == '\r' &&
-            c->in[i + 3] == '\n')
+        if (IN(c)[i] == '\r' && IN(c)[i + 1] == '\n' && IN(c)[i + 2] == '\r' &&
+            IN(c)[i + 3] == '\n')
             return i + 4;
     c->scan_from = c->in_len > 3 ? c->in_len - 3 : 0;
     return 0;
@@ -268,7 +394,7 @@ static void serve_buffered(struct conn *c)
                 return;
             }
             /* Parsed once, in place: the NULs it writes stay inside this request's head. */
-            int err = http_parse_head((char *)c->in, head_len, &c->h, &why);
+            int err = http_parse_head((char *)IN(c), head_len, &c->h, &why);
             if (err) {
                 respond_error(c, err, why);
                 return;
@@ -281,9 +407,11 @@ static void serve_buffered(struct conn *c)
         if (c->in_len < c->head_len + c->h.length)
             return; /* the body is still on its way */
         c->close_after = c->h.close || (c->h.http10 && !c->h.keep_alive);
-        dispatch(c, &c->h, c->in + c->head_len);
+        dispatch(c, &c->h, IN(c) + c->head_len);
+        if (c->state == C_FREE)
+            return; /* aborted while answering */
         size_t used = c->head_len + c->h.length;
-        memmove(c->in, c->in + used, c->in_len - used);
+        memmove(IN(c), IN(c) + used, c->in_len - used);
         c->in_len -= used;
         c->have_head = false;
         c->scan_from = 0;
@@ -295,6 +423,8 @@ static void process(struct conn *c)
     c->in_process = true;
     serve_buffered(c);
     c->in_process = false;
+    if (c->state != C_FREE)
+        conn_idle_buf(c);
 }
 
 static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -317,12 +447,20 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
         pbuf_free(p);
         return ERR_OK;
     }
-    if (c->tls) {
+    aborted = NULL;
+    if (c->secure) {
+        if (!c->tls && !conn_start_tls(c)) {
+            pbuf_free(p);
+            conn_abort(c);
+            return ERR_ABRT;
+        }
         tls_conn_input(c->tls, p); /* acknowledged to TCP as the TLS layer consumes it */
         tls_pump(c);
-        return ERR_OK;
+        return aborted == pcb ? ERR_ABRT : ERR_OK;
     }
-    size_t room = sizeof(c->in) - c->in_len;
+    if (!c->buf && !conn_take_buf(c))
+        return ERR_MEM; /* every buffer is answering: lwIP offers these bytes again shortly */
+    size_t room = IN_CAP - c->in_len;
     if (p->tot_len > room) {
         /* While we answer (or wait to), lwIP keeps the bytes and the window closes: flow
          * control, not loss. */
@@ -334,11 +472,11 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
         return ERR_OK;
     }
     altcp_recved(pcb, p->tot_len);
-    pbuf_copy_partial(p, c->in + c->in_len, p->tot_len, 0);
+    pbuf_copy_partial(p, IN(c) + c->in_len, p->tot_len, 0);
     c->in_len += p->tot_len;
     pbuf_free(p);
     process(c);
-    return ERR_OK;
+    return aborted == pcb ? ERR_ABRT : ERR_OK;
 }
 
 /* Handshake, then decrypt into in[] as far as it has room, serving requests as they complete.
@@ -355,36 +493,76 @@ static void tls_pump(struct conn *c)
         if (r == 0)
             return;
         c->established = true;
+        c->since = sys_now();
         c->has_peer = tls_conn_peer_fingerprint(c->tls, c->peer_fp);
     }
+    c->want_buf = false;
     /* A request served on the way may have ended the session (an error answer lingers). */
     while (c->tls && (c->state == C_READING || c->state == C_SENDING || c->state == C_DEFERRED) &&
-           c->in_len < sizeof(c->in)) {
-        int n = tls_conn_read(c->tls, c->in + c->in_len, sizeof(c->in) - c->in_len);
+           tls_conn_pending(c->tls)) {
+        if (!c->buf && !conn_take_buf(c)) {
+            c->want_buf = true; /* the plaintext waits in the TLS layer; http_tick retries */
+            return;
+        }
+        if (c->in_len >= IN_CAP)
+            return;
+        int n = tls_conn_read(c->tls, IN(c) + c->in_len, IN_CAP - c->in_len);
         if (n < 0) {
             conn_close(c); /* close_notify or a broken record */
             return;
         }
         if (n == 0)
-            return;
+            break;
         c->in_len += (size_t)n;
         if (c->state == C_READING)
             process(c);
     }
+    if (c->state != C_FREE)
+        conn_idle_buf(c);
+}
+
+/* A TLS session for c, made on its first byte (an idle connection costs none): the slowest
+ * session holders are reaped while the pool or the crypto heap has no room for one more
+ * handshake. */
+static bool conn_start_tls(struct conn *c)
+{
+    for (size_t i = 0; i <= HTTP_TLS_SESSIONS; i++) {
+        struct crypto_heap_stats hs;
+        crypto_heap_stats(&hs);
+        if (hs.in_use + HTTP_TLS_HEAP_NEED <= CRYPTO_HEAP_MAX) {
+            c->tls = tls_conn_new(c->pcb);
+            if (c->tls)
+                return true;
+        }
+        if (!evict(PICK_TLS, true, 0, c))
+            break;
+    }
+    stats.tls_refused++;
+    return false;
+}
+
+/* Output that waited for send room: a handshake flight, or an answer. */
+static err_t resume_output(struct conn *c, struct altcp_pcb *pcb)
+{
+    aborted = NULL;
+    if (c->tls && !c->established)
+        tls_pump(c);
+    else if (c->state == C_SENDING)
+        conn_flush(c);
+    return aborted == pcb ? ERR_ABRT : ERR_OK;
 }
 
 static err_t on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
 {
-    struct conn *c = arg;
-    (void)pcb;
     (void)len;
-    if (!c)
-        return ERR_OK;
-    if (c->tls && !c->established)
-        tls_pump(c); /* a handshake flight waited for send room */
-    else if (c->state == C_SENDING)
-        conn_flush(c);
-    return ERR_OK;
+    return arg ? resume_output(arg, pcb) : ERR_OK;
+}
+
+/* Every second: a write that failed for want of lwIP's shared segments or heap (ERR_MEM) has no
+ * acknowledgement of its own to wait for, so without this it would stall until its deadline. */
+static err_t on_poll(void *arg, struct altcp_pcb *pcb)
+{
+    return arg ? resume_output(arg, pcb) : ERR_OK;
 }
 
 static void on_err(void *arg, err_t err)
@@ -408,41 +586,71 @@ static err_t discard_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_
     return ERR_OK;
 }
 
+/* A free slot for a new connection from addr on this port, reaping one when a cap is reached:
+ * HTTP_CONN_PER_ADDR per address and port (the address's own slowest connection makes room),
+ * HTTP_CONN_MAX - HTTP_PLAIN_RESERVE for HTTPS (an HTTPS one does), HTTP_CONN_MAX in all. */
+static struct conn *admit(bool secure, uint32_t addr)
+{
+    size_t from_addr = 0, secure_n = 0;
+    struct conn *slot = NULL;
+    bool room = true;
+
+    for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
+        struct conn *c = &conns[i];
+        if (c->state == C_FREE) {
+            if (!slot)
+                slot = c;
+            continue;
+        }
+        from_addr += c->addr == addr && c->secure == secure;
+        secure_n += c->secure;
+    }
+    if (from_addr >= HTTP_CONN_PER_ADDR)
+        room = evict(PICK_ADDR, secure, addr, NULL);
+    else if (secure && secure_n >= HTTP_CONN_MAX - HTTP_PLAIN_RESERVE)
+        room = evict(PICK_SECURE, secure, addr, NULL);
+    else if (!slot)
+        room = evict(PICK_ANY, secure, addr, NULL);
+    if (!room)
+        return NULL;
+    for (size_t i = 0; !slot && i < HTTP_CONN_MAX; i++)
+        if (conns[i].state == C_FREE)
+            slot = &conns[i];
+    return slot;
+}
+
 static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 {
     const bool *tls = arg;
     if (err != ERR_OK || !pcb)
         return ERR_VAL;
-    for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
-        struct conn *c = &conns[i];
-        if (c->state != C_FREE)
-            continue;
-        c->tls = NULL;
-        if (*tls) {
-            /* No identity yet (nobody logged in) or no memory: nothing to talk TLS with. */
-            c->tls = tls_conn_new(pcb);
-            if (!c->tls) {
-                stats.tls_refused++;
-                altcp_abort(pcb);
-                return ERR_ABRT;
-            }
-        }
+    /* No identity yet (nobody logged in): nothing to talk TLS with. */
+    if (*tls && !tls_server_ready()) {
+        stats.tls_refused++;
+        altcp_abort(pcb);
+        return ERR_ABRT;
+    }
+    const ip_addr_t *ip = altcp_get_ip(pcb, 0);
+    uint32_t addr = ip ? ip4_addr_get_u32(ip_2_ip4(ip)) : 0;
+    struct conn *c = admit(*tls, addr);
+    if (c) {
+        memset(c, 0, sizeof(*c));
+        c->secure = *tls;
+        c->addr = addr;
         c->established = !*tls;
-        c->has_peer = false;
         c->state = C_READING;
         c->pcb = pcb;
-        c->in_len = c->out_len = c->out_sent = 0;
-        c->close_after = false;
-        c->deferred = false;
-        c->defer_id = 0;
-        c->have_head = false;
-        c->scan_from = 0;
-        c->deadline = sys_now() + HTTP_HEAD_TIMEOUT_MS;
+        c->since = sys_now();
+        c->deadline = c->since + HTTP_HEAD_TIMEOUT_MS;
         stats.accepted++;
         stats.active++;
+        /* If lwIP runs out of connections itself, a new one displaces the longest inactive of
+         * these rather than being dropped. */
+        altcp_setprio(pcb, TCP_PRIO_MIN);
         altcp_arg(pcb, c);
         altcp_recv(pcb, on_recv);
         altcp_sent(pcb, on_sent);
+        altcp_poll(pcb, on_poll, 2);
         altcp_err(pcb, on_err);
         return ERR_OK;
     }
@@ -558,6 +766,11 @@ void http_tick(uint32_t now_ms)
             stats.timeouts++;
             respond(c, 504, "text/plain", upstream_timeout, sizeof(upstream_timeout) - 1);
             continue;
+        }
+        if (c->state == C_READING && c->want_buf) {
+            tls_pump(c); /* its plaintext waited for a buffer */
+            if (c->state == C_FREE)
+                continue;
         }
         if (c->state != C_FREE && (int32_t)(now_ms - c->deadline) >= 0) {
             if (c->state != C_DRAINING)

@@ -6,7 +6,12 @@
  * (413 beyond); chunked bodies are refused (501). A connection must deliver its head within
  * HTTP_HEAD_TIMEOUT_MS and its body within HTTP_BODY_TIMEOUT_MS, and idles at most
  * HTTP_IDLE_TIMEOUT_MS between keep-alive requests; slower clients are dropped. At most
- * HTTP_CONN_MAX connections are served; one more gets "503 busy" and is closed. Every error is a
+ * HTTP_CONN_MAX connections are held (HTTPS at most HTTP_CONN_MAX - HTTP_PLAIN_RESERVE, one
+ * address at most HTTP_CONN_PER_ADDR per port); a request buffer (HTTP_BUFS) and, over TLS, a
+ * session are taken on the first byte and given back when the connection is idle. When a cap or
+ * the buffers are reached, the connection only waiting for its client whose last progress is
+ * oldest is closed to make room; only when every one is answering does a new one get "503 busy"
+ * (a TLS one is closed). Every error is a
  * status plus a one-line reason; after one the connection is closed, since its framing is no
  * longer trusted. Over TLS the handshake must finish within the head time-out too. Handlers
  * run in the net task and must not block for long.
@@ -45,6 +50,8 @@ typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 struct http_stats {
     uint32_t accepted, refused_busy, requests, errors, timeouts, active;
     uint32_t tls_refused; /* TLS connections closed because no session could start */
+    uint32_t evicted;     /* idle or slow connections closed to admit or serve another */
+    uint32_t no_buffer;   /* times bytes waited because every buffer was answering */
 };
 
 /* Listen on port, over TLS (net/tls) or plain TCP. Routes are added before or after. */

@@ -45,8 +45,10 @@
 #define PBUF_POOL_SIZE          NET_PBUF_POOL
 #define MEMP_NUM_TCP_PCB        NET_TCP_CONNECTIONS
 #define MEMP_NUM_TCP_PCB_LISTEN 4
-#define MEMP_NUM_TCP_SEG        (4 * TCP_SND_QUEUELEN)
-#define MEMP_NUM_UDP_PCB        4
+/* Segments queued or unacknowledged, shared by every connection: four full send queues, and one
+ * each (a FIN, a flight's tail) for every connection closing at once. */
+#define MEMP_NUM_TCP_SEG (4 * TCP_SND_QUEUELEN + NET_TCP_CONNECTIONS)
+#define MEMP_NUM_UDP_PCB 4
 
 /* TCP: a full-size segment and a window of four of them. */
 #define TCP_MSS            1460

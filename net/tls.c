@@ -1,3 +1,7 @@
+/* The handshake is stepped here and its state read, to keep chain verification off client
+ * certificates (tls_conn_handshake). */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
+
 #include "tls.h"
 
 #include <errno.h>
@@ -5,6 +9,7 @@
 
 #include "crypto/rng.h"
 #include "lwip/pbuf.h"
+#include "mbedtls/platform.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
@@ -15,16 +20,17 @@ struct tls_conn {
     bool used;
     bool client; /* our side is the client (net/http_client) */
     bool has_peer;
-    int last_err; /* the mbedTLS error that ended the session, for tls_conn_why */
+    bool cert_checked; /* the client's Certificate message was checked (check_client_cert) */
+    int last_err;      /* the mbedTLS error that ended the session, for tls_conn_why */
     struct altcp_pcb *pcb;
     struct pbuf *rx; /* ciphertext received, not yet consumed by mbedTLS */
     mbedtls_ssl_context ssl;
     uint8_t peer_fp[TLS_FINGERPRINT_LEN];
 };
 
-/* Server sessions in [0, HTTP_CONN_MAX), client sessions after them: neither side can starve
- * the other. */
-static struct tls_conn pool[HTTP_CONN_MAX + HTTP_CLIENT_MAX];
+/* Server sessions in [0, HTTP_TLS_SESSIONS), client sessions after them: neither side can
+ * starve the other. */
+static struct tls_conn pool[HTTP_TLS_SESSIONS + HTTP_CLIENT_MAX];
 static mbedtls_ssl_config conf, client_conf;
 static mbedtls_x509_crt own_cert;
 static bool ready;
@@ -151,12 +157,12 @@ static struct tls_conn *conn_new(struct altcp_pcb *pcb, bool client, size_t firs
 
 struct tls_conn *tls_conn_new(struct altcp_pcb *pcb)
 {
-    return conn_new(pcb, false, 0, HTTP_CONN_MAX);
+    return conn_new(pcb, false, 0, HTTP_TLS_SESSIONS);
 }
 
 struct tls_conn *tls_client_conn_new(struct altcp_pcb *pcb)
 {
-    return conn_new(pcb, true, HTTP_CONN_MAX, HTTP_CONN_MAX + HTTP_CLIENT_MAX);
+    return conn_new(pcb, true, HTTP_TLS_SESSIONS, HTTP_TLS_SESSIONS + HTTP_CLIENT_MAX);
 }
 
 void tls_conn_close_notify(struct tls_conn *c)
@@ -196,9 +202,129 @@ static void note_peer(struct tls_conn *c)
         stats.client_certs++;
 }
 
+/* mbedTLS's record layer (library/ssl_misc.h, not in its public headers): the client's
+ * Certificate message is read ahead with it and kept for the handshake (check_client_cert). */
+int mbedtls_ssl_read_record(mbedtls_ssl_context *ssl, unsigned update_hs_digest);
+int mbedtls_ssl_flush_output(mbedtls_ssl_context *ssl);
+
+/* Big-endian length of n bytes, as TLS messages carry them. */
+static size_t be(const uint8_t *p, size_t n)
+{
+    size_t v = 0;
+
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/*
+ * Does every certificate in this Certificate message body parse? TLS 1.2: certificate_list<3>
+ * of cert<3>; TLS 1.3: a request context<1>, then certificate_list<3> of cert<3> with
+ * extensions<2> after each. *count: how many there are.
+ */
+static bool certs_parse(const uint8_t *msg, size_t len, bool tls13, size_t *count)
+{
+    size_t off = 0;
+
+    *count = 0;
+    if (tls13) {
+        if (len < 1 || (size_t)msg[0] > len - 1)
+            return false;
+        off = 1 + msg[0];
+    }
+    if (len - off < 3 || be(msg + off, 3) != len - off - 3)
+        return false;
+    off += 3;
+    while (off < len) {
+        mbedtls_x509_crt crt;
+        size_t n;
+        int ret;
+
+        if (len - off < 3)
+            return false;
+        n = be(msg + off, 3);
+        off += 3;
+        if (n == 0 || n > len - off)
+            return false;
+        mbedtls_x509_crt_init(&crt);
+        ret = mbedtls_x509_crt_parse_der(&crt, msg + off, n);
+        mbedtls_x509_crt_free(&crt);
+        if (ret != 0)
+            return false;
+        off += n;
+        if (tls13) {
+            if (len - off < 2 || be(msg + off, 2) > len - off - 2)
+                return false;
+            off += 2 + be(msg + off, 2);
+        }
+        (*count)++;
+    }
+    return true;
+}
+
+/*
+ * Before mbedTLS processes the client's Certificate message. mbedTLS keeps a certificate it
+ * cannot parse (an unknown signature algorithm) as an empty entry in the chain and then runs
+ * chain verification over it, which compares its absent names: undefined behaviour on input
+ * anyone can send. And there is nothing to verify against: no CA is configured, the ACL's
+ * fingerprints are the trust decision. So the message is read here first (mbedTLS keeps it for
+ * the handshake step that follows) and every certificate in it must parse. Over TLS 1.3 a
+ * presented chain is then taken as it is, without chain verification; TLS 1.2 mbedTLS cannot
+ * read without verifying, which is safe once every certificate parses. The CertificateVerify
+ * message still proves that the client holds the key. 0 go on, MBEDTLS_ERR_SSL_WANT_READ
+ * wait, MBEDTLS_ERR_SSL_BAD_CERTIFICATE refused, another mbedTLS error failed.
+ */
+static int check_client_cert(struct tls_conn *c)
+{
+    bool tls13 = c->ssl.tls_version == MBEDTLS_SSL_VERSION_TLS1_3;
+    size_t count;
+    int ret;
+
+    if (c->cert_checked)
+        return 0;
+    /* Our flight first, as the step would send it (TLS 1.3 sends at the start of a step). */
+    ret = mbedtls_ssl_flush_output(&c->ssl);
+    if (ret != 0)
+        return ret;
+    /* The digest is updated here or in mbedTLS's own read, as the step would have: once. */
+    ret = mbedtls_ssl_read_record(&c->ssl, tls13 ? 0 : 1);
+    if (ret != 0)
+        return ret;
+    c->ssl.keep_current_message = 1;
+    c->cert_checked = true;
+    if (c->ssl.in_msgtype != MBEDTLS_SSL_MSG_HANDSHAKE ||
+        c->ssl.in_msg[0] != MBEDTLS_SSL_HS_CERTIFICATE)
+        return 0; /* not a certificate: the step refuses it without verifying anything */
+    if (c->ssl.in_hslen < 4 || c->ssl.in_hslen > c->ssl.in_msglen ||
+        !certs_parse(c->ssl.in_msg + 4, c->ssl.in_hslen - 4, tls13, &count))
+        return MBEDTLS_ERR_SSL_BAD_CERTIFICATE;
+    if (tls13 && count > 0)
+        mbedtls_ssl_set_hs_authmode(&c->ssl, MBEDTLS_SSL_VERIFY_NONE);
+    return 0;
+}
+
+/* The handshake, step by step, to check the client's certificate before mbedTLS sees it. */
+static int handshake_steps(struct tls_conn *c)
+{
+    int ret = 0;
+
+    while (ret == 0 && !mbedtls_ssl_is_handshake_over(&c->ssl)) {
+        if (!c->client && c->ssl.state == MBEDTLS_SSL_CLIENT_CERTIFICATE) {
+            ret = check_client_cert(c);
+            if (ret == MBEDTLS_ERR_SSL_BAD_CERTIFICATE)
+                mbedtls_ssl_send_alert_message(&c->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                               MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+            if (ret)
+                break;
+        }
+        ret = mbedtls_ssl_handshake_step(&c->ssl);
+    }
+    return ret;
+}
+
 int tls_conn_handshake(struct tls_conn *c)
 {
-    int ret = mbedtls_ssl_handshake(&c->ssl);
+    int ret = handshake_steps(c);
 
     (void)altcp_output(c->pcb);
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -217,6 +343,11 @@ int tls_conn_handshake(struct tls_conn *c)
         stats.handshakes++;
     note_peer(c);
     return 1;
+}
+
+bool tls_conn_pending(struct tls_conn *c)
+{
+    return c->rx || mbedtls_ssl_check_pending(&c->ssl);
 }
 
 int tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap)
@@ -267,6 +398,8 @@ const char *tls_conn_why(const struct tls_conn *c)
         return "TLS handshake failed (no common parameters?)";
     case MBEDTLS_ERR_SSL_ALLOC_FAILED:
         return "out of TLS memory";
+    case MBEDTLS_ERR_SSL_BAD_CERTIFICATE:
+        return "the client certificate is malformed";
     default:
         return "TLS failed (bad message, or the token did not sign)";
     }

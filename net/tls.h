@@ -10,12 +10,13 @@
  * Client certificates are requested, never required; when one is presented (and the client has
  * proved it holds its key, which the handshake checks) its SHA-256 fingerprint is available —
  * the principal the sub-enrollment ACL names. The chain is not checked here: the ACL is the
- * trust decision.
+ * trust decision. A Certificate message with a certificate mbedTLS cannot parse is refused
+ * (bad_certificate) before mbedTLS processes it.
  *
  * A session owns the ciphertext the TCP connection delivered (tls_conn_input) and acknowledges
  * it to TCP only as the TLS layer consumes it, so the TCP window is the flow control. Writes go
  * straight into the TCP send buffer and say "again later" (0) when it is full. Sessions come from
- * a fixed pool of HTTP_CONN_MAX server and HTTP_CLIENT_MAX client sessions; their buffers from
+ * a fixed pool of HTTP_TLS_SESSIONS server and HTTP_CLIENT_MAX client sessions; their buffers from
  * crypto/heap. All calls run in the net task.
  */
 #ifndef NET_TLS_H
@@ -64,6 +65,9 @@ void tls_conn_input(struct tls_conn *c, struct pbuf *p);
 
 /* Advance the handshake: 1 done, 0 waiting for the peer or for send room, negative failed. */
 int tls_conn_handshake(struct tls_conn *c);
+
+/* Is there anything for tls_conn_read: ciphertext queued, or a record mbedTLS holds? */
+bool tls_conn_pending(struct tls_conn *c);
 
 /* Plaintext into buf: bytes read, 0 none available now, negative closed or failed. */
 int tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap);

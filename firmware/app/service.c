@@ -158,6 +158,8 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     jsonw_uint(&w, "accepted", hs.accepted);
     jsonw_uint(&w, "refused_busy", hs.refused_busy);
     jsonw_uint(&w, "active", hs.active);
+    jsonw_uint(&w, "evicted", hs.evicted);
+    jsonw_uint(&w, "waited_for_buffer", hs.no_buffer);
     jsonw_object_end(&w);
     jsonw_object_begin(&w, "tls");
     jsonw_uint(&w, "handshakes", ts.handshakes);
