@@ -278,7 +278,8 @@ FUZZ_BUILD := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC) \
 	$(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
-FUZZ_TARGETS := p11_client http_parse doc
+FUZZ_TARGETS := p11_client http_parse doc console
+FUZZ_console := firmware/console/console.c
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 FUZZ_http_parse := net/http_parse.c
 FUZZ_doc := crypto/doc.c crypto/x509_grant.c crypto/heap.c

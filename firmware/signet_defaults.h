@@ -18,6 +18,24 @@
 #define CONSOLE_ARGS_MAX 16
 #endif
 
+/* A gap this long in the console input ends a burst: bytes of one paste (one write on the host
+ * pipe, back to back on a serial line) come far closer, a person typing after reading the
+ * console's answer comes later. */
+#ifndef CONSOLE_QUIET_MS
+#define CONSOLE_QUIET_MS 300
+#endif
+
+/* A prompt that asked for it (a paste) is cancelled after this long without a line, so an
+ * unattended console does not sit in paste mode. */
+#ifndef CONSOLE_READ_TIMEOUT_MS
+#define CONSOLE_READ_TIMEOUT_MS 60000
+#endif
+
+/* How often the console task looks at the clock for the two above. */
+#ifndef CONSOLE_TICK_MS
+#define CONSOLE_TICK_MS 100
+#endif
+
 /* Command tables the console can hold: one per firmware module that adds commands. */
 #ifndef CONSOLE_GROUPS_MAX
 #define CONSOLE_GROUPS_MAX 8

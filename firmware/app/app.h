@@ -33,15 +33,19 @@ typedef void (*app_paste_fn)(struct app *app, struct console *con, const char *t
 struct app_paste {
     char buf[APP_PASTE_MAX];
     size_t len;
-    bool overflow;
+    bool ended; /* its END line came: waiting for the burst to end before done */
     app_paste_fn done;
-    const char *cmd; /* the command that asked, for the audit log */
+    const char *cmd;   /* the command that asked, for the audit log */
+    const char *label; /* the armor label asked for; only its END line ends the paste */
 };
 
 struct app {
     struct k_sched sched;
     struct k_task console_task;
     struct k_event console_queue[APP_CONSOLE_QUEUE];
+    struct k_timer console_timer; /* console_tick: ends bursts, times out pastes */
+    uint64_t console_rx_ms;       /* when the bytes being fed were read from the UART */
+    bool console_rx_more;         /* the last read filled the chunk: more bytes are waiting */
     struct k_task house_task;
     struct k_event house_queue[APP_HOUSE_QUEUE];
     struct k_timer wdt_timer;
@@ -107,8 +111,11 @@ int app_tls_setup(struct app *app, const char **why);
 #define APP_FP_TEXT_LEN (32 * 3 - 1) /* AB:CD:...:EF */
 void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1]);
 
-/* firmware/app/cmd_enroll.c: read a pasted armored block (BEGIN label ... END) into app->paste
- * and hand it to done; cmd names the command in the audit log, what the thing for the operator.
+/* firmware/app/cmd_enroll.c: read a pasted armored block (BEGIN label ... END label) into
+ * app->paste and hand it to done once the input is quiet after its END line; cmd names the
+ * command in the audit log, what the thing for the operator. Anything but blank lines after the
+ * END line in the same burst, an END line of another label, a too-large block, Ctrl-C or the
+ * console's time-out refuse the paste (audited) and the rest of its burst is discarded, never run.
  * A paste may start another from its done. */
 int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
               app_paste_fn done);

@@ -127,36 +127,125 @@ static bool need_loaded(struct console *con)
 
 /* ---- pasting an armored block ---- */
 
+static void paste_clear(struct app_paste *p)
+{
+    memset(p->buf, 0, p->len);
+    p->len = 0;
+    p->ended = false;
+}
+
+/* Refuse the paste: say why, audit it, and swallow the rest of its burst (refused_lines of it
+ * already seen), so none of it runs as a command with the operator's login. */
+static void paste_refuse(struct app *app, struct console *con, uint32_t refused_lines,
+                         const char *why)
+{
+    struct app_paste *p = &app->paste;
+
+    console_error(con, "%s; nothing changed", why);
+    app_audit(app, "%s: refused: %s", p->cmd, why);
+    paste_clear(p);
+    console_discard(con, refused_lines);
+}
+
+static bool blank(const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (line[i] != ' ' && line[i] != '\t')
+            return false;
+    return true;
+}
+
+/* "-----END <label>-----", trailing blanks allowed; any other label is not this paste's end. */
+static bool is_end_of(const char *line, size_t len, const char *label)
+{
+    size_t ll = strlen(label);
+
+    while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    return len == 9 + ll + 5 && memcmp(line, "-----END ", 9) == 0 &&
+           memcmp(line + 9, label, ll) == 0 && memcmp(line + 9 + ll, "-----", 5) == 0;
+}
+
+static void paste_line(struct console *con, const char *line, size_t len, void *ctx);
+
+/* The burst with the END line is over and nothing but blank lines followed: take the block. */
+static void paste_quiet(struct console *con, void *ctx)
+{
+    struct app *app = ctx;
+    struct app_paste *p = &app->paste;
+
+    p->ended = false;
+    p->done(app, con, p->buf, p->len);
+    /* A paste done started is still empty: clearing leaves it as it is. */
+    paste_clear(p);
+}
+
+static void paste_cancelled(struct app *app, struct console *con)
+{
+    struct app_paste *p = &app->paste;
+
+    switch (console_cancel_reason(con)) {
+    case CONSOLE_CANCEL_TIMEOUT:
+        console_error(con, "paste timed out (no input for %u s); nothing changed",
+                      (unsigned)(CONSOLE_READ_TIMEOUT_MS / 1000));
+        app_audit(app, "%s: cancelled: paste timed out", p->cmd);
+        break;
+    case CONSOLE_CANCEL_TOO_LONG:
+        /* The console has said so and discards the rest of the burst. */
+        console_puts(con, "paste cancelled; nothing changed\n");
+        app_audit(app, "%s: cancelled: pasted line too long", p->cmd);
+        break;
+    default:
+        console_puts(con, "cancelled; nothing changed\n");
+        app_audit(app, "%s: cancelled: Ctrl-C", p->cmd);
+        /* Ctrl-C may sit in the middle of a pasted burst: the rest of it is not for the prompt. */
+        console_discard(con, 0);
+        break;
+    }
+    paste_clear(p);
+}
+
 static void paste_line(struct console *con, const char *line, size_t len, void *ctx)
 {
     struct app *app = ctx;
     struct app_paste *p = &app->paste;
 
     if (!line) {
-        console_puts(con, "cancelled; nothing changed\n");
-        p->len = 0;
+        paste_cancelled(app, con);
         return;
     }
-    if (!p->overflow && len + 1 <= sizeof(p->buf) - p->len) {
-        memcpy(p->buf + p->len, line, len);
-        p->len += len;
-        p->buf[p->len++] = '\n';
-    } else {
-        p->overflow = true; /* keep reading to the END line, so the rest is not taken as commands */
-    }
-    if (len < 9 || memcmp(line, "-----END ", 9) != 0) {
-        (void)console_read_line(con, "", 0, paste_line, app);
+    if (p->ended) {
+        if (!blank(line, len)) {
+            /* A bundle or text after the block: which block was meant is not ours to guess. */
+            paste_refuse(app, con, 1, "text follows the END line (paste one block alone)");
+            return;
+        }
+        (void)console_read_line(con, "", CONSOLE_TIMEOUT, paste_line, app);
+        console_after_burst(con, paste_quiet, app);
         return;
     }
-    if (p->overflow) {
-        console_error(con, "pasted text too large (over %u bytes); nothing changed",
-                      (unsigned)sizeof(p->buf));
-        app_audit(app, "%s: refused: pasted text too large", p->cmd);
-    } else {
-        p->done(app, con, p->buf, p->len);
+    bool end = is_end_of(line, len, p->label);
+    char why[96];
+    if (!end && len >= 9 && memcmp(line, "-----END ", 9) == 0) {
+        snprintf(why, sizeof(why), "END line of another label (expected -----END %s-----)",
+                 p->label);
+        paste_refuse(app, con, 1, why);
+        return;
     }
-    memset(p->buf, 0, p->len);
-    p->len = 0;
+    if (len + 1 > sizeof(p->buf) - p->len) {
+        snprintf(why, sizeof(why), "pasted text too large (over %u bytes)",
+                 (unsigned)sizeof(p->buf));
+        paste_refuse(app, con, 1, why);
+        return;
+    }
+    memcpy(p->buf + p->len, line, len);
+    p->len += len;
+    p->buf[p->len++] = '\n';
+    (void)console_read_line(con, "", CONSOLE_TIMEOUT, paste_line, app);
+    if (end) {
+        p->ended = true;
+        console_after_burst(con, paste_quiet, app);
+    }
 }
 
 /* cmd: the command, for the audit log; what: the thing pasted, for the operator. */
@@ -166,13 +255,13 @@ int app_paste(struct console *con, const char *cmd, const char *what, const char
     struct app *app = app_of(con);
     struct app_paste *p = &app->paste;
 
-    p->len = 0;
-    p->overflow = false;
+    paste_clear(p);
     p->done = done;
     p->cmd = cmd;
+    p->label = label;
     console_printf(con, "Paste the %s (-----BEGIN %s----- ... -----END %s-----); Ctrl-C cancels.\n",
                    what, label, label);
-    return console_read_line(con, "", 0, paste_line, app);
+    return console_read_line(con, "", CONSOLE_TIMEOUT, paste_line, app);
 }
 
 /* ---- config ---- */

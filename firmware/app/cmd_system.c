@@ -1,6 +1,8 @@
 /* Console commands about the appliance itself: help, status, version, time, reboot. */
 #include "app.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto/p11/p11_client.h"
@@ -17,8 +19,21 @@ static struct app *app_of(struct console *con)
 
 static int cmd_help(struct console *con, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 0) {
+        if (console_print_help_for(con, argc, argv) == 0)
+            return 0;
+        char words[CONSOLE_LINE_MAX + 1];
+        size_t n = 0;
+        /* The words come from one console line, so they fit in one again. */
+        for (int i = 0; i < argc; i++) {
+            int w = snprintf(words + n, sizeof(words) - n, "%s%s", i ? " " : "", argv[i]);
+            if (w < 0 || (size_t)w >= sizeof(words) - n)
+                break;
+            n += (size_t)w;
+        }
+        console_error(con, "no command starts with '%.64s' (try help)", words);
+        return -ENOENT;
+    }
     console_puts(con, "Commands:\n");
     console_print_help(con);
     console_puts(con, "Keys: Backspace edits, Ctrl-C cancels the line.\n");
@@ -161,7 +176,8 @@ static int cmd_reboot(struct console *con, int argc, char **argv)
 }
 
 const struct console_cmd app_system_cmds[] = {
-    {"help", "", "list commands", cmd_help, 0, 0, 0},
+    {"help", "[COMMAND]", "list commands, or those starting with COMMAND's words", cmd_help, 0,
+     CONSOLE_ARGS_MAX - 1, 0},
     {"status", "", "appliance state at a glance", cmd_status, 0, 0, 0},
     {"version", "", "firmware version and build", cmd_version, 0, 0, 0},
     {"time show", "", "wall-clock time (UTC)", cmd_time_show, 0, 0, 0},

@@ -9,7 +9,7 @@
 #include "hal/uart.h"
 #include "hal/wdt.h"
 
-enum console_sig { SIG_CONSOLE_RX = 1 };
+enum console_sig { SIG_CONSOLE_RX = 1, SIG_CONSOLE_TICK };
 enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK, SIG_AUTO_LOGIN };
 enum net_sig { SIG_NET_RX = 1, SIG_NET_TICK, SIG_NET_SIGNED };
 
@@ -54,16 +54,27 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
     struct app *app = t->ctx;
     char buf[APP_CONSOLE_CHUNK];
 
-    (void)ev;
+    /* The tick reads too: a notification that found a tick queued was not posted. */
     int n = hal_uart_read(HAL_UART_CONSOLE, buf, sizeof(buf));
-    if (n <= 0)
-        return;
-    console_feed(&app->con, buf, (size_t)n);
-    /* What was typed may have been a PIN: leave no copy on the stack. */
-    memset(buf, 0, sizeof(buf));
-    __asm__ volatile("" ::"r"(buf) : "memory");
+    if (n > 0) {
+        /* A chunk left over from a full read was waiting already: other tasks running in
+         * between must not make it look like a pause in the input (a new burst). */
+        uint64_t now = hal_clock_ms();
+        uint64_t cap = app->console_rx_ms + CONSOLE_QUIET_MS / 4;
+        app->console_rx_ms = (app->console_rx_more && now > cap) ? cap : now;
+        app->console_rx_more = (size_t)n == sizeof(buf);
+        console_feed(&app->con, buf, (size_t)n, app->console_rx_ms);
+        /* What was typed may have been a PIN: leave no copy on the stack. */
+        memset(buf, 0, sizeof(buf));
+        __asm__ volatile("" ::"r"(buf) : "memory");
+    } else {
+        app->console_rx_more = false;
+    }
+    /* Bytes still waiting in the ring are part of the burst: the input is not quiet yet. */
+    if (ev->sig == SIG_CONSOLE_TICK && !app->console_rx_more)
+        console_tick(&app->con, hal_clock_ms());
     /* Bounded work per event: a long paste yields to other tasks between chunks. */
-    if ((size_t)n == sizeof(buf))
+    if (app->console_rx_more)
         (void)k_post(t, SIG_CONSOLE_RX, 0);
 }
 
@@ -209,6 +220,7 @@ void app_main(struct app *app)
                 app->console_queue, APP_CONSOLE_QUEUE);
     k_timer_init(&app->sched, &app->wdt_timer, &app->house_task, SIG_WDT_KICK);
     k_timer_init(&app->sched, &app->expiry_timer, &app->house_task, SIG_EXPIRY_CHECK);
+    k_timer_init(&app->sched, &app->console_timer, &app->console_task, SIG_CONSOLE_TICK);
 
     console_init(&app->con, console_out, NULL);
     app->con.user = app;
@@ -240,6 +252,7 @@ void app_main(struct app *app)
 
     hal_uart_set_notify(HAL_UART_CONSOLE, console_rx_notify, app);
     console_prompt(&app->con);
+    k_timer_start(&app->console_timer, CONSOLE_TICK_MS, CONSOLE_TICK_MS);
     /* Bytes typed before the notify hook was set would otherwise wait for the next keystroke. */
     (void)k_post(&app->console_task, SIG_CONSOLE_RX, 0);
     k_run(&app->sched);

@@ -117,7 +117,45 @@ int console_read_line(struct console *con, const char *prompt, unsigned flags, c
     con->read_ctx = ctx;
     con->read_flags = flags;
     con->read_prompt = prompt;
+    con->read_ms = con->now_ms;
     return 0;
+}
+
+enum console_cancel console_cancel_reason(const struct console *con)
+{
+    return con->cancel;
+}
+
+void console_after_burst(struct console *con, console_quiet_fn fn, void *ctx)
+{
+    con->quiet_fn = fn;
+    con->quiet_ctx = ctx;
+}
+
+void console_discard(struct console *con, uint32_t already)
+{
+    con->read_fn = NULL;
+    con->quiet_fn = NULL;
+    if (con->discarding) {
+        con->discarded += already;
+        return;
+    }
+    con->discarding = true;
+    con->discard_partial = false;
+    con->discarded = already;
+}
+
+/* End a pending read without a line; the callback learns why from console_cancel_reason. */
+static void cancel_read(struct console *con, enum console_cancel why)
+{
+    console_line_fn fn = con->read_fn;
+
+    con->quiet_fn = NULL;
+    if (!fn)
+        return;
+    con->read_fn = NULL;
+    con->cancel = why;
+    fn(con, NULL, 0, con->read_ctx);
 }
 
 static size_t split_words(char *line, char **argv, size_t max, bool *too_many)
@@ -246,11 +284,9 @@ static void end_line(struct console *con)
     if (con->overflow) {
         console_error(con, "line too long (max %d characters)", CONSOLE_LINE_MAX);
         /* A refused answer to a prompt cancels the request rather than leaving it dangling. */
-        if (con->read_fn) {
-            console_line_fn fn = con->read_fn;
-            con->read_fn = NULL;
-            fn(con, NULL, 0, con->read_ctx);
-        }
+        cancel_read(con, CONSOLE_CANCEL_TOO_LONG);
+        /* The line was most likely pasted: what came with it must not run as commands. */
+        console_discard(con, 0);
     } else if (con->read_fn) {
         console_line_fn fn = con->read_fn;
         con->read_fn = NULL;
@@ -262,7 +298,70 @@ static void end_line(struct console *con)
         wipe(con->line, sizeof(con->line));
     con->len = 0;
     con->overflow = false;
-    if (!con->held)
+    if (!con->held && !con->discarding)
+        console_prompt(con);
+}
+
+/* The input has been quiet for CONSOLE_QUIET_MS: finish what waited for the burst to end. */
+static void end_burst(struct console *con)
+{
+    /* An unterminated last line still belongs to the burst: the paste must see it. */
+    if (con->quiet_fn && con->len > 0 && !con->held)
+        end_line(con);
+    if (con->discarding) {
+        if (con->discard_partial)
+            con->discarded++;
+        if (con->discarded)
+            console_printf(con, "discarded %lu pasted line%s; none of them ran\n",
+                           (unsigned long)con->discarded, con->discarded == 1 ? "" : "s");
+        con->discarding = false;
+        con->discard_partial = false;
+        con->discarded = 0;
+        wipe(con->line, sizeof(con->line));
+        con->len = 0;
+        con->overflow = false;
+        con->esc = 0;
+        if (!con->held)
+            console_prompt(con);
+        return;
+    }
+    if (con->quiet_fn) {
+        console_quiet_fn fn = con->quiet_fn;
+        con->quiet_fn = NULL;
+        con->read_fn = NULL;
+        fn(con, con->quiet_ctx);
+        if (con->discarding) {
+            end_burst(con); /* the input is already quiet: nothing more to wait for */
+            return;
+        }
+        if (!con->held)
+            console_prompt(con);
+    }
+}
+
+static bool burst_over(const struct console *con, uint64_t now_ms)
+{
+    return (con->discarding || con->quiet_fn) && now_ms - con->rx_ms >= CONSOLE_QUIET_MS;
+}
+
+void console_tick(struct console *con, uint64_t now_ms)
+{
+    con->now_ms = now_ms;
+    if (burst_over(con, now_ms))
+        end_burst(con);
+    if (!con->read_fn || !(con->read_flags & CONSOLE_TIMEOUT) || con->quiet_fn || con->discarding ||
+        con->held)
+        return;
+    uint64_t last = con->read_ms > con->rx_ms ? con->read_ms : con->rx_ms;
+    if (now_ms - last < CONSOLE_READ_TIMEOUT_MS)
+        return;
+    if (con->len)
+        console_puts(con, "\n");
+    wipe(con->line, sizeof(con->line));
+    con->len = 0;
+    con->overflow = false;
+    cancel_read(con, CONSOLE_CANCEL_TIMEOUT);
+    if (!con->held && !con->discarding)
         console_prompt(con);
 }
 
@@ -285,12 +384,21 @@ static void cancel_line(struct console *con)
     wipe(con->line, sizeof(con->line));
     con->len = 0;
     con->overflow = false;
-    if (con->read_fn) {
-        console_line_fn fn = con->read_fn;
-        con->read_fn = NULL;
-        fn(con, NULL, 0, con->read_ctx);
+    cancel_read(con, CONSOLE_CANCEL_CTRL_C);
+    if (!con->held && !con->discarding)
+        console_prompt(con);
+}
+
+/* Only line ends matter while swallowing a burst: they count the lines for the operator. */
+static void discard_byte(struct console *con, unsigned char c)
+{
+    if (c == '\r' || c == '\n') {
+        if (con->discard_partial)
+            con->discarded++;
+        con->discard_partial = false;
+    } else if (c > 0x20 && c <= 0x7e) {
+        con->discard_partial = true;
     }
-    console_prompt(con);
 }
 
 static void feed_byte(struct console *con, unsigned char c)
@@ -299,6 +407,14 @@ static void feed_byte(struct console *con, unsigned char c)
     bool was_cr = con->last_cr;
 
     con->last_cr = (c == '\r');
+    if (con->discarding) {
+        discard_byte(con, c);
+        return;
+    }
+    /* A control byte ends an escape sequence cut short and then acts: Enter and Ctrl-C always
+     * work, and the sequence does not eat the next command's first letter. */
+    if (con->esc && c < 0x20)
+        con->esc = 0;
     if (con->esc == 1) {
         con->esc = (c == '[') ? 2 : 0;
         return;
@@ -345,22 +461,63 @@ static void feed_byte(struct console *con, unsigned char c)
         console_write(con, (const char *)&c, 1);
 }
 
-void console_feed(struct console *con, const char *bytes, size_t len)
+void console_feed(struct console *con, const char *bytes, size_t len, uint64_t now_ms)
 {
+    con->now_ms = now_ms;
+    if (len == 0)
+        return;
+    if (burst_over(con, now_ms))
+        end_burst(con);
+    con->rx_ms = now_ms;
     /* Held: a command's result is still to come; what is typed meanwhile is not a command. */
     for (size_t i = 0; i < len && !con->held; i++)
         feed_byte(con, (unsigned char)bytes[i]);
 }
 
+static void print_command(struct console *con, const struct console_cmd *c)
+{
+    char left[48];
+
+    snprintf(left, sizeof(left), "%s%s%s", c->name, c->usage[0] ? " " : "", c->usage);
+    console_printf(con, "  %-30s %s%s\n", left, c->help,
+                   (c->flags & CONSOLE_NEEDS_LOGIN) ? " (login)" : "");
+}
+
 void console_print_help(struct console *con)
 {
+    for (size_t g = 0; g < con->ngroups; g++)
+        for (size_t i = 0; i < con->groups[g].count; i++)
+            print_command(con, &con->groups[g].cmds[i]);
+}
+
+/* The first argc words of name are argv's, whole words each. */
+static bool name_starts_with(const char *name, char **argv, int argc)
+{
+    const char *p = name;
+
+    for (int i = 0; i < argc; i++) {
+        size_t wl = strcspn(p, " ");
+        if (wl == 0 || strlen(argv[i]) != wl || strncmp(argv[i], p, wl) != 0)
+            return false;
+        p += wl;
+        while (*p == ' ')
+            p++;
+    }
+    return true;
+}
+
+int console_print_help_for(struct console *con, int argc, char **argv)
+{
+    int ret = -ENOENT;
+
     for (size_t g = 0; g < con->ngroups; g++) {
         for (size_t i = 0; i < con->groups[g].count; i++) {
             const struct console_cmd *c = &con->groups[g].cmds[i];
-            char left[48];
-            snprintf(left, sizeof(left), "%s%s%s", c->name, c->usage[0] ? " " : "", c->usage);
-            console_printf(con, "  %-30s %s%s\n", left, c->help,
-                           (c->flags & CONSOLE_NEEDS_LOGIN) ? " (login)" : "");
+            if (!name_starts_with(c->name, argv, argc))
+                continue;
+            print_command(con, c);
+            ret = 0;
         }
     }
+    return ret;
 }

@@ -7,6 +7,12 @@
  * rejected as a whole, never truncated. A command may ask for the next line itself
  * (console_read_line), e.g. a PIN; with CONSOLE_SECRET that line is not echoed and is wiped from
  * the buffer after use.
+ *
+ * Time comes from the caller (console_feed's now_ms, console_tick), so the module needs no clock.
+ * A burst is bytes that arrive with no gap of CONSOLE_QUIET_MS between them: a paste is one, a
+ * person typing is many. After a too-long line, or when a command asks (console_discard), the
+ * rest of the burst is swallowed — never run, never handed to a prompt — and the operator is told
+ * how many lines that was; the prompt comes back once the input is quiet.
  */
 #ifndef CONSOLE_H
 #define CONSOLE_H
@@ -38,11 +44,21 @@ struct console_cmd {
 };
 
 enum console_read_flags {
-    CONSOLE_SECRET = 1u << 0, /* no echo; wiped after the callback */
+    CONSOLE_SECRET = 1u << 0,  /* no echo; wiped after the callback */
+    CONSOLE_TIMEOUT = 1u << 1, /* cancelled after CONSOLE_READ_TIMEOUT_MS without a line */
 };
 
-/* line is NULL when the operator cancelled with Ctrl-C. */
+/* Why a read ended without a line (console_cancel_reason). */
+enum console_cancel {
+    CONSOLE_CANCEL_CTRL_C = 1,
+    CONSOLE_CANCEL_TIMEOUT, /* CONSOLE_TIMEOUT and no line in time */
+    CONSOLE_CANCEL_TOO_LONG /* a line over CONSOLE_LINE_MAX; the rest of its burst is discarded */
+};
+
+/* line is NULL when the read was cancelled (console_cancel_reason says why). */
 typedef void (*console_line_fn)(struct console *con, const char *line, size_t len, void *ctx);
+/* The input has been quiet for CONSOLE_QUIET_MS (console_after_burst). */
+typedef void (*console_quiet_fn)(struct console *con, void *ctx);
 
 /* Output sink, so unit tests can capture what the operator would see. */
 typedef void (*console_write_fn)(void *ctx, const char *buf, size_t len);
@@ -74,13 +90,26 @@ struct console {
     uint32_t lines;
     uint32_t errors;
     bool held; /* a command finishes later: no prompt, input ignored until console_release() */
+    enum console_cancel cancel; /* why the last read was cancelled */
+    uint64_t now_ms;            /* the latest time the caller gave */
+    uint64_t rx_ms;             /* when the last byte arrived */
+    uint64_t read_ms;           /* when the pending read was asked for (its time-out) */
+    bool discarding;            /* swallowing the rest of a burst */
+    bool discard_partial;       /* some of a swallowed line has arrived */
+    uint32_t discarded;         /* lines swallowed in this burst */
+    console_quiet_fn quiet_fn;  /* pending console_after_burst request */
+    void *quiet_ctx;
 };
 
 void console_init(struct console *con, console_write_fn write, void *write_ctx);
 int console_add_commands(struct console *con, const struct console_cmd *cmds, size_t count);
 
-/* Process received bytes: echo, edit, dispatch complete lines. */
-void console_feed(struct console *con, const char *bytes, size_t len);
+/* Process received bytes, which arrived at now_ms (a monotonic clock): echo, edit, dispatch
+ * complete lines. A gap of CONSOLE_QUIET_MS since the previous bytes ends the burst first. */
+void console_feed(struct console *con, const char *bytes, size_t len, uint64_t now_ms);
+/* Called periodically (every CONSOLE_TICK_MS or so): ends a burst after its quiet gap and cancels
+ * a CONSOLE_TIMEOUT read that has waited too long. */
+void console_tick(struct console *con, uint64_t now_ms);
 
 void console_prompt(struct console *con);
 void console_set_privileged(struct console *con, bool on);
@@ -89,6 +118,20 @@ bool console_is_privileged(const struct console *con);
 /* Route the next complete line to fn instead of the command table. -EBUSY if one is pending. */
 int console_read_line(struct console *con, const char *prompt, unsigned flags, console_line_fn fn,
                       void *ctx);
+/* Why the read whose callback got line == NULL ended. */
+enum console_cancel console_cancel_reason(const struct console *con);
+/*
+ * From a read callback: once the input has been quiet for CONSOLE_QUIET_MS, end the pending read
+ * (its callback is not called again) and call fn. Lines that arrive before still reach the read,
+ * so a paste can tell whether anything followed its end. A cancelled read drops the request.
+ */
+void console_after_burst(struct console *con, console_quiet_fn fn, void *ctx);
+/*
+ * Swallow the rest of the current burst: lines until the input is quiet for CONSOLE_QUIET_MS are
+ * neither run nor read; then the console says how many (already: lines the caller refused
+ * itself, counted in) and prompts. Ends a pending read or console_after_burst request.
+ */
+void console_discard(struct console *con, uint32_t already);
 
 /*
  * For a command whose result arrives later (a network request): called from the command, it
@@ -107,5 +150,8 @@ void console_error(struct console *con, const char *fmt, ...) __attribute__((for
 
 /* Print every command with its usage and help. */
 void console_print_help(struct console *con);
+/* Print the commands whose names start with the words in argv ("acl", "acl grant");
+ * -ENOENT (nothing printed) when none does. */
+int console_print_help_for(struct console *con, int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* memmem */
 #include "firmware/console/console.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "unit.h"
@@ -12,6 +13,11 @@ static char ran[256];
 static int pin_calls;
 static char pin_seen[64];
 static int pin_cancelled;
+static uint64_t now_ms = 1000; /* the fake clock */
+/* the paste-like reader: lines it got, how it ended */
+static char pasted[1024];
+static int paste_quiet_calls;
+static enum console_cancel paste_cancel;
 
 static void capture(void *ctx, const char *buf, size_t len)
 {
@@ -64,7 +70,46 @@ static int cmd_slow(struct console *c, int argc, char **argv)
     return 0;
 }
 
+static void paste_line(struct console *c, const char *line, size_t len, void *ctx);
+
+static void paste_quiet(struct console *c, void *ctx)
+{
+    (void)c;
+    (void)ctx;
+    paste_quiet_calls++;
+}
+
+/* Reads lines to "END", then waits for the burst to end; "BAD" refuses and discards the rest. */
+static void paste_line(struct console *c, const char *line, size_t len, void *ctx)
+{
+    (void)ctx;
+    if (!line) {
+        paste_cancel = console_cancel_reason(c);
+        if (paste_cancel == CONSOLE_CANCEL_CTRL_C)
+            console_discard(c, 0);
+        return;
+    }
+    strcat(pasted, "<");
+    strncat(pasted, line, len);
+    strcat(pasted, ">");
+    if (len == 3 && memcmp(line, "BAD", 3) == 0) {
+        console_discard(c, 1);
+        return;
+    }
+    (void)console_read_line(c, "", CONSOLE_TIMEOUT, paste_line, NULL);
+    if (len == 3 && memcmp(line, "END", 3) == 0)
+        console_after_burst(c, paste_quiet, NULL);
+}
+
+static int cmd_paste(struct console *c, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return console_read_line(c, "", CONSOLE_TIMEOUT, paste_line, NULL);
+}
+
 static const struct console_cmd cmds[] = {
+    {"paste", "", "paste a block", cmd_paste, 0, 0, 0},
     {"slow", "", "finishes later", cmd_slow, 0, 0, 0},
     {"status", "", "state", cmd_record, 0, 0, 0},
     {"time show", "", "show", cmd_record, 0, 0, 0},
@@ -81,13 +126,27 @@ static void setup(void)
     pin_calls = 0;
     pin_cancelled = 0;
     memset(pin_seen, 0, sizeof(pin_seen));
+    pasted[0] = '\0';
+    paste_quiet_calls = 0;
+    paste_cancel = 0;
+    now_ms = 1000;
     console_init(&con, capture, NULL);
     console_add_commands(&con, cmds, sizeof(cmds) / sizeof(cmds[0]));
 }
 
 static void type(const char *s)
 {
-    console_feed(&con, s, strlen(s));
+    console_feed(&con, s, strlen(s), now_ms);
+}
+
+/* Time passes with the console task's tick running. */
+static void pause_ms(uint64_t ms)
+{
+    uint64_t end = now_ms + ms;
+    while (now_ms < end) {
+        now_ms += now_ms + 50 < end ? 50 : end - now_ms;
+        console_tick(&con, now_ms);
+    }
 }
 
 TEST(unknown_command_error_is_exact)
@@ -174,6 +233,7 @@ TEST(line_at_limit_accepted_one_more_refused)
     type(line);
     CHECK(strstr(out, "error: line too long (max 256 characters)") != NULL);
     CHECK_STR(ran, "");
+    pause_ms(CONSOLE_QUIET_MS);
     type("status\r");
     CHECK_STR(ran, "[]");
 }
@@ -186,10 +246,11 @@ TEST(megabyte_without_newline_then_still_works)
     CHECK(junk != NULL);
     setup();
     memset(junk, 'z', n);
-    console_feed(&con, junk, n);
+    console_feed(&con, junk, n, now_ms);
     free(junk);
     type("\r");
     CHECK_EQ(con.errors, 1);
+    pause_ms(CONSOLE_QUIET_MS);
     type("status\r");
     CHECK_STR(ran, "[]");
 }
@@ -259,6 +320,144 @@ TEST(held_console_defers_the_prompt_and_ignores_input)
     CHECK_STR(out + out_len - 8, "signet> ");
 }
 
+TEST(cut_escape_sequence_lets_enter_and_ctrl_c_act)
+{
+    setup();
+    type("\x1b[\rstatus\r");
+    CHECK_STR(ran, "[]");
+    type("\x1b\rstatus\r");
+    CHECK_STR(ran, "[][]");
+    type("stat\x1b[1\x03status\r");
+    CHECK(strstr(out, "stat^C\r\n") != NULL);
+    CHECK_STR(ran, "[][][]");
+    type("\x1b[1;5Dstatus\r"); /* a whole sequence is still swallowed */
+    CHECK_STR(ran, "[][][][]");
+}
+
+TEST(overlong_line_discards_the_rest_of_its_burst)
+{
+    char line[CONSOLE_LINE_MAX + 40];
+
+    setup();
+    memset(line, 'x', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0';
+    type(line);
+    type("\rstatus\rtime show\rstat");
+    CHECK_STR(ran, "");
+    CHECK(strstr(out, "signet> ") == NULL); /* no prompt while swallowing */
+    pause_ms(CONSOLE_QUIET_MS - 1);
+    type("us\r"); /* still the same burst: less than the quiet interval since the last byte */
+    CHECK_STR(ran, "");
+    pause_ms(CONSOLE_QUIET_MS);
+    CHECK(strstr(out, "discarded 3 pasted lines; none of them ran\r\nsignet> ") != NULL);
+    type("status\r");
+    CHECK_STR(ran, "[]");
+}
+
+TEST(overlong_line_at_a_prompt_cancels_it_and_discards)
+{
+    char line[CONSOLE_LINE_MAX + 2];
+
+    setup();
+    type("paste\r");
+    memset(line, 'x', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0';
+    type(line);
+    type("\rEND\rstatus\r");
+    CHECK_EQ(paste_cancel, CONSOLE_CANCEL_TOO_LONG);
+    CHECK_STR(pasted, "");
+    CHECK_STR(ran, "");
+    /* The next bytes after a pause end the burst first, even before a tick. */
+    now_ms += CONSOLE_QUIET_MS;
+    type("status\r");
+    CHECK(strstr(out, "discarded 2 pasted lines; none of them ran") != NULL);
+    CHECK_STR(ran, "[]");
+}
+
+TEST(ctrl_c_in_a_paste_and_refusal_discard_the_burst)
+{
+    setup();
+    type("paste\rline1\r\x03status\rtime set x\r\r  \rstat");
+    CHECK_EQ(paste_cancel, CONSOLE_CANCEL_CTRL_C);
+    CHECK_STR(pasted, "<line1>");
+    CHECK_STR(ran, "");
+    pause_ms(CONSOLE_QUIET_MS);
+    /* blank lines are not counted; the unterminated last one is */
+    CHECK(strstr(out, "discarded 3 pasted lines; none of them ran") != NULL);
+    CHECK_STR(ran, "");
+    setup();
+    type("paste\rBAD\rstatus\r");
+    pause_ms(CONSOLE_QUIET_MS);
+    CHECK(strstr(out, "discarded 2 pasted lines") != NULL);
+    CHECK_STR(ran, "");
+    type("status\r");
+    CHECK_STR(ran, "[]");
+}
+
+TEST(after_burst_sees_what_follows_then_fires_once_quiet)
+{
+    setup();
+    type("paste\rA\rEND\r\rtrailing");
+    CHECK_STR(pasted, "<A><END><>");
+    CHECK_EQ(paste_quiet_calls, 0);
+    pause_ms(CONSOLE_QUIET_MS - 50);
+    CHECK_EQ(paste_quiet_calls, 0);
+    pause_ms(50);
+    /* the unterminated line belonged to the burst: the reader saw it before the end */
+    CHECK_STR(pasted, "<A><END><><trailing>");
+    CHECK_EQ(paste_quiet_calls, 1);
+    CHECK(con.read_fn == NULL);
+    CHECK_STR(out + out_len - 8, "signet> ");
+    type("status\r");
+    CHECK_STR(ran, "[]");
+    pause_ms(CONSOLE_QUIET_MS);
+    CHECK_EQ(paste_quiet_calls, 1);
+}
+
+TEST(paste_prompt_times_out_without_input)
+{
+    setup();
+    type("paste\r");
+    pause_ms(CONSOLE_READ_TIMEOUT_MS - 100);
+    type("par"); /* input, even a partial line, restarts the wait */
+    pause_ms(CONSOLE_READ_TIMEOUT_MS - 100);
+    CHECK_EQ(paste_cancel, 0);
+    pause_ms(200);
+    CHECK_EQ(paste_cancel, CONSOLE_CANCEL_TIMEOUT);
+    CHECK(con.read_fn == NULL);
+    CHECK(con.len == 0);
+    CHECK_STR(out + out_len - 8, "signet> ");
+    type("status\r");
+    CHECK_STR(ran, "[]");
+    /* a prompt that did not ask for it (a PIN) waits */
+    type("login\r");
+    pause_ms(2 * CONSOLE_READ_TIMEOUT_MS);
+    CHECK(con.read_fn != NULL);
+    CHECK_EQ(pin_calls, 0);
+}
+
+TEST(help_for_prints_commands_starting_with_the_words)
+{
+    char w1[] = "time", w2[] = "set", w3[] = "tim", w4[] = "nosuch";
+    char *a[] = {w1, w2};
+
+    setup();
+    CHECK_EQ(console_print_help_for(&con, 1, a), 0);
+    CHECK(strstr(out, "time show") != NULL && strstr(out, "time set ISO8601") != NULL);
+    CHECK(strstr(out, "status") == NULL);
+    out_len = 0;
+    out[0] = '\0';
+    CHECK_EQ(console_print_help_for(&con, 2, a), 0);
+    CHECK(strstr(out, "time set") != NULL && strstr(out, "time show") == NULL);
+    out_len = 0;
+    out[0] = '\0';
+    a[0] = w3;
+    CHECK_EQ(console_print_help_for(&con, 1, a), -ENOENT); /* whole words only */
+    a[0] = w4;
+    CHECK_EQ(console_print_help_for(&con, 1, a), -ENOENT);
+    CHECK_EQ(out_len, 0);
+}
+
 int main(void)
 {
     RUN(unknown_command_error_is_exact);
@@ -274,5 +473,12 @@ int main(void)
     RUN(login_required_commands_and_prompt);
     RUN(too_many_words_refused);
     RUN(held_console_defers_the_prompt_and_ignores_input);
+    RUN(cut_escape_sequence_lets_enter_and_ctrl_c_act);
+    RUN(overlong_line_discards_the_rest_of_its_burst);
+    RUN(overlong_line_at_a_prompt_cancels_it_and_discards);
+    RUN(ctrl_c_in_a_paste_and_refusal_discard_the_burst);
+    RUN(after_burst_sees_what_follows_then_fires_once_quiet);
+    RUN(paste_prompt_times_out_without_input);
+    RUN(help_for_prints_commands_starting_with_the_words);
     return unit_summary();
 }
