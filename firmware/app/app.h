@@ -37,6 +37,7 @@ struct app_paste {
     app_paste_fn done;
     const char *cmd;   /* the command that asked, for the audit log */
     const char *label; /* the armor label asked for; only its END line ends the paste */
+    const char *alt;   /* a second label also taken (NULL: none) */
 };
 
 struct app {
@@ -119,6 +120,9 @@ void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1])
  * A paste may start another from its done. */
 int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
               app_paste_fn done);
+/* The same, taking a block of either label (one block still: done tells them apart). */
+int app_paste_either(struct console *con, const char *cmd, const char *what, const char *label,
+                     const char *alt, app_paste_fn done);
 
 /* firmware/app/cmd_enroll.c: wall-clock now as X.509 time (false: RTC unreadable); audit. */
 bool app_now(struct app *app, x509_time *t, int64_t *secs);

@@ -224,11 +224,11 @@ static void paste_line(struct console *con, const char *line, size_t len, void *
         console_after_burst(con, paste_quiet, app);
         return;
     }
-    bool end = is_end_of(line, len, p->label);
-    char why[96];
+    bool end = is_end_of(line, len, p->label) || (p->alt && is_end_of(line, len, p->alt));
+    char why[128];
     if (!end && len >= 9 && memcmp(line, "-----END ", 9) == 0) {
-        snprintf(why, sizeof(why), "END line of another label (expected -----END %s-----)",
-                 p->label);
+        snprintf(why, sizeof(why), "END line of another label (expected -----END %s-----%s%s)",
+                 p->label, p->alt ? " or the same with " : "", p->alt ? p->alt : "");
         paste_refuse(app, con, 1, why);
         return;
     }
@@ -249,8 +249,8 @@ static void paste_line(struct console *con, const char *line, size_t len, void *
 }
 
 /* cmd: the command, for the audit log; what: the thing pasted, for the operator. */
-int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
-              app_paste_fn done)
+int app_paste_either(struct console *con, const char *cmd, const char *what, const char *label,
+                     const char *alt, app_paste_fn done)
 {
     struct app *app = app_of(con);
     struct app_paste *p = &app->paste;
@@ -259,9 +259,17 @@ int app_paste(struct console *con, const char *cmd, const char *what, const char
     p->done = done;
     p->cmd = cmd;
     p->label = label;
-    console_printf(con, "Paste the %s (-----BEGIN %s----- ... -----END %s-----); Ctrl-C cancels.\n",
-                   what, label, label);
+    p->alt = alt;
+    console_printf(con,
+                   "Paste the %s (-----BEGIN %s----- ... -----END %s-----%s%s); Ctrl-C cancels.\n",
+                   what, label, label, alt ? ", or the same with " : "", alt ? alt : "");
     return console_read_line(con, "", CONSOLE_TIMEOUT, paste_line, app);
+}
+
+int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
+              app_paste_fn done)
+{
+    return app_paste_either(con, cmd, what, label, NULL, done);
 }
 
 /* ---- config ---- */

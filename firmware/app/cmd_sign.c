@@ -202,9 +202,9 @@ static int cmd_subenroll(struct console *con, int argc, char **argv)
     (void)argv;
     if (!loaded(con))
         return -1;
-    /* The prompt names the first request's armor; a renewal request is taken as well. */
-    return app_paste(con, "subenroll", "licensing server's enrollment or renewal request",
-                     "SIGNET ENROLLMENT REQUEST", subenroll_pasted);
+    return app_paste_either(con, "subenroll", "licensing server's enrollment or renewal request",
+                            "SIGNET ENROLLMENT REQUEST", "SIGNET RENEWAL REQUEST",
+                            subenroll_pasted);
 }
 
 /* ---- the content-key encryption certificate ---- */
