@@ -278,20 +278,36 @@ FUZZ_BUILD := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC) \
 	$(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
-FUZZ_TARGETS := p11_client http_parse doc console
+FUZZ_TARGETS := p11_client http_parse doc console x509 csr spki http_answer tls_peer
 FUZZ_console := firmware/console/console.c
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 FUZZ_http_parse := net/http_parse.c
 FUZZ_doc := crypto/doc.c crypto/x509_grant.c crypto/heap.c
-# Upstream objects, instrumented for coverage too so the fuzzer can steer through expat.
+FUZZ_X509_SRCS := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.c crypto/heap.c \
+	crypto/rng.c crypto/token_pk.c
+FUZZ_x509 := $(FUZZ_X509_SRCS)
+FUZZ_csr := $(FUZZ_X509_SRCS)
+FUZZ_spki := $(FUZZ_X509_SRCS)
+FUZZ_http_answer := net/http_parse.c
+FUZZ_tls_peer := firmware/lib/hex.c crypto/heap.c crypto/rng.c crypto/token_pk.c
+# Upstream objects, instrumented for coverage too so the fuzzer can steer through expat and
+# mbedTLS's ASN.1 and X.509 readers.
 FUZZ_OBJS_doc := $(EXPAT_SRCS:%.c=$(FUZZ_BUILD)/expat/%.o) $(FUZZ_BUILD)/mbedtls/base64.o
+FUZZ_MBEDTLS_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(FUZZ_BUILD)/mbedtls/%.o)
+FUZZ_OBJS_x509 := $(FUZZ_MBEDTLS_OBJS)
+FUZZ_OBJS_csr := $(FUZZ_MBEDTLS_OBJS)
+FUZZ_OBJS_spki := $(FUZZ_MBEDTLS_OBJS)
+FUZZ_OBJS_tls_peer := $(FUZZ_MBEDTLS_OBJS)
+# The fixed trust anchor fuzz_x509 verifies chains against (made by tests/fuzz/make_x509_seeds.py).
+FUZZ_FLAGS_x509 := -DFUZZ_X509_ANCHOR='"$(CURDIR)/tests/fuzz/x509_anchor.der"'
+FUZZ_FLAGS_tls_peer := $(FUZZ_FLAGS_x509)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_CFLAGS := -std=gnu11 -w -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*) $$(FUZZ_OBJS_$$*)
 	$(call say,CLANG,$@)
 	@mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*) $(FUZZ_OBJS_$*)
+	$(Q)clang $(FUZZ_CFLAGS) $(FUZZ_FLAGS_$*) -o $@ $< $(FUZZ_$*) $(FUZZ_OBJS_$*)
 
 $(FUZZ_BUILD)/expat/%.o: $(EXPAT_DIR)/%.c crypto/expat/expat_config.h | build/deps/sources.lock
 	$(call say,CLANG,$@)

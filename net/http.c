@@ -370,15 +370,11 @@ static void dispatch(struct conn *c, const struct http_head *h, const uint8_t *b
         respond_error(c, 404, "no such resource");
 }
 
-/* Find the blank line ending the head, resuming where the last search stopped. */
+/* Find the blank line ending the head (or a bare LF, refused at once), resuming where the last
+ * search stopped. */
 static size_t find_head_end(struct conn *c)
 {
-    for (size_t i = c->scan_from; i + 3 < c->in_len; i++)
-        if (IN(c)[i] == '\r' && IN(c)[i + 1] == '\n' && IN(c)[i + 2] == '\r' &&
-            IN(c)[i + 3] == '\n')
-            return i + 4;
-    c->scan_from = c->in_len > 3 ? c->in_len - 3 : 0;
-    return 0;
+    return http_head_end((const char *)IN(c), c->in_len, &c->scan_from);
 }
 
 /* Serve every complete request in the buffer (keep-alive clients may pipeline). */

@@ -8,6 +8,7 @@
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
 #include "lwip/sys.h"
+#include "http_parse.h"
 #include "signet_config.h"
 #include "tls.h"
 
@@ -65,107 +66,13 @@ static err_t finish(struct client *c, int status, const char *body, size_t len, 
     return ret;
 }
 
-static bool name_is(const char *p, const char *end, const char *want)
-{
-    size_t n = strlen(want);
-    if ((size_t)(end - p) < n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != want[i])
-            return false;
-    }
-    return true;
-}
-
-/* The value of a Content-Length line at v (up to its CRLF): digits, optional blanks around.
- * -2 over the bound, -1 anything else. */
-static long content_length(const char *v, const char *eol)
-{
-    long n = 0;
-    const char *d;
-
-    while (v < eol && (*v == ' ' || *v == '\t'))
-        v++;
-    for (d = v; v < eol && *v >= '0' && *v <= '9'; v++) {
-        n = n * 10 + (*v - '0');
-        if (n > HTTP_CLIENT_RESPONSE_MAX)
-            return -2;
-    }
-    while (v < eol && (*v == ' ' || *v == '\t'))
-        v++;
-    return v == d || v != eol ? -1 : n;
-}
-
-/*
- * Status line and Content-Length of the answer so far. 1 complete (status, body set), 0 not
- * yet, negative with *why: malformed, no Content-Length, or cut short.
- */
-static int parse_answer(const struct client *c, bool eof, int *status, const char **body,
-                        size_t *len, const char **why)
-{
-    const char *in = c->in, *head_end = NULL;
-
-    *why = "the server's answer is not HTTP/1.x";
-    for (size_t i = 0; i + 3 < c->in_len; i++)
-        if (memcmp(in + i, "\r\n\r\n", 4) == 0) {
-            head_end = in + i + 4;
-            break;
-        }
-    if (!head_end)
-        return eof ? -1 : 0;
-    if (c->in_len < 16 || memcmp(in, "HTTP/1.", 7) != 0 || in[8] != ' ' || in[9] < '1' ||
-        in[9] > '5' || in[10] < '0' || in[10] > '9' || in[11] < '0' || in[11] > '9' ||
-        (in[12] != ' ' && in[12] != '\r'))
-        return -1;
-    *status = (in[9] - '0') * 100 + (in[10] - '0') * 10 + (in[11] - '0');
-    long clen = -1;
-    /* Header lines lie between the status line's CRLF and the blank line; each ends in CRLF. */
-    for (const char *p = strstr(in, "\r\n"); p && p + 2 < head_end;) {
-        const char *line = p + 2, *eol = strstr(line, "\r\n");
-        if (!eol || eol >= head_end)
-            break;
-        if (name_is(line, eol, "transfer-encoding:")) {
-            *why = "the server's answer is chunked (only Content-Length is read)";
-            return -1;
-        }
-        if (name_is(line, eol, "content-length:")) {
-            long v = content_length(line + 15, eol);
-            if (v == -2) {
-                *why = "the server's answer is too large (Content-Length)";
-                return -1;
-            }
-            if (v < 0 || (clen >= 0 && v != clen)) {
-                *why = "the server's answer has a bad Content-Length";
-                return -1;
-            }
-            clen = v;
-        }
-        p = eol;
-    }
-    if (clen < 0) {
-        *why = "the server's answer has no Content-Length";
-        return -1;
-    }
-    size_t have = c->in_len - (size_t)(head_end - in);
-    if (have < (size_t)clen) {
-        *why = "the server closed the connection before its whole answer";
-        return eof ? -1 : 0;
-    }
-    *body = head_end;
-    *len = (size_t)clen;
-    return 1;
-}
-
 /* true when the exchange is over (finished, *ret set for the callback to return). */
 static bool check_answer(struct client *c, bool eof, err_t *ret)
 {
     int status = 0;
     const char *body = NULL, *why = "";
     size_t len = 0;
-    int r = parse_answer(c, eof, &status, &body, &len, &why);
+    int r = http_parse_answer(c->in, c->in_len, eof, &status, &body, &len, &why);
 
     if (r < 0)
         *ret = finish(c, 0, NULL, 0, why);
@@ -227,7 +134,7 @@ static err_t tls_pump(struct client *c, bool eof)
             int status = 0;
             const char *body = NULL, *why = "";
             size_t len = 0;
-            if (parse_answer(c, true, &status, &body, &len, &why) > 0)
+            if (http_parse_answer(c->in, c->in_len, true, &status, &body, &len, &why) > 0)
                 return finish(c, status, body, len, "");
             return finish(c, 0, NULL, 0, c->in_len ? why : tls_conn_why(c->tls));
         }

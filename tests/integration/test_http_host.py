@@ -69,6 +69,22 @@ def test_keep_alive_and_errors(tmp):
     check(out.startswith("HTTP/1.1 501 "), "chunked: %r" % out, con)
 
 
+def test_bare_lf_and_a_second_host_get_400_at_once(tmp):
+    con, port = board(tmp)
+    # Only LFs: no CRLF CRLF will ever come, so the answer must not wait for one (it used to
+    # wait for the 10 s head time-out).
+    for req in (b"GET /health HTTP/1.1\nHost: x\n\n", b"GET /health HTTP/1.1\r\nHost: x\n\n"):
+        out, secs = raw_exchange(port, req, wait=10)
+        out = out.decode(errors="replace")
+        check(out.startswith("HTTP/1.1 400 ") and
+              out.endswith("a line ends in a bare LF (lines end in CRLF)\n") and secs < 3,
+              "bare LF: %.1f s %r" % (secs, out), con)
+    out = raw(port, b"GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
+    check(out.startswith("HTTP/1.1 400 ") and out.endswith("more than one Host header\n"),
+          "two Host fields: %r" % out, con)
+    check(get(port)[0] == 503, "a normal request after them", con)
+
+
 def test_hostile_clients_then_a_normal_request(tmp):
     con, port = board(tmp)
     # Garbage bytes.
