@@ -47,6 +47,7 @@ struct app {
     struct k_timer console_timer; /* console_tick: ends bursts, times out pastes */
     uint64_t console_rx_ms;       /* when the bytes being fed were read from the UART */
     bool console_rx_more;         /* the last read filled the chunk: more bytes are waiting */
+    uint64_t console_seen_ms;     /* when the console task last looked at its UART */
     struct k_task house_task;
     struct k_event house_queue[APP_HOUSE_QUEUE];
     struct k_timer wdt_timer;

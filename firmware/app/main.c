@@ -54,12 +54,17 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
     struct app *app = t->ctx;
     char buf[APP_CONSOLE_CHUNK];
 
+    /* Held up longer than two ticks (a long handler of another task): what reached the ring
+     * meanwhile must not look like input after a pause. */
+    uint64_t now = hal_clock_ms();
+    if (now - app->console_seen_ms > 2 * CONSOLE_TICK_MS)
+        console_continue_burst(&app->con, now);
+    app->console_seen_ms = now;
     /* The tick reads too: a notification that found a tick queued was not posted. */
     int n = hal_uart_read(HAL_UART_CONSOLE, buf, sizeof(buf));
     if (n > 0) {
         /* A chunk left over from a full read was waiting already: other tasks running in
          * between must not make it look like a pause in the input (a new burst). */
-        uint64_t now = hal_clock_ms();
         uint64_t cap = app->console_rx_ms + CONSOLE_QUIET_MS / 4;
         app->console_rx_ms = (app->console_rx_more && now > cap) ? cap : now;
         app->console_rx_more = (size_t)n == sizeof(buf);

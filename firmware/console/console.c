@@ -461,6 +461,13 @@ static void feed_byte(struct console *con, unsigned char c)
         console_write(con, (const char *)&c, 1);
 }
 
+void console_continue_burst(struct console *con, uint64_t now_ms)
+{
+    con->now_ms = now_ms;
+    if (con->discarding || con->quiet_fn)
+        con->rx_ms = now_ms;
+}
+
 void console_feed(struct console *con, const char *bytes, size_t len, uint64_t now_ms)
 {
     con->now_ms = now_ms;

@@ -110,6 +110,11 @@ void console_feed(struct console *con, const char *bytes, size_t len, uint64_t n
 /* Called periodically (every CONSOLE_TICK_MS or so): ends a burst after its quiet gap and cancels
  * a CONSOLE_TIMEOUT read that has waited too long. */
 void console_tick(struct console *con, uint64_t now_ms);
+/* The caller could not watch the input until now_ms (its task was held up by another): bytes
+ * that reached it meanwhile arrived at unknown times, so they continue the current burst, and
+ * quiet is judged afresh from now_ms. Without this a stall would look like a pause and end a
+ * swallowed paste early, letting the rest of it run as commands. */
+void console_continue_burst(struct console *con, uint64_t now_ms);
 
 void console_prompt(struct console *con);
 void console_set_privileged(struct console *con, bool on);

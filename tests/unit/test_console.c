@@ -354,6 +354,26 @@ TEST(overlong_line_discards_the_rest_of_its_burst)
     CHECK_STR(ran, "[]");
 }
 
+TEST(a_stalled_caller_does_not_end_a_swallowed_burst)
+{
+    char line[CONSOLE_LINE_MAX + 40];
+
+    setup();
+    memset(line, 'x', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0';
+    type(line);
+    type("\r");
+    /* The console task was held up for a second (no ticks); the rest of the paste waited. */
+    now_ms += 1000;
+    console_continue_burst(&con, now_ms);
+    type("status\r");
+    CHECK_STR(ran, "");
+    pause_ms(CONSOLE_QUIET_MS);
+    CHECK(strstr(out, "discarded 1 pasted line; none of them ran") != NULL);
+    type("status\r");
+    CHECK_STR(ran, "[]");
+}
+
 TEST(overlong_line_at_a_prompt_cancels_it_and_discards)
 {
     char line[CONSOLE_LINE_MAX + 2];
@@ -475,6 +495,7 @@ int main(void)
     RUN(held_console_defers_the_prompt_and_ignores_input);
     RUN(cut_escape_sequence_lets_enter_and_ctrl_c_act);
     RUN(overlong_line_discards_the_rest_of_its_burst);
+    RUN(a_stalled_caller_does_not_end_a_swallowed_burst);
     RUN(overlong_line_at_a_prompt_cancels_it_and_discards);
     RUN(ctrl_c_in_a_paste_and_refusal_discard_the_burst);
     RUN(after_burst_sees_what_follows_then_fires_once_quiet);
