@@ -161,7 +161,9 @@ int hal_secret_load(void *buf, size_t cap, size_t *len)
     int ret = -ENOENT;
 
     *len = 0;
-    if (header == 0xffffffffu)
+    /* Erased flash, or never written at all: QEMU backs pflash with a file that starts as zeros
+     * (a power cut during a store leaves the sector erased: its header is programmed last). */
+    if (header == 0xffffffffu || header == 0)
         goto out;
     ret = -EBADMSG;
     if ((header & 0xffff0000u) != SECRET_MAGIC || n == 0 || n > HAL_SECRET_MAX)

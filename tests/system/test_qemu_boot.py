@@ -25,8 +25,11 @@ def test_boots_to_prompt_and_status_answers(tmp):
     check(secs < 30, "reached the prompt in %.1fs; the limit is 30s" % secs, con)
     out = con.command("status")
     for field in ("board:     vexpress-a9", "boot:      #1", "watchdog:", "nv store:  bank",
-                  "kernel:"):
+                  "kernel:", "auto-login: off", "console:   1 lines, 0 errors"):
         check(field in out, "status lacks %r" % field, con)
+    # A new appliance (its flash image all zeros, as QEMU's file starts) has no sealed PIN.
+    check("auto-login" not in con.output_since(0).split("status")[0],
+          "a fresh appliance should not try to log in by itself", con)
 
 
 def test_rtc_shows_today(tmp):
