@@ -424,8 +424,12 @@ static int cmd_config_show(struct console *con, int argc, char **argv)
     console_printf(con, "role:        %s\n", c->role == ENROLL_ROLE_ROOT ? "root" : "licensing");
     console_printf(con, "name:        %s\n", c->name[0] ? c->name : "(not set)");
     console_printf(con, "cluster URL: %s\n", c->cluster_url[0] ? c->cluster_url : "(not set)");
-    console_printf(con, "revocation:  %s\n",
-                   c->revocation == DOC_REVOCATION_CUSTOM ? "custom" : "standard");
+    /* A licensing server's requests carry its setting, but the root's policy is what applies. */
+    if (c->role == ENROLL_ROLE_LICENSING)
+        console_puts(con, "revocation:  the root cluster's\n");
+    else
+        console_printf(con, "revocation:  %s\n",
+                       c->revocation == DOC_REVOCATION_CUSTOM ? "custom" : "standard");
     if (c->role == ENROLL_ROLE_LICENSING)
         console_printf(con, "root URL:    %s\n", c->root_url[0] ? c->root_url : "(not set)");
     console_printf(con, "authority:   %s\n",

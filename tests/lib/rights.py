@@ -47,6 +47,8 @@ def licensing_prepare(con, authority, name="lic1"):
     check("role: licensing" in out, "config role: %r" % out, con)
     prepare_appliance(con, name=name, url="https://%s.example.test/" % name)
     trust(con, authority)
+    out = con.command("config show")
+    check("revocation:  the root cluster's" in out, "a licensing server's policy: %r" % out, con)
 
 
 def export_certs(con, command, tmp, name):
