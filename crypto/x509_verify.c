@@ -558,11 +558,15 @@ int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size
         c[count++] = p;
     c[count] = &root;
     /* Each certificate must be issued by the next one: the order we check rights along. */
-    *why = "the chain is not in order (each certificate's issuer must follow it)";
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
+        /* The leaf's own issuer differs: most often another cluster's certificate or license
+         * (say so), rather than a chain in the wrong order. */
+        *why = i ? "the chain is not in order (each certificate's issuer must follow it)"
+                 : "issued by another issuer than the one expected";
         if (c[i]->issuer_raw.len != c[i + 1]->subject_raw.len ||
             memcmp(c[i]->issuer_raw.p, c[i + 1]->subject_raw.p, c[i]->issuer_raw.len) != 0)
             goto out;
+    }
     for (size_t i = 0; i <= count; i++) {
         if (x509_time_cmp(now, &c[i]->valid_from) < 0) {
             *why = i ? "a certificate in the chain is not valid yet" : "not valid yet";

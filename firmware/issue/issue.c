@@ -590,7 +590,8 @@ static int check_pl(struct issue *is, const x509_time *now, const char **why)
     if (license_info.kind != X509_KIND_PUBLISHING || !license_info.has_content)
         return -EINVAL;
     if (verify_by_us(is, (struct x509_cert){in.pl, in.pl_len}, now, &w) != 0) {
-        *why = because("publishing license not issued by this cluster", w);
+        *why = because(
+            "publishing license not issued by this cluster (open it where it was protected)", w);
         return -EPERM;
     }
     *why = "the publishing license is for another cluster's content key";

@@ -103,6 +103,12 @@ def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
     check(rc != 0 and "not granted: the policy does not name eve" in out and
           "not granted: not granted" not in out, "eve open: " + out, lic.con)
     check(not os.path.exists(out_eve), "eve got a file")
+    # The root did not protect it: it says so, and where to go.
+    out_root = os.path.join(bob.dir, "plan-root.txt")
+    rc, out = bob.open(root.https_port, os.path.join(bob.dir, "plan.txt.signet"), out_root)
+    check(rc != 0 and "not issued by this cluster (open it where it was protected)" in out and
+          "another issuer" in out, "open through the root: " + out, root.con)
+    check(not os.path.exists(out_root), "the root issued a license for another cluster's file")
     check("license: refused (403) for eve@contoso.example" in lic.con.command("audit show"),
           "eve's refusal is not audited", lic.con)
     # Successes are audited too: who got what, where it was issued.

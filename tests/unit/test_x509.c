@@ -232,6 +232,11 @@ TEST(tampered_untrusted_and_out_of_order_are_refused)
     CHECK_EQ(
         x509_chain_verify((struct x509_cert){lic.der, lic.len}, wrong, 1, anchor, &now_t, 0, &why),
         -EPERM);
+    CHECK(strstr(why, "another issuer") != NULL); /* its issuer, the SLC, is not there */
+    struct x509_cert twice[2] = {{slc.der, slc.len}, {slc.der, slc.len}};
+    CHECK_EQ(
+        x509_chain_verify((struct x509_cert){lic.der, lic.len}, twice, 2, anchor, &now_t, 0, &why),
+        -EPERM);
     CHECK(strstr(why, "order") != NULL);
 }
 
