@@ -7,10 +7,10 @@ import signal
 import stat
 import time
 
-from enrollment import Authority, enroll_offline, prepare_appliance, trust
+from enrollment import enrolled_root
 from harness import PROMPT, check, host_board
 from hsm import USER_PIN, Token, console_login
-from netboard import free_port, http_get, https_get, host_on_network
+from netboard import free_port, http_get, https_get, wait_health
 
 BOOT = 20
 NEW_PIN = "24681357"
@@ -33,21 +33,6 @@ def restart(tmp, tok, con, nv="nv.img"):
     return new, http_port, https_port
 
 
-def wait_health(con, fetch, want, timeout=30):
-    """Poll /health until it answers want (status, body); the lease takes a moment."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = fetch()
-            if last == want:
-                return
-        except OSError as e:
-            last = repr(e)
-        time.sleep(0.3)
-    con.fail("/health never answered %r; last %r" % (want, last))
-
-
 def change_pin(con, current, new, again=None):
     con.send("token pin change\n")
     con.expect("current PIN: ")
@@ -62,13 +47,8 @@ def change_pin(con, current, new, again=None):
 
 
 def test_restart_serves_unattended_only_with_auto_login(tmp):
-    auth = Authority(tmp)
-    tok = Token(tmp)
-    nb = host_on_network(tmp, tok)
+    auth, tok, nb = enrolled_root(tmp)
     con = nb.con
-    prepare_appliance(con)
-    trust(con, auth)
-    enroll_offline(con, auth)
     check(https_get(nb.https_port) == (200, "ok\n"), "not serving after enrollment", con)
     check("auto-login: off" in con.command("status"), "auto-login should be off by default", con)
     out = con.command("config auto-login on")

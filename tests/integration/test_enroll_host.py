@@ -8,8 +8,8 @@ import signal
 import subprocess
 import time
 
-from enrollment import (Authority, block, enroll_offline, export_request, openssl_verify, paste,
-                        pem_blocks, prepare_appliance, slc_show, trust)
+from enrollment import (Authority, block, enroll_offline, enrolled_root, export_request,
+                        openssl_verify, paste, pem_blocks, prepare_appliance, slc_show, trust)
 from harness import PROMPT, check
 from hsm import Token, console_login
 from netboard import host_on_network, https_get
@@ -389,13 +389,8 @@ def test_every_refusal_changes_nothing_and_is_audited(tmp):
 
 
 def test_status_after_a_link_loss_during_import_reads_the_state_again(tmp):
-    auth = Authority(tmp)
-    tok = Token(tmp)
-    nb = host_on_network(tmp, tok)
+    auth, tok, nb = enrolled_root(tmp)
     con = nb.con
-    prepare_appliance(con)
-    trust(con, auth)
-    enroll_offline(con, auth)
     req, _ = export_request(con, renewal=True)
     rc, renewed = auth.issue(req)
     check(rc == 0, renewed, con)

@@ -140,6 +140,19 @@ def enroll_offline(con, authority, *issue_args):
     return resp
 
 
+def enrolled_root(tmp):
+    """An authority, a token and a host board on the user network, enrolled offline as root1."""
+    from netboard import host_on_network
+
+    auth = Authority(tmp)
+    tok = Token(tmp)
+    nb = host_on_network(tmp, tok)
+    prepare_appliance(nb.con)
+    trust(nb.con, auth)
+    enroll_offline(nb.con, auth)
+    return auth, tok, nb
+
+
 def pem_blocks(text):
     return re.findall(r"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n", text, re.S)
 

@@ -138,3 +138,19 @@ def raw_exchange(port, data, wait=15):
     finally:
         s.close()
     return out, time.monotonic() - t0
+
+
+def wait_health(con, fetch, want, timeout=60):
+    """Poll /health with fetch() until it answers want (status, body): a board that has just
+    booted needs its lease, its login and its TLS key first."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fetch()
+            if last == want:
+                return
+        except OSError as e:
+            last = repr(e)
+        time.sleep(0.3)
+    con.fail("/health never answered %r; last %r" % (want, last))

@@ -3,27 +3,12 @@ a power cycle would) comes back logged in with the PIN sealed in its own pflash 
 serves HTTPS without anyone at the console; with auto-login off it waits for an operator."""
 import os
 import socket
-import time
 
 from harness import BOOT_TIMEOUT, PROMPT, check, qemu_board
 from hsm import USER_PIN, Token, console_login
-from netboard import free_port, http_get, https_get
+from netboard import free_port, http_get, https_get, wait_health
 
 SECTOR = 256 * 1024  # VE_FLASH_SECTOR; the sealed PIN is sector 2, the NV store sectors 0 and 1
-
-
-def wait_health(con, fetch, want, timeout=60):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = fetch()
-            if last == want:
-                return
-        except OSError as e:
-            last = repr(e)
-        time.sleep(0.5)
-    con.fail("/health never answered %r; last %r" % (want, last))
 
 
 def system_reset(mon_path, con, boot):
