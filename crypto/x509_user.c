@@ -235,8 +235,8 @@ static const char *flags_reason(uint32_t flags)
     if (flags & MBEDTLS_X509_BADCERT_BAD_MD)
         return "signed with a refused hash (only SHA-256, SHA-384 or SHA-512)";
     if (flags & (MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY))
-        return "signed with a refused key (RSA under 2048 bits, RSA-PSS, or a curve other than "
-               "P-256 and P-384)";
+        return "signed with a refused algorithm (RSA-PSS, RSA under 2048 bits, or a curve other "
+               "than P-256 and P-384)";
     return "not issued by a trusted identity source";
 }
 

@@ -30,6 +30,7 @@ struct pem {
 };
 
 static struct pem ca_root, ca_issuing, ca_fabrikam, ca_evil, ca_expired;
+static struct pem nw_root, nw_rogue, nw_old, nw_nosign;
 
 static int load(const char *name, struct pem *out)
 {
@@ -260,6 +261,21 @@ TEST(untrusted_and_weak)
                   "signed with a refused hash (only SHA-256, SHA-384 or SHA-512)"));
 }
 
+TEST(path_length_and_schemes)
+{
+    /* Northwind Issuing CA has pathLenConstraint 0: the CA under it may not issue. */
+    CHECK(refused("user-dan-deep-chain", &nw_root, "not issued by a trusted identity source"));
+    /* Trusted as it is, that CA may: what is above an anchor is not looked at. */
+    CHECK(accepted("user-dan-deep-chain", &nw_rogue, "dan@northwind.example"));
+    CHECK(accepted("user-dan-deep", &nw_rogue, "dan@northwind.example"));
+    /* The anchor's own validity counts too. */
+    CHECK(refused("user-old-ca", &nw_old, "issued by a CA certificate that expired on 2021-01-01"));
+    CHECK(accepted("user-sha384", &nw_root, "sha384@northwind.example"));
+    CHECK(refused("user-pss", &nw_root,
+                  "signed with a refused algorithm (RSA-PSS, RSA under 2048 bits, or a curve other "
+                  "than P-256 and P-384)"));
+}
+
 TEST(describe)
 {
     struct pem alice;
@@ -335,6 +351,16 @@ TEST(ca_check)
              -EINVAL);
     CHECK_STR(why, "not an X.509 certificate");
     CHECK_STR(subject, "?");
+    CHECK_EQ(x509_user_ca_check(nw_nosign.c[0].der, nw_nosign.c[0].len, &now_t, subject,
+                                sizeof(subject), &until, &why),
+             -EPERM);
+    CHECK_STR(why,
+              "a CA certificate that may not sign certificates (keyUsage without keyCertSign)");
+    CHECK_STR(subject, "CN=Northwind No-Sign CA");
+    /* An intermediate of a larger PKI may be a source. */
+    CHECK_EQ(x509_user_ca_check(nw_rogue.c[0].der, nw_rogue.c[0].len, &now_t, subject,
+                                sizeof(subject), &until, &why),
+             0);
 }
 
 TEST(name_ok)
@@ -394,7 +420,9 @@ int main(void)
 {
     if (load("contoso-root-ca", &ca_root) || load("contoso-issuing-ca", &ca_issuing) ||
         load("fabrikam-ca", &ca_fabrikam) || load("evil-ca", &ca_evil) ||
-        load("expired-ca", &ca_expired)) {
+        load("expired-ca", &ca_expired) || load("northwind-root-ca", &nw_root) ||
+        load("northwind-rogue-ca", &nw_rogue) || load("northwind-old-ca", &nw_old) ||
+        load("northwind-nosign-ca", &nw_nosign)) {
         fprintf(stderr, "identity vectors missing (tests/unit/vectors/identity)\n");
         return 1;
     }
@@ -408,6 +436,7 @@ int main(void)
     RUN(one_user_name);
     RUN(unusable_names);
     RUN(untrusted_and_weak);
+    RUN(path_length_and_schemes);
     RUN(describe);
     RUN(ca_check);
     RUN(name_ok);
