@@ -178,6 +178,11 @@ TEST(chain_bounds)
     struct x509_cert bad[1] = {{junk, sizeof(junk)}};
     CHECK_EQ(x509_user_verify(bob.c[0], bad, 1, ca_root.c[0], &now_t, &u, &why), -EPERM);
     CHECK_STR(why, "comes with a CA certificate that does not parse");
+    /* The source's own certificate presented as a user's: no user, whatever it says. */
+    CHECK_EQ(x509_user_verify(ca_root.c[0], NULL, 0, ca_root.c[0], &now_t, &u, &why), -EPERM);
+    CHECK_STR(why, "not issued by a trusted identity source");
+    CHECK_EQ(x509_user_verify(ca_issuing.c[0], NULL, 0, ca_root.c[0], &now_t, &u, &why), -EPERM);
+    CHECK_STR(why, "is a CA certificate, not a user's");
     /* An anchor that does not parse trusts nothing. */
     CHECK_EQ(x509_user_verify(bob.c[0], NULL, 0, bad[0], &now_t, &u, &why), -EPERM);
     CHECK_STR(why, "not issued by a trusted identity source");
