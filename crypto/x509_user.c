@@ -124,6 +124,17 @@ static void text_puts(struct text_out *t, const char *s)
     text_put(t, (const unsigned char *)s, strlen(s));
 }
 
+/* An attribute value, RFC 4514 §2.4's specials (and '=') escaped with a backslash so that a value
+ * such as "alice, O=Contoso" cannot pass for more name components in an audit line. */
+static void value_put(struct text_out *t, const unsigned char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != '\0' && strchr(",+\"\\<>;=", p[i]))
+            text_puts(t, "\\");
+        text_put(t, p + i, 1);
+    }
+}
+
 /* One attribute as "KEY=value": the short name where mbedTLS knows it, the dotted OID if not. */
 static void attr_put(struct text_out *t, const mbedtls_x509_name *n)
 {
@@ -135,7 +146,7 @@ static void attr_put(struct text_out *t, const mbedtls_x509_name *n)
         memcpy(oid, "?", 2);
     text_puts(t, key);
     text_puts(t, "=");
-    text_put(t, n->val.p, n->val.len);
+    value_put(t, n->val.p, n->val.len);
 }
 
 /* "CN=alice, O=Contoso", in the certificate's order; the attributes of a multi-valued RDN

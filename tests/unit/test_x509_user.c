@@ -281,6 +281,28 @@ TEST(path_length_and_schemes)
                   "than P-256 and P-384)"));
 }
 
+/* A throwaway self-signed certificate whose subject is CN=cn (UTF8String), made here. */
+static size_t self_signed(const char *cn, uint8_t *der, size_t cap)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *name = X509_get_subject_name(x);
+    unsigned char *p = der;
+    int n = -1;
+
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509_set_pubkey(x, key);
+    if (X509_sign(x, key, EVP_sha256()) > 0 && i2d_X509(x, NULL) <= (int)cap)
+        n = i2d_X509(x, &p);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return n > 0 ? (size_t)n : 0;
+}
+
 TEST(describe)
 {
     struct pem alice;
@@ -303,6 +325,15 @@ TEST(describe)
     CHECK_EQ(x509_user_describe(ca_root.c[0].der, ca_root.c[0].len, subject, sizeof(subject), fp),
              0);
     CHECK_STR(subject, "CN=Contoso Users CA, O=Contoso");
+    /* Components cannot be forged inside a value (RFC 4514 escapes); other bytes are '?'. */
+    static uint8_t der[DER_MAX];
+    size_t len = self_signed("alice, O=Contoso+OU=\"x\"\\;<>", der, sizeof(der));
+    CHECK(len > 0);
+    CHECK_EQ(x509_user_describe(der, len, subject, sizeof(subject), fp), 0);
+    CHECK_STR(subject, "CN=alice\\, O\\=Contoso\\+OU\\=\\\"x\\\"\\\\\\;\\<\\>");
+    len = self_signed("jos\xc3\xa9\tx", der, sizeof(der));
+    CHECK_EQ(x509_user_describe(der, len, subject, sizeof(subject), fp), 0);
+    CHECK_STR(subject, "CN=jos???x");
     /* Junk. */
     CHECK_EQ(x509_user_describe((const uint8_t *)"\x30\x03junk", 7, subject, sizeof(subject), fp),
              -EINVAL);
