@@ -58,6 +58,7 @@ FIRMWARE_SRCS := \
 	firmware/issue/issue.c \
 	firmware/app/cmd_enroll.c \
 	firmware/app/cmd_sign.c \
+	firmware/app/cmd_identity.c \
 	firmware/store/nvstore.c \
 	firmware/token/token.c \
 	firmware/token/token_selftest.c \
