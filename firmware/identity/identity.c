@@ -125,11 +125,13 @@ static bool domains_text(const struct identity_source *s, char *out, size_t cap)
 
 /* Subject text, fingerprint and domains of a source from its certificate and domain text. */
 static int source_fill(struct identity_source *s, const uint8_t *der, size_t len,
-                       const char *domains, const char **why)
+                       const char *domains)
 {
+    const char *why;
+
     if (len == 0 || len > sizeof(s->cert))
         return -EINVAL;
-    if (identity_parse_domains(domains, s->domains, &s->domain_count, why) != 0)
+    if (identity_parse_domains(domains, s->domains, &s->domain_count, &why) != 0)
         return -EINVAL;
     if (x509_user_describe(der, len, s->subject, sizeof(s->subject), s->fp) != 0)
         return -EINVAL;
@@ -146,7 +148,6 @@ static int decode_source(struct identity_source *s, const uint8_t *buf, size_t l
     bool have_time = false;
     struct tlv_reader r;
     uint8_t tag;
-    const char *why;
 
     memset(s, 0, sizeof(*s));
     tlv_reader_init(&r, buf, len);
@@ -173,7 +174,7 @@ static int decode_source(struct identity_source *s, const uint8_t *buf, size_t l
     }
     if (r.bad || !cert || !have_time)
         return -EINVAL;
-    return source_fill(s, cert, cert_len, domains, &why);
+    return source_fill(s, cert, cert_len, domains);
 }
 
 static int index_of(const struct identity_source *list, size_t count, const uint8_t fp[X509_FP_LEN])
@@ -210,13 +211,14 @@ int identity_load(struct identity *ids, const char **why)
 {
     size_t len = 0;
 
-    ids->loaded = false;
-    ids->damaged = false;
-    ids->count = 0;
+    /* A token that does not answer signs nothing either: what was loaded may stay until it
+     * answers again, so a glitch in the link does not turn every user away for a refresh
+     * period. */
     *why = "the token did not answer";
     if (token_data_read(ids->token, OBJ_IDENTITY, io, sizeof(io), &len) != CKR_OK)
         return -EIO;
     ids->loaded = true;
+    ids->damaged = false;
     *why = "the stored identity sources are damaged; no user is trusted until they are rewritten";
     if (decode(ids, io, len) != 0) {
         ids->count = 0;
@@ -290,7 +292,7 @@ int identity_import(struct identity *ids, const uint8_t *der, size_t len, const 
         return -EINVAL;
     x509_time not_after = s.not_after;
     *why = "the certificate does not parse";
-    if (source_fill(&s, der, len, domains, why) != 0)
+    if (source_fill(&s, der, len, domains) != 0)
         return -EINVAL;
     s.not_after = not_after;
     memcpy(next, ids->sources, count * sizeof(next[0]));

@@ -49,7 +49,7 @@ struct identity {
 void identity_init(struct identity *ids, struct token *token);
 /* Read the sources from the token (needs login). A damaged record is refused (-EINVAL) and no
  * source counts as trusted: denying is the safe side. It still counts as loaded (with damaged
- * set) so that an import can rewrite it; -EIO (the token did not answer) leaves it unloaded. */
+ * set) so that an import can rewrite it; -EIO (the token did not answer) leaves RAM as it was. */
 int identity_load(struct identity *ids, const char **why);
 
 /* "contoso.example,fabrikam.example" into lowercase domains; each a DNS name (letters, digits,

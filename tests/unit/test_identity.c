@@ -368,6 +368,15 @@ TEST(not_loaded_refuses_changes)
     CHECK_EQ(identity_load(&ids, &why), -EIO);
     CHECK(!ids.loaded);
     CHECK_EQ(writes, 0);
+    /* loaded, then a refresh the token does not answer: what was loaded stays */
+    read_fails = false;
+    CHECK_EQ(identity_load(&ids, &why), 0);
+    CHECK_EQ(import_file("contoso-root-ca.pem", "contoso.example", &why), 0);
+    read_fails = true;
+    CHECK_EQ(identity_load(&ids, &why), -EIO);
+    CHECK_STR(why, "the token did not answer");
+    CHECK(ids.loaded);
+    CHECK_EQ(ids.count, 1);
 }
 
 TEST(damaged_record_trusts_nobody)
