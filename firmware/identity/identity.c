@@ -442,8 +442,7 @@ static int verify_user(const struct identity *ids, const struct x509_cert *chain
                      "%s is outside the domains its identity source vouches for", out->name);
             rank = WHY_DOMAIN;
         } else if (ret != 0 && rank < WHY_CERT && strcmp(vwhy, why_untrusted) != 0) {
-            snprintf(why_buf, sizeof(why_buf), "identity certificate %s",
-                     ret == -EINVAL ? "does not parse" : vwhy);
+            snprintf(why_buf, sizeof(why_buf), "identity certificate %s", vwhy);
             rank = WHY_CERT;
         }
         if (rank > WHY_UNTRUSTED)
