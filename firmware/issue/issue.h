@@ -33,7 +33,7 @@
 #define ISSUE_LICENSE_YEARS  7
 #define ISSUE_WHO_MAX        (X509_CN_MAX + 1)
 /* Who a deferred answer is audited for: a user's name, identity subject, fingerprint, via. */
-#define ISSUE_AUDIT_WHO_MAX 360
+#define ISSUE_AUDIT_WHO_MAX 384
 
 struct issue_stats {
     uint32_t subenrolled, certified, published, licensed, refused;
