@@ -223,6 +223,21 @@ def test_three_tier_flow_with_identity_and_impersonation_refused(tmp):
     fake_bob = evil.user("bob@contoso.example")
     refused(root.con, rp, "/v1/certify", certify_xml(bob_csr, pem_ders(fake_bob.cert)), standin,
             403, "not issued by a trusted identity source\n")
+    # A user the licensing server trusts but the root does not: the root verifies the forwarded
+    # chain against its own sources and refuses; the licensing server relays and audits that.
+    fabrikam = OrgCA(tmp, "Fabrikam Users CA")
+    identity_import(lic.con, fabrikam, "fabrikam.example")
+    frank = fabrikam.user("frank@fabrikam.example")
+    code, text = post(lp, "/v1/certify", certify_xml(csr(keys[eve.name], frank.name)), frank)
+    check((code, text) == (403, "not issued by a trusted identity source\n"),
+          "frank via lic1: %d %r" % (code, text), lic.con)
+    audit = lic.con.command("audit show 4")
+    check("certify: forwarded for frank@fabrikam.example (identity 'CN=frank" in audit and
+          "; the root refused (403): not issued by a trusted identity source" in audit,
+          "lic1's audit of the root's refusal:\n" + audit, lic.con)
+    audit = root.con.command("audit show 4")
+    check(("user chain 'CN=frank' %s: not issued by a trusted identity source" % frank.fp)
+          in audit, "root's audit:\n" + audit, root.con)
     check(counters(rp) == before[0] and counters(lp) == before[1],
           "something was issued: %r -> %r" % (before, (counters(rp), counters(lp))), root.con)
 
