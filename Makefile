@@ -151,8 +151,9 @@ $(BUILD)/flags: FORCE
 	$(file >$@.tmp,$(CC) $(CFLAGS) $(BOARD_ASFLAGS) $(EXPAT_OWN_FLAGS))
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
-# Each object also leaves a compile_commands entry beside it.
-$(BUILD)/obj/%.c.o: %.c $(BUILD)/flags | $(GEN)/build_id.h
+# Each object also leaves a compile_commands entry beside it. mbedtls_config.h reaches our
+# objects through mbedTLS's headers, which -MMD leaves out (system include path): named here.
+$(BUILD)/obj/%.c.o: %.c $(BUILD)/flags crypto/mbedtls_config.h | $(GEN)/build_id.h
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

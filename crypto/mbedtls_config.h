@@ -89,12 +89,12 @@ void crypto_free(void *p);
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION /* accepted and ignored: one identity */
 #define MBEDTLS_SSL_ALPN                   /* we answer http/1.1 when asked */
 /* Records from peers may be full size (16 KiB: OpenSSL and curl negotiate no smaller fragment
- * length); ours are at most 4 KiB. With variable buffers a session's record buffers are
- * reallocated after the handshake to what it negotiated: a client that asks for a smaller
- * max_fragment_length costs that much less while it stays connected. */
+ * length); ours are at most 4 KiB. No MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH: with unequal in and
+ * out sizes, mbedTLS 3.6 cuts a TLS 1.2 session's receive buffer after the handshake to the
+ * smaller of the two even when no fragment length was negotiated, and then refuses the peer's
+ * full-size records (a request body over 4 KiB lost its connection). */
 #define MBEDTLS_SSL_IN_CONTENT_LEN  16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
-#define MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
 /* No renegotiation, no tickets, no session cache: every connection is a fresh handshake (a TLS 1.3
  * server's NewSessionTicket is read and ignored). */

@@ -1,5 +1,6 @@
 """HTTPS on the host board: TLS 1.3/1.2 with the key in the token, client certificates, hostile
 TLS clients. Checked from outside with curl, openssl and pkcs11-tool."""
+import http.client
 import json
 import os
 import re
@@ -135,6 +136,26 @@ def test_client_certificate_fingerprint_reaches_the_handler(tmp):
               "%s over TLS 1.2: %d %r" % (name, code, body), nb.con)
     check(status_json(nb)["tls"]["client_certificates"] >= 4, "client certificates not counted",
           nb.con)
+    tok.close()
+
+
+def test_full_size_records_are_read_over_tls12_and_tls13(tmp):
+    """A request body over 4 KiB comes in 16 KiB records (OpenSSL negotiates no smaller fragment
+    length): the session must keep a full-size receive buffer after the handshake, over TLS 1.2
+    as over 1.3, and answer the request rather than drop the connection."""
+    tok, nb = logged_in_board(tmp)
+    body = b"<" + b"x" * 20000 + b">"
+    for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        try:
+            code, text = https_get(nb.https_port, "/v1/certify", "POST", body,
+                                   {"Content-Type": "application/xml"},
+                                   ctx=https_context(version=version))
+        except (OSError, http.client.HTTPException) as e:
+            nb.con.fail("%s: a 20 KB request body lost the connection: %r" % (version.name, e))
+        check(code in (400, 401, 403, 503) and text.strip(),
+              "%s: a 20 KB request body: %d %r" % (version.name, code, text), nb.con)
+        code, text = https_get(nb.https_port, "/health", ctx=https_context(version=version))
+        check(code in (200, 503), "%s: /health after it: %d" % (version.name, code), nb.con)
     tok.close()
 
 
