@@ -71,6 +71,7 @@ FIRMWARE_SRCS := \
 	crypto/x509.c \
 	crypto/x509_verify.c \
 	crypto/x509_grant.c \
+	crypto/x509_user.c \
 	crypto/spki.c \
 	crypto/doc.c \
 	firmware/app/main.c \
@@ -214,7 +215,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client token
+	x509 tlv audit doc spki p11_client token x509_user
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -237,6 +238,11 @@ UNIT_x509 := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.
 UNIT_OBJS_x509 := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(UNIT_BUILD)/mbedtls/%.o)
 UNIT_LIBS_x509 := -lcrypto
 UNIT_doc := crypto/doc.c crypto/x509_grant.c crypto/heap.c
+# Identity certificates made by openssl (tests/unit/vectors/identity); libcrypto reads the PEM.
+UNIT_x509_user := crypto/x509_user.c $(UNIT_x509)
+UNIT_OBJS_x509_user := $(UNIT_OBJS_x509)
+UNIT_LIBS_x509_user := -lcrypto
+UNIT_FLAGS_x509_user := -DID_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
 UNIT_spki := crypto/spki.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_spki := $(UNIT_OBJS_x509)
 # Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our
@@ -278,7 +284,7 @@ FUZZ_BUILD := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC) \
 	$(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
-FUZZ_TARGETS := p11_client http_parse doc console x509 csr spki http_answer tls_peer
+FUZZ_TARGETS := p11_client http_parse doc console x509 csr spki http_answer tls_peer x509_user
 FUZZ_console := firmware/console/console.c
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 FUZZ_http_parse := net/http_parse.c
@@ -288,6 +294,7 @@ FUZZ_X509_SRCS := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/
 FUZZ_x509 := $(FUZZ_X509_SRCS)
 FUZZ_csr := $(FUZZ_X509_SRCS)
 FUZZ_spki := $(FUZZ_X509_SRCS)
+FUZZ_x509_user := crypto/x509_user.c $(FUZZ_X509_SRCS)
 FUZZ_http_answer := net/http_parse.c
 FUZZ_tls_peer := firmware/lib/hex.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 # Upstream objects, instrumented for coverage too so the fuzzer can steer through expat and
@@ -297,10 +304,13 @@ FUZZ_MBEDTLS_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(FUZZ_BUILD)/mbe
 FUZZ_OBJS_x509 := $(FUZZ_MBEDTLS_OBJS)
 FUZZ_OBJS_csr := $(FUZZ_MBEDTLS_OBJS)
 FUZZ_OBJS_spki := $(FUZZ_MBEDTLS_OBJS)
+FUZZ_OBJS_x509_user := $(FUZZ_MBEDTLS_OBJS)
 FUZZ_OBJS_tls_peer := $(FUZZ_MBEDTLS_OBJS)
 # The fixed trust anchor fuzz_x509 verifies chains against (made by tests/fuzz/make_x509_seeds.py).
 FUZZ_FLAGS_x509 := -DFUZZ_X509_ANCHOR='"$(CURDIR)/tests/fuzz/x509_anchor.der"'
 FUZZ_FLAGS_tls_peer := $(FUZZ_FLAGS_x509)
+# fuzz_x509_user verifies against a fixed user CA (a committed identity vector, DER).
+FUZZ_FLAGS_x509_user := -DFUZZ_USER_ANCHOR='"$(CURDIR)/tests/fuzz/x509_user_anchor.der"'
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_CFLAGS := -std=gnu11 -w -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 
@@ -340,7 +350,7 @@ fuzz: deps fuzz-build
 TOOLS_BUILD := build/tools
 AUTHORITY := $(TOOLS_BUILD)/signet-authority
 AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
+	crypto/x509_grant.c crypto/x509_user.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
 AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h \
 	firmware/lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
 AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o) \
@@ -352,7 +362,7 @@ AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # libcurl (OpenSSL flavour: the TLS pin is an OpenSSL verify callback) for HTTPS.
 SIGNET_CLIENT := $(TOOLS_BUILD)/signet-client
 CLIENT_SRCS := $(wildcard tools/signet-client/*.c) crypto/x509.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c
+	crypto/x509_grant.c crypto/x509_user.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c
 CLIENT_HDRS := $(wildcard tools/signet-client/*.h crypto/*.h) boards/host/signet_config.h
 
 tools: $(AUTHORITY) $(SIGNET_CLIENT)

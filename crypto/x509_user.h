@@ -25,12 +25,14 @@
 #define X509_USER_CHAIN_MAX   4   /* a presented chain: the leaf and up to 3 intermediates */
 #define X509_SUBJECT_TEXT_MAX 128 /* a subject DN as printable text (audit, identity list) */
 #define X509_FP_LEN           32  /* SHA-256 of a certificate's DER */
+#define X509_USER_WHY_MAX     96  /* a refusal's text when it holds a date */
 
 /* What a verified identity certificate says. */
 struct x509_user {
     char name[X509_CN_MAX + 1];              /* canonical: domain lowercased */
     char subject[X509_SUBJECT_TEXT_MAX + 1]; /* the leaf's subject, for the audit log */
     uint8_t fp[X509_FP_LEN];                 /* SHA-256 of the leaf's DER */
+    char why[X509_USER_WHY_MAX];             /* a refusal's text, when *why is not a literal */
 };
 
 /*
@@ -45,7 +47,8 @@ struct x509_user {
  * 0 with *out filled, or -EPERM with *why ("expired on 2026-01-01", "not issued by a trusted
  * identity source", "not meant for client authentication (extendedKeyUsage)", "names no user
  * (no rfc822Name or UPN in subjectAltName)", "names more than one user", ...). -EINVAL when the
- * leaf does not parse.
+ * leaf does not parse. A reason with a date lives in out->why: *why is good while *out is (on a
+ * refusal everything else in *out is zero). The reasons read after "identity certificate ".
  */
 int x509_user_verify(struct x509_cert leaf, const struct x509_cert *chain, size_t n,
                      struct x509_cert anchor, const x509_time *now, struct x509_user *out,
