@@ -2,14 +2,12 @@
  * tools/signet-client/identity — see identity.h. OpenSSL reads the PEM files and the
  * subjectAltName; the file reads are bounded (files.h) and the key's bytes are wiped after use.
  */
-#define _POSIX_C_SOURCE 200809L /* strnlen */
 #include "identity.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include <openssl/bio.h>
@@ -39,29 +37,6 @@ static const char *read_error(int err)
     return err == -E2BIG ? "larger than 64 KiB" : strerror(-err);
 }
 
-bool identity_name_ok(const char *name)
-{
-    size_t len = strnlen(name, IDENTITY_NAME_MAX + 1);
-    const char *at = memchr(name, '@', len);
-
-    if (len == 0 || len > IDENTITY_NAME_MAX || !at || at == name || at == name + len - 1 ||
-        memchr(at + 1, '@', len - (size_t)(at + 1 - name)))
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (name[i] <= ' ' || name[i] > '~')
-            return false;
-    return true;
-}
-
-bool identity_name_equal(const char *a, const char *b)
-{
-    const char *at_a = strchr(a, '@'), *at_b = strchr(b, '@');
-
-    if (!identity_name_ok(a) || !identity_name_ok(b) || at_a - a != at_b - b)
-        return false;
-    return memcmp(a, b, (size_t)(at_a - a)) == 0 && strcasecmp(at_a + 1, at_b + 1) == 0;
-}
-
 /* ---- the user's name in the leaf ---- */
 
 /* An IA5String or UTF8String SAN value into out when it is a user name; out stays "" else. */
@@ -74,7 +49,7 @@ static void take_name(const ASN1_STRING *s, char out[IDENTITY_NAME_MAX + 1])
         return;
     memcpy(text, ASN1_STRING_get0_data(s), (size_t)len);
     text[len] = '\0';
-    if (strlen(text) == (size_t)len && identity_name_ok(text))
+    if (strlen(text) == (size_t)len && x509_user_name_ok(text))
         memcpy(out, text, (size_t)len + 1);
 }
 

@@ -9,7 +9,8 @@
  * most 3 intermediates (the appliance takes 4 certificates at most), the key file one
  * unencrypted PEM private key, readable by the user alone, that is the leaf's. The user's name
  * is what the appliance takes from the leaf (crypto/x509_user.h): the one subjectAltName
- * rfc822Name, or else the one Microsoft UPN otherName (1.3.6.1.4.1.311.20.2.3).
+ * rfc822Name, or else the one Microsoft UPN otherName (1.3.6.1.4.1.311.20.2.3), by the same
+ * rules (x509_user_name_ok); names compare with x509_user_name_equal.
  *
  * libcurl itself reads the two files again for the handshake (CURLOPT_SSLCERT/SSLKEY), and
  * sends the intermediates with the leaf.
@@ -20,8 +21,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define IDENTITY_NAME_MAX  64 /* X509_CN_MAX: a RAC's CN holds the name */
-#define IDENTITY_CHAIN_MAX 4  /* the leaf and up to 3 intermediates */
+#include "crypto/x509_user.h"
+
+#define IDENTITY_NAME_MAX  X509_CN_MAX         /* a RAC's CN holds the name */
+#define IDENTITY_CHAIN_MAX X509_USER_CHAIN_MAX /* the leaf and up to 3 intermediates */
 #define IDENTITY_FILE_MAX  (64 * 1024)
 
 struct identity {
@@ -34,10 +37,5 @@ struct identity {
 /* Read both files and check that they belong together; 0, or -1 with the one-line error
  * printed ("cannot read --id-cert FILE: ...", "--id-key does not match --id-cert", ...). */
 int identity_load(const char *cert_path, const char *key_path, struct identity *id);
-
-/* A user name as crypto/x509_user.h defines it: local@domain, printable ASCII, no space. */
-bool identity_name_ok(const char *name);
-/* The same user: local parts equal, domains equal ignoring ASCII case. */
-bool identity_name_equal(const char *a, const char *b);
 
 #endif

@@ -31,6 +31,7 @@
 #include "crypto/doc.h"
 #include "crypto/rng.h"
 #include "crypto/x509.h"
+#include "crypto/x509_user.h"
 #include "files.h"
 #include "https.h"
 #include "identity.h"
@@ -585,7 +586,7 @@ static int cmd_certify(struct client *c, const struct args *a)
         goto out;
     }
     /* The appliance writes the authenticated name with its domain in lower case. */
-    if (strcmp(info.cn, c->name) != 0 && !identity_name_equal(info.cn, c->name)) {
+    if (strcmp(info.cn, c->name) != 0 && !x509_user_name_equal(info.cn, c->name)) {
         error("the RAC received names CN=%s, not %s", info.cn, c->name);
         goto out;
     }
@@ -1069,7 +1070,7 @@ static int client_identity(struct client *c, const struct args *a)
     /* A certificate without a usable name is the appliance's to refuse, when --name says who. */
     if (!c->identity.has_name && !name)
         return error("--id-cert %s %s: give --name", cert, c->identity.no_name_why) + 1;
-    if (name && c->identity.has_name && !identity_name_equal(name, c->identity.name))
+    if (name && c->identity.has_name && !x509_user_name_equal(name, c->identity.name))
         return error("--name %s is not the name in --id-cert (%s)", name, c->identity.name) + 1;
     if (!name)
         c->name = c->identity.name;
