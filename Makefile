@@ -54,9 +54,11 @@ FIRMWARE_SRCS := \
 	firmware/audit/audit.c \
 	firmware/enroll/enroll.c \
 	firmware/acl/acl.c \
+	firmware/identity/identity.c \
 	firmware/issue/issue.c \
 	firmware/app/cmd_enroll.c \
 	firmware/app/cmd_sign.c \
+	firmware/app/cmd_identity.c \
 	firmware/store/nvstore.c \
 	firmware/token/token.c \
 	firmware/token/token_selftest.c \
@@ -215,7 +217,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client token x509_user
+	x509 tlv audit doc spki p11_client token x509_user identity
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -243,6 +245,12 @@ UNIT_x509_user := crypto/x509_user.c $(UNIT_x509)
 UNIT_OBJS_x509_user := $(UNIT_OBJS_x509)
 UNIT_LIBS_x509_user := -lcrypto
 UNIT_FLAGS_x509_user := -DID_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
+# The identity store against a fake token object store (the test's token_data_read/write).
+UNIT_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tlv.c \
+	firmware/lib/hex.c $(UNIT_x509_user)
+UNIT_OBJS_identity := $(UNIT_OBJS_x509)
+UNIT_LIBS_identity := -lcrypto
+UNIT_FLAGS_identity := -DIDENTITY_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
 UNIT_spki := crypto/spki.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_spki := $(UNIT_OBJS_x509)
 # Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our

@@ -13,6 +13,7 @@
 #include "firmware/audit/audit.h"
 #include "firmware/console/console.h"
 #include "firmware/enroll/enroll.h"
+#include "firmware/identity/identity.h"
 #include "firmware/issue/issue.h"
 #include "firmware/kernel/kernel.h"
 #include "firmware/store/nvstore.h"
@@ -73,8 +74,9 @@ struct app {
     bool tls_created; /* the last setup made a new key or certificate */
     uint32_t tls_token_signs;
     struct enroll enroll;
-    struct acl acl;     /* who may sub-enroll (docs/requirements.md R9) */
-    struct issue issue; /* what this server signs on request */
+    struct acl acl;           /* who may sub-enroll (docs/requirements.md R9) */
+    struct identity identity; /* who users are (docs/requirements.md R16-R18) */
+    struct issue issue;       /* what this server signs on request */
     struct audit audit;
     struct app_paste paste;
     bool online_renewal; /* the request in flight renews */
@@ -135,7 +137,8 @@ void app_check_expiry(struct app *app);
 /* Periodic: read the enrollment state again from the token (shared by cluster members) while
  * logged in, then check the expiry. */
 void app_refresh_state(struct app *app);
-/* Read what the token holds for this appliance (enrollment, ACL) into RAM; needs login. */
+/* Read what the token holds for this appliance (enrollment, ACL, identity sources) into RAM;
+ * needs login. */
 int app_load_state(struct app *app, const char **why);
 void app_unload_state(struct app *app);
 
@@ -152,6 +155,8 @@ extern const struct console_cmd app_sign_cmds[];
 extern const unsigned app_sign_cmd_count;
 extern const struct console_cmd app_token_cmds[];
 extern const unsigned app_token_cmd_count;
+extern const struct console_cmd app_identity_cmds[];
+extern const unsigned app_identity_cmd_count;
 #if SIGNET_HAS_NET
 struct net_config;
 /* firmware/app/cmd_net.c: the network setting kept in the NV store; DHCP when there is none or

@@ -86,9 +86,13 @@ void app_check_expiry(struct app *app)
 int app_load_state(struct app *app, const char **why)
 {
     int ret = enroll_load(&app->enroll, why);
-    /* A damaged ACL denies everyone (acl_load says so) but does not stop the rest. */
-    if (!ret)
+    /* A damaged ACL denies everyone (acl_load says so), damaged identity sources trust no user;
+     * neither stops the rest. */
+    if (!ret) {
+        const char *ignored;
         (void)acl_load(&app->acl, why);
+        (void)identity_load(&app->identity, &ignored);
+    }
     return ret;
 }
 
@@ -96,6 +100,8 @@ void app_unload_state(struct app *app)
 {
     enroll_unload(&app->enroll);
     app->acl.loaded = false;
+    app->identity.loaded = false;
+    app->identity.count = 0;
 }
 
 void app_refresh_state(struct app *app)

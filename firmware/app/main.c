@@ -234,6 +234,7 @@ void app_main(struct app *app)
     (void)console_add_commands(&app->con, app_token_cmds, app_token_cmd_count);
     (void)console_add_commands(&app->con, app_enroll_cmds, app_enroll_cmd_count);
     (void)console_add_commands(&app->con, app_sign_cmds, app_sign_cmd_count);
+    (void)console_add_commands(&app->con, app_identity_cmds, app_identity_cmd_count);
 
     (void)hal_uart_open(HAL_UART_CONSOLE);
     count_boot(app);
@@ -243,6 +244,7 @@ void app_main(struct app *app)
     audit_init(&app->audit, app->nv_status ? NULL : &app->nv, NV_KEY_AUDIT_BASE);
     enroll_init(&app->enroll, &app->token, "Signet", SIGNET_VERSION);
     acl_init(&app->acl, &app->token);
+    identity_init(&app->identity, &app->token);
     issue_init(&app->issue, &app->token, &app->enroll);
     app->expiry_warned_day = -1;
     k_timer_start(&app->expiry_timer, APP_STATE_REFRESH_MS, APP_STATE_REFRESH_MS);

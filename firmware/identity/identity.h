@@ -41,13 +41,15 @@ struct identity_source {
 struct identity {
     struct token *token;
     bool loaded;
+    bool damaged; /* the record did not decode: loaded, no source; identity import rewrites it */
     size_t count;
     struct identity_source sources[IDENTITY_SOURCES_MAX];
 };
 
 void identity_init(struct identity *ids, struct token *token);
 /* Read the sources from the token (needs login). A damaged record is refused (-EINVAL) and no
- * source counts as trusted: denying is the safe side. */
+ * source counts as trusted: denying is the safe side. It still counts as loaded (with damaged
+ * set) so that an import can rewrite it; -EIO (the token did not answer) leaves RAM as it was. */
 int identity_load(struct identity *ids, const char **why);
 
 /* "contoso.example,fabrikam.example" into lowercase domains; each a DNS name (letters, digits,
