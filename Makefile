@@ -302,7 +302,7 @@ FUZZ_X509_SRCS := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/
 FUZZ_x509 := $(FUZZ_X509_SRCS)
 FUZZ_csr := $(FUZZ_X509_SRCS)
 FUZZ_spki := $(FUZZ_X509_SRCS)
-FUZZ_x509_user := crypto/x509_user.c $(FUZZ_X509_SRCS)
+FUZZ_x509_user := $(FUZZ_X509_SRCS) # fuzz_x509_user.c includes crypto/x509_user.c
 FUZZ_http_answer := net/http_parse.c
 FUZZ_tls_peer := firmware/lib/hex.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 # Upstream objects, instrumented for coverage too so the fuzzer can steer through expat and
@@ -317,8 +317,8 @@ FUZZ_OBJS_tls_peer := $(FUZZ_MBEDTLS_OBJS)
 # The fixed trust anchor fuzz_x509 verifies chains against (made by tests/fuzz/make_x509_seeds.py).
 FUZZ_FLAGS_x509 := -DFUZZ_X509_ANCHOR='"$(CURDIR)/tests/fuzz/x509_anchor.der"'
 FUZZ_FLAGS_tls_peer := $(FUZZ_FLAGS_x509)
-# fuzz_x509_user verifies against a fixed user CA (a committed identity vector, DER).
-FUZZ_FLAGS_x509_user := -DFUZZ_USER_ANCHOR='"$(CURDIR)/tests/fuzz/x509_user_anchor.der"'
+# fuzz_x509_user verifies against the Contoso user CA of the identity vectors.
+FUZZ_FLAGS_x509_user := -DFUZZ_USER_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_CFLAGS := -std=gnu11 -w -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 

@@ -19,6 +19,7 @@
 #include "crypto/heap.h"
 #include "crypto/rng.h"
 #include "crypto/x509.h"
+#include "crypto/x509_user.h"
 #include "mbedtls/base64.h"
 
 #define DOC_STR_(x) #x
@@ -410,6 +411,11 @@ struct doc_elem {
 #define DOC_CONTAINER_ELEM(n, par)                                                                 \
     {                                                                                              \
         DOC_ELEM(n, par, DOC_CONTAINER, 1, 1, DOC_ONCE(n)), .why_text = "text inside " DOC_TAG(n)  \
+    }
+/* A container that may be left out (the writer leaves it out when it would be empty). */
+#define DOC_OPTIONAL_CONTAINER_ELEM(n, par)                                                        \
+    {                                                                                              \
+        DOC_ELEM(n, par, DOC_CONTAINER, 0, 1, DOC_ONCE(n)), .why_text = "text inside " DOC_TAG(n)  \
     }
 #define DOC_TEXT_ELEM(n, par, bound, form)                                                         \
     {                                                                                              \
@@ -1068,6 +1074,8 @@ enum {
     LIC_CERT,
     LIC_POLICY,
     LIC_GRANT,
+    LIC_USER_CHAIN,
+    LIC_USER_CERT,
     LIC_COUNT
 };
 #define LIC_NONE (-2)
@@ -1077,7 +1085,7 @@ enum {
 #define LIC_IN(f, id) (((f)&LIC_F(id)) ? LIC_ROOT : LIC_NONE)
 /* X(kind, root element, fields) in doc.h's order; the writer puts elements in id order. */
 #define DOC_LICENSE_KINDS(X)                                                                       \
-    X(DOC_CERTIFY_REQUEST, "SignetCertifyRequest", LIC_F(LIC_CSR))                                 \
+    X(DOC_CERTIFY_REQUEST, "SignetCertifyRequest", LIC_F(LIC_CSR) | LIC_F(LIC_USER_CHAIN))         \
     X(DOC_CERTIFY_RESPONSE, "SignetCertifyResponse", LIC_F(LIC_RAC) | LIC_F(LIC_CHAIN))            \
     X(DOC_PUBLISH_REQUEST, "SignetPublishRequest",                                                 \
       LIC_F(LIC_RAC) | LIC_F(LIC_CHAIN) | LIC_F(LIC_POLICY))                                       \
@@ -1114,6 +1122,11 @@ enum {
             "more than " DOC_STR(DOC_CHAIN_MAX) " <Certificate> in <Chain>", DOC_CERT_MAX),        \
         [LIC_POLICY] = DOC_CONTAINER_ELEM("Policy", LIC_IN(f, LIC_POLICY)),                        \
         [LIC_GRANT] = DOC_GRANT_ELEM,                                                              \
+        [LIC_USER_CHAIN] = DOC_OPTIONAL_CONTAINER_ELEM("UserChain", LIC_IN(f, LIC_USER_CHAIN)),    \
+        [LIC_USER_CERT] = DOC_BINARY_ELEM(                                                         \
+            "Certificate", LIC_USER_CHAIN, 1, DOC_USER_CHAIN_MAX,                                  \
+            "more than " DOC_STR(DOC_USER_CHAIN_MAX) " <Certificate> in <UserChain>",              \
+            DOC_CERT_MAX),                                                                         \
     },
 
 static const struct doc_elem doc_license_elems[LIC_KINDS][LIC_COUNT] = {
@@ -1208,6 +1221,27 @@ static int doc_chain_check(size_t count, const uint8_t (*chain)[DOC_CERT_MAX], c
     return 0;
 }
 
+/* The optional UserChain: none, or 1..DOC_USER_CHAIN_MAX well-formed certificates, and only in a
+ * kind that carries it. */
+static int doc_user_chain_check(bool carried, const struct doc_license *d, const char **why)
+{
+    if (!carried && d->user_chain_count != 0) {
+        *why = "unexpected user chain";
+        return -EINVAL;
+    }
+    if (d->user_chain_count > DOC_USER_CHAIN_MAX) {
+        *why = "<UserChain> must hold 1 to " DOC_STR(DOC_USER_CHAIN_MAX) " certificates";
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < d->user_chain_count; i++) {
+        if (!doc_binary_ok(d->user_chain[i], d->user_chain_len[i], DOC_CERT_MAX)) {
+            *why = "bad certificate in the user chain";
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* A binary field: well formed when its kind carries it, empty when it does not. */
 static int doc_field_check(bool carried, const uint8_t *p, size_t len, size_t max,
                            const char *why_bad, const char **why)
@@ -1245,6 +1279,8 @@ static int doc_license_check(const struct doc_license *d, const char **why)
         *why = "unexpected chain";
         return -EINVAL;
     }
+    if ((ret = doc_user_chain_check(f & LIC_F(LIC_USER_CHAIN), d, why)) != 0)
+        return ret;
     if (f & LIC_F(LIC_POLICY))
         return doc_grants_check(d, why);
     if (d->grant_count != 0) {
@@ -1325,6 +1361,12 @@ int doc_license_write(const struct doc_license *d, char *out, size_t cap, size_t
     }
     if (f & LIC_F(LIC_POLICY))
         doc_put_policy(&w, d);
+    if (d->user_chain_count) {
+        doc_puts(&w, "  <UserChain>\n");
+        for (size_t i = 0; i < d->user_chain_count; i++)
+            doc_put_binary_elem(&w, "    ", "Certificate", d->user_chain[i], d->user_chain_len[i]);
+        doc_puts(&w, "  </UserChain>\n");
+    }
     doc_puts(&w, "</");
     doc_puts(&w, e[LIC_ROOT].name);
     doc_puts(&w, ">\n");
@@ -1395,7 +1437,13 @@ static int doc_license_open(struct doc_parse *x, int id, const XML_Char **atts)
         doc_b64_start(&x->b64, d->chain[i], DOC_CERT_MAX, &d->chain_len[i]);
         break;
     }
-    default: /* Chain, Policy: containers, checked by the schema */
+    case LIC_USER_CERT: {
+        /* The schema's max has already bounded user_chain_count by DOC_USER_CHAIN_MAX. */
+        size_t i = d->user_chain_count++;
+        doc_b64_start(&x->b64, d->user_chain[i], DOC_CERT_MAX, &d->user_chain_len[i]);
+        break;
+    }
+    default: /* Chain, Policy, UserChain: containers, checked by the schema */
         break;
     }
     return 0;
@@ -1430,6 +1478,7 @@ _Static_assert(LIC_COUNT <= DOC_ELEMS_MAX, "license schemas fit doc_parse.seen")
 _Static_assert(DOC_LICENSE_XML_MAX <= 0x7fffffff, "XML_Parse takes an int length");
 _Static_assert(DOC_USER_MAX == X509_CN_MAX, "a grant's user is a RAC's CN");
 _Static_assert(DOC_GRANTS_MAX == X509_GRANTS_MAX, "a policy fits a publishing license");
+_Static_assert(DOC_USER_CHAIN_MAX == X509_USER_CHAIN_MAX, "a user chain is what x509_user takes");
 
 _Static_assert(sizeof(doc_request_elems) / sizeof(doc_request_elems[0]) <= DOC_ELEMS_MAX,
                "request schema fits doc_parse.seen");

@@ -44,7 +44,8 @@
  * licenses are only length-checked here (one DER SEQUENCE), as above.
  *
  *   kind                   root element            fields (elements)
- *   DOC_CERTIFY_REQUEST    SignetCertifyRequest    csr (CertificateRequest)
+ *   DOC_CERTIFY_REQUEST    SignetCertifyRequest    csr (CertificateRequest), optional
+ *                                                  user_chain (UserChain/Certificate)
  *   DOC_CERTIFY_RESPONSE   SignetCertifyResponse   rac (RightsAccountCertificate), chain
  *   DOC_PUBLISH_REQUEST    SignetPublishRequest    rac, chain (the RAC's), grants (Policy/Grant)
  *   DOC_PUBLISH_RESPONSE   SignetPublishResponse   pl (PublishingLicense), ul (UseLicense), chain
@@ -55,11 +56,18 @@
  * last. A Grant is <Grant user="NAME" rights="view,print"/>: user as a server name (printable,
  * 1..DOC_USER_MAX), rights as x509_grant_parse reads them; 1..DOC_GRANTS_MAX grants, users
  * distinct.
+ *
+ * A UserChain (docs/protocol.md; docs/requirements.md R18) is what a licensing server forwards
+ * for a user who authenticated to it: 1..DOC_USER_CHAIN_MAX certificates, the user's identity
+ * certificate first, then its intermediates as the user presented them. Absent, it is
+ * user_chain_count 0; present, it may not be empty. Only a SignetCertifyRequest carries one.
+ * struct doc_license is large (about 30 KiB): keep it static or on the heap, never on a stack.
  */
 #define DOC_LICENSE_XML_MAX 32768 /* a license document (HTTP_BODY_MAX) */
 #define DOC_LICENSE_MAX     4096  /* a publishing or use license, DER */
 #define DOC_USER_MAX        64
 #define DOC_GRANTS_MAX      16
+#define DOC_USER_CHAIN_MAX  4 /* X509_USER_CHAIN_MAX: a user's TLS chain, leaf first */
 
 enum doc_license_kind {
     DOC_CERTIFY_REQUEST,
@@ -90,6 +98,9 @@ struct doc_license {
     size_t chain_count;
     uint8_t chain[DOC_CHAIN_MAX][DOC_CERT_MAX];
     size_t chain_len[DOC_CHAIN_MAX];
+    size_t user_chain_count; /* SignetCertifyRequest only; 0: absent */
+    uint8_t user_chain[DOC_USER_CHAIN_MAX][DOC_CERT_MAX];
+    size_t user_chain_len[DOC_USER_CHAIN_MAX];
 };
 
 /* Write d (its kind's fields must all be present and in bounds: -EINVAL otherwise). */

@@ -326,16 +326,22 @@ static void respond_error(struct conn *c, int status, const char *reason)
 
 static void dispatch(struct conn *c, const struct http_head *h, const uint8_t *body)
 {
-    struct http_request req = {h->method,      h->path,     body, h->length,
-                               c->tls != NULL, c->has_peer, {0}};
+    struct http_request req = {.method = h->method,
+                               .path = h->path,
+                               .body = body,
+                               .body_len = h->length,
+                               .secure = c->tls != NULL,
+                               .client_cert = c->has_peer};
     struct http_response resp = {404, "text/plain", "no such resource\n", 17};
     bool path_known = false;
     char *query = strchr(h->path, '?');
 
     if (query)
         *query = '\0';
-    if (c->has_peer)
+    if (c->has_peer) {
         memcpy(req.client_fp, c->peer_fp, sizeof(req.client_fp));
+        req.client_chain_n = tls_conn_peer_chain(c->tls, req.client_chain, HTTP_CLIENT_CHAIN_MAX);
+    }
     stats.requests++;
     for (size_t i = 0; i < nroutes; i++) {
         if (strcmp(routes[i].path, h->path) != 0)

@@ -26,6 +26,15 @@
 #include "signet_config.h"
 
 #define HTTP_FINGERPRINT_LEN 32
+/* The most certificates a TLS client may present (its leaf and up to 3 intermediates); a
+ * Certificate message with more is refused in the handshake (net/tls). */
+#define HTTP_CLIENT_CHAIN_MAX 4
+
+/* A certificate's DER, pointing into memory the server owns. */
+struct http_cert {
+    const uint8_t *der;
+    size_t len;
+};
 
 struct http_request {
     const char *method; /* "GET" or "POST" */
@@ -35,6 +44,11 @@ struct http_request {
     bool secure;      /* arrived over TLS */
     bool client_cert; /* the TLS client presented a certificate (and proved its key) */
     uint8_t client_fp[HTTP_FINGERPRINT_LEN]; /* its SHA-256 fingerprint: the caller's identity */
+    /* The chain the TLS client presented, as it sent it (leaf first; client_chain_n 0: none),
+     * unverified: whoever uses it decides what it proves. Valid during the handler call only
+     * (a deferred answer must copy what it needs). */
+    struct http_cert client_chain[HTTP_CLIENT_CHAIN_MAX];
+    size_t client_chain_n;
 };
 
 struct http_response {

@@ -271,7 +271,9 @@ static bool certs_parse(const uint8_t *msg, size_t len, bool tls13, size_t *coun
  * the handshake step that follows) and every certificate in it must parse. Over TLS 1.3 a
  * presented chain is then taken as it is, without chain verification; TLS 1.2 mbedTLS cannot
  * read without verifying, which is safe once every certificate parses. The CertificateVerify
- * message still proves that the client holds the key. 0 go on, MBEDTLS_ERR_SSL_WANT_READ
+ * message still proves that the client holds the key. A chain longer than anyone may use
+ * (HTTP_CLIENT_CHAIN_MAX: firmware/identity takes the leaf and three intermediates) is refused
+ * too, rather than parsed and kept for nothing. 0 go on, MBEDTLS_ERR_SSL_WANT_READ
  * wait, MBEDTLS_ERR_SSL_BAD_CERTIFICATE refused, another mbedTLS error failed.
  */
 static int check_client_cert(struct tls_conn *c)
@@ -296,7 +298,8 @@ static int check_client_cert(struct tls_conn *c)
         c->ssl.in_msg[0] != MBEDTLS_SSL_HS_CERTIFICATE)
         return 0; /* not a certificate: the step refuses it without verifying anything */
     if (c->ssl.in_hslen < 4 || c->ssl.in_hslen > c->ssl.in_msglen ||
-        !certs_parse(c->ssl.in_msg + 4, c->ssl.in_hslen - 4, tls13, &count))
+        !certs_parse(c->ssl.in_msg + 4, c->ssl.in_hslen - 4, tls13, &count) ||
+        count > HTTP_CLIENT_CHAIN_MAX)
         return MBEDTLS_ERR_SSL_BAD_CERTIFICATE;
     if (tls13 && count > 0)
         mbedtls_ssl_set_hs_authmode(&c->ssl, MBEDTLS_SSL_VERIFY_NONE);
@@ -399,7 +402,7 @@ const char *tls_conn_why(const struct tls_conn *c)
     case MBEDTLS_ERR_SSL_ALLOC_FAILED:
         return "out of TLS memory";
     case MBEDTLS_ERR_SSL_BAD_CERTIFICATE:
-        return "the client certificate is malformed";
+        return "the client certificate is malformed (or its chain too long)";
     default:
         return "TLS failed (bad message, or the token did not sign)";
     }
@@ -411,4 +414,16 @@ bool tls_conn_peer_fingerprint(const struct tls_conn *c, uint8_t fp[TLS_FINGERPR
         return false;
     memcpy(fp, c->peer_fp, TLS_FINGERPRINT_LEN);
     return true;
+}
+
+size_t tls_conn_peer_chain(const struct tls_conn *c, struct http_cert out[], size_t max)
+{
+    size_t n = 0;
+
+    if (!c || !c->has_peer)
+        return 0;
+    for (const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
+         crt && crt->raw.p && n < max; crt = crt->next)
+        out[n++] = (struct http_cert){crt->raw.p, crt->raw.len};
+    return n;
 }

@@ -10,8 +10,12 @@
  * Client certificates are requested, never required; when one is presented (and the client has
  * proved it holds its key, which the handshake checks) its SHA-256 fingerprint is available —
  * the principal the sub-enrollment ACL names. The chain is not checked here: the ACL is the
- * trust decision. A Certificate message with a certificate mbedTLS cannot parse is refused
- * (bad_certificate) before mbedTLS processes it.
+ * trust decision; the whole presented chain is available too (tls_conn_peer_chain), for callers
+ * that verify it themselves (firmware/identity). A Certificate message with a certificate mbedTLS
+ * cannot parse, or with more than HTTP_CLIENT_CHAIN_MAX certificates, is refused
+ * (bad_certificate) before mbedTLS processes it. No session is ever resumed (no tickets, no
+ * session cache: crypto/mbedtls_config.h), so every connection's client proves its certificate's
+ * key in its own handshake and the chain below is always that handshake's.
  *
  * A session owns the ciphertext the TCP connection delivered (tls_conn_input) and acknowledges
  * it to TCP only as the TLS layer consumes it, so the TCP window is the flow control. Writes go
@@ -28,6 +32,7 @@
 
 #include "lwip/altcp.h"
 #include "mbedtls/pk.h"
+#include "net/http.h"
 
 #define TLS_FINGERPRINT_LEN 32
 
@@ -80,5 +85,8 @@ const char *tls_conn_why(const struct tls_conn *c);
 
 /* The client certificate's SHA-256 fingerprint, when one was presented. */
 bool tls_conn_peer_fingerprint(const struct tls_conn *c, uint8_t fp[TLS_FINGERPRINT_LEN]);
+/* The certificates the client presented, leaf first, as pointers into the session's kept copy
+ * (valid until tls_conn_free): how many were written to out[0..max), 0 when none. */
+size_t tls_conn_peer_chain(const struct tls_conn *c, struct http_cert out[], size_t max);
 
 #endif

@@ -886,7 +886,11 @@ static int cmd_audit_show(struct console *con, int argc, char **argv)
         if (audit_get(&app->audit, back, &e) != 0)
             continue;
         civil_format_iso8601(e.when, iso);
-        console_printf(con, "%s  %s\n", iso, e.text);
+        /* Not through console_printf, whose buffer is shorter than an entry can be. */
+        console_puts(con, iso);
+        console_puts(con, "  ");
+        console_puts(con, e.text);
+        console_puts(con, "\n");
         shown++;
     }
     if (!shown)

@@ -4,13 +4,21 @@
  *
  *   POST /v1/subenroll  a root signs a licensing server's SLC; the caller's TLS client
  *                       certificate must be granted in the ACL (deny by default)
- *   POST /v1/certify    a root issues a user's rights account certificate; a licensing server
- *                       forwards the request to its root and relays the answer
+ *   POST /v1/certify    a root issues the caller's rights account certificate; a licensing server
+ *                       authenticates the caller, forwards the request to its root with the
+ *                       caller's certificate chain, and relays the answer
  *   POST /v1/publish    publishing license + the author's use license
  *   POST /v1/license    a use license for the caller's RAC
  *
+ * The last three are for users, who prove who they are with a TLS client certificate from an
+ * identity source (docs/requirements.md R16–R18, docs/identity.md). This file only gathers what
+ * firmware/identity decides on — the presented chain, the ACL, a forwarded UserChain — and maps
+ * its answer to a status: -EACCES 401 (no certificate), -EPERM 403. firmware/issue then issues
+ * for that name only.
+ *
  * XML in, XML out (firmware/issue does the work). Every refusal is a status with a one-line
- * reason — 400 malformed, 403 not granted, 413 too large, 503 not ready — is audited, and
+ * reason — 400 malformed, 401 not authenticated, 403 not granted, 413 too large, 503 not ready —
+ * is audited (with the presented certificate's subject and fingerprint, trusted or not), and
  * changes nothing. Every success is audited too, with what was issued and for whom; that costs
  * little, as firmware/audit counts an entry that repeats the previous one instead of writing it
  * again (a client issuing in a loop is one record a minute), and /v1/status counts them all.
@@ -21,24 +29,47 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto/x509_user.h"
+#include "firmware/identity/identity.h"
+#include "mbedtls/sha256.h"
+#include "mbedtls/x509_crt.h"
 #include "net/http.h"
 #include "net/http_client.h"
 
-typedef int (*issue_fn)(struct issue *is, const char *xml, size_t len, const x509_time *now,
-                        char *out, size_t cap, size_t *olen, char who[ISSUE_WHO_MAX],
-                        const char **why, struct issue_job **pending);
+typedef int (*issue_fn)(struct issue *is, const char *caller, const char *xml, size_t len,
+                        const x509_time *now, char *out, size_t cap, size_t *olen,
+                        char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
+
+/* A presented TLS chain goes on as a UserChain, which identity_who reads. */
+_Static_assert(HTTP_CLIENT_CHAIN_MAX == DOC_USER_CHAIN_MAX &&
+                   DOC_USER_CHAIN_MAX == X509_USER_CHAIN_MAX,
+               "chain bounds differ");
 
 /* One answer at a time: handlers and service_sign_poll run to completion in the net task. */
 static char answer[DOC_LICENSE_XML_MAX + 1];
 static char reason[200];
+/* The certification request, read once (for its UserChain, then issued from). */
+static struct doc_license certify_doc;
+
+#define NO_CERTIFICATE                                                                             \
+    "authenticate with your identity certificate (a TLS client certificate from your "             \
+    "organisation's user CA)"
+
+/* Who is asking: what they presented, and once authenticated, who they are. */
+struct caller {
+    char presented[X509_SUBJECT_TEXT_MAX + APP_FP_TEXT_LEN + 4]; /* "'SUBJ' FP" or "" */
+    struct identity_user user;
+    char audit[ISSUE_AUDIT_WHO_MAX]; /* "NAME (identity 'SUBJ' FP[, via SERVER])" */
+};
 
 static int status_of(int err)
 {
     switch (err) {
     case -EINVAL:
         return 400;
-    case -EPERM:
     case -EACCES:
+        return 401;
+    case -EPERM:
         return 403;
     case -E2BIG:
         return 413;
@@ -82,38 +113,230 @@ static void issued(struct app *app, struct http_response *resp, const char *what
     resp->body_len = n;
 }
 
+static const char *presented(const struct http_request *req, struct caller *c);
+
+/* Ready to issue, with the time, and a body to read; else refused (for c's certificate). */
+static bool ready(struct app *app, const struct http_request *req, struct http_response *resp,
+                  const char *what, struct caller *c, x509_time *now)
+{
+    const char *why = app_not_ready_reason(app);
+    int status = 503;
+
+    if (!why && !app_now(app, now, NULL))
+        why = "clock unreadable";
+    if (!why && !req->body_len) {
+        why = "empty body: expected an XML document";
+        status = 400;
+    }
+    if (!why)
+        return true;
+    refuse(app, resp, what, status, c ? presented(req, c) : NULL, why);
+    return false;
+}
+
+/* The presented leaf as the audit log names it, trusted or not: "'SUBJECT' AB:CD:..". Only
+ * for refusals: reading the certificate costs, and a success is audited by identity instead. */
+static const char *presented(const struct http_request *req, struct caller *c)
+{
+    char subject[X509_SUBJECT_TEXT_MAX + 1];
+    char fp[APP_FP_TEXT_LEN + 1];
+    uint8_t ignored[X509_FP_LEN];
+
+    c->presented[0] = '\0';
+    if (!req->client_cert || !req->client_chain_n)
+        return c->presented;
+    (void)x509_user_describe(req->client_chain[0].der, req->client_chain[0].len, subject,
+                             sizeof(subject), ignored); /* "?" when it does not parse */
+    app_format_fingerprint(req->client_fp, fp);
+    snprintf(c->presented, sizeof(c->presented), "'%s' %s", subject, fp);
+    return c->presented;
+}
+
 /*
- * The common path: ready, well-formed, issued. While the token signs, the answer is deferred and
- * the net task reads the next request; service_sign_poll answers when the signature is in.
+ * Users verified lately. Verifying an identity chain costs an RSA or ECDSA verification per
+ * certificate (~0.3 ms each for RSA-2048 with this mbedTLS build, as much as the appliance's
+ * whole share of issuing a certificate), so a user issuing in a loop would halve the rate. A
+ * TLS chain verified once is taken again while everything the answer depended on is unchanged:
+ * the same chain bytes (every handshake proves the leaf's key anew: no session is resumed), the
+ * same identity sources and domains, and a time within every presented certificate's and every
+ * source's validity since the verification. Only direct callers (a forwarded UserChain also
+ * depends on the ACL) and only successes are kept; any doubt is a miss and a full verification.
+ */
+#define WHO_CACHE 8
+
+struct who_cached {
+    bool used;
+    uint32_t last; /* for replacing the least recently used */
+    uint8_t chain[32], sources[32];
+    x509_time from, until;
+    struct identity_user user;
+};
+
+static struct who_cached who_cache[WHO_CACHE];
+static uint32_t who_clock;
+
+static void hash_chain(const struct http_request *req, uint8_t out[32])
+{
+    mbedtls_sha256_context h;
+
+    mbedtls_sha256_init(&h);
+    (void)mbedtls_sha256_starts(&h, 0);
+    for (size_t i = 0; i < req->client_chain_n; i++) {
+        uint8_t len[4] = {
+            (uint8_t)(req->client_chain[i].len >> 24), (uint8_t)(req->client_chain[i].len >> 16),
+            (uint8_t)(req->client_chain[i].len >> 8), (uint8_t)req->client_chain[i].len};
+        (void)mbedtls_sha256_update(&h, len, sizeof(len));
+        (void)mbedtls_sha256_update(&h, req->client_chain[i].der, req->client_chain[i].len);
+    }
+    (void)mbedtls_sha256_finish(&h, out);
+    mbedtls_sha256_free(&h);
+}
+
+/* What identity_who's answer depends on in the store: which sources, for which domains. */
+static void hash_sources(const struct identity *ids, uint8_t out[32])
+{
+    mbedtls_sha256_context h;
+    uint8_t head[2] = {ids->loaded, (uint8_t)ids->count};
+
+    mbedtls_sha256_init(&h);
+    (void)mbedtls_sha256_starts(&h, 0);
+    (void)mbedtls_sha256_update(&h, head, sizeof(head));
+    for (size_t i = 0; i < ids->count && i < IDENTITY_SOURCES_MAX; i++) {
+        const struct identity_source *s = &ids->sources[i];
+        (void)mbedtls_sha256_update(&h, s->fp, sizeof(s->fp));
+        for (size_t d = 0; d < s->domain_count && d < IDENTITY_DOMAINS_MAX; d++)
+            (void)mbedtls_sha256_update(&h, (const uint8_t *)s->domains[d],
+                                        strlen(s->domains[d]) + 1);
+        (void)mbedtls_sha256_update(&h, (const uint8_t *)"", 1);
+    }
+    (void)mbedtls_sha256_finish(&h, out);
+    mbedtls_sha256_free(&h);
+}
+
+/* The earliest notAfter of the presented certificates and of every source. */
+static bool valid_until(const struct identity *ids, const struct http_request *req,
+                        x509_time *until)
+{
+    bool ok = true;
+
+    for (size_t i = 0; i < ids->count && i < IDENTITY_SOURCES_MAX; i++)
+        if (i == 0 || x509_time_cmp(&ids->sources[i].not_after, until) < 0)
+            *until = ids->sources[i].not_after;
+    for (size_t i = 0; ok && i < req->client_chain_n; i++) {
+        mbedtls_x509_crt crt;
+        mbedtls_x509_crt_init(&crt);
+        ok = mbedtls_x509_crt_parse_der(&crt, req->client_chain[i].der, req->client_chain[i].len) ==
+             0;
+        if (ok && x509_time_cmp(&crt.valid_to, until) < 0)
+            *until = crt.valid_to;
+        mbedtls_x509_crt_free(&crt);
+    }
+    return ok && ids->count > 0;
+}
+
+static bool who_cache_find(const uint8_t chain[32], const uint8_t sources[32], const x509_time *now,
+                           struct identity_user *out)
+{
+    for (size_t i = 0; i < WHO_CACHE; i++) {
+        struct who_cached *w = &who_cache[i];
+        if (!w->used || memcmp(w->chain, chain, 32) != 0 || memcmp(w->sources, sources, 32) != 0)
+            continue;
+        if (x509_time_cmp(now, &w->from) < 0 || x509_time_cmp(now, &w->until) >= 0) {
+            w->used = false; /* the clock moved out of what was verified */
+            return false;
+        }
+        w->last = ++who_clock;
+        *out = w->user;
+        return true;
+    }
+    return false;
+}
+
+static void who_cache_put(const struct identity *ids, const struct http_request *req,
+                          const uint8_t chain[32], const uint8_t sources[32], const x509_time *now,
+                          const struct identity_user *user)
+{
+    struct who_cached *w = &who_cache[0];
+
+    for (size_t i = 1; i < WHO_CACHE && w->used; i++)
+        if (!who_cache[i].used || who_cache[i].last < w->last)
+            w = &who_cache[i];
+    memset(w, 0, sizeof(*w));
+    if (!valid_until(ids, req, &w->until))
+        return;
+    memcpy(w->chain, chain, 32);
+    memcpy(w->sources, sources, 32);
+    w->from = *now;
+    w->user = *user;
+    w->last = ++who_clock;
+    w->used = true;
+}
+
+/*
+ * Who the request is for: firmware/identity decides, from the TLS chain and, when the body
+ * carried one, the UserChain fwd[0..fwd_n). On refusal, answered and audited here: false.
+ */
+static bool authenticate(struct app *app, const struct http_request *req,
+                         struct http_response *resp, const char *what, const x509_time *now,
+                         const struct x509_cert *fwd, size_t fwd_n, struct caller *c)
+{
+    struct x509_cert tls[HTTP_CLIENT_CHAIN_MAX] = {{0}};
+    uint8_t chain_hash[32], sources_hash[32];
+    char fp[APP_FP_TEXT_LEN + 1];
+    const char *why = "not authenticated";
+    size_t n = req->client_cert ? req->client_chain_n : 0;
+    bool cacheable = n > 0 && fwd_n == 0;
+    int ret = 0;
+
+    if (cacheable) {
+        hash_chain(req, chain_hash);
+        hash_sources(&app->identity, sources_hash);
+    }
+    if (!cacheable || !who_cache_find(chain_hash, sources_hash, now, &c->user)) {
+        for (size_t i = 0; i < n; i++)
+            tls[i] = (struct x509_cert){req->client_chain[i].der, req->client_chain[i].len};
+        ret = identity_who(&app->identity, &app->acl, tls, n, req->client_fp, fwd, fwd_n, now,
+                           &c->user, &why);
+        if (!ret && cacheable)
+            who_cache_put(&app->identity, req, chain_hash, sources_hash, now, &c->user);
+    }
+    if (ret == -EACCES) {
+        refuse(app, resp, what, 401, presented(req, c), NO_CERTIFICATE);
+        return false;
+    }
+    if (ret) {
+        refuse(app, resp, what, 403, presented(req, c), why);
+        return false;
+    }
+    app_format_fingerprint(c->user.cert.fp, fp);
+    snprintf(c->audit, sizeof(c->audit), "%s (identity '%s' %s%s%s)", c->user.cert.name,
+             c->user.cert.subject, fp, c->user.via[0] ? ", via " : "", c->user.via);
+    return true;
+}
+
+/*
+ * Issue for caller (NULL for a licensing server's sub-enrollment), audited for audit_who (or the
+ * name issuing found). While the token signs, the answer is deferred and the net task reads the
+ * next request; service_sign_poll answers when the signature is in.
  */
 static void serve(struct app *app, const struct http_request *req, struct http_response *resp,
-                  const char *what, issue_fn fn, bool audit_success)
+                  const char *what, issue_fn fn, const x509_time *now, const char *caller,
+                  const char *audit_who)
 {
     char who[ISSUE_WHO_MAX] = "";
-    const char *why = app_not_ready_reason(app);
+    const char *why = NULL;
     struct issue_job *job = NULL;
-    x509_time now;
     size_t n = 0;
 
-    if (why) {
-        refuse(app, resp, what, 503, NULL, why);
-        return;
-    }
-    if (!app_now(app, &now, NULL)) {
-        refuse(app, resp, what, 503, NULL, "clock unreadable");
-        return;
-    }
-    if (!req->body_len) {
-        refuse(app, resp, what, 400, NULL, "empty body: expected an XML document");
-        return;
-    }
-    int ret = fn(&app->issue, (const char *)req->body, req->body_len, &now, answer, sizeof(answer),
-                 &n, who, &why, &job);
+    int ret = fn(&app->issue, caller, (const char *)req->body, req->body_len, now, answer,
+                 sizeof(answer), &n, who, &why, &job);
+    if (!audit_who)
+        audit_who = who;
     if (ret == -EINPROGRESS) {
         job->tag = http_defer(req);
         job->what = what;
-        job->audit = audit_success;
-        memcpy(job->who, who, sizeof(job->who));
+        job->audit = true;
+        snprintf(job->who, sizeof(job->who), "%s", audit_who);
         /* The token may already have answered (or failed at once): look soon, in any case. */
         app_kick_signing(app);
         if (job->tag)
@@ -121,7 +344,7 @@ static void serve(struct app *app, const struct http_request *req, struct http_r
         token_sign_settle(&app->token); /* cannot defer: wait for it here */
         ret = issue_job_answer(&app->issue, job, answer, sizeof(answer), &n, &why);
     }
-    issued(app, resp, what, ret, who, n, why, audit_success);
+    issued(app, resp, what, ret, audit_who, n, why, true);
 }
 
 void service_sign_poll(struct app *app)
@@ -138,10 +361,20 @@ void service_sign_poll(struct app *app)
     }
 }
 
+/* Sub-enrollment has no user: the ACL granted the caller. */
+static int subenroll_fn(struct issue *is, const char *caller, const char *xml, size_t len,
+                        const x509_time *now, char *out, size_t cap, size_t *olen,
+                        char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+{
+    (void)caller;
+    return issue_subenroll(is, xml, len, now, out, cap, olen, who, why, pending);
+}
+
 static void subenroll(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct app *app = ctx;
     char fp[APP_FP_TEXT_LEN + 1];
+    x509_time now;
 
     /* Deny by default, before reading a byte of the request (docs/requirements.md R9). */
     if (!req->client_cert) {
@@ -154,31 +387,73 @@ static void subenroll(void *ctx, const struct http_request *req, struct http_res
         refuse(app, resp, "subenroll", 403, fp, "not granted");
         return;
     }
-    serve(app, req, resp, "subenroll", issue_subenroll, true);
+    if (ready(app, req, resp, "subenroll", NULL, &now))
+        serve(app, req, resp, "subenroll", subenroll_fn, &now, NULL, NULL);
+}
+
+/* Publishing and licensing: the caller proven by the TLS chain alone. */
+static void user_endpoint(struct app *app, const struct http_request *req,
+                          struct http_response *resp, const char *what, issue_fn fn)
+{
+    struct caller c;
+    x509_time now;
+
+    if (!ready(app, req, resp, what, &c, &now) ||
+        !authenticate(app, req, resp, what, &now, NULL, 0, &c))
+        return;
+    serve(app, req, resp, what, fn, &now, c.user.cert.name, c.audit);
 }
 
 static void publish(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-    serve(ctx, req, resp, "publish", issue_publish, true);
+    user_endpoint(ctx, req, resp, "publish", issue_publish);
 }
 
 static void license(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-    serve(ctx, req, resp, "license", issue_license, true);
+    user_endpoint(ctx, req, resp, "license", issue_license);
 }
 
-/* ---- certification: issued on a root, forwarded by a licensing server (R12) ---- */
+/* ---- certification: issued on a root, forwarded by a licensing server (R12, R18) ---- */
+
+/* The request read once: issued from certify_doc (the XML is not read again). */
+static int certify_parsed(struct issue *is, const char *caller, const char *xml, size_t len,
+                          const x509_time *now, char *out, size_t cap, size_t *olen,
+                          char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+{
+    (void)xml;
+    (void)len;
+    return issue_certify_doc(is, caller, &certify_doc, now, out, cap, olen, who, why, pending);
+}
+
+/* A request being forwarded to the root: whom it is for, to audit the root's answer. */
+struct forward {
+    bool used;
+    uint32_t id;
+    char who[ISSUE_AUDIT_WHO_MAX];
+};
 
 static struct app *forward_app;
+static struct forward forwards[HTTP_CONN_MAX]; /* a deferred connection reads nothing else */
+static char forward_xml[DOC_LICENSE_XML_MAX + 1];
 
+/* The root's answer, relayed; its first line, when it refused, for the audit log. */
 static void forwarded(void *ctx, int status, const char *body, size_t len, const char *why)
 {
-    uint32_t id = (uint32_t)(uintptr_t)ctx;
+    struct forward *f = ctx;
     struct http_response resp = {0};
 
     if (status) {
-        if (status == 200)
-            app_audit(forward_app, "certify: forwarded to the root, which issued the RAC");
+        if (status == 200) {
+            app_audit(forward_app, "certify: forwarded for %s; the root issued the RAC", f->who);
+        } else {
+            size_t line = 0;
+            while (line < len && line < 120 && body[line] >= ' ' && body[line] <= '~')
+                line++;
+            forward_app->issue.stats.refused++;
+            app_audit(forward_app, "certify: forwarded for %s; the root refused (%d): %.*s", f->who,
+                      status, (int)line, body);
+        }
         resp.status = status;
         resp.content_type = status == 200 ? "application/xml" : "text/plain";
         resp.body = body;
@@ -187,50 +462,116 @@ static void forwarded(void *ctx, int status, const char *body, size_t len, const
         snprintf(reason, sizeof(reason), "the root did not answer: %s\n", why);
         reason_answer(&resp, 503);
         forward_app->issue.stats.refused++;
-        app_audit(forward_app, "certify: forwarding to the root failed: %s", why);
+        app_audit(forward_app, "certify: forwarding to the root failed for %s: %s", f->who, why);
     }
-    (void)http_complete(id, &resp);
+    (void)http_complete(f->id, &resp);
+    f->used = false;
+}
+
+static struct forward *free_forward(void)
+{
+    for (size_t i = 0; i < HTTP_CONN_MAX; i++)
+        if (!forwards[i].used)
+            return &forwards[i];
+    return NULL;
+}
+
+/*
+ * The same CertificateRequest, with the chain the user presented to us as its UserChain, into
+ * forward_xml: the root verifies that chain against its own identity sources.
+ */
+static int forward_doc(const struct http_request *req, size_t *len, const char **why)
+{
+    *why = "the identity certificate chain is too large to forward";
+    /* A UserChain identity_who took (from a server our ACL grants) goes on as it came. */
+    for (size_t i = 0; !certify_doc.user_chain_count && i < req->client_chain_n; i++) {
+        if (req->client_chain[i].len > sizeof(certify_doc.user_chain[i]))
+            return -E2BIG;
+        memcpy(certify_doc.user_chain[i], req->client_chain[i].der, req->client_chain[i].len);
+        certify_doc.user_chain_len[i] = req->client_chain[i].len;
+    }
+    if (!certify_doc.user_chain_count)
+        certify_doc.user_chain_count = req->client_chain_n;
+    *why = "the request to the root does not fit";
+    if (doc_license_write(&certify_doc, forward_xml, sizeof(forward_xml), len) != 0)
+        return -E2BIG;
+    return 0;
+}
+static void certify_forward(struct app *app, const struct http_request *req,
+                            struct http_response *resp, const struct caller *c)
+{
+    char who[ISSUE_WHO_MAX];
+    struct forward *f;
+    const char *why;
+    size_t len = 0;
+    int ret;
+
+    /* Refused here at once, rather than by the root after a round trip. */
+    ret = issue_certify_names(c->user.cert.name, &certify_doc, who, &why);
+    if (!ret)
+        ret = forward_doc(req, &len, &why);
+    if (ret) {
+        refuse(app, resp, "certify", status_of(ret), c->audit, why);
+        return;
+    }
+    f = free_forward();
+    uint32_t id = f ? http_defer(req) : 0;
+    if (!id) {
+        refuse(app, resp, "certify", 503, c->audit, "busy: cannot forward now");
+        return;
+    }
+    f->used = true;
+    f->id = id;
+    snprintf(f->who, sizeof(f->who), "%s", c->audit);
+    forward_app = app;
+    if (http_client_post(app->enroll.cfg.root_url, "/v1/certify", "application/xml", forward_xml,
+                         len, forwarded, f, &why) != 0) {
+        struct http_response busy = {0};
+        snprintf(reason, sizeof(reason), "cannot forward to the root: %s\n", why);
+        reason_answer(&busy, 503);
+        app->issue.stats.refused++;
+        app_audit(app, "certify: forwarding to the root failed for %s: %s", c->audit, why);
+        (void)http_complete(id, &busy);
+        f->used = false;
+    }
 }
 
 static void certify(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct app *app = ctx;
+    struct x509_cert fwd[X509_USER_CHAIN_MAX];
+    bool licensing = app->enroll.cfg.role == ENROLL_ROLE_LICENSING;
     const char *why;
+    struct caller c;
+    x509_time now;
 
-    if (app->enroll.cfg.role != ENROLL_ROLE_LICENSING) {
-        serve(app, req, resp, "certify", issue_certify, true);
+    if (!ready(app, req, resp, "certify", &c, &now))
         return;
-    }
-    why = app_not_ready_reason(app);
-    if (why) {
-        refuse(app, resp, "certify", 503, NULL, why);
-        return;
-    }
-    if (!app->enroll.cfg.root_url[0]) {
-        refuse(app, resp, "certify", 503, NULL,
+    if (licensing && !app->enroll.cfg.root_url[0]) {
+        refuse(app, resp, "certify", 503, presented(req, &c),
                "no root to forward to (config root-url, or enroll online)");
         return;
     }
-    if (!req->body_len || req->body_len > DOC_LICENSE_XML_MAX) {
-        refuse(app, resp, "certify", req->body_len ? 413 : 400, NULL,
-               req->body_len ? "document too large" : "empty body: expected an XML document");
+    if (req->body_len > DOC_LICENSE_XML_MAX) {
+        refuse(app, resp, "certify", 413, presented(req, &c), "document too large");
         return;
     }
-    uint32_t id = http_defer(req);
-    if (!id) {
-        refuse(app, resp, "certify", 503, NULL, "busy: cannot forward now");
+    if (doc_license_parse((const char *)req->body, req->body_len, DOC_CERTIFY_REQUEST, &certify_doc,
+                          &why) != 0) {
+        refuse(app, resp, "certify", 400, presented(req, &c), why);
         return;
     }
-    forward_app = app;
-    if (http_client_post(app->enroll.cfg.root_url, "/v1/certify", "application/xml",
-                         (const char *)req->body, req->body_len, forwarded, (void *)(uintptr_t)id,
-                         &why) != 0) {
-        struct http_response busy = {0};
-        snprintf(reason, sizeof(reason), "cannot forward to the root: %s\n", why);
-        reason_answer(&busy, 503);
-        app->issue.stats.refused++;
-        (void)http_complete(id, &busy);
-    }
+    size_t fwd_n = certify_doc.user_chain_count;
+    if (fwd_n > X509_USER_CHAIN_MAX)
+        fwd_n = X509_USER_CHAIN_MAX; /* the parser's bound; kept here too */
+    for (size_t i = 0; i < fwd_n; i++)
+        fwd[i] = (struct x509_cert){certify_doc.user_chain[i], certify_doc.user_chain_len[i]};
+    if (!authenticate(app, req, resp, "certify", &now, fwd, fwd_n, &c))
+        return;
+    if (licensing)
+        certify_forward(app, req, resp, &c);
+    else
+        serve(app, req, resp, "certify", certify_parsed, &now, c.user.cert.name, c.audit);
 }
 
 int service_sign_start(struct app *app)

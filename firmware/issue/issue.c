@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto/spki.h"
+#include "crypto/x509_user.h"
 #include "firmware/lib/civil_time.h"
 
 /* Scratch for one call at a time: handlers run to completion in the net task, and the console's
@@ -39,6 +40,24 @@ static void set_who(char who[ISSUE_WHO_MAX], const char *name)
 {
     if (who)
         snprintf(who, ISSUE_WHO_MAX, "%s", name);
+}
+
+/*
+ * The request is for the authenticated caller: `named` (a PKCS#10's or a RAC's CN) is the
+ * caller's name. Refused otherwise with both names, so the user sees whom the appliance took
+ * them for; `what` says where the other name came from ("request", "RAC").
+ */
+static int for_caller(const char *caller, const char *named, const char *what, const char **why)
+{
+    if (!caller || !caller[0]) {
+        *why = "no authenticated user";
+        return -EPERM;
+    }
+    if (x509_user_name_equal(caller, named))
+        return 0;
+    snprintf(why_buf, sizeof(why_buf), "you are %s, the %s names %s", caller, what, named);
+    *why = why_buf;
+    return -EPERM;
 }
 
 /* 16 random bytes from the token, fetched in batches: a serial number or a content id. */
@@ -333,9 +352,33 @@ int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_ti
 
 /* ---- certification ---- */
 
-int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
-                  struct issue_job **pending)
+/* The PKCS#10's CN and key; refused unless the CN names the caller. */
+static int certify_names(const char *caller, const struct doc_license *doc,
+                         char cn[X509_CN_MAX + 1], uint8_t *spki, size_t cap, size_t *spki_len,
+                         char who[ISSUE_WHO_MAX], const char **why)
+{
+    *why = "not a certification request";
+    if (doc->kind != DOC_CERTIFY_REQUEST)
+        return -EINVAL;
+    if (x509_csr_read(doc->csr, doc->csr_len, cn, spki, cap, spki_len, why) != 0)
+        return -EINVAL;
+    set_who(who, cn);
+    return for_caller(caller, cn, "request", why);
+}
+
+int issue_certify_names(const char *caller, const struct doc_license *doc, char who[ISSUE_WHO_MAX],
+                        const char **why)
+{
+    static uint8_t spki[X509_SPKI_MAX];
+    char cn[X509_CN_MAX + 1];
+    size_t spki_len = 0;
+
+    return certify_names(caller, doc, cn, spki, sizeof(spki), &spki_len, who, why);
+}
+
+int issue_certify_doc(struct issue *is, const char *caller, const struct doc_license *doc,
+                      const x509_time *now, char *out, size_t cap, size_t *olen,
+                      char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
 {
     static uint8_t spki[X509_SPKI_MAX];
     char cn[X509_CN_MAX + 1];
@@ -346,22 +389,35 @@ int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time
 
     if (ret)
         return ret;
-    if (doc_license_parse(xml, len, DOC_CERTIFY_REQUEST, &in, why) != 0)
-        return -EINVAL;
-    if (x509_csr_read(in.csr, in.csr_len, cn, spki, sizeof(spki), &spki_len, why) != 0)
-        return -EINVAL;
-    set_who(who, cn);
+    ret = certify_names(caller, doc, cn, spki, sizeof(spki), &spki_len, who, why);
+    if (ret)
+        return ret;
     /* Content keys are wrapped to this key with RSA-OAEP. */
     *why = "a rights account key must be RSA 2048-4096";
     if (!rsa_in_bounds(spki, spki_len))
         return -EINVAL;
-    p.cn = cn;
+    /* The name as proven, not as the request spelled it (the domain's case may differ). */
+    p.cn = caller;
     p.org = "Signet user";
     p.spki = spki;
     p.spki_len = spki_len;
     p.kind = X509_KIND_RAC;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
     return sign_job(is, &p, ISSUE_JOB_CERTIFY, pending, out, cap, olen, why);
+}
+
+int issue_certify(struct issue *is, const char *caller, const char *xml, size_t len,
+                  const x509_time *now, char *out, size_t cap, size_t *olen,
+                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+{
+    int ret = may_issue(is, now, X509_RIGHT_CERTIFY,
+                        "certification is served by a root cluster only", why);
+
+    if (ret)
+        return ret;
+    if (doc_license_parse(xml, len, DOC_CERTIFY_REQUEST, &in, why) != 0)
+        return -EINVAL;
+    return issue_certify_doc(is, caller, &in, now, out, cap, olen, who, why, pending);
 }
 
 /* ---- the content-key encryption key ---- */
@@ -495,9 +551,9 @@ static int check_rac(struct issue *is, const x509_time *now, const char **why)
     return 0;
 }
 
-int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
-                  struct issue_job **pending)
+int issue_publish(struct issue *is, const char *caller, const char *xml, size_t len,
+                  const x509_time *now, char *out, size_t cap, size_t *olen,
+                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
 {
     static struct x509_content pl, ul;
     static uint8_t to_ckek[TOKEN_WRAPPED_MAX], to_user[TOKEN_WRAPPED_MAX];
@@ -516,6 +572,9 @@ int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time
     if (ret)
         return ret;
     set_who(who, subject_info.cn);
+    ret = for_caller(caller, subject_info.cn, "RAC", why);
+    if (ret)
+        return ret;
     /* The policy, with the author as owner (docs/protocol.md: the author gets a use license). */
     memset(&pl, 0, sizeof(pl));
     bool author_named = false;
@@ -523,7 +582,7 @@ int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time
         struct x509_grant *g = &pl.grants[pl.grant_count++];
         memcpy(g->user, in.grants[i].user, sizeof(g->user));
         g->rights = in.grants[i].rights;
-        if (strcmp(g->user, subject_info.cn) == 0) {
+        if (x509_user_name_equal(g->user, subject_info.cn)) {
             g->rights = X509_GRANTS_ALL;
             author_named = true;
         }
@@ -600,9 +659,9 @@ static int check_pl(struct issue *is, const x509_time *now, const char **why)
     return 0;
 }
 
-int issue_license(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
-                  struct issue_job **pending)
+int issue_license(struct issue *is, const char *caller, const char *xml, size_t len,
+                  const x509_time *now, char *out, size_t cap, size_t *olen,
+                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
 {
     static struct x509_content ul;
     static uint8_t wrapped[TOKEN_WRAPPED_MAX];
@@ -620,13 +679,16 @@ int issue_license(struct issue *is, const char *xml, size_t len, const x509_time
     if (ret)
         return ret;
     set_who(who, subject_info.cn);
+    ret = for_caller(caller, subject_info.cn, "RAC", why);
+    if (ret)
+        return ret;
     ret = issue_ckek_ready(is, now, NULL, NULL, why);
     if (!ret)
         ret = check_pl(is, now, why);
     if (ret)
         return ret;
     for (size_t i = 0; i < license_info.content.grant_count && !grant; i++)
-        if (strcmp(license_info.content.grants[i].user, subject_info.cn) == 0)
+        if (x509_user_name_equal(license_info.content.grants[i].user, subject_info.cn))
             grant = &license_info.content.grants[i];
     if (!grant) {
         snprintf(why_buf, sizeof(why_buf), "not granted: the policy does not name %s",

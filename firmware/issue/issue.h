@@ -7,6 +7,10 @@
  *
  * Each function takes a request document and writes the response document (docs/protocol.md).
  * It first checks everything it can without the token, then issues; a refusal changes nothing.
+ * Certification, publishing and licensing are for an authenticated user (R16–R18): `caller` is
+ * the name firmware/identity proved (canonical, as x509_user_name_canon makes it), and a request
+ * for anyone else is refused -EPERM ("you are X, the request names Y", "you are X, the RAC names
+ * Y"). The name comes from the caller, never from the request: a RAC's CN is `caller`.
  * Returns 0, or a negative errno the service maps to HTTP: -EINVAL malformed (400), -EPERM not
  * allowed (403), -E2BIG too large (413), -EAGAIN not serving / -EIO token trouble (503); *why is
  * always a one-line reason, *who (when not NULL) names the subject for the audit log.
@@ -28,6 +32,8 @@
 #define ISSUE_SUBENROLL_DAYS 365
 #define ISSUE_LICENSE_YEARS  7
 #define ISSUE_WHO_MAX        (X509_CN_MAX + 1)
+/* Who a deferred answer is audited for: a user's name, identity subject, fingerprint, via. */
+#define ISSUE_AUDIT_WHO_MAX 384
 
 struct issue_stats {
     uint32_t subenrolled, certified, published, licensed, refused;
@@ -52,7 +58,7 @@ struct issue_job {
     uint32_t tag;
     const char *what;
     bool audit;
-    char who[ISSUE_WHO_MAX];
+    char who[ISSUE_AUDIT_WHO_MAX];
 };
 
 struct issue {
@@ -86,18 +92,31 @@ void issue_init(struct issue *is, struct token *token, struct enroll *enroll);
 int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
                     size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
                     struct issue_job **pending);
-/* A root certifies a user: PKCS#10 in, RAC out. */
-int issue_certify(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
-                  struct issue_job **pending);
-/* Publishing: policy in, publishing license and the author's use license out. */
-int issue_publish(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
-                  struct issue_job **pending);
-/* Licensing: publishing license and the caller's RAC in, the caller's use license out. */
-int issue_license(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                  size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
-                  struct issue_job **pending);
+/* A root certifies the caller: PKCS#10 in (its CN must name the caller), RAC for the caller out.
+ * *who is the PKCS#10's CN. */
+int issue_certify(struct issue *is, const char *caller, const char *xml, size_t len,
+                  const x509_time *now, char *out, size_t cap, size_t *olen,
+                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
+/* The same from a SignetCertifyRequest already parsed (doc_license_parse, DOC_CERTIFY_REQUEST):
+ * the service reads it once to find a UserChain. doc is only read, and may be changed or reused
+ * once this returns (a job in flight keeps what it needs). */
+int issue_certify_doc(struct issue *is, const char *caller, const struct doc_license *doc,
+                      const x509_time *now, char *out, size_t cap, size_t *olen,
+                      char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
+/* The check both make, for a licensing server that forwards the request instead: the PKCS#10
+ * parses and its CN names the caller (-EPERM "you are X, the request names Y"). *who: the CN. */
+int issue_certify_names(const char *caller, const struct doc_license *doc, char who[ISSUE_WHO_MAX],
+                        const char **why);
+/* Publishing: the caller's RAC and a policy in, publishing license and the author's use license
+ * out. *who is the RAC's CN. */
+int issue_publish(struct issue *is, const char *caller, const char *xml, size_t len,
+                  const x509_time *now, char *out, size_t cap, size_t *olen,
+                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
+/* Licensing: publishing license and the caller's RAC in, the caller's use license out (granted
+ * when the policy names the RAC's CN, compared as x509_user_name_equal does). */
+int issue_license(struct issue *is, const char *caller, const char *xml, size_t len,
+                  const x509_time *now, char *out, size_t cap, size_t *olen,
+                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
 
 /* Never waits: a job whose signature came in (or failed), or NULL. A job in flight past the
  * link's time-out comes back failed. */

@@ -146,6 +146,12 @@ static int same_license(const struct doc_license *a, const struct doc_license *b
         if (strcmp(a->grants[i].user, b->grants[i].user) != 0 ||
             a->grants[i].rights != b->grants[i].rights)
             return 0;
+    if (a->user_chain_count != b->user_chain_count)
+        return 0;
+    for (size_t i = 0; i < a->user_chain_count; i++)
+        if (a->user_chain_len[i] != b->user_chain_len[i] ||
+            memcmp(a->user_chain[i], b->user_chain[i], a->user_chain_len[i]) != 0)
+            return 0;
     return 1;
 }
 
@@ -165,6 +171,13 @@ static void check_license(const struct doc_license *d, enum doc_license_kind k)
     for (size_t i = 0; i < DOC_CHAIN_MAX; i++)
         check(i < d->chain_count ? d->chain_len[i] > 0 && d->chain_len[i] <= DOC_CERT_MAX
                                  : d->chain_len[i] == 0);
+    /* A UserChain is optional, and only in a certify request. */
+    check(k == DOC_CERTIFY_REQUEST ? d->user_chain_count <= DOC_USER_CHAIN_MAX
+                                   : d->user_chain_count == 0);
+    for (size_t i = 0; i < DOC_USER_CHAIN_MAX; i++)
+        check(i < d->user_chain_count
+                  ? d->user_chain_len[i] > 0 && d->user_chain_len[i] <= DOC_CERT_MAX
+                  : d->user_chain_len[i] == 0);
     check(k == DOC_PUBLISH_REQUEST ? d->grant_count >= 1 && d->grant_count <= DOC_GRANTS_MAX
                                    : d->grant_count == 0);
     for (size_t i = 0; i < d->grant_count; i++) {

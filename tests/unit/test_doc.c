@@ -1113,8 +1113,22 @@ static void sample_license(struct doc_license *d, enum doc_license_kind k, size_
     }
 }
 
+/* A UserChain of n certificates of about size bytes each (SignetCertifyRequest only). */
+static void add_user_chain(struct doc_license *d, size_t n, size_t size)
+{
+    d->user_chain_count = n;
+    for (size_t i = 0; i < n; i++)
+        d->user_chain_len[i] = make_der(d->user_chain[i], size - i, (uint8_t)(60 + i));
+}
+
 static int license_equal(const struct doc_license *a, const struct doc_license *b)
 {
+    if (a->user_chain_count != b->user_chain_count)
+        return 0;
+    for (size_t i = 0; i < a->user_chain_count; i++)
+        if (a->user_chain_len[i] != b->user_chain_len[i] ||
+            memcmp(a->user_chain[i], b->user_chain[i], a->user_chain_len[i]) != 0)
+            return 0;
     if (a->kind != b->kind || a->csr_len != b->csr_len || a->rac_len != b->rac_len ||
         a->pl_len != b->pl_len || a->ul_len != b->ul_len || a->grant_count != b->grant_count ||
         a->chain_count != b->chain_count || memcmp(a->csr, b->csr, a->csr_len) != 0 ||
@@ -1162,6 +1176,7 @@ static const struct subst license_subst[] = {
     {"{ul}", "<UseLicense>MAMCAQQ=</UseLicense>"},
     {"{cert}", "<Certificate>MAMCAQU=</Certificate>"},
     {"{chain}", "<Chain><Certificate>MAMCAQU=</Certificate></Chain>"},
+    {"{ucert}", "<Certificate>MAMCAQY=</Certificate>"},
     {"{grant}", "<Grant user=\"alice@contoso.example\" rights=\"view,print\"/>"},
     {"{policy}", "<Policy><Grant user=\"alice@contoso.example\" rights=\"view,print\"/></Policy>"},
     {NULL, NULL},
@@ -1260,6 +1275,21 @@ TEST(license_round_trip)
             CHECK(license_equal(&in, &out));
         }
     }
+    /* A certify request a licensing server forwards: a UserChain of 1 and of 4, after the CSR. */
+    for (size_t n = 1; n <= DOC_USER_CHAIN_MAX; n += DOC_USER_CHAIN_MAX - 1) {
+        sample_license(&in, DOC_CERTIFY_REQUEST, 0, 0);
+        add_user_chain(&in, n, 900);
+        CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
+        CHECK(strstr(xml, "</CertificateRequest>\n  <UserChain>\n    <Certificate>") != NULL);
+        CHECK(strstr(xml, "</Certificate>\n  </UserChain>\n</SignetCertifyRequest>\n") != NULL);
+        CHECK_EQ(parse_license(xml, len, DOC_CERTIFY_REQUEST, &out, &why), 0);
+        CHECK_EQ(out.user_chain_count, n);
+        CHECK(license_equal(&in, &out));
+    }
+    /* Without one, none is written. */
+    sample_license(&in, DOC_CERTIFY_REQUEST, 0, 0);
+    CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
+    CHECK(strstr(xml, "UserChain") == NULL);
     /* Users that need escaping in an attribute, and every single right and all of them. */
     sample_license(&in, DOC_PUBLISH_REQUEST, 1, 8);
     strcpy(in.grants[0].user, "a\"b<c>d&e'f");
@@ -1289,6 +1319,11 @@ static void largest_license(struct doc_license *d, enum doc_license_kind k)
         d->ul_len = make_der(d->ul, DOC_LICENSE_MAX, 4);
     for (size_t i = 0; i < d->chain_count; i++)
         d->chain_len[i] = make_der(d->chain[i], DOC_CERT_MAX, (uint8_t)i);
+    if (k == DOC_CERTIFY_REQUEST) {
+        add_user_chain(d, DOC_USER_CHAIN_MAX, DOC_CERT_MAX);
+        for (size_t i = 0; i < d->user_chain_count; i++)
+            d->user_chain_len[i] = make_der(d->user_chain[i], DOC_CERT_MAX, (uint8_t)(70 + i));
+    }
     for (size_t i = 0; i < d->grant_count; i++) {
         /* 64 characters that each take 6 to write: the longest attribute there is */
         fill_text(d->grants[i].user, DOC_USER_MAX, '"');
@@ -1333,6 +1368,20 @@ TEST(license_largest_documents)
     memcpy(grown + head + 4, at, len - head);
     CHECK_EQ(parse_license(grown, len + 4, DOC_PUBLISH_RESPONSE, &out, &why), -E2BIG);
     CHECK(strstr(why, "<PublishingLicense> decodes to more than 4096 bytes"));
+    /* A user's certificate one quantum over its bound. */
+    sample_license(&in, DOC_CERTIFY_REQUEST, 0, 0);
+    add_user_chain(&in, 1, 10);
+    in.user_chain_len[0] = make_der(in.user_chain[0], DOC_CERT_MAX - 2, 9); /* a multiple of 3 */
+    CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
+    at = strstr(xml, "</Certificate>\n  </UserChain>");
+    CHECK(at != NULL);
+    head = (size_t)(at - xml);
+    memcpy(grown, xml, head);
+    memcpy(grown + head, "AAAA", 4);
+    memcpy(grown + head + 4, at, len - head);
+    CHECK_EQ(parse_license(grown, len + 4, DOC_CERTIFY_REQUEST, &out, &why), -E2BIG);
+    CHECK(strstr(why, "<Certificate> decodes to more than 2048 bytes"));
+    CHECK(all_zero(&out, sizeof(out)));
 }
 
 TEST(license_wrong_root)
@@ -1378,8 +1427,10 @@ TEST(license_writer_refuses)
     static struct doc_license d;
     size_t len = 7;
 
-    for (int c = 0; c < 24; c++) {
-        enum doc_license_kind k = c < 12 ? DOC_PUBLISH_REQUEST : (enum doc_license_kind)(c % 6);
+    for (int c = 0; c < 30; c++) {
+        enum doc_license_kind k = c < 12   ? DOC_PUBLISH_REQUEST
+                                  : c < 24 ? (enum doc_license_kind)(c % 6)
+                                           : DOC_CERTIFY_REQUEST;
         sample_license(&d, k, k == DOC_CERTIFY_REQUEST ? 0 : 2, 3);
         switch (c) {
         case 0:
@@ -1455,6 +1506,28 @@ TEST(license_writer_refuses)
         case 23:
             d.ul_len = 0;
             break;
+        case 24: /* a certify request's UserChain: more than 4, a bad certificate */
+            add_user_chain(&d, DOC_USER_CHAIN_MAX, 100);
+            d.user_chain_count = DOC_USER_CHAIN_MAX + 1;
+            break;
+        case 25:
+            add_user_chain(&d, 2, 100);
+            d.user_chain_len[1] = 0;
+            break;
+        case 26:
+            add_user_chain(&d, 1, 100);
+            d.user_chain[0][0] = 0x31;
+            break;
+        case 27:
+            add_user_chain(&d, 1, 100);
+            d.user_chain_len[0] = DOC_CERT_MAX + 1;
+            break;
+        case 28: /* any other kind: no UserChain */
+        case 29:
+            d.kind = c == 28 ? DOC_CERTIFY_RESPONSE : DOC_LICENSE_REQUEST;
+            sample_license(&d, d.kind, 2, 0);
+            add_user_chain(&d, 1, 100);
+            break;
         }
         xml[0] = 'x';
         if (doc_license_write(&d, xml, sizeof(xml), &len) != -EINVAL) {
@@ -1495,6 +1568,8 @@ TEST(license_truncated_and_mutated)
         in.ul_len = in.ul_len ? make_der(in.ul, 20, 4) : 0;
         if (in.chain_count)
             in.chain_len[0] = make_der(in.chain[0], 20, 5);
+        if (k == DOC_CERTIFY_REQUEST)
+            add_user_chain(&in, 2, 20);
         CHECK_EQ(doc_license_write(&in, xml, sizeof(xml), &len), 0);
         size_t complete = (size_t)(strstr(xml, "</Signet") - xml);
         complete += strlen(license_roots[k]) + 3;
@@ -1540,6 +1615,16 @@ TEST(license_canonical_form)
         CHECK(memcmp(xml, text, len) == 0);
         free(text);
     }
+    /* What a licensing server forwards for bob (tests/unit/vectors/identity): his identity
+     * certificate and its issuing CA as a UserChain. */
+    char *text = read_file("certify-request-userchain.xml", &len);
+    CHECK(text != NULL);
+    CHECK_EQ(parse_license(text, len, DOC_CERTIFY_REQUEST, &d, &why), 0);
+    CHECK_EQ(d.user_chain_count, 2);
+    CHECK_EQ(doc_license_write(&d, xml, sizeof(xml), &n), 0);
+    CHECK_EQ(n, len);
+    CHECK(memcmp(xml, text, len) == 0);
+    free(text);
 }
 
 /* ---- memory ---- */
