@@ -120,7 +120,8 @@ def test_signing_endpoints_refuse_hostile_input(tmp):
               "DER")
     ec_key = os.path.join(tmp, "ec.key")
     ssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", ec_key)
-    ec_csr = ssl("req", "-new", "-key", ec_key, "-subj", "/CN=ec", "-outform", "DER")
+    ec_csr = ssl("req", "-new", "-key", ec_key, "-subj", "/CN=alice@contoso.example", "-outform",
+                 "DER")  # alice's own name: refused for its key alone
 
     def certify_doc(der):
         return ("<SignetCertifyRequest version=\"1\"><CertificateRequest>%s"
