@@ -11,7 +11,8 @@ from enrollment import Authority, block, paste, prepare_appliance, trust
 from harness import check
 from hsm import Token, console_login
 from netboard import host_on_network, https_get
-from rights import (HOST, Org, export_certs, licensing_prepare, no_extractable_keys, online,
+from identity import OrgCA
+from rights import (HOST, Client, Org, export_certs, licensing_prepare, no_extractable_keys, online,
                     openssl_verify, split_bundle, tls_fingerprint)
 
 
@@ -79,6 +80,21 @@ def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
         certs = split_bundle(user.rac, tmp, "rac-" + user.user.split("@")[0])
         check(len(certs) == 3, "RAC bundle of %d certificates" % len(certs))
         openssl_verify(auth.root_pem, certs[0], certs[1:], lic.con)
+
+    # Without an identity certificate, or with one from a CA neither appliance trusts, the
+    # client says the appliance's refusal as it gave it, and nothing is written.
+    stranger = Client(tmp, "mallory@contoso.example", pins)
+    outsider = Client(tmp, "oscar@fabrikam.example", pins,
+                      OrgCA(tmp, "Fabrikam Users CA").user("oscar@fabrikam.example"))
+    for user, want in ((stranger, "the appliance refused (401): authenticate with your identity "
+                                  "certificate"),
+                       (outsider, "the appliance refused (403): not issued by a trusted identity "
+                                  "source")):
+        user.keygen()
+        for at in (lic.https_port, root.https_port):
+            rc, out = user.certify(at)
+            check(rc != 0 and want in out and not os.path.exists(user.rac),
+                  "certify %s: %s" % (user.user, out), lic.con)
 
     # Alice protects a file for bob; bob opens it, eve is refused and gets nothing.
     secret = os.path.join(alice.dir, "plan.txt")
