@@ -302,7 +302,8 @@ FUZZ_X509_SRCS := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/
 FUZZ_x509 := $(FUZZ_X509_SRCS)
 FUZZ_csr := $(FUZZ_X509_SRCS)
 FUZZ_spki := $(FUZZ_X509_SRCS)
-FUZZ_x509_user := $(FUZZ_X509_SRCS) # fuzz_x509_user.c includes crypto/x509_user.c
+# fuzz_x509_user.c includes crypto/x509_user.c (to reach the name reader behind the signature).
+FUZZ_x509_user := $(FUZZ_X509_SRCS)
 FUZZ_http_answer := net/http_parse.c
 FUZZ_tls_peer := firmware/lib/hex.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 # Upstream objects, instrumented for coverage too so the fuzzer can steer through expat and
@@ -336,6 +337,8 @@ $(FUZZ_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | 
 	$(call say,CLANG,$@)
 	@mkdir -p $(@D)
 	$(Q)clang $(FUZZ_LIB_CFLAGS) -I. -I$(MBEDTLS_DIR)/library $(MBEDTLS_FLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_x509_user: crypto/x509_user.c crypto/x509_user.h
 
 fuzz-build: $(FUZZ_BINS)
 

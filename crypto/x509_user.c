@@ -124,6 +124,17 @@ static void text_puts(struct text_out *t, const char *s)
     text_put(t, (const unsigned char *)s, strlen(s));
 }
 
+/* An attribute value, RFC 4514 §2.4's specials (and '=') escaped with a backslash so that a value
+ * such as "alice, O=Contoso" cannot pass for more name components in an audit line. */
+static void value_put(struct text_out *t, const unsigned char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != '\0' && strchr(",+\"\\<>;=", p[i]))
+            text_puts(t, "\\");
+        text_put(t, p + i, 1);
+    }
+}
+
 /* One attribute as "KEY=value": the short name where mbedTLS knows it, the dotted OID if not. */
 static void attr_put(struct text_out *t, const mbedtls_x509_name *n)
 {
@@ -135,7 +146,7 @@ static void attr_put(struct text_out *t, const mbedtls_x509_name *n)
         memcpy(oid, "?", 2);
     text_puts(t, key);
     text_puts(t, "=");
-    text_put(t, n->val.p, n->val.len);
+    value_put(t, n->val.p, n->val.len);
 }
 
 /* "CN=alice, O=Contoso", in the certificate's order; the attributes of a multi-valued RDN
@@ -235,8 +246,8 @@ static const char *flags_reason(uint32_t flags)
     if (flags & MBEDTLS_X509_BADCERT_BAD_MD)
         return "signed with a refused hash (only SHA-256, SHA-384 or SHA-512)";
     if (flags & (MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY))
-        return "signed with a refused key (RSA under 2048 bits, RSA-PSS, or a curve other than "
-               "P-256 and P-384)";
+        return "signed with a refused algorithm (RSA-PSS, RSA under 2048 bits, or a curve other "
+               "than P-256 and P-384)";
     return "not issued by a trusted identity source";
 }
 

@@ -30,6 +30,7 @@ struct pem {
 };
 
 static struct pem ca_root, ca_issuing, ca_fabrikam, ca_evil, ca_expired;
+static struct pem nw_root, nw_rogue, nw_old, nw_nosign;
 
 static int load(const char *name, struct pem *out)
 {
@@ -177,6 +178,11 @@ TEST(chain_bounds)
     struct x509_cert bad[1] = {{junk, sizeof(junk)}};
     CHECK_EQ(x509_user_verify(bob.c[0], bad, 1, ca_root.c[0], &now_t, &u, &why), -EPERM);
     CHECK_STR(why, "comes with a CA certificate that does not parse");
+    /* The source's own certificate presented as a user's: no user, whatever it says. */
+    CHECK_EQ(x509_user_verify(ca_root.c[0], NULL, 0, ca_root.c[0], &now_t, &u, &why), -EPERM);
+    CHECK_STR(why, "not issued by a trusted identity source");
+    CHECK_EQ(x509_user_verify(ca_issuing.c[0], NULL, 0, ca_root.c[0], &now_t, &u, &why), -EPERM);
+    CHECK_STR(why, "is a CA certificate, not a user's");
     /* An anchor that does not parse trusts nothing. */
     CHECK_EQ(x509_user_verify(bob.c[0], NULL, 0, bad[0], &now_t, &u, &why), -EPERM);
     CHECK_STR(why, "not issued by a trusted identity source");
@@ -260,6 +266,43 @@ TEST(untrusted_and_weak)
                   "signed with a refused hash (only SHA-256, SHA-384 or SHA-512)"));
 }
 
+TEST(path_length_and_schemes)
+{
+    /* Northwind Issuing CA has pathLenConstraint 0: the CA under it may not issue. */
+    CHECK(refused("user-dan-deep-chain", &nw_root, "not issued by a trusted identity source"));
+    /* Trusted as it is, that CA may: what is above an anchor is not looked at. */
+    CHECK(accepted("user-dan-deep-chain", &nw_rogue, "dan@northwind.example"));
+    CHECK(accepted("user-dan-deep", &nw_rogue, "dan@northwind.example"));
+    /* The anchor's own validity counts too. */
+    CHECK(refused("user-old-ca", &nw_old, "issued by a CA certificate that expired on 2021-01-01"));
+    CHECK(accepted("user-sha384", &nw_root, "sha384@northwind.example"));
+    CHECK(refused("user-pss", &nw_root,
+                  "signed with a refused algorithm (RSA-PSS, RSA under 2048 bits, or a curve other "
+                  "than P-256 and P-384)"));
+}
+
+/* A throwaway self-signed certificate whose subject is CN=cn (UTF8String), made here. */
+static size_t self_signed(const char *cn, uint8_t *der, size_t cap)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *name = X509_get_subject_name(x);
+    unsigned char *p = der;
+    int n = -1;
+
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509_set_pubkey(x, key);
+    if (X509_sign(x, key, EVP_sha256()) > 0 && i2d_X509(x, NULL) <= (int)cap)
+        n = i2d_X509(x, &p);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return n > 0 ? (size_t)n : 0;
+}
+
 TEST(describe)
 {
     struct pem alice;
@@ -282,6 +325,15 @@ TEST(describe)
     CHECK_EQ(x509_user_describe(ca_root.c[0].der, ca_root.c[0].len, subject, sizeof(subject), fp),
              0);
     CHECK_STR(subject, "CN=Contoso Users CA, O=Contoso");
+    /* Components cannot be forged inside a value (RFC 4514 escapes); other bytes are '?'. */
+    static uint8_t der[DER_MAX];
+    size_t len = self_signed("alice, O=Contoso+OU=\"x\"\\;<>", der, sizeof(der));
+    CHECK(len > 0);
+    CHECK_EQ(x509_user_describe(der, len, subject, sizeof(subject), fp), 0);
+    CHECK_STR(subject, "CN=alice\\, O\\=Contoso\\+OU\\=\\\"x\\\"\\\\\\;\\<\\>");
+    len = self_signed("jos\xc3\xa9\tx", der, sizeof(der));
+    CHECK_EQ(x509_user_describe(der, len, subject, sizeof(subject), fp), 0);
+    CHECK_STR(subject, "CN=jos???x");
     /* Junk. */
     CHECK_EQ(x509_user_describe((const uint8_t *)"\x30\x03junk", 7, subject, sizeof(subject), fp),
              -EINVAL);
@@ -335,6 +387,16 @@ TEST(ca_check)
              -EINVAL);
     CHECK_STR(why, "not an X.509 certificate");
     CHECK_STR(subject, "?");
+    CHECK_EQ(x509_user_ca_check(nw_nosign.c[0].der, nw_nosign.c[0].len, &now_t, subject,
+                                sizeof(subject), &until, &why),
+             -EPERM);
+    CHECK_STR(why,
+              "a CA certificate that may not sign certificates (keyUsage without keyCertSign)");
+    CHECK_STR(subject, "CN=Northwind No-Sign CA");
+    /* An intermediate of a larger PKI may be a source. */
+    CHECK_EQ(x509_user_ca_check(nw_rogue.c[0].der, nw_rogue.c[0].len, &now_t, subject,
+                                sizeof(subject), &until, &why),
+             0);
 }
 
 TEST(name_ok)
@@ -394,7 +456,9 @@ int main(void)
 {
     if (load("contoso-root-ca", &ca_root) || load("contoso-issuing-ca", &ca_issuing) ||
         load("fabrikam-ca", &ca_fabrikam) || load("evil-ca", &ca_evil) ||
-        load("expired-ca", &ca_expired)) {
+        load("expired-ca", &ca_expired) || load("northwind-root-ca", &nw_root) ||
+        load("northwind-rogue-ca", &nw_rogue) || load("northwind-old-ca", &nw_old) ||
+        load("northwind-nosign-ca", &nw_nosign)) {
         fprintf(stderr, "identity vectors missing (tests/unit/vectors/identity)\n");
         return 1;
     }
@@ -408,6 +472,7 @@ int main(void)
     RUN(one_user_name);
     RUN(unusable_names);
     RUN(untrusted_and_weak);
+    RUN(path_length_and_schemes);
     RUN(describe);
     RUN(ca_check);
     RUN(name_ok);

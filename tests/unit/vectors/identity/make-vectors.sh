@@ -55,8 +55,9 @@ sign() {
     else
         set -- -cert "$issuer.pem" -keyfile "$issuer.key"
     fi
+    [ "$name" = user-pss ] && set -- "$@" -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32
     openssl ca -batch -config ca.cnf -notext -utf8 -md "$md" -startdate "$from" -enddate "$to" \
-        -extfile "$ext" -extensions x "$@" -in "$name.csr" -out "$name.pem" 2>/dev/null
+        -extfile "$ext" -extensions x "$@" -in "$name.csr" -out "$name.pem" 2>"$name.err" || { cat "$name.err" >&2; exit 1; }
 }
 
 ext_ca() { printf '[x]\n' >"$1.ext"; sed -n "/^\[$2\]/,/^$/p" ca.cnf | sed 1d >>"$1.ext"; }
@@ -131,9 +132,39 @@ long=$(printf 'a%.0s' $(seq 1 52))@contoso.example # 52 + 1 + 16 = 69 > 64
 user user-name-long "/CN=long" contoso-root-ca "email:$long"
 user user-evil-alice "/CN=alice/O=Contoso" evil-ca "email:alice@contoso.example"
 
+# Northwind: path length, a CA that may not sign, an expired source, other signature schemes.
+key_rsa northwind-root-ca.key
+ext_ca northwind-root-ca ca_root
+sign northwind-root-ca "/CN=Northwind Users CA/O=Northwind" northwind-root-ca.key - \
+    northwind-root-ca.ext $START $END sha256
+key_rsa northwind-issuing-ca.key
+ext_ca northwind-issuing-ca ca_issuing
+sign northwind-issuing-ca "/CN=Northwind Issuing CA/O=Northwind" northwind-issuing-ca.key \
+    northwind-root-ca northwind-issuing-ca.ext $START $END sha256
+key_ec northwind-rogue-ca.key
+ext_ca northwind-rogue-ca ca_root
+sign northwind-rogue-ca "/CN=Northwind Rogue CA/O=Northwind" northwind-rogue-ca.key \
+    northwind-issuing-ca northwind-rogue-ca.ext $START $END sha256
+key_ec northwind-nosign-ca.key
+printf '[x]\nbasicConstraints = critical, CA:true\nkeyUsage = critical, digitalSignature\n' \
+    >northwind-nosign-ca.ext
+sign northwind-nosign-ca "/CN=Northwind No-Sign CA" northwind-nosign-ca.key - \
+    northwind-nosign-ca.ext $START $END sha256
+key_ec northwind-old-ca.key
+ext_ca northwind-old-ca ca_root
+sign northwind-old-ca "/CN=Old Northwind CA/O=Northwind" northwind-old-ca.key - \
+    northwind-old-ca.ext 20200101000000Z 20210101000000Z sha256
+user user-dan-deep "/CN=dan/O=Northwind" northwind-rogue-ca "email:dan@northwind.example"
+user user-old-ca "/CN=olga/O=Northwind" northwind-old-ca "email:olga@northwind.example"
+MD=sha384 user user-sha384 "/CN=sha384" northwind-root-ca "email:sha384@northwind.example"
+user user-pss "/CN=pss" northwind-root-ca "email:pss@northwind.example"
+
 for f in [a-z]*.pem; do
     openssl x509 -in "$f" -out "$out/$f"
 done
 # What a TLS client sends for bob: the leaf, then its issuing CA.
 cat "$out/user-bob-upn.pem" "$out/contoso-issuing-ca.pem" >"$out/user-bob-upn-chain.pem"
+# dan's chain: his rogue CA, then the issuing CA whose path length (0) forbids it.
+cat "$out/user-dan-deep.pem" "$out/northwind-rogue-ca.pem" "$out/northwind-issuing-ca.pem" \
+    >"$out/user-dan-deep-chain.pem"
 echo "wrote $(ls ./[a-z]*.pem | wc -l) certificates to $out (keys deleted)"
