@@ -292,7 +292,8 @@ FUZZ_BUILD := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC) \
 	$(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
-FUZZ_TARGETS := p11_client http_parse doc console x509 csr spki http_answer tls_peer x509_user
+FUZZ_TARGETS := p11_client http_parse doc console x509 csr spki http_answer tls_peer x509_user \
+	identity
 FUZZ_console := firmware/console/console.c
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 FUZZ_http_parse := net/http_parse.c
@@ -320,6 +321,11 @@ FUZZ_FLAGS_x509 := -DFUZZ_X509_ANCHOR='"$(CURDIR)/tests/fuzz/x509_anchor.der"'
 FUZZ_FLAGS_tls_peer := $(FUZZ_FLAGS_x509)
 # fuzz_x509_user verifies against the Contoso user CA of the identity vectors.
 FUZZ_FLAGS_x509_user := -DFUZZ_USER_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
+# fuzz_identity: the token's identity record (its own token_data_read/write), then who bob is.
+FUZZ_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tlv.c \
+	firmware/lib/hex.c crypto/x509_user.c $(FUZZ_X509_SRCS)
+FUZZ_OBJS_identity := $(FUZZ_MBEDTLS_OBJS)
+FUZZ_FLAGS_identity := $(FUZZ_FLAGS_x509_user)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_CFLAGS := -std=gnu11 -w -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 

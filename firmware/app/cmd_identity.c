@@ -38,6 +38,17 @@ static void refuse(struct app *app, struct console *con, const char *cmd, const 
     app_audit(app, "%s: refused: %s", cmd, why);
 }
 
+/* Changing whom the appliance believes is checked here rather than by the console, so that an
+ * attempt without the login is audited too. */
+static bool logged_in(struct console *con, const char *cmd)
+{
+    if (console_is_privileged(con))
+        return true;
+    console_error(con, "'%s' needs login first", cmd);
+    app_audit(app_of(con), "%s: refused: not logged in", cmd);
+    return false;
+}
+
 static void domains_text(const struct identity_source *s, char *out, size_t cap)
 {
     size_t len = 0;
@@ -99,7 +110,7 @@ static int cmd_identity_import(struct console *con, int argc, char **argv)
     size_t count;
     const char *why;
 
-    if (!loaded(con))
+    if (!logged_in(con, "identity import") || !loaded(con))
         return -1;
     /* The domains are refused before anything is pasted: a paste then has nothing to wait for. */
     if (identity_parse_domains(argc ? argv[0] : "", d, &count, &why) != 0) {
@@ -148,7 +159,7 @@ static int cmd_identity_remove(struct console *con, int argc, char **argv)
     const char *why;
 
     (void)argc;
-    if (!loaded(con))
+    if (!logged_in(con, "identity remove") || !loaded(con))
         return -1;
     if (acl_parse_fingerprint(argv[0], fp) != 0) {
         refuse(app, con, "identity remove",
@@ -168,11 +179,11 @@ static int cmd_identity_remove(struct console *con, int argc, char **argv)
 }
 
 const struct console_cmd app_identity_cmds[] = {
-    {"identity import", "DOMAINS", "trust a user CA for these domains (a,b); paste its PEM",
-     cmd_identity_import, 0, 1, CONSOLE_NEEDS_LOGIN},
+    {"identity import", "DOMAINS", "trust a user CA for these domains (a,b); paste its PEM (login)",
+     cmd_identity_import, 0, 1, 0},
     {"identity list", "", "the trusted user CAs: fingerprint, subject, domains, expiry",
      cmd_identity_list, 0, 0, CONSOLE_NEEDS_LOGIN},
-    {"identity remove", "FP", "stop trusting a user CA (its fingerprint, as identity list shows)",
-     cmd_identity_remove, 1, 1, CONSOLE_NEEDS_LOGIN},
+    {"identity remove", "FP", "stop trusting a user CA (by fingerprint) (login)",
+     cmd_identity_remove, 1, 1, 0},
 };
 const unsigned app_identity_cmd_count = sizeof(app_identity_cmds) / sizeof(app_identity_cmds[0]);

@@ -363,10 +363,12 @@ static bool der_next(const uint8_t **p, const uint8_t *end, uint8_t want, struct
 /* A certificate's issuer and subject Names as they are encoded (RFC 5280 §4.1). */
 static bool cert_names(struct x509_cert c, struct span *issuer, struct span *subject)
 {
-    const uint8_t *p = c.der, *end = c.der + c.len;
     struct span whole, cert, tbs, skip;
 
-    if (!c.der || !der_next(&p, end, 0x30, &whole, &cert) || p != end)
+    if (!c.der)
+        return false;
+    const uint8_t *p = c.der, *end = c.der + c.len;
+    if (!der_next(&p, end, 0x30, &whole, &cert) || p != end)
         return false;
     p = cert.p;
     end = cert.p + cert.n;
@@ -440,8 +442,7 @@ static int verify_user(const struct identity *ids, const struct x509_cert *chain
                      "%s is outside the domains its identity source vouches for", out->name);
             rank = WHY_DOMAIN;
         } else if (ret != 0 && rank < WHY_CERT && strcmp(vwhy, why_untrusted) != 0) {
-            snprintf(why_buf, sizeof(why_buf), "identity certificate %s",
-                     ret == -EINVAL ? "does not parse" : vwhy);
+            snprintf(why_buf, sizeof(why_buf), "identity certificate %s", vwhy);
             rank = WHY_CERT;
         }
         if (rank > WHY_UNTRUSTED)

@@ -60,6 +60,10 @@ def test_identity_sources_import_list_remove_refusals_reboot(tmp):
     check(stored(tok) is None, "an identity object without any import", con)
 
     console_login(con)
+    audit = con.command("audit show")
+    check("identity import: refused: not logged in" in audit and
+          "identity remove: refused: not logged in" in audit,
+          "changes without login not audited:\n" + audit, con)
     check(con.command("identity list").strip() == EMPTY, "a fresh appliance trusts a source", con)
     fp1 = identity_import(con, contoso, "contoso.example,corp.contoso.example")
     check(fp1 == contoso.fp, "the fingerprint printed is not the CA's: %s" % fp1, con)
