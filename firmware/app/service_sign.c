@@ -57,7 +57,8 @@ static struct doc_license certify_doc;
 
 /* Who is asking: what they presented, and once authenticated, who they are. */
 struct caller {
-    char presented[X509_SUBJECT_TEXT_MAX + APP_FP_TEXT_LEN + 4]; /* "'SUBJ' FP" or "" */
+    /* "'SUBJ' FP" or ""; then ", user chain 'SUBJ' FP" for a forwarded one */
+    char presented[2 * (X509_SUBJECT_TEXT_MAX + APP_FP_TEXT_LEN) + 24];
     struct identity_user user;
     char audit[ISSUE_AUDIT_WHO_MAX]; /* "NAME (identity 'SUBJ' FP[, via SERVER])" */
 };
@@ -149,6 +150,24 @@ static const char *presented(const struct http_request *req, struct caller *c)
                              sizeof(subject), ignored); /* "?" when it does not parse */
     app_format_fingerprint(req->client_fp, fp);
     snprintf(c->presented, sizeof(c->presented), "'%s' %s", subject, fp);
+    return c->presented;
+}
+
+/* A refused UserChain is audited too: whom the licensing server said it was for. Appended to
+ * what presented() wrote. */
+static const char *forwarded_too(struct caller *c, const struct x509_cert *fwd, size_t fwd_n)
+{
+    char subject[X509_SUBJECT_TEXT_MAX + 1];
+    char fp[APP_FP_TEXT_LEN + 1];
+    uint8_t raw[X509_FP_LEN];
+    size_t len = strlen(c->presented);
+
+    if (!fwd_n)
+        return c->presented;
+    (void)x509_user_describe(fwd[0].der, fwd[0].len, subject, sizeof(subject), raw);
+    app_format_fingerprint(raw, fp);
+    snprintf(c->presented + len, sizeof(c->presented) - len, "%suser chain '%s' %s",
+             len ? ", " : "", subject, fp);
     return c->presented;
 }
 
@@ -305,7 +324,8 @@ static bool authenticate(struct app *app, const struct http_request *req,
         return false;
     }
     if (ret) {
-        refuse(app, resp, what, 403, presented(req, c), why);
+        (void)presented(req, c);
+        refuse(app, resp, what, 403, forwarded_too(c, fwd, fwd_n), why);
         return false;
     }
     app_format_fingerprint(c->user.cert.fp, fp);

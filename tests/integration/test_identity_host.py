@@ -90,12 +90,12 @@ def license_xml(pl, rac, chain):
             % (b64(pl), b64(rac), chain_xml(chain)))
 
 
-def post(port, path, body, who=None):
+def post(port, path, body, who=None, version=None):
     """POST over HTTPS presenting who's identity certificate (a User, or (cert, key))."""
-    ctx = https_context()
+    ctx = https_context(version=version)
     if who is not None:
         cert, key = (who.cert, who.key) if hasattr(who, "cert") else who
-        ctx = https_context(cert, key)
+        ctx = https_context(cert, key, version)
     if isinstance(body, str):
         body = body.encode()
     return https_get(port, path, "POST", body, {"Content-Type": XML}, ctx=ctx)
@@ -223,6 +223,21 @@ def test_three_tier_flow_with_identity_and_impersonation_refused(tmp):
     fake_bob = evil.user("bob@contoso.example")
     refused(root.con, rp, "/v1/certify", certify_xml(bob_csr, pem_ders(fake_bob.cert)), standin,
             403, "not issued by a trusted identity source\n")
+    # A user the licensing server trusts but the root does not: the root verifies the forwarded
+    # chain against its own sources and refuses; the licensing server relays and audits that.
+    fabrikam = OrgCA(tmp, "Fabrikam Users CA")
+    identity_import(lic.con, fabrikam, "fabrikam.example")
+    frank = fabrikam.user("frank@fabrikam.example")
+    code, text = post(lp, "/v1/certify", certify_xml(csr(keys[eve.name], frank.name)), frank)
+    check((code, text) == (403, "not issued by a trusted identity source\n"),
+          "frank via lic1: %d %r" % (code, text), lic.con)
+    audit = lic.con.command("audit show 4")
+    check("certify: forwarded for frank@fabrikam.example (identity 'CN=frank" in audit and
+          "; the root refused (403): not issued by a trusted identity source" in audit,
+          "lic1's audit of the root's refusal:\n" + audit, lic.con)
+    audit = root.con.command("audit show 4")
+    check(("user chain 'CN=frank' %s: not issued by a trusted identity source" % frank.fp)
+          in audit, "root's audit:\n" + audit, root.con)
     check(counters(rp) == before[0] and counters(lp) == before[1],
           "something was issued: %r -> %r" % (before, (counters(rp), counters(lp))), root.con)
 
@@ -235,6 +250,12 @@ def test_three_tier_flow_with_identity_and_impersonation_refused(tmp):
           lic.con.command("audit show 4"), "publish audit", lic.con)
     code, text = post(lp, "/v1/license", license_xml(pl, bob_rac, bob_chain), bob)
     check(code == 200 and "<UseLicense>" in text, "bob license: %d %r" % (code, text), lic.con)
+    # Over TLS 1.2 as well: the issuing CA bob presents after his certificate reaches the
+    # check (he is authenticated, then his document is read). A small document: over TLS 1.2 the
+    # board takes records of at most 4 KiB after the handshake.
+    code, text = post(lp, "/v1/license", "<x/>", bob, ssl.TLSVersion.TLSv1_2)
+    check(code == 400 and "SignetLicenseRequest" in text,
+          "bob over TLS 1.2: %d %r" % (code, text), lic.con)
     check("license: issued for bob@contoso.example (identity 'CN=bob" in
           lic.con.command("audit show 4"), "license audit", lic.con)
 
@@ -270,13 +291,14 @@ def test_three_tier_flow_with_identity_and_impersonation_refused(tmp):
         with open(path, "w") as f:
             f.write(leaf_and_issuer + ca * (n - 2))
         return path
-    code, _ = post(rp, "/v1/license", "<x/>", (chain_file(4), bob.key))
-    check(code in (400, 403), "a chain of 4: %d" % code, root.con)
-    try:
-        post(rp, "/v1/license", "<x/>", (chain_file(5), bob.key))
-        check(False, "a chain of 5 certificates was accepted", root.con)
-    except (ssl.SSLError, ConnectionError, OSError):
-        pass
+    for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        code, _ = post(rp, "/v1/license", "<x/>", (chain_file(4), bob.key), version)
+        check(code in (400, 403), "%s, a chain of 4: %d" % (version, code), root.con)
+        try:
+            post(rp, "/v1/license", "<x/>", (chain_file(5), bob.key), version)
+            check(False, "%s: a chain of 5 certificates was accepted" % version, root.con)
+        except (ssl.SSLError, ConnectionError, OSError):
+            pass
     lic.con.close()
     root.con.close()
     auth.close()
