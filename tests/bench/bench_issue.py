@@ -6,8 +6,13 @@ the token's raw signing rate and beside what a user might script instead, in one
                 and p11-kit server — the one token operation a sub-enrollment certificate needs
   subenroll     POST /v1/subenroll (a granted TLS client certificate), the same well-formed
                 request over and over on CONNECTIONS kept-alive HTTPS connections for SECONDS
-  license       POST /v1/license (a publishing license + a user's RAC) likewise: each use license
-                costs the token an unwrap (RSA private key), a wrap and a signature
+  certify       POST /v1/certify likewise, the user authenticated by an identity certificate from
+                a user CA the appliance trusts (the TLS client certificate): one signature, like a
+                sub-enrollment, plus the identity check of every request; the ratio line says what
+                that check costs (the aim: certification >= 0.85 of sub-enrollment)
+  license       POST /v1/license (a publishing license + a user's RAC) likewise, as that user:
+                each use license costs the token an unwrap (RSA private key), a wrap and a
+                signature
   openssl       `openssl x509 -req` with OpenSSL's PKCS#11 engine signing with the same SLC key
                 through p11-kit-client.so to the same p11-kit server, one process per certificate
 
@@ -29,7 +34,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from enrollment import Authority, enroll_offline, pem_blocks, prepare_appliance, trust  # noqa
 from hsm import LABEL, USER_PIN, Token  # noqa: E402
 from netboard import host_on_network, https_context, https_get  # noqa: E402
-from rights import Client  # noqa: E402
+from rights import Org  # noqa: E402
 
 N = int(os.environ.get("BENCH_SIGNATURES", "2000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -142,12 +147,19 @@ def main():
                "<ProofOfPossession>%s</ProofOfPossession></SignetRequest>" %
                (base64.b64encode(spki).decode(), base64.b64encode(pop).decode())).encode()
 
-        # A user with a RAC, a publishing license naming them, and the license request.
-        user = Client(tmp, "bench@contoso.example")
+        # A user of an organisation the appliance trusts, with a RAC, a publishing license
+        # naming them, and the certify and license requests, sent with their identity
+        # certificate.
+        user = Org(tmp, con).client("bench@contoso.example")
+        user_ctx = https_context(user.identity.cert, user.identity.key)
         user.keygen()
         rc, out = user.certify(port)
         if rc:
             sys.exit("certify: " + out)
+        csr = ssl("req", "-new", "-key", user.key, "-subj", "/CN=" + user.user, "-outform", "DER")
+        cert_req = ("<SignetCertifyRequest version=\"1\"><CertificateRequest>%s"
+                    "</CertificateRequest></SignetCertifyRequest>" %
+                    base64.b64encode(csr).decode()).encode()
         with open(user.rac) as f:
             certs = pem_blocks(f.read())
         der = [ssl("x509", "-outform", "DER", inp=c.encode()) for c in certs]
@@ -157,7 +169,7 @@ def main():
                "</RightsAccountCertificate>%s<Policy><Grant user=\"bench@contoso.example\" "
                "rights=\"view\"/></Policy></SignetPublishRequest>" % (b64[0], chain))
         code, text = https_get(port, "/v1/publish", "POST", pub.encode(),
-                               {"Content-Type": "application/xml"})
+                               {"Content-Type": "application/xml"}, ctx=user_ctx)
         if code != 200:
             sys.exit("publish: %d %s" % (code, text))
         pl = text.split("<PublishingLicense>")[1].split("<")[0]
@@ -172,7 +184,8 @@ def main():
         raw = int(m.group(3))
         load(port, ctx, "/v1/subenroll", sub)  # warm-up: the connections and the CKEK
         sub_rate, sub_lat, sub_bad = load(port, ctx, "/v1/subenroll", sub)
-        lic_rate, lic_lat, lic_bad = load(port, ctx, "/v1/license", lic)
+        cer_rate, cer_lat, cer_bad = load(port, user_ctx, "/v1/certify", cert_req)
+        lic_rate, lic_lat, lic_bad = load(port, user_ctx, "/v1/license", lic)
         base_rate = baseline(tmp, tok, slc_pem)
         status = https_get(port, "/v1/status")[1]
     finally:
@@ -186,16 +199,20 @@ def main():
     print("| token raw RSA-2048 sign over the link (`key bench %d`) | %d | 1.00 | | |" % (N, raw))
     print("| sub-enrollment certificates (POST /v1/subenroll) | %.0f | %.2f | %.2f | %.2f |" %
           (sub_rate, sub_rate / raw, pct(sub_lat, 50), pct(sub_lat, 99)))
-    print("| use licenses (POST /v1/license) | %.0f | %.2f | %.2f | %.2f |" %
-          (lic_rate, lic_rate / raw, pct(lic_lat, 50), pct(lic_lat, 99)))
+    print("| rights account certificates, client-certificate users (POST /v1/certify) | %.0f | "
+          "%.2f | %.2f | %.2f |" % (cer_rate, cer_rate / raw, pct(cer_lat, 50), pct(cer_lat, 99)))
+    print("| use licenses, client-certificate users (POST /v1/license) | %.0f | %.2f | %.2f | "
+          "%.2f |" % (lic_rate, lic_rate / raw, pct(lic_lat, 50), pct(lic_lat, 99)))
     print("| `openssl x509 -req` + PKCS#11 engine, one process per certificate (%d) | %.1f | "
           "%.2f | | |" % (BASELINE, base_rate, base_rate / raw))
-    for what, bad in (("subenroll", sub_bad), ("license", lic_bad)):
+    for what, bad in (("subenroll", sub_bad), ("certify", cer_bad), ("license", lic_bad)):
         if bad:
             print("note (%s): %d non-200 answers, first: %s" % (what, len(bad), bad[0]))
     print("\nsub-enrollment rate / raw sign rate = %.2f (aim: >= 0.8)" % (sub_rate / raw))
+    print("certification / sub-enrollment = %.2f (aim: >= 0.85: the identity check costs "
+          "certification no more than 15 %%)" % (cer_rate / sub_rate))
     print("appliance counters after the run: " + status.strip())
-    if sub_bad or lic_bad:
+    if sub_bad or cer_bad or lic_bad:
         sys.exit(1)
 
 

@@ -8,8 +8,11 @@ Python, independently of our C code: an HTTPS server (ssl module, a self-signed 
 by the openssl CLI, pinned by the client through its SHA-256 fingerprint) that issues RACs and
 licenses after docs/certificates.md (ARC.5 kind, ARC.6 content; DER written here, signed with
 `cryptography`'s RSA) and answers /v1/license with 403 when the policy does not name the caller. The stub keeps each content
-key, so the test decrypts FILE.signet itself and checks the file format byte for byte. The
-three-tier test against the real appliance lives elsewhere (it needs the licensing endpoints).
+key, so the test decrypts FILE.signet itself and checks the file format byte for byte. With an
+organisation's user CA (tests/lib/identity.py) the stub asks for a TLS client certificate, as the
+appliance does, and answers 401/403 like it: the identity tests check what the client presents
+(--id-cert, --id-key: the leaf and its intermediates) and its own errors before any connection.
+The three-tier test against the real appliance lives elsewhere (it needs the licensing endpoints).
 """
 import base64
 import datetime
@@ -26,11 +29,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 import harness
 from enrollment import Authority
 from harness import ROOT, check
+from identity import OrgCA
 
 CLIENT = os.path.join(ROOT, os.environ.get("SIGNET_CLIENT_BIN", "build/tools/signet-client"))
 ARC = "2.25.121106065750351852537366942741521112631"
@@ -308,8 +312,12 @@ class Appliance:
     Certificates are DER written here (the profile's OIDs have 128-bit arcs, which older Python
     `cryptography` cannot even parse), signed RSA/SHA-256 with `cryptography`'s primitives."""
 
-    def __init__(self, tmp, lic_rights=(2, 3, 4)):
+    def __init__(self, tmp, lic_rights=(2, 3, 4), identity_ca=None):
+        """identity_ca: an OrgCA whose users the stub authenticates (TLS client certificates,
+        verified up to its root by Python's ssl module), as the appliance does."""
         self.tmp = tmp
+        self.identity_ca = identity_ca
+        self.callers = []  # the user name each request was authenticated as (None: no identity)
         self.now = datetime.datetime.now(datetime.timezone.utc)
         self.root_key = rsa.generate_private_key(65537, 2048)
         self.root = self.cert("Test Authority", self.root_key.public_key(), self.root_key,
@@ -360,11 +368,14 @@ class Appliance:
 
     # -- endpoints: (status, body) --
 
-    def certify(self, doc):
+    def certify(self, doc, caller=None):
         csr = x509.load_der_x509_csr(field(doc, "CertificateRequest"))
         if not csr.is_signature_valid:
             return 400, "bad proof of possession"
         cn = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        if caller and cn.lower() != caller.lower():
+            return 403, "you are %s, the request names %s" % (caller, cn)
+        cn = caller or cn
         rac = self.cert(cn, csr.public_key(), self.lic_key, self.lic_cn, kind="rac")
         self.racs[rac] = (cn, csr.public_key())
         return 200, ('<SignetCertifyResponse version="1"><RightsAccountCertificate>%s'
@@ -377,7 +388,7 @@ class Appliance:
             raise ValueError("a RAC this stub did not issue")
         return known
 
-    def publish(self, doc):
+    def publish(self, doc, caller=None):
         author, author_pub = self.rac(doc)
         grants = [(g.get("user"), rights_bits(g.get("rights")))
                   for g in doc.find("Policy").findall("Grant")]
@@ -392,7 +403,7 @@ class Appliance:
                      '<UseLicense>%s</UseLicense>%s</SignetPublishResponse>'
                      % (b64(pl), b64(ul), self.chain_xml()))
 
-    def license(self, doc):
+    def license(self, doc, caller=None):
         user, user_pub = self.rac(doc)
         published = self.published.get(field(doc, "PublishingLicense"))
         if published is None:
@@ -420,8 +431,17 @@ class Appliance:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 route = {"/v1/certify": stub.certify, "/v1/publish": stub.publish,
                          "/v1/license": stub.license}.get(self.path)
+                caller = stub.caller(self.connection)
+                stub.callers.append(caller)
                 try:
-                    status, text = route(ET.fromstring(body)) if route else (404, "no such resource")
+                    if stub.identity_ca and caller is None:
+                        status, text = 401, UNAUTHENTICATED
+                    elif stub.identity_ca and not caller:
+                        status, text = 403, NAMELESS
+                    elif route:
+                        status, text = route(ET.fromstring(body), caller)
+                    else:
+                        status, text = 404, "no such resource"
                 except Exception as e:  # a test failure shows as a 400 with the reason
                     status, text = 400, "stub: %r" % e
                 data = text.encode()
@@ -438,15 +458,40 @@ class Appliance:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
+        if self.identity_ca:  # only its root is trusted: intermediates must come from the client
+            ctx.verify_mode = ssl.CERT_OPTIONAL
+            ctx.load_verify_locations(self.identity_ca.pem)
         self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         self.url = "https://127.0.0.1:%d" % self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
         harness.LIVE.append(self)
 
+    def caller(self, sock):
+        """The user the TLS client certificate names (rfc822Name, else UPN); "" for a
+        certificate that names nobody; None without one."""
+        der = sock.getpeercert(binary_form=True) if self.identity_ca else None
+        if not der:
+            return None
+        try:
+            sans = x509.load_der_x509_certificate(der).extensions.get_extension_for_oid(
+                ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        except x509.ExtensionNotFound:
+            return ""
+        emails = sans.get_values_for_type(x509.RFC822Name)
+        upns = [o.value[2:].decode() for o in sans.get_values_for_type(x509.OtherName)
+                if o.type_id.dotted_string == UPN_OID and o.value[:1] == b"\x0c"]
+        return (emails or upns or [""])[0]
+
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+UPN_OID = "1.3.6.1.4.1.311.20.2.3"
+NAMELESS = "identity certificate names no user (no rfc822Name or UPN in subjectAltName)"
+UNAUTHENTICATED = ("authenticate with your identity certificate (a TLS client certificate from "
+                   "your organisation's user CA)")
 
 
 def b64(der):
@@ -588,3 +633,114 @@ def test_protect_and_open_round_trip(tmp):
                    "--anchor", other, "--rac", u["bob"][1], "--pl", pl, "--ul", ul3,
                    must_not_exist=[ul3])
     check("anchor" in line, "foreign anchor: " + line)
+
+
+# ---- the identity certificate (--id-cert, --id-key) ----
+
+def test_identity_certificate_authenticates_every_network_command(tmp):
+    ca = OrgCA(tmp, intermediate=True)  # the client must send the intermediate itself
+    stub = Appliance(tmp, identity_ca=ca)
+    alice = ca.user("alice@contoso.example")
+    bob = ca.user("bob@contoso.example", kind="upn")
+    net = ["--url", stub.url, "--tls-fingerprint", stub.fingerprint, "--anchor", stub.root_pem]
+    keys = {n: keygen(tmp, n) for n in ("alice", "bob")}
+    racs = {n: os.path.join(tmp, n + ".rac") for n in ("alice", "bob")}
+    # certify without --name: the name is the identity certificate's (rfc822Name, UPN).
+    for n, who in (("alice", alice), ("bob", bob)):
+        line = ok("certify", *net, "--key", keys[n], "--rac", racs[n], "--id-cert", who.cert,
+                  "--id-key", who.key)
+        check(line.startswith("certified %s@contoso.example" % n), "certify %s: %s" % (n, line))
+        check(stub.callers[-1] == "%s@contoso.example" % n, "the stub saw %r" % stub.callers[-1])
+    # --name too: the same user, the domain in any case.
+    ok("certify", *net, "--key", keys["alice"], "--rac", os.path.join(tmp, "a2.rac"),
+       "--name", "alice@Contoso.Example", "--id-cert", alice.cert, "--id-key", alice.key)
+    # Every network command presents it.
+    doc = os.path.join(tmp, "memo.txt")
+    with open(doc, "w") as f:
+        f.write("for bob\n")
+    idn = {n: ["--id-cert", u.cert, "--id-key", u.key] for n, u in (("alice", alice), ("bob", bob))}
+    ok("protect", *net, *idn["alice"], "--key", keys["alice"], "--rac", racs["alice"], "--grant",
+       "bob@contoso.example:view", doc)
+    os.unlink(doc)
+    ok("open", *net, *idn["bob"], "--key", keys["bob"], "--rac", racs["bob"], doc + ".signet")
+    ok("license", *net, *idn["bob"], "--rac", racs["bob"], "--pl", doc + ".signet.pl", "--ul",
+       os.path.join(tmp, "bob.ul"))
+    ok("publish", *net, *idn["alice"], "--rac", racs["alice"], "--grant", "bob@contoso.example:view",
+       "--pl", os.path.join(tmp, "p.pl"), "--ul", os.path.join(tmp, "p.ul"))
+    check(None not in stub.callers, "a request went without the identity: %r" % stub.callers)
+    # The appliance's refusals of who we are, as it words them.
+    ul = os.path.join(tmp, "anon.ul")
+    line = refused("license", *net, "--rac", racs["bob"], "--pl", doc + ".signet.pl", "--ul", ul,
+                   must_not_exist=[ul])
+    check(line == "error: the appliance refused (401): " + UNAUTHENTICATED, "no identity: " + line)
+    # Bob's identity cannot certify a request in alice's name: the appliance's 403, as it says it.
+    rac = os.path.join(tmp, "eve.rac")
+    line = refused("certify", *net, "--key", keys["bob"], "--rac", rac, "--name",
+                   "alice@contoso.example", "--id-cert", alice.cert, "--id-key", bob.key, code=2,
+                   must_not_exist=[rac])
+    check(line == "error: --id-key does not match --id-cert", "bob's key, alice's cert: " + line)
+
+
+def test_identity_errors_are_one_line_before_any_connection(tmp):
+    ca = OrgCA(tmp, alg="ec")  # P-256 identity keys; the RAC's key stays RSA
+    stub = Appliance(tmp, identity_ca=ca)
+    alice = ca.user("alice@contoso.example")
+    bob = ca.user("bob@contoso.example")
+    nameless = ca.user("nobody", kind="none")
+    key = keygen(tmp, "k")
+    rac = os.path.join(tmp, "k.rac")
+    base = ["certify", "--url", stub.url, "--tls-fingerprint", stub.fingerprint, "--key", key,
+            "--rac", rac]
+    unreadable = os.path.join(tmp, "locked.pem")
+    with open(alice.cert) as f, open(unreadable, "w") as g:
+        g.write(f.read())
+    os.chmod(unreadable, 0)
+    readable = os.access(unreadable, os.R_OK)  # root reads it anyway
+    junk = os.path.join(tmp, "junk.pem")
+    with open(junk, "w") as f:
+        f.write("not a certificate\n")
+    loose = os.path.join(tmp, "loose.key")
+    with open(alice.key) as f, open(loose, "w") as g:
+        g.write(f.read())
+    os.chmod(loose, 0o644)
+    not_a_key = os.path.join(tmp, "cert-as.key")
+    with open(alice.cert) as f, open(not_a_key, "w") as g:
+        g.write(f.read())
+    os.chmod(not_a_key, 0o600)
+    before = stub.requests
+    for extra, want in [
+        (("--id-cert", alice.cert), "error: --id-cert and --id-key go together"),
+        (("--id-key", alice.key, "--name", "alice@contoso.example"),
+         "error: --id-cert and --id-key go together"),
+        (("--id-cert", alice.cert, "--id-key", bob.key), "error: --id-key does not match --id-cert"),
+        (("--id-cert", os.path.join(tmp, "absent.pem"), "--id-key", alice.key),
+         "error: cannot read --id-cert %s: No such file or directory" % os.path.join(tmp,
+                                                                                   "absent.pem")),
+        (("--id-cert", junk, "--id-key", alice.key), "error: cannot read --id-cert %s: " % junk),
+        (("--id-cert", alice.cert, "--id-key", os.path.join(tmp, "absent.key")),
+         "error: cannot read --id-key %s: No such file or directory" % os.path.join(tmp,
+                                                                                  "absent.key")),
+        (("--id-cert", alice.cert, "--id-key", not_a_key), "error: cannot read --id-key "),
+        (("--id-cert", alice.cert, "--id-key", loose), "chmod 600"),
+        (("--id-cert", alice.cert, "--id-key", alice.key, "--name", "bob@contoso.example"),
+         "error: --name bob@contoso.example is not the name in --id-cert (alice@contoso.example)"),
+        (("--id-cert", nameless.cert, "--id-key", nameless.key), "names no user"),
+        ((), "certify needs --name (or --id-cert"),
+    ] + ([] if readable else [(("--id-cert", unreadable, "--id-key", alice.key),
+                               "error: cannot read --id-cert %s: Permission denied" % unreadable)]):
+        line = refused(*base, *extra, must_not_exist=[rac], code=2)
+        check(line.startswith(want) if want.startswith("error:") else want in line,
+              "%s: want %r, got %r" % (" ".join(extra), want, line))
+    check(stub.requests == before, "a refused command line reached the server")
+    # The same rule on the other network commands, and none on the offline ones.
+    line = refused("license", "--url", stub.url, "--insecure", "--rac", rac, "--pl", "p", "--ul",
+                   "u", "--id-key", alice.key, code=2)
+    check("go together" in line, "license: " + line)
+    line = refused("keygen", "--key", os.path.join(tmp, "n.key"), "--id-cert", alice.cert,
+                   "--id-key", alice.key, code=2)
+    check("does not apply to keygen" in line, "keygen: " + line)
+    # A certificate that names nobody, with --name: the appliance judges it, and its 403 is
+    # printed as it says it.
+    line = refused(*base, "--name", "bob@contoso.example", "--id-cert", nameless.cert, "--id-key",
+                   nameless.key, must_not_exist=[rac])
+    check(line == "error: the appliance refused (403): " + NAMELESS, "nameless: " + line)

@@ -113,8 +113,8 @@ def probe(nb, requester, ctx, what):
 
 
 def test_idle_and_slow_sockets_do_not_deny_service(tmp):
-    tok, nb, auth, ctx = root_with_client(tmp)
-    user = Requester(tmp, 1)
+    tok, nb, auth, ctx, org = root_with_client(tmp)
+    user = Requester(tmp, 1, org)  # certifies as itself, with its identity certificate
     hello = client_hello_bytes()
     for n in (8, 200):
         per = n // 4

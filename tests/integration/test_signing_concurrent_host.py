@@ -16,6 +16,7 @@ from enrollment import Authority, enroll_offline, pem_blocks, prepare_appliance,
 from harness import check
 from hsm import Token
 from netboard import host_on_network, https_context, https_get
+from rights import Org
 import http.client
 
 CLIENTS = 6
@@ -39,9 +40,11 @@ def element(text, name):
 
 
 class Requester:
-    """One client's identity and its request: a licensing server (subenroll) or a user (certify)."""
+    """One client's identity and its request: a licensing server (subenroll, over the granted
+    TLS client certificate run() is given) or a user (certify, over their own identity
+    certificate from org)."""
 
-    def __init__(self, tmp, i):
+    def __init__(self, tmp, i, org):
         self.name = ("lic-%d" % i) if i % 2 == 0 else ("user%d@contoso.example" % i)
         self.path = "/v1/subenroll" if i % 2 == 0 else "/v1/certify"
         self.elem = "ServerLicensorCertificate" if i % 2 == 0 else "RightsAccountCertificate"
@@ -60,6 +63,10 @@ class Requester:
             self.body = ("<SignetCertifyRequest version=\"1\"><CertificateRequest>%s"
                          "</CertificateRequest></SignetCertifyRequest>" % b64(csr)).encode()
         self.certs, self.statuses, self.errors = [], [], []
+        self.ctx = None
+        if i % 2 == 1:
+            who = org.user(self.name)
+            self.ctx = https_context(who.cert, who.key)
 
     def mine(self, der):
         """Our key and our name are in it: the answer is to our own request."""
@@ -67,6 +74,7 @@ class Requester:
 
     def run(self, port, ctx, count, pause=0.0, until=None):
         """count requests, or (until given) as many as fit before until() says stop."""
+        ctx = self.ctx or ctx
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=60, context=ctx)
         while (until() if until else len(self.statuses) + len(self.errors) < count):
             try:
@@ -97,7 +105,8 @@ def root_with_client(tmp):
         "-keyout", key, "-out", cert, "-subj", "/CN=concurrent", "-days", "2")
     fp = hashlib.sha256(ssl("x509", "-in", cert, "-outform", "DER")).hexdigest()
     nb.con.command("acl grant %s concurrent" % ":".join(fp[i:i + 2] for i in range(0, 64, 2)))
-    return tok, nb, auth, https_context(cert, key)
+    org = Org(tmp, nb.con)  # its users may certify
+    return tok, nb, auth, https_context(cert, key), org
 
 
 def verify(tmp, con, auth, der, name):
@@ -116,9 +125,9 @@ def verify(tmp, con, auth, der, name):
 
 
 def test_concurrent_clients_each_get_their_own_certificate(tmp):
-    tok, nb, auth, ctx = root_with_client(tmp)
+    tok, nb, auth, ctx, org = root_with_client(tmp)
     con = nb.con
-    reqs = [Requester(tmp, i) for i in range(CLIENTS)]
+    reqs = [Requester(tmp, i, org) for i in range(CLIENTS)]
     threads = [threading.Thread(target=r.run, args=(nb.https_port, ctx, EACH)) for r in reqs]
     for t in threads:
         t.start()
@@ -150,9 +159,9 @@ def test_concurrent_clients_each_get_their_own_certificate(tmp):
 
 
 def test_token_server_lost_under_concurrent_signing(tmp):
-    tok, nb, auth, ctx = root_with_client(tmp)
+    tok, nb, auth, ctx, org = root_with_client(tmp)
     con = nb.con
-    reqs = [Requester(tmp, i) for i in range(4)]
+    reqs = [Requester(tmp, i, org) for i in range(4)]
     stop_at = [time.monotonic() + 60]
     threads = [threading.Thread(target=r.run, args=(nb.https_port, ctx, 0, 0.02),
                                 kwargs={"until": lambda: time.monotonic() < stop_at[0]})

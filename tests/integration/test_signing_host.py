@@ -1,7 +1,8 @@
 """The signing service on the host board (R8, R9, R12): a three-tier hierarchy — enrollment
 authority, root cluster, licensing server — on two appliance instances that share nothing but
-the network; the deny-by-default ACL; users certified, publishing and opening protected files
-with tools/signet-client; every issued certificate checked with `openssl verify`."""
+the network; the deny-by-default ACL; users of an organisation whose user CA both appliances
+trust, authenticated by their identity certificates, certified, publishing and opening protected
+files with tools/signet-client; every issued certificate checked with `openssl verify`."""
 import json
 import os
 import re
@@ -10,7 +11,8 @@ from enrollment import Authority, block, paste, prepare_appliance, trust
 from harness import check
 from hsm import Token, console_login
 from netboard import host_on_network, https_get
-from rights import (HOST, Client, export_certs, licensing_prepare, no_extractable_keys, online,
+from identity import OrgCA
+from rights import (HOST, Client, Org, export_certs, licensing_prepare, no_extractable_keys, online,
                     openssl_verify, split_bundle, tls_fingerprint)
 
 
@@ -63,12 +65,14 @@ def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
     ckek = export_certs(lic.con, "ckek export", tmp, "lic-ckek")
     openssl_verify(auth.root_pem, ckek[0], lic_certs, lic.con)
 
-    # Users: alice certified through the licensing server (forwarded to the root), bob and eve
-    # at the root itself.
+    # Users of Contoso, whose user CA both appliances trust (the root verifies a forwarded
+    # user's chain itself): alice certified through the licensing server (forwarded to the
+    # root), bob and eve at the root itself.
+    org = Org(tmp, root.con, lic.con)
     pins = {lic.https_port: tls_fingerprint(lic.con), root.https_port: tls_fingerprint(root.con)}
-    alice = Client(tmp, "alice@contoso.example", pins)
-    bob = Client(tmp, "bob@contoso.example", pins)
-    eve = Client(tmp, "eve@contoso.example")
+    alice = org.client("alice@contoso.example", pins)
+    bob = org.client("bob@contoso.example", pins)
+    eve = org.client("eve@contoso.example")
     for user, at in ((alice, lic.https_port), (bob, root.https_port), (eve, root.https_port)):
         user.keygen()
         rc, out = user.certify(at)
@@ -76,6 +80,21 @@ def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
         certs = split_bundle(user.rac, tmp, "rac-" + user.user.split("@")[0])
         check(len(certs) == 3, "RAC bundle of %d certificates" % len(certs))
         openssl_verify(auth.root_pem, certs[0], certs[1:], lic.con)
+
+    # Without an identity certificate, or with one from a CA neither appliance trusts, the
+    # client says the appliance's refusal as it gave it, and nothing is written.
+    stranger = Client(tmp, "mallory@contoso.example", pins)
+    outsider = Client(tmp, "oscar@fabrikam.example", pins,
+                      OrgCA(tmp, "Fabrikam Users CA").user("oscar@fabrikam.example"))
+    for user, want in ((stranger, "the appliance refused (401): authenticate with your identity "
+                                  "certificate"),
+                       (outsider, "the appliance refused (403): not issued by a trusted identity "
+                                  "source")):
+        user.keygen()
+        for at in (lic.https_port, root.https_port):
+            rc, out = user.certify(at)
+            check(rc != 0 and want in out and not os.path.exists(user.rac),
+                  "certify %s: %s" % (user.user, out), lic.con)
 
     # Alice protects a file for bob; bob opens it, eve is refused and gets nothing.
     secret = os.path.join(alice.dir, "plan.txt")
@@ -109,13 +128,14 @@ def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):
     check(rc != 0 and "not issued by this cluster (open it where it was protected)" in out and
           "another issuer" in out, "open through the root: " + out, root.con)
     check(not os.path.exists(out_root), "the root issued a license for another cluster's file")
-    check("license: refused (403) for eve@contoso.example" in lic.con.command("audit show"),
+    check(re.search(r"license: refused \(403\) for [^\n]*eve", lic.con.command("audit show")),
           "eve's refusal is not audited", lic.con)
     # Successes are audited too: who got what, where it was issued.
     lic_audit, root_audit = lic.con.command("audit show 64"), root.con.command("audit show 64")
     for what, audit in (("certify: issued for bob@contoso.example", root_audit),
                         ("certify: issued for alice@contoso.example", root_audit),
-                        ("certify: forwarded to the root, which issued the RAC", lic_audit),
+                        ("certify: forwarded for alice@contoso.example (identity", lic_audit),
+                        ("%s); the root issued the RAC" % alice.identity.fp, lic_audit),
                         ("publish: issued for alice@contoso.example", lic_audit),
                         ("license: issued for bob@contoso.example", lic_audit)):
         check(what in audit, "the audit log lacks %r:\n%s" % (what, audit), lic.con)

@@ -1,6 +1,8 @@
 """Every signing endpoint refuses hostile input with a clear status and reason, audits it, and
 issues nothing (R8, R12): malformed, oversized, wrong-signature, expired, untrusted-root and
-not-granted requests against an enrolled root on the host board."""
+not-granted requests against an enrolled root on the host board. The user endpoints are called
+as authenticated users (identity certificates from a user CA the root trusts), so that each
+refusal here is about the request itself."""
 import base64
 import hashlib
 import json
@@ -12,7 +14,7 @@ from enrollment import Authority, prepare_appliance, trust
 from harness import check
 from hsm import Token
 from netboard import host_on_network, https_context, https_get
-from rights import HOST, Client, online, split_bundle
+from rights import HOST, Org, online, split_bundle
 
 ARC = "2.25.121106065750351852537366942741521112631"
 XML = "application/xml"
@@ -88,16 +90,19 @@ def test_signing_endpoints_refuse_hostile_input(tmp):
     con = nb.con
     prepare_appliance(con)
     p = nb.https_port
+    org = Org(tmp, con)
+    alice = org.client("alice@contoso.example")
+    as_alice = https_context(alice.identity.cert, alice.identity.key)
 
     # Not enrolled: every endpoint says so.
     for path in ("/v1/subenroll", "/v1/certify", "/v1/publish", "/v1/license"):
-        code, body = post(p, path, "<x/>")
+        code, body = post(p, path, "<x/>", as_alice)
         check(code in (403, 503), "%s before enrollment: %d %r" % (path, code, body), con)
-    check(post(p, "/v1/certify", "<x/>") == (503, "not enrolled\n"), "certify 503", con)
+    check(post(p, "/v1/certify", "<x/>", as_alice) == (503, "not enrolled\n"), "certify 503",
+          con)
 
     trust(con, auth)
     check("SLC installed" in online(con, "http://%s:%d" % (HOST, port)), "enroll", con)
-    alice = Client(tmp, "alice@contoso.example")
     alice.keygen()
     rc, out = alice.certify(p)
     check(rc == 0, "certify: " + out, con)
@@ -115,7 +120,8 @@ def test_signing_endpoints_refuse_hostile_input(tmp):
               "DER")
     ec_key = os.path.join(tmp, "ec.key")
     ssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", ec_key)
-    ec_csr = ssl("req", "-new", "-key", ec_key, "-subj", "/CN=ec", "-outform", "DER")
+    ec_csr = ssl("req", "-new", "-key", ec_key, "-subj", "/CN=alice@contoso.example", "-outform",
+                 "DER")  # alice's own name: refused for its key alone
 
     def certify_doc(der):
         return ("<SignetCertifyRequest version=\"1\"><CertificateRequest>%s"
@@ -147,12 +153,12 @@ def test_signing_endpoints_refuse_hostile_input(tmp):
                                                             "rights=\"view,fly\""), 400, ""),
     ]
     for path, body, want, why in cases:
-        code, text = post(p, path, body)
+        code, text = post(p, path, body, as_alice)
         check(code == want and why in text and text.endswith("\n") and text.count("\n") == 1,
               "%s %r...: %d %r (wanted %d %r)" % (path, body[:60], code, text, want, why), con)
 
     # A real publish, to have a PL to tamper with.
-    code, text = post(p, "/v1/publish", publish_doc(rac_der, chain))
+    code, text = post(p, "/v1/publish", publish_doc(rac_der, chain), as_alice)
     check(code == 200 and "<PublishingLicense>" in text, "publish: %d %r" % (code, text), con)
     pl_der = base64.b64decode(text.split("<PublishingLicense>")[1].split("<")[0])
 
@@ -161,33 +167,38 @@ def test_signing_endpoints_refuse_hostile_input(tmp):
                 "<RightsAccountCertificate>%s</RightsAccountCertificate>%s"
                 "</SignetLicenseRequest>" % (b64(pl), b64(rac), chain_part))
 
-    bob = Client(tmp, "bob@contoso.example")
+    # Bob's identity certificate outlives his RAC (ten years, as long as his CA): the expired
+    # case below is about the RAC.
+    bob = org.client("bob@contoso.example", days=3650)
+    as_bob = https_context(bob.identity.cert, bob.identity.key)
     bob.keygen()
     check(bob.certify(p)[0] == 0, "certify bob", con)
     bob_files = split_bundle(bob.rac, tmp, "bob")
     bob_rac = der_of(bob_files[0])
-    carol = Client(tmp, "carol@contoso.example")
+    carol = org.client("carol@contoso.example")
+    as_carol = https_context(carol.identity.cert, carol.identity.key)
     carol.keygen()
     check(carol.certify(p)[0] == 0, "certify carol", con)
     carol_rac = der_of(split_bundle(carol.rac, tmp, "carol")[0])
-    for body, want, why in [
-        (license_doc(tamper(pl_der), bob_rac, chain), 403, "not issued by this cluster"),
-        (license_doc(rac_der, bob_rac, chain), 400, "not a publishing license"),
-        (license_doc(pl_der, tamper(bob_rac), chain), 403, "rights account certificate"),
-        (license_doc(pl_der, der_of(foreign), chain_xml([foreign_ca])), 403, ""),
-        (license_doc(pl_der, carol_rac, chain), 403, "not granted"),
+    for body, ctx, want, why in [
+        (license_doc(tamper(pl_der), bob_rac, chain), as_bob, 403, "not issued by this cluster"),
+        (license_doc(rac_der, bob_rac, chain), as_bob, 400, "not a publishing license"),
+        (license_doc(pl_der, tamper(bob_rac), chain), as_bob, 403, "rights account certificate"),
+        (license_doc(pl_der, der_of(foreign), chain_xml([foreign_ca])), as_bob, 403, ""),
+        (license_doc(pl_der, carol_rac, chain), as_carol, 403, "not granted"),
     ]:
-        code, text = post(p, "/v1/license", body)
+        code, text = post(p, "/v1/license", body, ctx)
         check(code == want and why in text, "license: %d %r (wanted %d %r)" %
               (code, text, want, why), con)
-    code, text = post(p, "/v1/license", license_doc(pl_der, bob_rac, chain))
+    code, text = post(p, "/v1/license", license_doc(pl_der, bob_rac, chain), as_bob)
     check(code == 200 and "<UseLicense>" in text, "bob's license: %d %r" % (code, text), con)
 
     # Expired: eight years on, the RAC (seven years at most) no longer counts; the SLC (ten
     # years from the authority) still serves.
     con.command("time set 2034-12-01T00:00:00Z")
-    code, text = post(p, "/v1/license", license_doc(pl_der, bob_rac, chain))
-    check(code == 403 and "expired" in text.lower(), "expired RAC: %d %r" % (code, text), con)
+    code, text = post(p, "/v1/license", license_doc(pl_der, bob_rac, chain), as_bob)
+    check(code == 403 and "expired" in text.lower() and "identity" not in text,
+          "expired RAC: %d %r" % (code, text), con)
     con.command("time set " + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
     # ---- subenroll: mutual TLS and the ACL ----

@@ -3,7 +3,9 @@
 root_server() and licensing_server() provision appliances the way docs/ and README say: a root
 enrolled online with the authority, a licensing server that sub-enrolls to it over mutual TLS
 once the root's operator granted its `tls fingerprint`. Client runs tools/signet-client, the
-user's side; verify_issued() is what a relying party checks with `openssl verify`.
+user's side, authenticated by an identity certificate (--id-cert/--id-key) from an organisation's
+user CA; Org is such an organisation, its CA trusted on the appliances given (`identity import`),
+handing out Clients for its users. openssl_verify() is what a relying party checks.
 """
 import os
 import re
@@ -12,6 +14,7 @@ import subprocess
 from enrollment import pem_blocks, prepare_appliance, trust
 from harness import ROOT, check
 from hsm import console_login
+from identity import OrgCA, identity_import
 
 CLIENT_BIN = os.path.join(ROOT, "build", "tools", "signet-client")
 HOST = "10.0.2.2"  # the host, as a board on the user-mode network sees it
@@ -95,25 +98,32 @@ def split_bundle(path, tmp, name):
 class Client:
     """tools/signet-client for one user, in their own directory."""
 
-    def __init__(self, tmp, user, fingerprints=None):
+    def __init__(self, tmp, user, fingerprints=None, identity=None):
         """fingerprints: {HTTPS port: the appliance's `tls fingerprint`} to pin; other ports
-        are reached with --insecure."""
+        are reached with --insecure. identity: the user's identity.User (certificate and key),
+        presented on every network command (url_args)."""
         self.user = user
         self.dir = os.path.join(tmp, "user-" + user.split("@")[0])
         os.makedirs(self.dir, exist_ok=True)
         self.key = os.path.join(self.dir, "user.key")
         self.rac = os.path.join(self.dir, "user.rac")
         self.fingerprints = fingerprints or {}
+        self.identity = identity
 
     def run(self, *args, timeout=60):
         res = subprocess.run([CLIENT_BIN] + list(args), capture_output=True, text=True,
                              timeout=timeout, cwd=self.dir)
         return res.returncode, res.stdout + res.stderr
 
+    def id_args(self):
+        i = self.identity
+        return ["--id-cert", i.cert, "--id-key", i.key] if i else []
+
     def url_args(self, port):
+        """Where and how to reach the appliance, and who we are to it."""
         fp = self.fingerprints.get(port)
         return ["--url", "https://127.0.0.1:%d" % port] + (
-            ["--tls-fingerprint", fp] if fp else ["--insecure"])
+            ["--tls-fingerprint", fp] if fp else ["--insecure"]) + self.id_args()
 
     def keygen(self):
         rc, out = self.run("keygen", "--key", self.key)
@@ -145,3 +155,26 @@ def no_extractable_keys(token, con=None):
         access = re.search(r"Access:\s*(.*)", b)
         check(access and "never extractable" in access.group(1) and
               "sensitive" in access.group(1), "a private key may leave the token:\n" + b, con)
+
+
+class Org:
+    """An organisation (RSA user CA by default; OrgCA's arguments pass through) whose user CA
+    the appliances on cons trust for domains: one call for "users of contoso.example can use
+    these appliances". client() makes a user with an identity certificate and their Client."""
+
+    def __init__(self, tmp, *cons, domains="contoso.example", **ca_args):
+        self.tmp = tmp
+        self.ca = OrgCA(tmp, **ca_args)
+        self.domains = domains
+        self.fingerprints = [self.trust_on(con) for con in cons]
+
+    def trust_on(self, con):
+        """identity import on one more appliance (its console logged in); the fingerprint."""
+        return identity_import(con, self.ca, self.domains)
+
+    def user(self, name, **kw):
+        return self.ca.user(name, **kw)
+
+    def client(self, name, fingerprints=None, **kw):
+        """A Client for name, with a fresh identity certificate (kw: OrgCA.user's)."""
+        return Client(self.tmp, name, fingerprints, self.user(name, **kw))

@@ -216,6 +216,12 @@ int https_post(const struct https_peer *p, const char *path, const char *body, s
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK ||
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK)
         goto out;
+    /* curl reads a PEM SSLCERT as a chain file: the intermediates after the leaf go too. */
+    if (p->id_cert && (curl_easy_setopt(curl, CURLOPT_SSLCERT, p->id_cert) != CURLE_OK ||
+                       curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM") != CURLE_OK ||
+                       curl_easy_setopt(curl, CURLOPT_SSLKEY, p->id_key) != CURLE_OK ||
+                       curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM") != CURLE_OK))
+        goto out;
     if (!p->insecure) {
         const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
         snprintf(why, HTTPS_WHY_MAX,

@@ -9,7 +9,8 @@
  * Bodies in and out are bounded by the caller's buffers (a larger answer is refused, not cut).
  * https_post returns 0 when the server answered (any status; *status says which, and for an
  * error status why[] holds its one-line reason, cleaned to printable ASCII), or a negative errno
- * with why[] saying what failed (connection, TLS, fingerprint, size).
+ * with why[] saying what failed (connection, TLS, fingerprint, size). With an identity
+ * certificate set in the peer, the handshake presents it when the server asks for one.
  */
 #ifndef CLIENT_HTTPS_H
 #define CLIENT_HTTPS_H
@@ -26,6 +27,9 @@ struct https_peer {
     char base[HTTPS_URL_MAX + 1]; /* https://HOST[:PORT], no trailing slash */
     bool insecure;
     uint8_t fingerprint[HTTPS_FINGERPRINT_LEN];
+    /* The user's identity certificate (PEM: leaf, then intermediates) and its key, presented as
+     * the TLS client certificate; NULL: none. Checked beforehand (identity.h). */
+    const char *id_cert, *id_key;
 };
 
 /* Once per process, before any other call; 0 or -EIO. */

@@ -31,8 +31,10 @@
 #include "crypto/doc.h"
 #include "crypto/rng.h"
 #include "crypto/x509.h"
+#include "crypto/x509_user.h"
 #include "files.h"
 #include "https.h"
+#include "identity.h"
 #include "mbedtls/x509_crt.h"
 #include "sealed.h"
 #include "userkey.h"
@@ -52,9 +54,9 @@ static const char usage[] =
     "        a new RSA-2048 private key, PEM, mode 0600; never overwrites\n"
     "  request --key KEY --name NAME --out CSR\n"
     "        the PKCS#10 request (DER) that certify sends, for inspection\n"
-    "  certify --url URL --key KEY --name NAME --rac RAC\n"
-    "        have the appliance certify KEY as NAME (e.g. alice@contoso.example); write the RAC\n"
-    "        and its chain (PEM, RAC first)\n"
+    "  certify --url URL --key KEY [--name NAME] --rac RAC\n"
+    "        have the appliance certify KEY as NAME (e.g. alice@contoso.example), by default the\n"
+    "        name in --id-cert; write the RAC and its chain (PEM, RAC first)\n"
     "  publish --url URL --rac RAC --grant USER:RIGHTS... --pl PL --ul UL\n"
     "        publish a policy: the publishing license and your own use license (you, the\n"
     "        author, get owner rights from the server)\n"
@@ -71,6 +73,11 @@ static const char usage[] =
     "  --tls-fingerprint SHA256  the appliance's HTTPS certificate fingerprint, AA:BB:...\n"
     "                            (its console: 'tls fingerprint'); or\n"
     "  --insecure                accept any server certificate (one of the two is required)\n"
+    "  --id-cert CERT            your identity certificate from your organisation's user CA\n"
+    "                            (PEM, intermediates after it), the TLS client certificate\n"
+    "                            the appliance authenticates you by; with\n"
+    "  --id-key KEY              its private key (PEM, mode 0600); both on every command\n"
+    "                            that talks to the appliance\n"
     "  --anchor ROOT             verify everything received against the authority root (PEM)\n"
     "  RIGHTS                    view, edit, print, export, forward, owner, comma separated\n"
     "  -h, --help                this text\n";
@@ -87,6 +94,8 @@ enum opt {
     OPT_PL,
     OPT_UL,
     OPT_OUT,
+    OPT_ID_CERT,
+    OPT_ID_KEY,
     OPT_COUNT
 };
 
@@ -108,6 +117,8 @@ static const struct {
     [OPT_PL] = {"--pl", true, " publish license "},
     [OPT_UL] = {"--ul", true, " publish license "},
     [OPT_OUT] = {"--out", true, " request open "},
+    [OPT_ID_CERT] = {"--id-cert", true, NETWORK},
+    [OPT_ID_KEY] = {"--id-key", true, NETWORK},
 };
 
 struct args {
@@ -118,9 +129,12 @@ struct args {
     const char *file;
 };
 
-/* What every command may need: the server, the trust anchor, the time. */
+/* What every command may need: the server, who we are to it, the trust anchor, the time. */
 struct client {
     struct https_peer peer;
+    bool has_identity;
+    struct identity identity;
+    const char *name; /* certify: --name, or the name in --id-cert */
     bool has_anchor;
     struct bundle anchor;
     x509_time now;
@@ -155,7 +169,7 @@ static const struct {
 } commands[] = {
     {"keygen", cmd_keygen, false, {OPT_KEY, OPT_COUNT}},
     {"request", cmd_request, false, {OPT_KEY, OPT_NAME, OPT_OUT, OPT_COUNT}},
-    {"certify", cmd_certify, false, {OPT_URL, OPT_KEY, OPT_NAME, OPT_RAC}},
+    {"certify", cmd_certify, false, {OPT_URL, OPT_KEY, OPT_RAC, OPT_COUNT}},
     {"publish", cmd_publish, false, {OPT_URL, OPT_RAC, OPT_GRANT, OPT_PL}},
     {"license", cmd_license, false, {OPT_URL, OPT_RAC, OPT_PL, OPT_UL}},
     {"protect", cmd_protect, true, {OPT_URL, OPT_KEY, OPT_RAC, OPT_GRANT}},
@@ -238,6 +252,10 @@ static int parse_args(int argc, char **argv, struct args *a)
     }
     if (strcmp(command, "publish") == 0 && !a->val[OPT_UL])
         return error("publish needs --ul") + 1;
+    if (!a->val[OPT_ID_CERT] != !a->val[OPT_ID_KEY])
+        return error("--id-cert and --id-key go together") + 1;
+    if (strcmp(command, "certify") == 0 && !a->val[OPT_NAME] && !a->val[OPT_ID_CERT])
+        return error("certify needs --name (or --id-cert, whose name it takes)") + 1;
     if (commands[a->command].file && !a->file)
         return error("%s needs a FILE", command) + 1;
     if (!commands[a->command].file && a->file)
@@ -412,11 +430,12 @@ static int exchange(const struct client *c, const char *path, enum doc_license_k
     int ret = https_post(&c->peer, path, xml, len, answer, sizeof(answer), &len, &status, why);
     if (ret != 0)
         return error("%s", why);
-    /* The server's 403 reason may already say "not granted": said once. */
+    /* The policy's or the ACL's 403 says "not granted" itself; any other 401/403 is the
+     * appliance refusing who we are (the identity certificate) or what we sent. */
     if (status == 403 && strncmp(why, "not granted", 11) == 0)
         return error("%s", why);
-    if (status == 403)
-        return error("not granted: %s", why);
+    if (status == 401 || status == 403)
+        return error("the appliance refused (%ld): %s", status, why);
     if (status == 400)
         return error("the server refused the request: %s", why);
     if (status == 503)
@@ -549,7 +568,7 @@ static int cmd_certify(struct client *c, const struct args *a)
     size_t len = 0;
     int ret = 1;
 
-    if (load_key(a->val[OPT_KEY], &key) != 0 || make_csr(key, a->val[OPT_NAME]) != 0)
+    if (load_key(a->val[OPT_KEY], &key) != 0 || make_csr(key, c->name) != 0)
         goto out;
     doc_out.kind = DOC_CERTIFY_REQUEST;
     if (exchange(c, "/v1/certify", DOC_CERTIFY_RESPONSE) != 0)
@@ -566,8 +585,9 @@ static int cmd_certify(struct client *c, const struct args *a)
         error("the RAC received is not for our key");
         goto out;
     }
-    if (strcmp(info.cn, a->val[OPT_NAME]) != 0) {
-        error("the RAC received names CN=%s, not %s", info.cn, a->val[OPT_NAME]);
+    /* The appliance writes the authenticated name with its domain in lower case. */
+    if (strcmp(info.cn, c->name) != 0 && !x509_user_name_equal(info.cn, c->name)) {
+        error("the RAC received names CN=%s, not %s", info.cn, c->name);
         goto out;
     }
     if (bundle_pem(&rac, pem, sizeof(pem), &len) != 0) {
@@ -1031,6 +1051,32 @@ static int rng_from_openssl(void *ctx, uint8_t *out, size_t len)
     return random_bytes(out, len);
 }
 
+/* --id-cert/--id-key judged, and certify's name settled, before any connection: 0, or 2 (a
+ * bad command line) with the error said. */
+static int client_identity(struct client *c, const struct args *a)
+{
+    const char *cert = a->val[OPT_ID_CERT], *name = a->val[OPT_NAME];
+
+    c->name = name;
+    if (!cert)
+        return 0;
+    if (identity_load(cert, a->val[OPT_ID_KEY], &c->identity) != 0)
+        return 2;
+    c->has_identity = true;
+    c->peer.id_cert = c->identity.cert_path;
+    c->peer.id_key = c->identity.key_path;
+    if (strcmp(commands[a->command].name, "certify") != 0)
+        return 0;
+    /* A certificate without a usable name is the appliance's to refuse, when --name says who. */
+    if (!c->identity.has_name && !name)
+        return error("--id-cert %s %s: give --name", cert, c->identity.no_name_why) + 1;
+    if (name && c->identity.has_name && !x509_user_name_equal(name, c->identity.name))
+        return error("--name %s is not the name in --id-cert (%s)", name, c->identity.name) + 1;
+    if (!name)
+        c->name = c->identity.name;
+    return 0;
+}
+
 static int client_init(struct client *c, const struct args *a)
 {
     const char *why = "";
@@ -1048,7 +1094,7 @@ static int client_init(struct client *c, const struct args *a)
         https_peer_init(&c->peer, a->val[OPT_URL], a->val[OPT_TLS_FINGERPRINT],
                         a->val[OPT_INSECURE] != NULL, &why) != 0)
         return error("%s", why);
-    return 0;
+    return client_identity(c, a);
 }
 
 int main(int argc, char **argv)
@@ -1065,5 +1111,5 @@ int main(int argc, char **argv)
     if (ret == 0)
         ret = commands[a.command].run(&c, &a);
     https_global_free();
-    return ret ? 1 : 0;
+    return ret == 2 ? 2 : ret ? 1 : 0;
 }
