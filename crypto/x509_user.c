@@ -377,9 +377,16 @@ int x509_user_verify(struct x509_cert leaf, const struct x509_cert *chain, size_
         *why = flags_reason(flags);
         goto out;
     }
-    for (size_t i = 0; i < path.n; i++)
+    out->valid_from = path.crt[0]->valid_from;
+    out->valid_until = path.crt[0]->valid_to;
+    for (size_t i = 0; i < path.n; i++) {
         if (valid_at(path.crt[i], now, i == 0, out->why, sizeof(out->why), why) != 0)
             goto out;
+        if (x509_time_cmp(&path.crt[i]->valid_from, &out->valid_from) > 0)
+            out->valid_from = path.crt[i]->valid_from;
+        if (x509_time_cmp(&path.crt[i]->valid_to, &out->valid_until) < 0)
+            out->valid_until = path.crt[i]->valid_to;
+    }
     if (leaf_purpose(&list, why) != 0 || user_name(&list, out->name, why) != 0)
         goto out;
     subject_text(&list.subject, out->subject, sizeof(out->subject));

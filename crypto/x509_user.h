@@ -33,6 +33,9 @@ struct x509_user {
     char subject[X509_SUBJECT_TEXT_MAX + 1]; /* the leaf's subject, for the audit log */
     uint8_t fp[X509_FP_LEN];                 /* SHA-256 of the leaf's DER */
     char why[X509_USER_WHY_MAX];             /* a refusal's text, when *why is not a literal */
+    /* The latest notBefore and the earliest notAfter on the verified path, leaf to anchor: the
+     * verdict holds for any "now" between them (firmware/identity remembers it that long). */
+    x509_time valid_from, valid_until;
 };
 
 /*

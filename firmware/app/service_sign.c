@@ -31,8 +31,6 @@
 
 #include "crypto/x509_user.h"
 #include "firmware/identity/identity.h"
-#include "mbedtls/sha256.h"
-#include "mbedtls/x509_crt.h"
 #include "net/http.h"
 #include "net/http_client.h"
 
@@ -172,126 +170,6 @@ static const char *forwarded_too(struct caller *c, const struct x509_cert *fwd, 
 }
 
 /*
- * Users verified lately. Verifying an identity chain costs an RSA or ECDSA verification per
- * certificate (~0.3 ms each for RSA-2048 with this mbedTLS build, as much as the appliance's
- * whole share of issuing a certificate), so a user issuing in a loop would halve the rate. A
- * TLS chain verified once is taken again while everything the answer depended on is unchanged:
- * the same chain bytes (every handshake proves the leaf's key anew: no session is resumed), the
- * same identity sources and domains, and a time within every presented certificate's and every
- * source's validity since the verification. Only direct callers (a forwarded UserChain also
- * depends on the ACL) and only successes are kept; any doubt is a miss and a full verification.
- */
-#define WHO_CACHE 8
-
-struct who_cached {
-    bool used;
-    uint32_t last; /* for replacing the least recently used */
-    uint8_t chain[32], sources[32];
-    x509_time from, until;
-    struct identity_user user;
-};
-
-static struct who_cached who_cache[WHO_CACHE];
-static uint32_t who_clock;
-
-static void hash_chain(const struct http_request *req, uint8_t out[32])
-{
-    mbedtls_sha256_context h;
-
-    mbedtls_sha256_init(&h);
-    (void)mbedtls_sha256_starts(&h, 0);
-    for (size_t i = 0; i < req->client_chain_n; i++) {
-        uint8_t len[4] = {
-            (uint8_t)(req->client_chain[i].len >> 24), (uint8_t)(req->client_chain[i].len >> 16),
-            (uint8_t)(req->client_chain[i].len >> 8), (uint8_t)req->client_chain[i].len};
-        (void)mbedtls_sha256_update(&h, len, sizeof(len));
-        (void)mbedtls_sha256_update(&h, req->client_chain[i].der, req->client_chain[i].len);
-    }
-    (void)mbedtls_sha256_finish(&h, out);
-    mbedtls_sha256_free(&h);
-}
-
-/* What identity_who's answer depends on in the store: which sources, for which domains. */
-static void hash_sources(const struct identity *ids, uint8_t out[32])
-{
-    mbedtls_sha256_context h;
-    uint8_t head[2] = {ids->loaded, (uint8_t)ids->count};
-
-    mbedtls_sha256_init(&h);
-    (void)mbedtls_sha256_starts(&h, 0);
-    (void)mbedtls_sha256_update(&h, head, sizeof(head));
-    for (size_t i = 0; i < ids->count && i < IDENTITY_SOURCES_MAX; i++) {
-        const struct identity_source *s = &ids->sources[i];
-        (void)mbedtls_sha256_update(&h, s->fp, sizeof(s->fp));
-        for (size_t d = 0; d < s->domain_count && d < IDENTITY_DOMAINS_MAX; d++)
-            (void)mbedtls_sha256_update(&h, (const uint8_t *)s->domains[d],
-                                        strlen(s->domains[d]) + 1);
-        (void)mbedtls_sha256_update(&h, (const uint8_t *)"", 1);
-    }
-    (void)mbedtls_sha256_finish(&h, out);
-    mbedtls_sha256_free(&h);
-}
-
-/* The earliest notAfter of the presented certificates and of every source. */
-static bool valid_until(const struct identity *ids, const struct http_request *req,
-                        x509_time *until)
-{
-    bool ok = true;
-
-    for (size_t i = 0; i < ids->count && i < IDENTITY_SOURCES_MAX; i++)
-        if (i == 0 || x509_time_cmp(&ids->sources[i].not_after, until) < 0)
-            *until = ids->sources[i].not_after;
-    for (size_t i = 0; ok && i < req->client_chain_n; i++) {
-        mbedtls_x509_crt crt;
-        mbedtls_x509_crt_init(&crt);
-        ok = mbedtls_x509_crt_parse_der(&crt, req->client_chain[i].der, req->client_chain[i].len) ==
-             0;
-        if (ok && x509_time_cmp(&crt.valid_to, until) < 0)
-            *until = crt.valid_to;
-        mbedtls_x509_crt_free(&crt);
-    }
-    return ok && ids->count > 0;
-}
-
-static bool who_cache_find(const uint8_t chain[32], const uint8_t sources[32], const x509_time *now,
-                           struct identity_user *out)
-{
-    for (size_t i = 0; i < WHO_CACHE; i++) {
-        struct who_cached *w = &who_cache[i];
-        if (!w->used || memcmp(w->chain, chain, 32) != 0 || memcmp(w->sources, sources, 32) != 0)
-            continue;
-        if (x509_time_cmp(now, &w->from) < 0 || x509_time_cmp(now, &w->until) >= 0) {
-            w->used = false; /* the clock moved out of what was verified */
-            return false;
-        }
-        w->last = ++who_clock;
-        *out = w->user;
-        return true;
-    }
-    return false;
-}
-
-static void who_cache_put(const struct identity *ids, const struct http_request *req,
-                          const uint8_t chain[32], const uint8_t sources[32], const x509_time *now,
-                          const struct identity_user *user)
-{
-    struct who_cached *w = &who_cache[0];
-
-    for (size_t i = 1; i < WHO_CACHE && w->used; i++)
-        if (!who_cache[i].used || who_cache[i].last < w->last)
-            w = &who_cache[i];
-    memset(w, 0, sizeof(*w));
-    if (!valid_until(ids, req, &w->until))
-        return;
-    memcpy(w->chain, chain, 32);
-    memcpy(w->sources, sources, 32);
-    w->from = *now;
-    w->user = *user;
-    w->last = ++who_clock;
-    w->used = true;
-}
-
-/*
  * Who the request is for: firmware/identity decides, from the TLS chain and, when the body
  * carried one, the UserChain fwd[0..fwd_n). On refusal, answered and audited here: false.
  */
@@ -300,25 +178,14 @@ static bool authenticate(struct app *app, const struct http_request *req,
                          const struct x509_cert *fwd, size_t fwd_n, struct caller *c)
 {
     struct x509_cert tls[HTTP_CLIENT_CHAIN_MAX] = {{0}};
-    uint8_t chain_hash[32], sources_hash[32];
     char fp[APP_FP_TEXT_LEN + 1];
     const char *why = "not authenticated";
     size_t n = req->client_cert ? req->client_chain_n : 0;
-    bool cacheable = n > 0 && fwd_n == 0;
-    int ret = 0;
 
-    if (cacheable) {
-        hash_chain(req, chain_hash);
-        hash_sources(&app->identity, sources_hash);
-    }
-    if (!cacheable || !who_cache_find(chain_hash, sources_hash, now, &c->user)) {
-        for (size_t i = 0; i < n; i++)
-            tls[i] = (struct x509_cert){req->client_chain[i].der, req->client_chain[i].len};
-        ret = identity_who(&app->identity, &app->acl, tls, n, req->client_fp, fwd, fwd_n, now,
+    for (size_t i = 0; i < n; i++)
+        tls[i] = (struct x509_cert){req->client_chain[i].der, req->client_chain[i].len};
+    int ret = identity_who(&app->identity, &app->acl, tls, n, req->client_fp, fwd, fwd_n, now,
                            &c->user, &why);
-        if (!ret && cacheable)
-            who_cache_put(&app->identity, req, chain_hash, sources_hash, now, &c->user);
-    }
     if (ret == -EACCES) {
         refuse(app, resp, what, 401, presented(req, c), NO_CERTIFICATE);
         return false;
@@ -566,6 +433,10 @@ static void certify(void *ctx, const struct http_request *req, struct http_respo
     x509_time now;
 
     if (!ready(app, req, resp, "certify", &c, &now))
+        return;
+    /* Without a client certificate there is neither a user nor a granted licensing server: the
+     * refusal comes before the document is read. */
+    if (!req->client_cert && !authenticate(app, req, resp, "certify", &now, NULL, 0, &c))
         return;
     if (licensing && !app->enroll.cfg.root_url[0]) {
         refuse(app, resp, "certify", 503, presented(req, &c),

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "firmware/lib/tlv.h"
+#include "mbedtls/sha256.h"
 
 #define OBJ_IDENTITY "signet-identity"
 
@@ -185,6 +186,12 @@ static int index_of(const struct identity_source *list, size_t count, const uint
     return -1;
 }
 
+/* What was verified against other sources (or other domains) proves nothing now. */
+static void forget_seen(struct identity *ids)
+{
+    memset(ids->seen, 0, sizeof(ids->seen));
+}
+
 static int decode(struct identity *ids, const uint8_t *buf, size_t len)
 {
     struct tlv_reader r;
@@ -217,6 +224,7 @@ int identity_load(struct identity *ids, const char **why)
     *why = "the token did not answer";
     if (token_data_read(ids->token, OBJ_IDENTITY, io, sizeof(io), &len) != CKR_OK)
         return -EIO;
+    forget_seen(ids);
     ids->loaded = true;
     ids->damaged = false;
     *why = "the stored identity sources are damaged; no user is trusted until they are rewritten";
@@ -262,6 +270,7 @@ static int store(struct identity *ids, const struct identity_source *list, size_
     *why = "could not store the identity sources in the token";
     if (token_data_write(ids->token, OBJ_IDENTITY, io, len) != CKR_OK)
         return -EIO;
+    forget_seen(ids);
     if (list != ids->sources)
         memcpy(ids->sources, list, count * sizeof(*list));
     ids->count = count;
@@ -452,7 +461,59 @@ static int verify_user(const struct identity *ids, const struct x509_cert *chain
     return -EPERM;
 }
 
-int identity_who(const struct identity *ids, const struct acl *acl, const struct x509_cert *tls,
+/* ---- chains verified lately (identity.h, identity_who) ---- */
+
+static void chain_hash(const struct x509_cert *chain, size_t n, uint8_t out[X509_FP_LEN])
+{
+    mbedtls_sha256_context h;
+
+    mbedtls_sha256_init(&h);
+    (void)mbedtls_sha256_starts(&h, 0);
+    for (size_t i = 0; i < n; i++) {
+        /* Length-prefixed, so that no two chains hash the same bytes. */
+        uint8_t len[4] = {(uint8_t)(chain[i].len >> 24), (uint8_t)(chain[i].len >> 16),
+                          (uint8_t)(chain[i].len >> 8), (uint8_t)chain[i].len};
+        (void)mbedtls_sha256_update(&h, len, sizeof(len));
+        (void)mbedtls_sha256_update(&h, chain[i].der, chain[i].len);
+    }
+    (void)mbedtls_sha256_finish(&h, out);
+    mbedtls_sha256_free(&h);
+}
+
+static bool seen_find(struct identity *ids, const uint8_t hash[X509_FP_LEN], const x509_time *now,
+                      struct x509_user *out)
+{
+    for (size_t i = 0; i < IDENTITY_SEEN_MAX; i++) {
+        struct identity_seen *w = &ids->seen[i];
+        if (!w->used || memcmp(w->chain, hash, X509_FP_LEN) != 0)
+            continue;
+        if (x509_time_cmp(now, &w->cert.valid_from) < 0 ||
+            x509_time_cmp(now, &w->cert.valid_until) > 0) {
+            w->used = false; /* the clock left what was verified: verify again */
+            return false;
+        }
+        w->last = ++ids->seen_clock;
+        *out = w->cert;
+        return true;
+    }
+    return false;
+}
+
+static void seen_put(struct identity *ids, const uint8_t hash[X509_FP_LEN],
+                     const struct x509_user *cert)
+{
+    struct identity_seen *w = &ids->seen[0];
+
+    for (size_t i = 1; i < IDENTITY_SEEN_MAX && w->used; i++)
+        if (!ids->seen[i].used || ids->seen[i].last < w->last)
+            w = &ids->seen[i];
+    memcpy(w->chain, hash, X509_FP_LEN);
+    w->cert = *cert;
+    w->last = ++ids->seen_clock;
+    w->used = true;
+}
+
+int identity_who(struct identity *ids, const struct acl *acl, const struct x509_cert *tls,
                  size_t tls_n, const uint8_t tls_fp[X509_FP_LEN], const struct x509_cert *fwd,
                  size_t fwd_n, const x509_time *now, struct identity_user *out, const char **why)
 {
@@ -481,8 +542,17 @@ int identity_who(const struct identity *ids, const struct acl *acl, const struct
         out->via[0] = '\0';
         return -EPERM;
     }
+    uint8_t hash[X509_FP_LEN];
+    bool direct = fwd_n == 0;
+    if (direct) {
+        chain_hash(chain, n, hash);
+        if (seen_find(ids, hash, now, &out->cert))
+            return 0;
+    }
     int ret = verify_user(ids, chain, n, now, &out->cert, why);
     if (ret != 0)
         out->via[0] = '\0';
+    else if (direct)
+        seen_put(ids, hash, &out->cert);
     return ret;
 }

@@ -636,6 +636,41 @@ TEST(who_after_remove)
     CHECK_STR(why, "no identity source is trusted");
 }
 
+/* A verified chain is remembered, but only while what it was verified against still holds. */
+TEST(who_remembers_only_what_still_holds)
+{
+    static struct pem_file pf;
+    static const uint8_t fp[X509_FP_LEN] = {0xaa};
+    const x509_time later = {.year = 2045, .mon = 6, .day = 1};
+    struct identity_user u, again;
+    const char *why;
+
+    two_sources();
+    CHECK(load("user-alice.pem", &pf));
+    CHECK_EQ(identity_who(&ids, &acl, pf.certs, pf.n, fp, NULL, 0, &now, &u, &why), 0);
+    CHECK_EQ(identity_who(&ids, &acl, pf.certs, pf.n, fp, NULL, 0, &now, &again, &why), 0);
+    CHECK_EQ(memcmp(&u.cert, &again.cert, sizeof(u.cert)), 0);
+    /* Past the validity of the chain: verified again, so refused. */
+    CHECK_EQ(identity_who(&ids, &acl, pf.certs, pf.n, fp, NULL, 0, &later, &u, &why), -EPERM);
+    CHECK(starts(why, "identity certificate "));
+    /* The source now vouches for other domains only: what was remembered is gone. */
+    CHECK_EQ(identity_who(&ids, &acl, pf.certs, pf.n, fp, NULL, 0, &now, &u, &why), 0);
+    CHECK_EQ(import_file("contoso-root-ca.pem", "other.example", &why), 0);
+    CHECK_EQ(identity_who(&ids, &acl, pf.certs, pf.n, fp, NULL, 0, &now, &u, &why), -EPERM);
+    CHECK_STR(why, "alice@contoso.example is outside the domains its identity source vouches for");
+    /* One byte of the chain changed is another chain, verified (and refused) on its own. */
+    CHECK_EQ(import_file("contoso-root-ca.pem", "contoso.example", &why), 0);
+    CHECK_EQ(identity_who(&ids, &acl, pf.certs, pf.n, fp, NULL, 0, &now, &u, &why), 0);
+    static uint8_t bent[DOC_CERT_MAX];
+    memcpy(bent, pf.certs[0].der, pf.certs[0].len);
+    bent[pf.certs[0].len - 1] ^= 1; /* the signature */
+    struct x509_cert bad = {bent, pf.certs[0].len};
+    CHECK_EQ(identity_who(&ids, &acl, &bad, 1, fp, NULL, 0, &now, &u, &why), -EPERM);
+    /* Reloading the sources (a cluster member changed them) forgets too. */
+    CHECK_EQ(identity_load(&ids, &why), 0);
+    CHECK_EQ(ids.seen[0].used || ids.seen[1].used, false);
+}
+
 int main(void)
 {
     RUN(domains_parsed_lowercase);
@@ -655,5 +690,6 @@ int main(void)
     RUN(who_forwarded);
     RUN(who_chain_too_long);
     RUN(who_after_remove);
+    RUN(who_remembers_only_what_still_holds);
     return unit_summary();
 }
