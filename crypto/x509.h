@@ -203,6 +203,12 @@ int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size
 int x509_csr_read(const uint8_t *csr, size_t len, char cn[X509_CN_MAX + 1], uint8_t *spki,
                   size_t cap, size_t *spki_len, const char **why);
 
+/* What every chain verified here may be signed with, Signet's own and users' identity chains
+ * (crypto/x509_user) alike: SHA-256, -384 or -512 (no SHA-1); RSA PKCS#1 v1.5 of at least 2048
+ * bits (no RSASSA-PSS) or ECDSA on P-256 or P-384. */
+struct mbedtls_x509_crt_profile;
+extern const struct mbedtls_x509_crt_profile x509_signature_profile;
+
 /* -1, 0, 1 as a is before, equal to, after b. */
 int x509_time_cmp(const x509_time *a, const x509_time *b);
 

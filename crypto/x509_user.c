@@ -27,19 +27,6 @@
 #define EXPLICIT0    (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)
 #define PATH_MAX_LEN (X509_USER_CHAIN_MAX + 1) /* the leaf, its intermediates, the anchor */
 
-/*
- * What a user certificate may be signed with: SHA-2 (no SHA-1), RSA PKCS#1 v1.5 of at least
- * 2048 bits or ECDSA on P-256/P-384 (no RSASSA-PSS: the header promises the two above).
- */
-static const mbedtls_x509_crt_profile user_profile = {
-    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) | MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
-        MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
-    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY) |
-        MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA),
-    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) | MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1),
-    2048,
-};
-
 /* ---- names ---- */
 
 bool x509_user_name_ok(const char *text)
@@ -371,8 +358,8 @@ int x509_user_verify(struct x509_cert leaf, const struct x509_cert *chain, size_
     *why = "not issued by a trusted identity source"; /* the anchor is unreadable */
     if (parse_one(&root, anchor.der, anchor.len) != 0)
         goto out;
-    if (mbedtls_x509_crt_verify_with_profile(&list, &root, NULL, &user_profile, NULL, &flags,
-                                             path_record, &path) != 0 ||
+    if (mbedtls_x509_crt_verify_with_profile(&list, &root, NULL, &x509_signature_profile, NULL,
+                                             &flags, path_record, &path) != 0 ||
         flags || path.too_long || path.n < 2) {
         *why = flags_reason(flags);
         goto out;

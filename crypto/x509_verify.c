@@ -489,7 +489,7 @@ static const char *flags_reason(uint32_t flags)
     return "chain verification failed";
 }
 
-static const mbedtls_x509_crt_profile signet_profile = {
+const mbedtls_x509_crt_profile x509_signature_profile = {
     MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) | MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
         MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
     MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY) |
@@ -577,8 +577,8 @@ int x509_chain_verify(struct x509_cert leaf, const struct x509_cert *chain, size
             goto out;
         }
     }
-    if (mbedtls_x509_crt_verify_with_profile(&path, &root, NULL, &signet_profile, NULL, &flags,
-                                             NULL, NULL) != 0 ||
+    if (mbedtls_x509_crt_verify_with_profile(&path, &root, NULL, &x509_signature_profile, NULL,
+                                             &flags, NULL, NULL) != 0 ||
         flags) {
         *why = flags_reason(flags);
         goto out;

@@ -18,12 +18,12 @@ import ssl
 import subprocess
 import xml.etree.ElementTree as ET
 
-from enrollment import Authority, enrolled_root, prepare_appliance, trust
+from enrollment import Authority, enrolled_root
 from harness import check
 from hsm import Token
 from identity import OrgCA, identity_import
 from netboard import host_on_network, https_context, https_get
-from rights import HOST, licensing_prepare, online, tls_fingerprint
+from rights import HOST, licensing_prepare, online, root_server, tls_fingerprint
 
 XML = "application/xml"
 NO_CERT = ("authenticate with your identity certificate (a TLS client certificate from your "
@@ -147,16 +147,6 @@ def standin_cert(tmp, name):
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
             "-subj", "/CN=" + name, "-days", "30")
     return cert, key
-
-
-def root_server(tmp, auth, port, name="root1", nv="root.img"):
-    tok = Token(os.path.join(tmp, name))
-    nb = host_on_network(tmp, tok, nv=nv)
-    prepare_appliance(nb.con, name=name)
-    trust(nb.con, auth)
-    out = online(nb.con, "http://%s:%d" % (HOST, port))
-    check("SLC installed" in out, "root enrollment: %r" % out, nb.con)
-    return tok, nb
 
 
 def test_three_tier_flow_with_identity_and_impersonation_refused(tmp):

@@ -7,23 +7,13 @@ import json
 import os
 import re
 
-from enrollment import Authority, block, paste, prepare_appliance, trust
+from enrollment import Authority, block, paste
 from harness import check
-from hsm import Token, console_login
+from hsm import Token
 from netboard import host_on_network, https_get
 from identity import OrgCA
 from rights import (HOST, Client, Org, export_certs, licensing_prepare, no_extractable_keys, online,
-                    openssl_verify, split_bundle, tls_fingerprint)
-
-
-def root_server(tmp, auth, port, name="root1", nv="root.img"):
-    tok = Token(os.path.join(tmp, name))
-    nb = host_on_network(tmp, tok, nv=nv)
-    prepare_appliance(nb.con, name=name)
-    trust(nb.con, auth)
-    out = online(nb.con, "http://%s:%d" % (HOST, port))
-    check("SLC installed" in out, "root enrollment: %r" % out, nb.con)
-    return tok, nb
+                    openssl_verify, root_server, split_bundle, tls_fingerprint)
 
 
 def test_three_tier_hierarchy_and_protected_file_round_trip(tmp):

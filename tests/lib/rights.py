@@ -1,6 +1,6 @@
 """tests/lib/rights.py — the rights-management hierarchy as an operator and users build it.
 
-root_server() and licensing_server() provision appliances the way docs/ and README say: a root
+root_server() and licensing_prepare() provision appliances the way docs/ and README say: a root
 enrolled online with the authority, a licensing server that sub-enrolls to it over mutual TLS
 once the root's operator granted its `tls fingerprint`. Client runs tools/signet-client, the
 user's side, authenticated by an identity certificate (--id-cert/--id-key) from an organisation's
@@ -13,8 +13,9 @@ import subprocess
 
 from enrollment import pem_blocks, prepare_appliance, trust
 from harness import ROOT, check
-from hsm import console_login
+from hsm import Token, console_login
 from identity import OrgCA, identity_import
+from netboard import host_on_network
 
 CLIENT_BIN = os.path.join(ROOT, "build", "tools", "signet-client")
 HOST = "10.0.2.2"  # the host, as a board on the user-mode network sees it
@@ -42,6 +43,18 @@ def online(con, url, timeout=60):
     con.send("enroll online %s\n" % url)
     m = con.expect(r"(SLC installed[^\n]*|error: [^\n]*)\n", timeout)
     return m.group(1)
+
+
+def root_server(tmp, auth, port, name="root1", nv="root.img"):
+    """A root on the host board with its own token, enrolled online with the authority serving
+    on port: (token, board)."""
+    tok = Token(os.path.join(tmp, name))
+    nb = host_on_network(tmp, tok, nv=nv)
+    prepare_appliance(nb.con, name=name)
+    trust(nb.con, auth)
+    out = online(nb.con, "http://%s:%d" % (HOST, port))
+    check("SLC installed" in out, "root enrollment: %r" % out, nb.con)
+    return tok, nb
 
 
 def licensing_prepare(con, authority, name="lic1"):
