@@ -8,7 +8,8 @@
  * text can never inject extra name components. Times are calendar UTC (mbedtls_x509_time): the
  * caller converts its clock; UTCTime before 2050, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5).
  *
- * Our extensions live under one private arc, 2.25.<uuid> (X.667; no registration needed), all
+ * Our extensions live under one private arc, Microsoft's GUID-based customer arc with Signet's
+ * GUID below it (crypto/x509_oid.h, docs/certificates.md), all
  * non-critical so that standard tools (openssl verify) accept the chains; docs/certificates.md
  * lists them:
  *   ARC.1  signetRights   SEQUENCE OF OBJECT IDENTIFIER   (the rights ARC.2.n below)

@@ -20,7 +20,7 @@ PACKAGES=(
     gcc-arm-none-eabi picolibc-arm-none-eabi binutils-arm-none-eabi
     qemu-system-arm
     softhsm2 p11-kit libp11-kit-dev opensc openssl curl wrk
-    libslirp-dev libssl-dev libcurl4-openssl-dev libengine-pkcs11-openssl python3-cryptography
+    libslirp-dev libssl-dev libcurl4-openssl-dev libengine-pkcs11-openssl python3-cryptography gnutls-bin
     dpkg-dev xz-utils bzip2 ca-certificates debian-archive-keyring
 )
 

@@ -18,7 +18,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
-ARC = "2.25.121106065750351852537366942741521112631"
+ARC = "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703"
 ARC_DER = bytes.fromhex("6981b69c9782cfd3faa9c39cc78be9b6eca8bc37")
 
 

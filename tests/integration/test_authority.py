@@ -17,13 +17,13 @@ import xml.etree.ElementTree as ET
 
 from harness import ROOT, Console, check
 from hsm import USER_PIN, Token
-from signing import private_key_report
+from signing import other_stacks_read, private_key_report
 
 AUTHORITY = os.path.join(ROOT, "build", "tools", "signet-authority")
 KEY_ID = "signet-authority-root"
 URL = "https://rms.example.test/"
 # The private arc (docs/certificates.md); openssl prints unknown extensions by their OID.
-ARC = "2.25.121106065750351852537366942741521112631"
+ARC = "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703"
 
 
 class Authority:
@@ -153,6 +153,7 @@ def verify_response(au, xml_text, tag):
                          capture_output=True, text=True, timeout=60)
     check(res.returncode == 0 and res.stdout.strip().endswith(": OK"),
           "openssl verify refused the %s SLC:\n%s%s" % (tag, res.stdout, res.stderr))
+    other_stacks_read([slc_pem, chain_pem, au.root])
     return openssl("x509", "-in", slc_pem, "-noout", "-text").decode()
 
 
@@ -176,6 +177,8 @@ def test_init_makes_a_ca_root_in_the_token_and_refuses_twice(tmp):
     check("Signature Algorithm: sha256WithRSAEncryption" in text, "root not signed RSA/SHA-256")
     check("Subject: O = Signet, CN = Signet Enrollment Authority" in text, "root subject:\n" + text)
     check(ARC + ".1" in text, "root lacks the rights extension")
+    read = other_stacks_read([au.root])
+    check(ARC + ".1" in read, "python3-cryptography does not see the rights extension: " + read)
     days = validity_days(text)
     check(20 * 365 <= days <= 20 * 366, "root validity is %.1f days, not 20 years" % days)
     # The key, as OpenSC sees it straight from SoftHSM2.

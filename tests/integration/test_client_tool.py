@@ -37,7 +37,7 @@ from harness import ROOT, check
 from identity import OrgCA
 
 CLIENT = os.path.join(ROOT, os.environ.get("SIGNET_CLIENT_BIN", "build/tools/signet-client"))
-ARC = "2.25.121106065750351852537366942741521112631"
+ARC = "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703"
 RIGHTS = {"sub-enroll": 1, "certify": 2, "issue-use": 3, "issue-publish": 4}
 KIND = {"rac": 1, "publishing": 2, "use": 3}
 GRANTS = ["view", "edit", "print", "export", "forward", "owner"]

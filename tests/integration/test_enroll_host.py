@@ -104,7 +104,7 @@ def test_online_enrollment_and_renewal(tmp):
                              check=True, capture_output=True).stdout
     revoker_der = subprocess.run(["openssl", "pkey", "-in", revoker, "-pubout", "-outform", "DER"],
                                  check=True, capture_output=True).stdout
-    arc = "2.25.121106065750351852537366942741521112631"
+    arc = "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703"
     check(arc + ".4" in text and revoker_der in slc_der,
           "the SLC does not carry the revoker's key (signetRevocation):\n" + text, con)
     st = con.command("status")

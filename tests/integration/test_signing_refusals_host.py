@@ -16,7 +16,7 @@ from hsm import Token
 from netboard import host_on_network, https_context, https_get
 from rights import HOST, Org, online, split_bundle
 
-ARC = "2.25.121106065750351852537366942741521112631"
+ARC = "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703"
 XML = "application/xml"
 
 

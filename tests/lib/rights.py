@@ -15,6 +15,7 @@ from enrollment import pem_blocks, prepare_appliance, trust
 from harness import ROOT, check
 from hsm import Token, console_login
 from identity import OrgCA, identity_import
+from signing import other_stacks_read
 from netboard import host_on_network
 
 CLIENT_BIN = os.path.join(ROOT, "build", "tools", "signet-client")
@@ -93,6 +94,7 @@ def openssl_verify(anchor, leaf_pem, chain_pems, con=None):
     res = subprocess.run(argv + [leaf_pem], capture_output=True, text=True, timeout=30)
     check(res.returncode == 0 and "OK" in res.stdout,
           "openssl verify %s: %s%s" % (os.path.basename(leaf_pem), res.stdout, res.stderr), con)
+    other_stacks_read([leaf_pem] + list(chain_pems), con)
 
 
 def split_bundle(path, tmp, name):

@@ -41,3 +41,30 @@ def private_key_report(token, key_id="signet-slc"):
     blocks = ["Private Key Object" + b for b in out.split("Private Key Object")[1:]]
     want = "ID:         " + key_id.encode().hex()
     return "".join(b for b in blocks if want in b)
+
+
+# python3-cryptography as Debian ships it (the system interpreter, not a test runner's own).
+_CRYPTOGRAPHY_READS = r"""
+import sys
+from cryptography import x509
+for path in sys.argv[1:]:
+    c = x509.load_pem_x509_certificate(open(path, "rb").read())
+    oids = [e.oid.dotted_string for e in c.extensions]
+    print(path, c.subject.rfc4514_string(), " ".join(oids))
+"""
+
+
+def other_stacks_read(pems, con=None):
+    """Every certificate (PEM files) is read by GnuTLS's certtool and by Debian's
+    python3-cryptography, extensions included: the X.509 stacks that refused the first private
+    arc (docs/certificates.md). Returns python-cryptography's lines (path, subject, OIDs)."""
+    for p in pems:
+        res = subprocess.run(["certtool", "--certificate-info", "--infile", p],
+                             capture_output=True, text=True, timeout=30)
+        check(res.returncode == 0 and "Subject:" in res.stdout,
+              "certtool cannot read %s:\n%s%s" % (p, res.stdout, res.stderr[-2000:]), con)
+    res = subprocess.run(["/usr/bin/python3", "-c", _CRYPTOGRAPHY_READS] + list(pems),
+                         capture_output=True, text=True, timeout=60)
+    check(res.returncode == 0, "python3-cryptography cannot read %s:\n%s" % (pems, res.stderr[-2000:]),
+          con)
+    return res.stdout

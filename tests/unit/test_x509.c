@@ -553,9 +553,15 @@ TEST(every_kind_builds_reads_back_and_verifies_here_and_in_openssl)
         CHECK(strncmp(line, kinds[i].usage, strlen(kinds[i].usage)) == 0 &&
               line[strlen(kinds[i].usage)] == '\n');
         /* OpenSSL shows our extensions by their OID, non-critical */
-        CHECK(strstr(text, "2.25.121106065750351852537366942741521112631.5:") != NULL);
-        CHECK_EQ(strstr(text, "2.25.121106065750351852537366942741521112631.6:") != NULL,
-                 c != NULL);
+        CHECK(
+            strstr(text,
+                   "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703.5:") !=
+            NULL);
+        CHECK_EQ(
+            strstr(text,
+                   "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703.6:") !=
+                NULL,
+            c != NULL);
     }
 }
 
@@ -725,9 +731,12 @@ TEST(build_refuses_bad_kinds_and_content)
 
 /* ---- hostile extensions, built around our writer by OpenSSL ---- */
 
-#define ARC_TXT "2.25.121106065750351852537366942741521112631"
-static const uint8_t arc_der[] = {0x69, 0x81, 0xb6, 0x9c, 0x97, 0x82, 0xcf, 0xd3, 0xfa, 0xa9,
-                                  0xc3, 0x9c, 0xc7, 0x8b, 0xe9, 0xb6, 0xec, 0xa8, 0xbc, 0x37};
+#define ARC_TXT "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703"
+/* The arc's DER content octets, as crypto/x509_oid.h has them (written out here, so that a
+ * change there is caught). */
+static const uint8_t arc_der[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x14, 0x01, 0xbe, 0x40, 0x93, 0x7a,
+                                  0x81, 0xb6, 0x1c, 0xdc, 0x0a, 0x81, 0xfa, 0x3f, 0x81, 0x94, 0x61,
+                                  0x82, 0xb9, 0x0e, 0x81, 0xbd, 0x96, 0x6d, 0x84, 0xa8, 0xbc, 0x37};
 
 struct der {
     uint8_t b[4096];
@@ -763,10 +772,10 @@ static void tlv(struct der *d, uint8_t tag, const void *p, size_t n)
 
 static void kind_oid(struct der *d, uint8_t n)
 {
-    uint8_t oid[22];
-    memcpy(oid, arc_der, 20);
-    oid[20] = 5;
-    oid[21] = n;
+    uint8_t oid[sizeof(arc_der) + 2];
+    memcpy(oid, arc_der, sizeof(arc_der));
+    oid[sizeof(arc_der)] = 5;
+    oid[sizeof(arc_der) + 1] = n;
     tlv(d, 0x06, oid, sizeof(oid));
 }
 
