@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "firmware/identity/identity.h"
-#include "mbedtls/base64.h"
+#include "tests/unit/pem_vectors.h"
 
 static uint8_t record[TOKEN_DATA_MAX];
 static size_t record_len;
@@ -48,38 +48,17 @@ CK_RV token_data_write(struct token *t, const char *name, const uint8_t *data, s
     return CKR_OK;
 }
 
-/* The n-th certificate of a PEM vector, as DER. */
-static size_t load_pem(const char *name, int nth, uint8_t *der, size_t cap)
+/* The nth certificate of a vector file, as DER (tests/unit/pem_vectors.h); aborts without. */
+static size_t load_pem(const char *name, size_t nth, uint8_t *der, size_t cap)
 {
-    static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
-    char path[512], text[16384], b64[8192];
-    size_t n = 0, len = 0;
+    static struct pem_vector v;
+    char path[512];
 
     snprintf(path, sizeof(path), "%s/%s.pem", FUZZ_USER_VECTORS, name);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        perror(path);
+    if (pem_vector_load(path, &v) != 0 || nth >= v.n || v.certs[nth].len > cap)
         abort();
-    }
-    size_t got = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[got] = '\0';
-    const char *p = text;
-    for (int i = 0; i <= nth; i++) {
-        p = strstr(p, begin);
-        if (!p)
-            abort();
-        p += sizeof(begin) - 1;
-    }
-    const char *q = strstr(p, end);
-    if (!q)
-        abort();
-    for (; p < q && n < sizeof(b64); p++)
-        if (*p != '\n' && *p != '\r')
-            b64[n++] = *p;
-    if (mbedtls_base64_decode(der, cap, &len, (const unsigned char *)b64, n) != 0)
-        abort();
-    return len;
+    memcpy(der, v.certs[nth].der, v.certs[nth].len);
+    return v.certs[nth].len;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -17,36 +17,22 @@
 #include <string.h>
 
 #include "crypto/x509_user.c"
-#include "mbedtls/base64.h"
+#include "tests/unit/pem_vectors.h"
 
 static uint8_t root_der[4096], issuing_der[4096];
 static size_t root_len, issuing_len;
 
-/* The one certificate of a PEM vector, as DER. */
-static size_t load_pem(const char *name, uint8_t *der, size_t cap)
+/* The nth certificate of a vector file, as DER (tests/unit/pem_vectors.h); aborts without. */
+static size_t load_pem(const char *name, size_t nth, uint8_t *der, size_t cap)
 {
-    static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
-    char path[512], text[8192], b64[8192];
-    size_t n = 0, len = 0;
+    static struct pem_vector v;
+    char path[512];
 
     snprintf(path, sizeof(path), "%s/%s.pem", FUZZ_USER_VECTORS, name);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        perror(path);
+    if (pem_vector_load(path, &v) != 0 || nth >= v.n || v.certs[nth].len > cap)
         abort();
-    }
-    size_t got = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[got] = '\0';
-    const char *p = strstr(text, begin), *q = strstr(text, end);
-    if (!p || !q || q < p)
-        abort();
-    for (p += sizeof(begin) - 1; p < q; p++)
-        if (*p != '\n' && *p != '\r')
-            b64[n++] = *p;
-    if (mbedtls_base64_decode(der, cap, &len, (const unsigned char *)b64, n) != 0)
-        abort();
-    return len;
+    memcpy(der, v.certs[nth].der, v.certs[nth].len);
+    return v.certs[nth].len;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -54,8 +40,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    root_len = load_pem("contoso-root-ca", root_der, sizeof(root_der));
-    issuing_len = load_pem("contoso-issuing-ca", issuing_der, sizeof(issuing_der));
+    root_len = load_pem("contoso-root-ca", 0, root_der, sizeof(root_der));
+    issuing_len = load_pem("contoso-issuing-ca", 0, issuing_der, sizeof(issuing_der));
     return 0;
 }
 

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "mbedtls/base64.h"
+#include "pem_vectors.h"
 #include "unit.h"
 
 #ifndef IDENTITY_VECTORS
@@ -85,45 +85,12 @@ static size_t stored_len(const char *name)
 
 /* ---- vectors ---- */
 
-struct pem_file {
-    size_t n;
-    uint8_t der[X509_USER_CHAIN_MAX + 1][DOC_CERT_MAX];
-    struct x509_cert certs[X509_USER_CHAIN_MAX + 1];
-};
-
-/* Every CERTIFICATE block of a vector file, as DER. */
-static bool load(const char *file, struct pem_file *out)
+/* A vector file's certificates (tests/unit/pem_vectors.h). */
+static bool load(const char *file, struct pem_vector *out)
 {
-    char path[512], text[16384];
+    char path[512];
     snprintf(path, sizeof(path), "%s/%s", IDENTITY_VECTORS, file);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    size_t len = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[len] = '\0';
-    out->n = 0;
-    const char *p = text;
-    static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
-    while ((p = strstr(p, begin)) != NULL && out->n <= X509_USER_CHAIN_MAX) {
-        p += sizeof(begin) - 1;
-        const char *e = strstr(p, end);
-        if (!e)
-            return false;
-        char b64[8192];
-        size_t k = 0;
-        for (; p < e && k < sizeof(b64) - 1; p++)
-            if (*p != '\n' && *p != '\r')
-                b64[k++] = *p;
-        size_t dlen = 0;
-        if (mbedtls_base64_decode(out->der[out->n], DOC_CERT_MAX, &dlen, (const uint8_t *)b64, k) !=
-            0)
-            return false;
-        out->certs[out->n] = (struct x509_cert){out->der[out->n], dlen};
-        out->n++;
-        p = e;
-    }
-    return out->n > 0;
+    return pem_vector_load(path, out) == 0;
 }
 
 static const x509_time now = {.year = 2026, .mon = 6, .day = 1, .hour = 12};
@@ -146,7 +113,7 @@ static void fresh(void)
 
 static int import_file(const char *file, const char *domains, const char **why)
 {
-    static struct pem_file pf;
+    static struct pem_vector pf;
     if (!load(file, &pf))
         return -999;
     return identity_import(&ids, pf.certs[0].der, pf.certs[0].len, domains, &now, why);
@@ -155,7 +122,7 @@ static int import_file(const char *file, const char *domains, const char **why)
 /* identity_who for a user's TLS chain from a vector file. */
 static int who_file(const char *file, struct identity_user *u, const char **why)
 {
-    static struct pem_file pf;
+    static struct pem_vector pf;
     static const uint8_t fp[X509_FP_LEN] = {0xaa};
     if (!load(file, &pf))
         return -999;
@@ -567,7 +534,7 @@ TEST(who_issuing_ca_as_source)
 
 TEST(who_forwarded)
 {
-    static struct pem_file user, evil, server;
+    static struct pem_vector user, evil, server;
     struct identity_user u;
     const char *why;
     static const uint8_t other_fp[X509_FP_LEN] = {0x99};
@@ -602,7 +569,7 @@ TEST(who_forwarded)
 
 TEST(who_chain_too_long)
 {
-    static struct pem_file a;
+    static struct pem_vector a;
     struct x509_cert chain[X509_USER_CHAIN_MAX + 1];
     struct identity_user u;
     const char *why;
@@ -639,7 +606,7 @@ TEST(who_after_remove)
 /* A verified chain is remembered, but only while what it was verified against still holds. */
 TEST(who_remembers_only_what_still_holds)
 {
-    static struct pem_file pf;
+    static struct pem_vector pf;
     static const uint8_t fp[X509_FP_LEN] = {0xaa};
     const x509_time later = {.year = 2045, .mon = 6, .day = 1};
     struct identity_user u, again;

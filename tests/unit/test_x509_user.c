@@ -14,62 +14,37 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pem_vectors.h"
 #include "unit.h"
 
 #ifndef ID_VECTORS
 #define ID_VECTORS "tests/unit/vectors/identity"
 #endif
 
-#define DER_MAX 4096
+static struct pem_vector ca_root, ca_issuing, ca_fabrikam, ca_evil, ca_expired;
+static struct pem_vector nw_root, nw_rogue, nw_old, nw_nosign;
 
-/* A vector file's certificates, DER, in file order. */
-struct pem {
-    uint8_t der[X509_USER_CHAIN_MAX][DER_MAX];
-    struct x509_cert c[X509_USER_CHAIN_MAX];
-    size_t n;
-};
-
-static struct pem ca_root, ca_issuing, ca_fabrikam, ca_evil, ca_expired;
-static struct pem nw_root, nw_rogue, nw_old, nw_nosign;
-
-static int load(const char *name, struct pem *out)
+/* A vector file's certificates, in file order (tests/unit/pem_vectors.h). */
+static int load(const char *name, struct pem_vector *out)
 {
     char path[256];
-    X509 *x;
-
     snprintf(path, sizeof(path), "%s/%s.pem", ID_VECTORS, name);
-    FILE *f = fopen(path, "r");
-    memset(out, 0, sizeof(*out));
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return -1;
-    }
-    while (out->n < X509_USER_CHAIN_MAX && (x = PEM_read_X509(f, NULL, NULL, NULL))) {
-        unsigned char *p = out->der[out->n];
-        int len = i2d_X509(x, NULL);
-        if (len > 0 && len <= DER_MAX && i2d_X509(x, &p) == len) {
-            out->c[out->n].der = out->der[out->n];
-            out->c[out->n].len = (size_t)len;
-            out->n++;
-        }
-        X509_free(x);
-    }
-    fclose(f);
-    return out->n ? 0 : -1;
+    return pem_vector_load(path, out);
 }
 
 static const x509_time now_t = {2026, 6, 1, 12, 0, 0};
 
 /* Verify the vector `name` (leaf first, then its CAs as the file holds them) against anchor. */
-static int verify_file(const char *name, const struct pem *anchor, struct x509_user *u,
+static int verify_file(const char *name, const struct pem_vector *anchor, struct x509_user *u,
                        const char **why)
 {
-    static struct pem leaf;
+    static struct pem_vector leaf;
     if (load(name, &leaf) != 0) {
         *why = "vector missing";
         return -999;
     }
-    return x509_user_verify(leaf.c[0], leaf.c + 1, leaf.n - 1, anchor->c[0], &now_t, u, why);
+    return x509_user_verify(leaf.certs[0], leaf.certs + 1, leaf.n - 1, anchor->certs[0], &now_t, u,
+                            why);
 }
 
 static bool all_zero(const void *p, size_t n)
@@ -82,7 +57,7 @@ static bool all_zero(const void *p, size_t n)
 }
 
 /* A refused user: -EPERM, the reason, and nothing of the certificate in *out. */
-static int refused(const char *name, const struct pem *anchor, const char *want)
+static int refused(const char *name, const struct pem_vector *anchor, const char *want)
 {
     struct x509_user u;
     const char *why = NULL;
@@ -96,7 +71,7 @@ static int refused(const char *name, const struct pem *anchor, const char *want)
 }
 
 /* An accepted user: 0 and the canonical name. */
-static int accepted(const char *name, const struct pem *anchor, const char *want)
+static int accepted(const char *name, const struct pem_vector *anchor, const char *want)
 {
     struct x509_user u;
     const char *why = "";
@@ -117,16 +92,16 @@ static void sha256_of(const struct x509_cert *c, uint8_t fp[32])
 
 TEST(alice_accepted)
 {
-    struct pem alice;
+    struct pem_vector alice;
     struct x509_user u;
     const char *why = "";
     uint8_t fp[32];
 
     CHECK(load("user-alice", &alice) == 0);
-    CHECK_EQ(x509_user_verify(alice.c[0], NULL, 0, ca_root.c[0], &now_t, &u, &why), 0);
+    CHECK_EQ(x509_user_verify(alice.certs[0], NULL, 0, ca_root.certs[0], &now_t, &u, &why), 0);
     CHECK_STR(u.name, "alice@contoso.example");
     CHECK_STR(u.subject, "CN=alice, O=Contoso");
-    sha256_of(&alice.c[0], fp);
+    sha256_of(&alice.certs[0], fp);
     CHECK(memcmp(u.fp, fp, 32) == 0);
 }
 
@@ -139,7 +114,7 @@ TEST(carol_ec_accepted)
 
 TEST(bob_through_intermediate)
 {
-    struct pem bob;
+    struct pem_vector bob;
     struct x509_user u;
     const char *why = "";
 
@@ -151,68 +126,71 @@ TEST(bob_through_intermediate)
     CHECK(accepted("user-bob-upn", &ca_issuing, "bob@contoso.example"));
     /* The chain in the wrong order, with the root itself too (RFC 8446 §4.4.2: receivers
      * should take any order): the path is found all the same. */
-    struct x509_cert wrong[2] = {ca_root.c[0], ca_issuing.c[0]};
-    CHECK_EQ(x509_user_verify(bob.c[0], wrong, 2, ca_root.c[0], &now_t, &u, &why), 0);
+    struct x509_cert wrong[2] = {ca_root.certs[0], ca_issuing.certs[0]};
+    CHECK_EQ(x509_user_verify(bob.certs[0], wrong, 2, ca_root.certs[0], &now_t, &u, &why), 0);
     CHECK_STR(u.name, "bob@contoso.example");
     CHECK_STR(u.subject, "CN=bob, O=Contoso");
-    struct x509_cert right[2] = {ca_issuing.c[0], ca_root.c[0]};
-    CHECK_EQ(x509_user_verify(bob.c[0], right, 2, ca_root.c[0], &now_t, &u, &why), 0);
+    struct x509_cert right[2] = {ca_issuing.certs[0], ca_root.certs[0]};
+    CHECK_EQ(x509_user_verify(bob.certs[0], right, 2, ca_root.certs[0], &now_t, &u, &why), 0);
     /* An unrelated CA in the chain does not make a path. */
-    struct x509_cert evil[1] = {ca_evil.c[0]};
-    CHECK_EQ(x509_user_verify(bob.c[0], evil, 1, ca_root.c[0], &now_t, &u, &why), -EPERM);
+    struct x509_cert evil[1] = {ca_evil.certs[0]};
+    CHECK_EQ(x509_user_verify(bob.certs[0], evil, 1, ca_root.certs[0], &now_t, &u, &why), -EPERM);
     CHECK_STR(why, "not issued by a trusted identity source");
 }
 
 TEST(chain_bounds)
 {
-    struct pem bob;
+    struct pem_vector bob;
     struct x509_user u;
     const char *why = "";
     uint8_t junk[8] = {0x30, 0x03, 0x02, 0x01, 0x01};
 
     CHECK(load("user-bob-upn", &bob) == 0);
-    struct x509_cert four[4] = {ca_issuing.c[0], ca_root.c[0], ca_evil.c[0], ca_fabrikam.c[0]};
-    CHECK_EQ(x509_user_verify(bob.c[0], four, 4, ca_root.c[0], &now_t, &u, &why), -EPERM);
+    struct x509_cert four[4] = {ca_issuing.certs[0], ca_root.certs[0], ca_evil.certs[0],
+                                ca_fabrikam.certs[0]};
+    CHECK_EQ(x509_user_verify(bob.certs[0], four, 4, ca_root.certs[0], &now_t, &u, &why), -EPERM);
     CHECK_STR(why, "comes with too many CA certificates (at most 3)");
-    CHECK_EQ(x509_user_verify(bob.c[0], four, 3, ca_root.c[0], &now_t, &u, &why), 0);
+    CHECK_EQ(x509_user_verify(bob.certs[0], four, 3, ca_root.certs[0], &now_t, &u, &why), 0);
     struct x509_cert bad[1] = {{junk, sizeof(junk)}};
-    CHECK_EQ(x509_user_verify(bob.c[0], bad, 1, ca_root.c[0], &now_t, &u, &why), -EPERM);
+    CHECK_EQ(x509_user_verify(bob.certs[0], bad, 1, ca_root.certs[0], &now_t, &u, &why), -EPERM);
     CHECK_STR(why, "comes with a CA certificate that does not parse");
     /* The source's own certificate presented as a user's: no user, whatever it says. */
-    CHECK_EQ(x509_user_verify(ca_root.c[0], NULL, 0, ca_root.c[0], &now_t, &u, &why), -EPERM);
+    CHECK_EQ(x509_user_verify(ca_root.certs[0], NULL, 0, ca_root.certs[0], &now_t, &u, &why),
+             -EPERM);
     CHECK_STR(why, "not issued by a trusted identity source");
-    CHECK_EQ(x509_user_verify(ca_issuing.c[0], NULL, 0, ca_root.c[0], &now_t, &u, &why), -EPERM);
+    CHECK_EQ(x509_user_verify(ca_issuing.certs[0], NULL, 0, ca_root.certs[0], &now_t, &u, &why),
+             -EPERM);
     CHECK_STR(why, "is a CA certificate, not a user's");
     /* An anchor that does not parse trusts nothing. */
-    CHECK_EQ(x509_user_verify(bob.c[0], NULL, 0, bad[0], &now_t, &u, &why), -EPERM);
+    CHECK_EQ(x509_user_verify(bob.certs[0], NULL, 0, bad[0], &now_t, &u, &why), -EPERM);
     CHECK_STR(why, "not issued by a trusted identity source");
 }
 
 TEST(leaf_does_not_parse)
 {
-    static uint8_t buf[DER_MAX + 1];
-    struct pem alice;
+    static uint8_t buf[PEM_VECTOR_DER_MAX + 1];
+    struct pem_vector alice;
     struct x509_user u;
     const char *why = "";
 
     CHECK(load("user-alice", &alice) == 0);
     struct x509_cert junk = {(const uint8_t *)"not a certificate", 17};
-    CHECK_EQ(x509_user_verify(junk, NULL, 0, ca_root.c[0], &now_t, &u, &why), -EINVAL);
+    CHECK_EQ(x509_user_verify(junk, NULL, 0, ca_root.certs[0], &now_t, &u, &why), -EINVAL);
     CHECK_STR(why, "does not parse as an X.509 certificate");
     struct x509_cert none = {NULL, 0};
-    CHECK_EQ(x509_user_verify(none, NULL, 0, ca_root.c[0], &now_t, &u, &why), -EINVAL);
+    CHECK_EQ(x509_user_verify(none, NULL, 0, ca_root.certs[0], &now_t, &u, &why), -EINVAL);
     /* A byte after the certificate: not the certificate, whose fingerprint it would not be. */
-    memcpy(buf, alice.c[0].der, alice.c[0].len);
-    struct x509_cert trailing = {buf, alice.c[0].len + 1};
-    CHECK_EQ(x509_user_verify(trailing, NULL, 0, ca_root.c[0], &now_t, &u, &why), -EINVAL);
+    memcpy(buf, alice.certs[0].der, alice.certs[0].len);
+    struct x509_cert trailing = {buf, alice.certs[0].len + 1};
+    CHECK_EQ(x509_user_verify(trailing, NULL, 0, ca_root.certs[0], &now_t, &u, &why), -EINVAL);
     /* Cut short. */
-    struct x509_cert cut = {buf, alice.c[0].len - 1};
-    CHECK_EQ(x509_user_verify(cut, NULL, 0, ca_root.c[0], &now_t, &u, &why), -EINVAL);
+    struct x509_cert cut = {buf, alice.certs[0].len - 1};
+    CHECK_EQ(x509_user_verify(cut, NULL, 0, ca_root.certs[0], &now_t, &u, &why), -EINVAL);
 }
 
 TEST(dates)
 {
-    struct pem alice;
+    struct pem_vector alice;
     struct x509_user u;
     const char *why = "";
 
@@ -221,7 +199,7 @@ TEST(dates)
     /* Before the CAs' and the leaf's window: the leaf is said first. */
     CHECK(load("user-alice", &alice) == 0);
     x509_time early = {2024, 6, 1, 0, 0, 0};
-    CHECK_EQ(x509_user_verify(alice.c[0], NULL, 0, ca_root.c[0], &early, &u, &why), -EPERM);
+    CHECK_EQ(x509_user_verify(alice.certs[0], NULL, 0, ca_root.certs[0], &early, &u, &why), -EPERM);
     CHECK_STR(why, "not valid before 2025-01-01");
     CHECK(why == u.why);
 }
@@ -305,28 +283,32 @@ static size_t self_signed(const char *cn, uint8_t *der, size_t cap)
 
 TEST(describe)
 {
-    struct pem alice;
+    struct pem_vector alice;
     char subject[X509_SUBJECT_TEXT_MAX + 1];
     uint8_t fp[X509_FP_LEN], want[32];
 
     CHECK(load("user-alice", &alice) == 0);
-    CHECK_EQ(x509_user_describe(alice.c[0].der, alice.c[0].len, subject, sizeof(subject), fp), 0);
+    CHECK_EQ(
+        x509_user_describe(alice.certs[0].der, alice.certs[0].len, subject, sizeof(subject), fp),
+        0);
     CHECK_STR(subject, "CN=alice, O=Contoso");
-    sha256_of(&alice.c[0], want);
+    sha256_of(&alice.certs[0], want);
     CHECK(memcmp(fp, want, 32) == 0);
     /* Cut to the caller's buffer. */
-    CHECK_EQ(x509_user_describe(alice.c[0].der, alice.c[0].len, subject, 5, fp), 0);
+    CHECK_EQ(x509_user_describe(alice.certs[0].der, alice.certs[0].len, subject, 5, fp), 0);
     CHECK_STR(subject, "CN=a");
     /* A refused certificate is described too (the audit names who was refused). */
-    struct pem evil;
+    struct pem_vector evil;
     CHECK(load("user-evil-alice", &evil) == 0);
-    CHECK_EQ(x509_user_describe(evil.c[0].der, evil.c[0].len, subject, sizeof(subject), fp), 0);
+    CHECK_EQ(x509_user_describe(evil.certs[0].der, evil.certs[0].len, subject, sizeof(subject), fp),
+             0);
     CHECK_STR(subject, "CN=alice, O=Contoso");
-    CHECK_EQ(x509_user_describe(ca_root.c[0].der, ca_root.c[0].len, subject, sizeof(subject), fp),
+    CHECK_EQ(x509_user_describe(ca_root.certs[0].der, ca_root.certs[0].len, subject,
+                                sizeof(subject), fp),
              0);
     CHECK_STR(subject, "CN=Contoso Users CA, O=Contoso");
     /* Components cannot be forged inside a value (RFC 4514 escapes); other bytes are '?'. */
-    static uint8_t der[DER_MAX];
+    static uint8_t der[PEM_VECTOR_DER_MAX];
     size_t len = self_signed("alice, O=Contoso+OU=\"x\"\\;<>", der, sizeof(der));
     CHECK(len > 0);
     CHECK_EQ(x509_user_describe(der, len, subject, sizeof(subject), fp), 0);
@@ -347,38 +329,38 @@ TEST(ca_check)
     char subject[X509_SUBJECT_TEXT_MAX + 1];
     x509_time until;
     const char *why = "";
-    struct pem alice;
+    struct pem_vector alice;
 
-    CHECK_EQ(x509_user_ca_check(ca_root.c[0].der, ca_root.c[0].len, &now_t, subject,
+    CHECK_EQ(x509_user_ca_check(ca_root.certs[0].der, ca_root.certs[0].len, &now_t, subject,
                                 sizeof(subject), &until, &why),
              0);
     CHECK_STR(subject, "CN=Contoso Users CA, O=Contoso");
     CHECK_EQ(until.year, 2045);
     CHECK_EQ(until.mon, 1);
     CHECK_EQ(until.day, 1);
-    CHECK_EQ(x509_user_ca_check(ca_issuing.c[0].der, ca_issuing.c[0].len, &now_t, subject,
+    CHECK_EQ(x509_user_ca_check(ca_issuing.certs[0].der, ca_issuing.certs[0].len, &now_t, subject,
                                 sizeof(subject), &until, &why),
              0);
-    CHECK_EQ(x509_user_ca_check(ca_fabrikam.c[0].der, ca_fabrikam.c[0].len, &now_t, subject,
+    CHECK_EQ(x509_user_ca_check(ca_fabrikam.certs[0].der, ca_fabrikam.certs[0].len, &now_t, subject,
                                 sizeof(subject), &until, &why),
              0);
     CHECK_STR(subject, "CN=Fabrikam Users CA, O=Fabrikam");
     /* A user's certificate is no source. */
     CHECK(load("user-alice", &alice) == 0);
-    CHECK_EQ(x509_user_ca_check(alice.c[0].der, alice.c[0].len, &now_t, subject, sizeof(subject),
-                                &until, &why),
+    CHECK_EQ(x509_user_ca_check(alice.certs[0].der, alice.certs[0].len, &now_t, subject,
+                                sizeof(subject), &until, &why),
              -EPERM);
     CHECK_STR(why, "not a CA certificate (basicConstraints cA is not set)");
     CHECK_STR(subject, "CN=alice, O=Contoso");
     /* An expired CA, named and dated still so the operator sees which and since when. */
-    CHECK_EQ(x509_user_ca_check(ca_expired.c[0].der, ca_expired.c[0].len, &now_t, subject,
+    CHECK_EQ(x509_user_ca_check(ca_expired.certs[0].der, ca_expired.certs[0].len, &now_t, subject,
                                 sizeof(subject), &until, &why),
              -EPERM);
     CHECK_STR(why, "the CA certificate has expired (notAfter is in the past)");
     CHECK_STR(subject, "CN=Old Contoso Users CA, O=Contoso");
     CHECK_EQ(until.year, 2021);
     x509_time early = {2024, 1, 1, 0, 0, 0};
-    CHECK_EQ(x509_user_ca_check(ca_root.c[0].der, ca_root.c[0].len, &early, subject,
+    CHECK_EQ(x509_user_ca_check(ca_root.certs[0].der, ca_root.certs[0].len, &early, subject,
                                 sizeof(subject), &until, &why),
              -EPERM);
     CHECK_STR(why, "the CA certificate is not valid yet (notBefore is in the future)");
@@ -387,14 +369,14 @@ TEST(ca_check)
              -EINVAL);
     CHECK_STR(why, "not an X.509 certificate");
     CHECK_STR(subject, "?");
-    CHECK_EQ(x509_user_ca_check(nw_nosign.c[0].der, nw_nosign.c[0].len, &now_t, subject,
+    CHECK_EQ(x509_user_ca_check(nw_nosign.certs[0].der, nw_nosign.certs[0].len, &now_t, subject,
                                 sizeof(subject), &until, &why),
              -EPERM);
     CHECK_STR(why,
               "a CA certificate that may not sign certificates (keyUsage without keyCertSign)");
     CHECK_STR(subject, "CN=Northwind No-Sign CA");
     /* An intermediate of a larger PKI may be a source. */
-    CHECK_EQ(x509_user_ca_check(nw_rogue.c[0].der, nw_rogue.c[0].len, &now_t, subject,
+    CHECK_EQ(x509_user_ca_check(nw_rogue.certs[0].der, nw_rogue.certs[0].len, &now_t, subject,
                                 sizeof(subject), &until, &why),
              0);
 }
