@@ -20,7 +20,13 @@
  *   ARC.6  signetContent  SEQUENCE { contentId OCTET STRING (16), owner UTF8String,
  *                         wrappedKey OCTET STRING, grants SEQUENCE SIZE(1..16) OF
  *                         SEQUENCE { user UTF8String, rights BIT STRING } }   (licenses)
- * The cluster URL travels as a subjectAltName URI.
+ *   ARC.7  signetVia      INTEGER: in a RAC that a licensing server asked for on a user's behalf,
+ *                         the serial of that server's certificate under the same root, so that
+ *                         revoking the server also refuses the RACs it gave out
+ *   ARC.8  signetExcludedUsers SEQUENCE OF UTF8String: a CRL extension (crypto/x509_crl.h), the
+ *                         user names the cluster excludes (`revoke user NAME`)
+ * The cluster URL travels as a subjectAltName URI; where the issuer's CRL is, as a
+ * cRLDistributionPoints extension with one fullName URI (RFC 5280 §4.2.1.13).
  *
  * Verifying: signatures, validity at the caller's "now" for every certificate, basic
  * constraints and path length, keyUsage, and our rights: a certificate that issues a CA must
@@ -66,6 +72,11 @@ int x509_grant_format(uint32_t rights, char *out, size_t cap);
 #define X509_NAME_MAX   256 /* an issuer/subject Name, DER */
 
 typedef mbedtls_x509_time x509_time;
+
+/* Every certificate and license anyone in the hierarchy issues starts this long before the
+ * issuing instant, so that relying parties whose clocks run a few minutes behind accept it at
+ * once; never before the issuer's own notBefore (docs/certificates.md, "Validity rules"). */
+#define X509_BACKDATE_SECS 300
 
 /* Make 16 random bytes a DER-minimal positive serial: first octet in 0x40..0x7f. */
 static inline void x509_serial_fix(uint8_t serial[X509_SERIAL_LEN])
@@ -140,6 +151,8 @@ struct x509_profile {
     bool server_auth; /* extendedKeyUsage serverAuth + clientAuth: the appliance's TLS identity */
     enum x509_kind kind;                /* ARC.5 when not NONE; keyUsage follows the kind */
     const struct x509_content *content; /* ARC.6: publishing and use licenses only */
+    const char *crl_url;                /* cRLDistributionPoints fullName URI (NULL/"": none) */
+    const uint8_t *via_serial;          /* ARC.7, X509_SERIAL_LEN bytes: RACs only (NULL: none) */
 };
 
 /* DER certificate into out[cap]. -EINVAL bad profile, -ENOSPC, -EIO the issuer did not sign. */
@@ -182,6 +195,9 @@ struct x509_info {
     enum x509_kind kind;
     bool has_content;
     struct x509_content content; /* content.wrapped points into der */
+    char crl_url[X509_URL_MAX + 1]; /* "" when there is no (URI) distribution point */
+    bool has_via;
+    uint8_t via_serial[X509_SERIAL_LEN]; /* ARC.7, when has_via */
 };
 int x509_read(const uint8_t *der, size_t len, struct x509_info *out, const char **why);
 

@@ -23,6 +23,8 @@ _Static_assert(sizeof(SIGNET_OID_ARC) - 1 == SIGNET_OID_ARC_LEN, "the arc's leng
 #define SIGNET_OID_REVOCATION SIGNET_OID_ARC "\x04" /* ARC.4 signetRevocation */
 #define SIGNET_OID_KIND       SIGNET_OID_ARC "\x05" /* ARC.5 signetKind */
 #define SIGNET_OID_CONTENT    SIGNET_OID_ARC "\x06" /* ARC.6 signetContent */
+#define SIGNET_OID_VIA        SIGNET_OID_ARC "\x07" /* ARC.7 signetVia (RACs) */
+#define SIGNET_OID_EXCLUDED   SIGNET_OID_ARC "\x08" /* ARC.8 signetExcludedUsers (CRLs) */
 
 #define SIGNET_OID_RIGHT_SUBENROLL     SIGNET_OID_ARC "\x02\x01" /* ARC.2.1 */
 #define SIGNET_OID_RIGHT_CERTIFY       SIGNET_OID_ARC "\x02\x02" /* ARC.2.2 */

@@ -332,7 +332,7 @@ static void dispatch(struct conn *c, const struct http_head *h, const uint8_t *b
                                .body_len = h->length,
                                .secure = c->tls != NULL,
                                .client_cert = c->has_peer};
-    struct http_response resp = {404, "text/plain", "no such resource\n", 17};
+    struct http_response resp = {404, "text/plain", "no such resource\n", 17, false};
     bool path_known = false;
     char *query = strchr(h->path, '?');
 

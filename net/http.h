@@ -54,9 +54,16 @@ struct http_request {
 struct http_response {
     int status;
     const char *content_type;
-    const char *body; /* valid until the handler's next call */
+    const char *body; /* valid until the handler's next call; copied (at most HTTP_OUT_MAX) */
     size_t body_len;
+    /* The body is the handler's and stays as it is until it calls http_forget_body(body): it is
+     * sent from there, in pieces, whatever its size (a CRL of thousands of entries). */
+    bool kept;
 };
+
+/* A kept body is about to change or go: connections still sending it are closed (the client
+ * sees a cut answer, never a mix of two). */
+void http_forget_body(const void *body);
 
 typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
                                 struct http_response *resp);

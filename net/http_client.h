@@ -37,6 +37,14 @@ int http_client_post(const char *url, const char *path_default, const char *cont
                      const char *body, size_t len, http_client_done_fn done, void *ctx,
                      const char **why);
 
+/*
+ * A GET whose answer may be large (a CRL): the body is received into buf[cap] (the caller's; it
+ * must stay valid until done), and done's body points there. Longer than cap: status 0 "the
+ * answer is larger than N bytes". Otherwise as http_client_post.
+ */
+int http_client_get(const char *url, const char *path_default, uint8_t *buf, size_t cap,
+                    http_client_done_fn done, void *ctx, const char **why);
+
 /* Time-outs; call every tick. */
 void http_client_tick(uint32_t now_ms);
 

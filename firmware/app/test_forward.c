@@ -35,8 +35,8 @@ static void answer_text(uint32_t id, int status, const char *why)
     char line[160];
     int n = snprintf(line, sizeof(line), "%s\n", why);
     struct http_response r = {status, "text/plain", line,
-                              n < 0 ? 0
-                                    : ((size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1)};
+                              n < 0 ? 0 : ((size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1),
+                              false};
     (void)http_complete(id, &r);
 }
 
@@ -45,7 +45,7 @@ static void forward_done(void *ctx, int status, const char *body, size_t len, co
     struct forward *f = ctx;
 
     if (status) {
-        struct http_response r = {status, "application/octet-stream", body, len};
+        struct http_response r = {status, "application/octet-stream", body, len, false};
         (void)http_complete(f->id, &r); /* -ENOENT: the caller left or was told 504: fine */
     } else {
         answer_text(f->id, 502, why);
