@@ -194,7 +194,7 @@ struct x509_info {
     size_t revoker_spki_len;
     enum x509_kind kind;
     bool has_content;
-    struct x509_content content; /* content.wrapped points into der */
+    struct x509_content content;    /* content.wrapped points into der */
     char crl_url[X509_URL_MAX + 1]; /* "" when there is no (URI) distribution point */
     bool has_via;
     uint8_t via_serial[X509_SERIAL_LEN]; /* ARC.7, when has_via */
