@@ -80,6 +80,25 @@ static int write_san_uri(unsigned char **p, unsigned char *start, const char *ur
     return (int)len;
 }
 
+/* CRLDistributionPoints ::= SEQUENCE OF DistributionPoint, here one: DistributionPoint ::=
+ * SEQUENCE { distributionPoint [0] DistributionPointName }, the CHOICE fullName [0] GeneralNames
+ * with one uniformResourceIdentifier [6] IA5String (RFC 5280 §4.2.1.13). No reasons, no
+ * cRLIssuer: the CRL there is the issuer's own and covers every reason. */
+static int write_cdp(unsigned char **p, unsigned char *start, const char *uri)
+{
+    size_t n = strlen(uri), len = 0;
+    DER_ADD(len, mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)uri, n));
+    DER_ADD(len, der_wrap(p, start, n, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6));
+    DER_ADD(len,
+            der_wrap(p, start, len,
+                     MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)); /* fullName */
+    DER_ADD(len, der_wrap(p, start, len,
+                          MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)); /* dp */
+    DER_ADD(len, der_wrap(p, start, len, seq));
+    DER_ADD(len, der_wrap(p, start, len, seq));
+    return (int)len;
+}
+
 /* ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId — id-kp-serverAuth and id-kp-clientAuth: the
  * appliance's TLS identity serves HTTPS and is also its client certificate towards a root (strict
  * TLS servers refuse a client certificate whose extendedKeyUsage lacks clientAuth). */
@@ -181,6 +200,10 @@ static int write_extensions(unsigned char **p, unsigned char *start, const struc
 
     if (pr->content)
         DER_EXT(p, start, len, write_content(p, start, pr->content), SIGNET_OID_CONTENT, false);
+    /* ARC.7: the licensing server's serial as an OCTET STRING of X509_SERIAL_LEN bytes. */
+    if (pr->via_serial)
+        DER_EXT(p, start, len, der_write_octets(p, start, pr->via_serial, X509_SERIAL_LEN),
+                SIGNET_OID_VIA, false);
     if (pr->kind != X509_KIND_NONE)
         DER_EXT(p, start, len, write_kind(p, start, pr->kind), SIGNET_OID_KIND, false);
     if (pr->revoker_spki_len)
@@ -193,6 +216,9 @@ static int write_extensions(unsigned char **p, unsigned char *start, const struc
         DER_EXT(p, start, len, write_rights(p, start, pr->rights), SIGNET_OID_RIGHTS, false);
     if (pr->server_auth)
         DER_EXT(p, start, len, write_server_auth(p, start), MBEDTLS_OID_EXTENDED_KEY_USAGE, false);
+    if (present(pr->crl_url))
+        DER_EXT(p, start, len, write_cdp(p, start, pr->crl_url),
+                MBEDTLS_OID_CRL_DISTRIBUTION_POINTS, false);
     if (present(pr->cluster_url))
         DER_EXT(p, start, len, write_san_uri(p, start, pr->cluster_url),
                 MBEDTLS_OID_SUBJECT_ALT_NAME, false);
@@ -335,10 +361,25 @@ static bool kind_ok(const struct x509_profile *p)
     return p->content && content_ok(p->content, p->kind);
 }
 
+/* A URI as an IA5String that tools print and parse back: printable ASCII, no spaces. */
+static bool uri_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n > X509_URL_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= 0x20 || s[i] > 0x7e)
+            return false;
+    return true;
+}
+
 static bool profile_ok(const struct x509_profile *p)
 {
-    return kind_ok(p) && p->spki && p->spki_len && p->spki_len <= X509_SPKI_MAX && present(p->cn) &&
-           strlen(p->cn) <= X509_CN_MAX && p->serial[0] && !(p->serial[0] & 0x80) &&
+    return kind_ok(p) && (!p->crl_url || uri_ok(p->crl_url)) &&
+           (!p->via_serial || p->kind == X509_KIND_RAC) && p->spki && p->spki_len &&
+           p->spki_len <= X509_SPKI_MAX && present(p->cn) && strlen(p->cn) <= X509_CN_MAX &&
+           p->serial[0] && !(p->serial[0] & 0x80) &&
            (!p->cluster_url || strlen(p->cluster_url) <= X509_URL_MAX) &&
            (!p->sku || strlen(p->sku) <= X509_TEXT_MAX) &&
            (!p->version || strlen(p->version) <= X509_TEXT_MAX) &&
