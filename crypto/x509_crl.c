@@ -640,7 +640,8 @@ static int verify_sig(const struct crl_parts *c, mbedtls_x509_crt *issuer)
                : -1;
 }
 
-/* "not issued by <CN>": the expected issuer's name, in printable characters. */
+/* "not issued by <CN>": the expected issuer's name, in printable characters. The text lives in
+ * a static buffer until the next refusal of this kind: the firmware reads CRLs from one task. */
 static const char *not_issued_by(const mbedtls_x509_crt *crt)
 {
     static char msg[32 + X509_CN_MAX];

@@ -74,9 +74,8 @@ static void check_read(const uint8_t *der, size_t len)
         !terminated(info.sku, sizeof(info.sku), X509_TEXT_MAX) ||
         !terminated(info.version, sizeof(info.version), X509_TEXT_MAX) ||
         !terminated(info.crl_url, sizeof(info.crl_url), X509_URL_MAX) ||
-        (info.has_via && info.kind != X509_KIND_RAC) ||
-        info.serial_len > sizeof(info.serial) || info.spki < buf ||
-        info.spki + info.spki_len > end || info.subject < buf ||
+        (info.has_via && info.kind != X509_KIND_RAC) || info.serial_len > sizeof(info.serial) ||
+        info.spki < buf || info.spki + info.spki_len > end || info.subject < buf ||
         info.subject + info.subject_len > end || info.kind > X509_KIND_CKEK ||
         (info.rights & ~X509_RIGHTS_ALL))
         abort();
