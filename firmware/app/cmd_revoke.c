@@ -52,6 +52,22 @@ static bool loaded(struct console *con)
     return false;
 }
 
+/* What the token holds now, for the commands that show it: a cluster member's change is seen at
+ * once, not only at the next state refresh. */
+static bool current(struct console *con)
+{
+    struct app *app = app_of(con);
+    const char *why;
+
+    if (!loaded(con))
+        return false;
+    if (revoke_load(&app->revoke, &why) == -EIO) {
+        console_error(con, "%s", why);
+        return false;
+    }
+    return true;
+}
+
 static void serial_text(const uint8_t *s, char out[2 * X509_SERIAL_LEN + 1])
 {
     for (size_t i = 0; i < X509_SERIAL_LEN; i++)
@@ -155,7 +171,7 @@ static int cmd_revocations(struct console *con, int argc, char **argv)
         console_error(con, "N is 1..%u", REVOKE_ENTRIES_MAX);
         return -1;
     }
-    if (!loaded(con))
+    if (!current(con))
         return -1;
     if (r->damaged) {
         console_error(con, "the revocation records in the token are damaged");
@@ -246,6 +262,20 @@ static int cmd_crl_import(struct console *con, int argc, char **argv)
     return app_paste(con, "crl import", "CRL", "X509 CRL", crl_pasted);
 }
 
+/* The CRL as PEM, line by line: it may be far larger than one console line. */
+static int print_crl_pem(struct console *con, const uint8_t *der, size_t len)
+{
+    static char pem[X509_CRL_DER_MAX / 3 * 4 + X509_CRL_DER_MAX / 48 + 128];
+    size_t n = 0;
+
+    if (x509_crl_pem_write(der, len, pem, sizeof(pem), &n) != 0) {
+        console_error(con, "the CRL does not fit as PEM");
+        return -1;
+    }
+    console_write(con, pem, n);
+    return 0;
+}
+
 static void show_held(struct console *con, const char *from, const struct revoke_held *h)
 {
     char this_u[CIVIL_ISO8601_LEN + 1], next_u[CIVIL_ISO8601_LEN + 1];
@@ -269,10 +299,19 @@ static int cmd_crl_show(struct console *con, int argc, char **argv)
     const struct revoke *r = &app->revoke;
     char this_u[CIVIL_ISO8601_LEN + 1], next_u[CIVIL_ISO8601_LEN + 1];
 
-    (void)argc;
-    (void)argv;
-    if (!loaded(con))
+    if (argc && strcmp(argv[0], "pem") != 0) {
+        console_error(con, "usage: crl show [pem]");
         return -1;
+    }
+    if (!current(con))
+        return -1;
+    if (argc) {
+        if (!r->crl_len) {
+            console_error(con, "no CRL yet");
+            return -1;
+        }
+        return print_crl_pem(con, r->crl_der, r->crl_len);
+    }
     if (r->crl_len) {
         civil_format_iso8601(r->crl_this_update, this_u);
         civil_format_iso8601(r->crl_next_update, next_u);
@@ -306,6 +345,7 @@ const struct console_cmd app_revoke_cmds[] = {
      1, 1, 0},
     {"crl import", "", "paste a PEM CRL of the authority (licensing server: of its root)",
      cmd_crl_import, 0, 0, 0},
-    {"crl show", "", "the CRL signed here and those held from above", cmd_crl_show, 0, 0, 0},
+    {"crl show", "[pem]", "the CRL signed here and those held from above; pem: the CRL signed here",
+     cmd_crl_show, 0, 1, 0},
 };
 const unsigned app_revoke_cmd_count = sizeof(app_revoke_cmds) / sizeof(app_revoke_cmds[0]);

@@ -850,7 +850,8 @@ static int sign_crl(struct revoke *r, const struct crl_state *s)
 
 static bool due(const struct revoke *r, int64_t now)
 {
-    if (!r->crl_len || r->crl_dirty)
+    /* A cluster member signed under a newer number: the same list under it, so all agree. */
+    if (!r->crl_len || r->crl_dirty || r->crl_number > st.signed_number)
         return true;
     /* Half the lifetime gone: a fresh one well before relying parties would stop trusting it. */
     return now >= r->crl_this_update + (r->crl_next_update - r->crl_this_update) / 2;
