@@ -91,8 +91,8 @@ CK_RV token_sign_sha256(struct token *t, struct token_key *k, const uint8_t dige
     if (sign_fails)
         return CKR_DEVICE_ERROR;
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(slc_key.pkey, NULL);
-    int ok = c && EVP_PKEY_sign_init(c) == 1 &&
-             EVP_PKEY_sign(c, sig, sig_len, digest, SHA256_LEN) == 1;
+    int ok =
+        c && EVP_PKEY_sign_init(c) == 1 && EVP_PKEY_sign(c, sig, sig_len, digest, SHA256_LEN) == 1;
     EVP_PKEY_CTX_free(c);
     signs++;
     return ok ? CKR_OK : CKR_FUNCTION_FAILED;
@@ -125,8 +125,8 @@ static bool serving = true;
 
 void enroll_issuer(struct enroll *e, struct x509_issuer *out)
 {
-    *out = (struct x509_issuer){X509_KEY_EC,      e->info.subject, e->info.subject_len,
-                                slc_key.spki,     slc_key.spki_len, soft_sign,
+    *out = (struct x509_issuer){X509_KEY_EC,  e->info.subject,  e->info.subject_len,
+                                slc_key.spki, slc_key.spki_len, soft_sign,
                                 &slc_key};
 }
 
@@ -182,7 +182,7 @@ static int make_cert(uint8_t *out, size_t *len, const char *cn, uint8_t serial_b
     p.ca = true;
     p.path_len = -1;
     p.rights = X509_RIGHTS_ALL;
-    struct x509_issuer is = {X509_KEY_EC, iname, iname_len, issuer_key->spki,
+    struct x509_issuer is = {X509_KEY_EC,          iname,     iname_len, issuer_key->spki,
                              issuer_key->spki_len, soft_sign, issuer_key};
     return x509_build(&p, &is, out, 2048, len);
 }
@@ -532,8 +532,8 @@ static int authority_crl(uint64_t number, const struct x509_crl_entry *entries, 
     uint8_t sig[256];
 
     (void)x509_read(auth_der, auth_len, &ai, &why);
-    struct x509_issuer is = {X509_KEY_EC,  ai.subject, ai.subject_len, auth_key.spki,
-                             auth_key.spki_len, soft_sign, &auth_key};
+    struct x509_issuer is = {X509_KEY_EC,       ai.subject, ai.subject_len, auth_key.spki,
+                             auth_key.spki_len, soft_sign,  &auth_key};
     struct x509_crl_profile p = {number, t0, plus(&t0, 3600), entries, n, NULL, 0};
     int ret = x509_crl_tbs_build(&p, &is, crl_out, sizeof(crl_out), &tbs);
     if (ret)
@@ -560,9 +560,9 @@ TEST(authority_crl_blocks_serving)
     CHECK(!revoke_blocks_serving(&rv, &t0, &why));
     /* Our own CRL is not the authority's: refused. */
     revoke_tick(&rv, &t0);
-    CHECK_EQ(revoke_accept_crl(&rv, REVOKE_FROM_AUTHORITY, rv.crl_der, rv.crl_len, &t0, &newer,
-                               &why),
-             -EINVAL);
+    CHECK_EQ(
+        revoke_accept_crl(&rv, REVOKE_FROM_AUTHORITY, rv.crl_der, rv.crl_len, &t0, &newer, &why),
+        -EINVAL);
     /* The authority revokes our SLC. */
     memcpy(e.serial, enr.info.serial, X509_SERIAL_LEN);
     CHECK_EQ(authority_crl(6, &e, 1, &len), 0);
