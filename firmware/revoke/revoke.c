@@ -68,6 +68,7 @@ static bool buf_used[2];
 /* The state as the token holds it, beyond what struct revoke shows. */
 static struct {
     uint32_t chunks;         /* own-list chunks in the token */
+    size_t covers;           /* serials the CRL of crl_number lists (the token's state) */
     uint8_t users_hash[32];  /* of the names the CRL of crl_number lists */
     uint8_t signed_hash[32]; /* of the names the CRL in RAM lists */
     uint64_t signed_number;  /* number of the CRL in RAM (0: none) */
@@ -293,13 +294,14 @@ static void state_from(struct revoke *r, const struct crl_state *s)
     r->crl_this_update = s->this_update;
     r->crl_next_update = s->next_update;
     r->crl_hours = s->hours;
+    st.covers = s->covers;
     memcpy(st.users_hash, s->users_hash, 32);
 }
 
 static struct crl_state state_of(const struct revoke *r)
 {
     struct crl_state s = {r->crl_number, r->crl_this_update, r->crl_next_update,
-                          r->crl_hours,  r->crl_covers,      {0}};
+                          r->crl_hours,  st.covers,          {0}};
     memcpy(s.users_hash, st.users_hash, 32);
     return s;
 }
