@@ -524,6 +524,18 @@ TEST(crl_renewed_at_half_life_and_retried)
      * under it, with its dates. */
     CHECK_EQ(back.number, 2);
     CHECK(x509_time_cmp(&back.this_update, &half) == 0);
+
+    /* The clock set back by a day (an operator's `time set`): a failure then is retried after
+     * 60 s of the new clock, not after the old one catches up. */
+    CHECK_EQ(revoke_user(&rv, "eve@example.test", &why), 0);
+    sign_fails = true;
+    x509_time next_day = {2026, 12, 3, 10, 0, 0};
+    revoke_tick(&rv, &next_day);
+    sign_fails = false;
+    x509_time back_then = plus(&t0, 4000);
+    revoke_tick(&rv, &back_then);
+    CHECK_EQ(read_back(&rv, &why), 0);
+    CHECK_EQ(back.excluded_count, 1);
 }
 
 /* A CRL of the authority's, signed with its key: the TBS from crypto/x509_crl. */
