@@ -56,6 +56,8 @@ FIRMWARE_SRCS := \
 	firmware/acl/acl.c \
 	firmware/identity/identity.c \
 	firmware/issue/issue.c \
+	firmware/revoke/revoke.c \
+	firmware/app/cmd_revoke.c \
 	firmware/app/cmd_enroll.c \
 	firmware/app/cmd_sign.c \
 	firmware/app/cmd_identity.c \

@@ -16,6 +16,7 @@
 #include "firmware/identity/identity.h"
 #include "firmware/issue/issue.h"
 #include "firmware/kernel/kernel.h"
+#include "firmware/revoke/revoke.h"
 #include "firmware/store/nvstore.h"
 #include "firmware/token/token.h"
 #include "hal/board.h"
@@ -74,9 +75,11 @@ struct app {
     bool tls_created; /* the last setup made a new key or certificate */
     uint32_t tls_token_signs;
     struct enroll enroll;
-    struct acl acl;           /* who may sub-enroll (docs/requirements.md R9) */
-    struct identity identity; /* who users are (docs/requirements.md R16-R18) */
-    struct issue issue;       /* what this server signs on request */
+    struct acl acl;              /* who may sub-enroll (docs/requirements.md R9) */
+    struct identity identity;    /* who users are (docs/requirements.md R16-R18) */
+    struct issue issue;          /* what this server signs on request */
+    struct revoke revoke;        /* what this cluster took back, the CRLs from above (R19-R21) */
+    struct k_timer revoke_timer; /* revoke_tick: signs the CRL when due */
     struct audit audit;
     struct app_paste paste;
     bool online_renewal; /* the request in flight renews */
@@ -157,6 +160,8 @@ extern const struct console_cmd app_token_cmds[];
 extern const unsigned app_token_cmd_count;
 extern const struct console_cmd app_identity_cmds[];
 extern const unsigned app_identity_cmd_count;
+extern const struct console_cmd app_revoke_cmds[];
+extern const unsigned app_revoke_cmd_count;
 #if SIGNET_HAS_NET
 struct net_config;
 /* firmware/app/cmd_net.c: the network setting kept in the NV store; DHCP when there is none or

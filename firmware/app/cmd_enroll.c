@@ -92,6 +92,9 @@ int app_load_state(struct app *app, const char **why)
         const char *ignored;
         (void)acl_load(&app->acl, why);
         (void)identity_load(&app->identity, &ignored);
+        /* Damaged revocation records refuse everything (revoke.c); a token that did not answer
+         * keeps what RAM holds. */
+        (void)revoke_load(&app->revoke, &ignored);
     }
     return ret;
 }
@@ -102,6 +105,7 @@ void app_unload_state(struct app *app)
     app->acl.loaded = false;
     app->identity.loaded = false;
     app->identity.count = 0;
+    revoke_unload(&app->revoke);
 }
 
 void app_refresh_state(struct app *app)
