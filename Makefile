@@ -73,6 +73,7 @@ FIRMWARE_SRCS := \
 	crypto/rng.c \
 	crypto/token_pk.c \
 	crypto/x509.c \
+	crypto/x509_der.c \
 	crypto/x509_verify.c \
 	crypto/x509_grant.c \
 	crypto/x509_user.c \
@@ -238,7 +239,7 @@ UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c firmware/lib/crc32
 UNIT_http_parse := net/http_parse.c
 # The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
 # the other verifies.
-UNIT_x509 := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.c crypto/heap.c \
+UNIT_x509 := crypto/x509.c crypto/x509_der.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.c crypto/heap.c \
 	crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_x509 := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(UNIT_BUILD)/mbedtls/%.o)
 UNIT_LIBS_x509 := -lcrypto
@@ -301,7 +302,7 @@ FUZZ_console := firmware/console/console.c
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 FUZZ_http_parse := net/http_parse.c
 FUZZ_doc := crypto/doc.c crypto/x509_grant.c crypto/heap.c
-FUZZ_X509_SRCS := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.c crypto/heap.c \
+FUZZ_X509_SRCS := crypto/x509.c crypto/x509_der.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.c crypto/heap.c \
 	crypto/rng.c crypto/token_pk.c
 FUZZ_x509 := $(FUZZ_X509_SRCS)
 FUZZ_csr := $(FUZZ_X509_SRCS)
@@ -369,7 +370,7 @@ fuzz: deps fuzz-build
 # host board.
 TOOLS_BUILD := build/tools
 AUTHORITY := $(TOOLS_BUILD)/signet-authority
-AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_verify.c \
+AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
 	crypto/x509_grant.c crypto/x509_user.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
 AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h \
 	firmware/lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
@@ -381,7 +382,7 @@ AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # objects for certificates and documents; OpenSSL's libcrypto for the user's own key and AES-GCM,
 # libcurl (OpenSSL flavour: the TLS pin is an OpenSSL verify callback) for HTTPS.
 SIGNET_CLIENT := $(TOOLS_BUILD)/signet-client
-CLIENT_SRCS := $(wildcard tools/signet-client/*.c) crypto/x509.c crypto/x509_verify.c \
+CLIENT_SRCS := $(wildcard tools/signet-client/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
 	crypto/x509_grant.c crypto/x509_user.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c
 CLIENT_HDRS := $(wildcard tools/signet-client/*.h crypto/*.h) boards/host/signet_config.h
 
