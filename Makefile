@@ -77,6 +77,7 @@ FIRMWARE_SRCS := \
 	crypto/x509_verify.c \
 	crypto/x509_grant.c \
 	crypto/x509_user.c \
+	crypto/x509_crl.c \
 	crypto/spki.c \
 	crypto/doc.c \
 	firmware/app/main.c \
@@ -222,7 +223,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client token x509_user identity
+	x509 tlv audit doc spki p11_client token x509_user identity x509_crl
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -256,6 +257,10 @@ UNIT_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tl
 UNIT_OBJS_identity := $(UNIT_OBJS_x509)
 UNIT_LIBS_identity := -lcrypto
 UNIT_FLAGS_identity := -DIDENTITY_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
+# CRLs built by our writer and by OpenSSL, each read and verified by the other.
+UNIT_x509_crl := crypto/x509_crl.c $(UNIT_x509_user)
+UNIT_OBJS_x509_crl := $(UNIT_OBJS_x509)
+UNIT_LIBS_x509_crl := -lcrypto
 UNIT_spki := crypto/spki.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_spki := $(UNIT_OBJS_x509)
 # Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our
@@ -298,7 +303,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC) \
 	$(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 FUZZ_TARGETS := p11_client http_parse doc console x509 csr spki http_answer tls_peer x509_user \
-	identity
+	identity crl
 FUZZ_console := firmware/console/console.c
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 FUZZ_http_parse := net/http_parse.c
@@ -330,6 +335,10 @@ FUZZ_FLAGS_x509_user := -DFUZZ_USER_VECTORS='"$(CURDIR)/tests/unit/vectors/ident
 FUZZ_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tlv.c \
 	firmware/lib/hex.c crypto/x509_user.c $(FUZZ_X509_SRCS)
 FUZZ_OBJS_identity := $(FUZZ_MBEDTLS_OBJS)
+# fuzz_crl: CRLs read against the fixed issuer of its seeds (tests/fuzz/crl_issuer.der).
+FUZZ_crl := crypto/x509_crl.c crypto/x509_user.c $(FUZZ_X509_SRCS)
+FUZZ_OBJS_crl := $(FUZZ_MBEDTLS_OBJS)
+FUZZ_FLAGS_crl := -DFUZZ_CRL_ISSUER='"$(CURDIR)/tests/fuzz/crl_issuer.der"'
 FUZZ_FLAGS_identity := $(FUZZ_FLAGS_x509_user)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_CFLAGS := -std=gnu11 -w -g -O1 -fsanitize=fuzzer-no-link,address,undefined
@@ -372,7 +381,7 @@ fuzz: deps fuzz-build
 TOOLS_BUILD := build/tools
 AUTHORITY := $(TOOLS_BUILD)/signet-authority
 AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/x509_user.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
+	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
 AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h \
 	firmware/lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
 AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o) \
@@ -384,7 +393,7 @@ AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # libcurl (OpenSSL flavour: the TLS pin is an OpenSSL verify callback) for HTTPS.
 SIGNET_CLIENT := $(TOOLS_BUILD)/signet-client
 CLIENT_SRCS := $(wildcard tools/signet-client/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/x509_user.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c
+	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c
 CLIENT_HDRS := $(wildcard tools/signet-client/*.h crypto/*.h) boards/host/signet_config.h
 
 tools: $(AUTHORITY) $(SIGNET_CLIENT)
