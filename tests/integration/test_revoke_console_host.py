@@ -31,7 +31,7 @@ def serial(n):
     return SERIAL % n
 
 
-def listed(con, n=100000):
+def listed(con, n=16384):
     """The serials `revocations` shows, newest first, and the excluded users."""
     out = con.command("revocations %d" % n, 60)
     check("error" not in out, "revocations: %r" % out, con)
@@ -114,7 +114,7 @@ def test_revoke_commands_refusals_and_crl(tmp):
         check(re.search(r"error: [^\n]*%s[^\n]*; nothing changed" % reason, out),
               "%s: %r" % (cmd, out), con)
     check(listed(con)[:2] == ([], []), "a refusal changed the list", con)
-    audited(con, r"revoke: refused: not a reason")
+    audited(con, r"revoke: refused: reason must be")
 
     out = con.command("revoke %s keyCompromise" % serial(1))
     check(re.match(r"revoked %s \(keyCompromise\)" % serial(1), out), "revoke: %r" % out, con)
@@ -124,7 +124,7 @@ def test_revoke_commands_refusals_and_crl(tmp):
     check("revoked" in out and "error" not in out, "revoke: %r" % out, con)
     out = con.command("revoke user Mallory@Example.TEST")
     check(out.startswith("excluded Mallory@Example.TEST"), "revoke user: %r" % out, con)
-    out = con.command("revoke user mallory@example.test")  # domains compare without case
+    out = con.command("revoke user Mallory@example.test")  # domains compare without case
     check("already excluded" in out, "second revoke user: %r" % out, con)
     con.command("revoke user eve@example.test")
     out = con.command("unrevoke user eve@EXAMPLE.test")
