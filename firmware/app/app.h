@@ -112,6 +112,18 @@ void service_sign_poll(struct app *app);
 /* Have the net task call service_sign_poll soon; interrupt context allowed. */
 void app_kick_signing(struct app *app);
 
+/* firmware/app/service_crl.c: GET /v1/crl on 443 and 80, the body revoke's CRL buffer. */
+int service_crl_start(struct app *app);
+/* firmware/app/crl_fetch.c: fetch "<base>/v1/crl" as src's CRL and hand it to revoke_accept_crl
+ * (net task). con non-NULL: held and told the outcome, then released; cmd names it in the audit
+ * log. -EBUSY one is in flight, -EIO not logged in, or http_client_get's errors. */
+int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, struct console *con,
+                  const char *cmd, const char **why);
+/* Each net tick: a licensing server fetches its root's CRL when due (see crl_fetch.c). */
+void app_crl_fetch_tick(struct app *app);
+extern const struct console_cmd app_crl_fetch_cmds[];
+extern const unsigned app_crl_fetch_cmd_count;
+
 /* firmware/app/tls_setup.c: find or make the TLS key and certificate in the token and start
  * serving HTTPS with them (needs a login). 0, or a negative errno with *why set. */
 int app_tls_setup(struct app *app, const char **why);

@@ -726,16 +726,23 @@ static void online_done(void *ctx, int status, const char *body, size_t len, con
     const char *what = app->online_renewal ? "renew online" : "enroll online";
 
     if (status == 200) {
+        bool licensing = app->enroll.cfg.role == ENROLL_ROLE_LICENSING;
+        bool ok = accept_response(app, con, what, body, len, false);
         /* Enrolled through this root: it is also where certification requests go. */
-        if (accept_response(app, con, what, body, len, false) &&
-            app->enroll.cfg.role == ENROLL_ROLE_LICENSING &&
-            strcmp(online_url, app->enroll.cfg.root_url) != 0) {
+        if (ok && licensing && strcmp(online_url, app->enroll.cfg.root_url) != 0) {
             const char *why_url;
             if (enroll_set_root_url(&app->enroll, online_url, &why_url) == 0)
                 app_audit(app, "config root-url %s (%s)", online_url, what);
             else
                 console_error(con, "the root URL was not stored: %s", why_url);
         }
+        /* Then the CRL of whoever answered (crl_fetch.c), the console held until it is in. */
+        const char *why_crl;
+        if (ok && app_crl_fetch(app, licensing ? REVOKE_FROM_ROOT : REVOKE_FROM_AUTHORITY,
+                                online_url, con, what, &why_crl) == 0)
+            return;
+        if (ok)
+            console_printf(con, "warning: the CRL was not fetched: %s\n", why_crl);
     } else if (status) {
         /* The authority's refusal is one line of text: show it, bounded and on one line. */
         char reason[120];

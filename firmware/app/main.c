@@ -130,6 +130,7 @@ static void net_handler(struct k_task *t, const struct k_event *ev)
         net_tick();
         http_tick((uint32_t)hal_clock_ms());
         http_client_tick((uint32_t)hal_clock_ms());
+        app_crl_fetch_tick(app);
         service_sign_poll(app); /* a token that never answers: the link's time-out ends it */
     }
 }
@@ -157,6 +158,7 @@ static void start_network(struct app *app)
         app->http_status = service_start(app);
     }
     (void)console_add_commands(&app->con, app_net_cmds, app_net_cmd_count);
+    (void)console_add_commands(&app->con, app_crl_fetch_cmds, app_crl_fetch_cmd_count);
 #if SIGNET_TEST_HOOKS
     (void)console_add_commands(&app->con, app_test_cmds, app_test_cmd_count);
 #endif
