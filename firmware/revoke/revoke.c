@@ -894,9 +894,11 @@ void revoke_tick(struct revoke *r, const x509_time *now)
     if (sign_crl(r, &s) != 0)
         goto failed;
     st.retry_at = 0;
+    r->crl_retry_at = 0;
     refresh_dirty(r);
     return;
 
 failed:
     st.retry_at = secs + RETRY_SECS;
+    r->crl_retry_at = st.retry_at;
 }

@@ -513,6 +513,7 @@ TEST(crl_renewed_at_half_life_and_retried)
     revoke_tick(&rv, &half);
     CHECK_EQ(read_back(&rv, &why), 0);
     CHECK_EQ(back.number, 1); /* the old one is still served */
+    CHECK(rv.crl_retry_at != 0);
     sign_fails = false;
     x509_time soon = plus(&t0, 3630), later = plus(&t0, 3660);
     revoke_tick(&rv, &soon);
@@ -524,6 +525,7 @@ TEST(crl_renewed_at_half_life_and_retried)
      * under it, with its dates. */
     CHECK_EQ(back.number, 2);
     CHECK(x509_time_cmp(&back.this_update, &half) == 0);
+    CHECK_EQ(rv.crl_retry_at, 0);
 
     /* The clock set back by a day (an operator's `time set`): a failure then is retried after
      * 60 s of the new clock, not after the old one catches up. */
