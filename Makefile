@@ -56,6 +56,8 @@ FIRMWARE_SRCS := \
 	firmware/acl/acl.c \
 	firmware/identity/identity.c \
 	firmware/issue/issue.c \
+	firmware/revoke/revoke.c \
+	firmware/app/cmd_revoke.c \
 	firmware/app/cmd_enroll.c \
 	firmware/app/cmd_sign.c \
 	firmware/app/cmd_identity.c \
@@ -122,7 +124,8 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
 NET_SRCS := net/net.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
-	firmware/app/service_sign.c firmware/app/tls_setup.c firmware/app/test_forward.c
+	firmware/app/service_sign.c firmware/app/service_crl.c firmware/app/crl_fetch.c \
+	firmware/app/tls_setup.c firmware/app/test_forward.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
 CFLAGS += $(NET_INC) -DSIGNET_HAS_NET=1
@@ -220,7 +223,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client token x509_user identity x509_crl
+	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -254,6 +257,12 @@ UNIT_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tl
 UNIT_OBJS_identity := $(UNIT_OBJS_x509)
 UNIT_LIBS_identity := -lcrypto
 UNIT_FLAGS_identity := -DIDENTITY_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
+# firmware/revoke against a fake token whose SLC key is libcrypto's; the CRLs read back by
+# crypto/x509_crl and by OpenSSL.
+UNIT_revoke := firmware/revoke/revoke.c firmware/lib/tlv.c firmware/lib/civil_time.c \
+	crypto/sha256.c crypto/x509_crl.c $(UNIT_x509_user)
+UNIT_OBJS_revoke := $(UNIT_OBJS_x509)
+UNIT_LIBS_revoke := -lcrypto
 # CRLs built by our writer and by OpenSSL, each read and verified by the other.
 UNIT_x509_crl := crypto/x509_crl.c $(UNIT_x509_user)
 UNIT_OBJS_x509_crl := $(UNIT_OBJS_x509)
@@ -380,7 +389,7 @@ fuzz: deps fuzz-build
 TOOLS_BUILD := build/tools
 AUTHORITY := $(TOOLS_BUILD)/signet-authority
 AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
+	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c crypto/sha256.c firmware/lib/ipv4.c net/http_parse.c
 AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h \
 	firmware/lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
 AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o) \
