@@ -223,7 +223,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke
+	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -237,6 +237,8 @@ UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := firmware/lib/jsonw.c
 UNIT_ipv4 := firmware/lib/ipv4.c
 UNIT_tlv := firmware/lib/tlv.c
+# firmware/acl against an in-memory token object store (the test's token_data_read/write).
+UNIT_acl := firmware/acl/acl.c firmware/lib/tlv.c firmware/lib/hex.c
 UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
 UNIT_http_parse := net/http_parse.c
 # The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
