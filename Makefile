@@ -56,6 +56,8 @@ FIRMWARE_SRCS := \
 	firmware/acl/acl.c \
 	firmware/identity/identity.c \
 	firmware/issue/issue.c \
+	firmware/revoke/revoke.c \
+	firmware/app/cmd_revoke.c \
 	firmware/app/cmd_enroll.c \
 	firmware/app/cmd_sign.c \
 	firmware/app/cmd_identity.c \
@@ -71,9 +73,11 @@ FIRMWARE_SRCS := \
 	crypto/rng.c \
 	crypto/token_pk.c \
 	crypto/x509.c \
+	crypto/x509_der.c \
 	crypto/x509_verify.c \
 	crypto/x509_grant.c \
 	crypto/x509_user.c \
+	crypto/x509_crl.c \
 	crypto/spki.c \
 	crypto/doc.c \
 	firmware/app/main.c \
@@ -120,7 +124,8 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
 NET_SRCS := net/net.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
-	firmware/app/service_sign.c firmware/app/tls_setup.c firmware/app/test_forward.c
+	firmware/app/service_sign.c firmware/app/service_crl.c firmware/app/crl_fetch.c \
+	firmware/app/tls_setup.c firmware/app/test_forward.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
 CFLAGS += $(NET_INC) -DSIGNET_HAS_NET=1
@@ -218,7 +223,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client token x509_user identity
+	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -232,11 +237,13 @@ UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := firmware/lib/jsonw.c
 UNIT_ipv4 := firmware/lib/ipv4.c
 UNIT_tlv := firmware/lib/tlv.c
+# firmware/acl against an in-memory token object store (the test's token_data_read/write).
+UNIT_acl := firmware/acl/acl.c firmware/lib/tlv.c firmware/lib/hex.c
 UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
 UNIT_http_parse := net/http_parse.c
 # The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
 # the other verifies.
-UNIT_x509 := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.c crypto/heap.c \
+UNIT_x509 := crypto/x509.c crypto/x509_der.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.c crypto/heap.c \
 	crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_x509 := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(UNIT_BUILD)/mbedtls/%.o)
 UNIT_LIBS_x509 := -lcrypto
@@ -252,6 +259,16 @@ UNIT_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tl
 UNIT_OBJS_identity := $(UNIT_OBJS_x509)
 UNIT_LIBS_identity := -lcrypto
 UNIT_FLAGS_identity := -DIDENTITY_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
+# firmware/revoke against a fake token whose SLC key is libcrypto's; the CRLs read back by
+# crypto/x509_crl and by OpenSSL.
+UNIT_revoke := firmware/revoke/revoke.c firmware/lib/tlv.c firmware/lib/civil_time.c \
+	crypto/sha256.c crypto/x509_crl.c $(UNIT_x509_user)
+UNIT_OBJS_revoke := $(UNIT_OBJS_x509)
+UNIT_LIBS_revoke := -lcrypto
+# CRLs built by our writer and by OpenSSL, each read and verified by the other.
+UNIT_x509_crl := crypto/x509_crl.c $(UNIT_x509_user)
+UNIT_OBJS_x509_crl := $(UNIT_OBJS_x509)
+UNIT_LIBS_x509_crl := -lcrypto
 UNIT_spki := crypto/spki.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_spki := $(UNIT_OBJS_x509)
 # Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our
@@ -294,12 +311,12 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC) \
 	$(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 FUZZ_TARGETS := p11_client http_parse doc console x509 csr spki http_answer tls_peer x509_user \
-	identity
+	identity crl
 FUZZ_console := firmware/console/console.c
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 FUZZ_http_parse := net/http_parse.c
 FUZZ_doc := crypto/doc.c crypto/x509_grant.c crypto/heap.c
-FUZZ_X509_SRCS := crypto/x509.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.c crypto/heap.c \
+FUZZ_X509_SRCS := crypto/x509.c crypto/x509_der.c crypto/x509_verify.c crypto/x509_grant.c crypto/spki.c crypto/heap.c \
 	crypto/rng.c crypto/token_pk.c
 FUZZ_x509 := $(FUZZ_X509_SRCS)
 FUZZ_csr := $(FUZZ_X509_SRCS)
@@ -326,6 +343,11 @@ FUZZ_FLAGS_x509_user := -DFUZZ_USER_VECTORS='"$(CURDIR)/tests/unit/vectors/ident
 FUZZ_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tlv.c \
 	firmware/lib/hex.c crypto/x509_user.c $(FUZZ_X509_SRCS)
 FUZZ_OBJS_identity := $(FUZZ_MBEDTLS_OBJS)
+# fuzz_crl: CRLs read against the fixed issuer of its seeds (tests/fuzz/crl_issuer.der); it
+# includes crypto/x509_crl.c (to reach the body parser behind the signature).
+FUZZ_crl := crypto/x509_user.c $(FUZZ_X509_SRCS)
+FUZZ_OBJS_crl := $(FUZZ_MBEDTLS_OBJS)
+FUZZ_FLAGS_crl := -DFUZZ_CRL_ISSUER='"$(CURDIR)/tests/fuzz/crl_issuer.der"'
 FUZZ_FLAGS_identity := $(FUZZ_FLAGS_x509_user)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_CFLAGS := -std=gnu11 -w -g -O1 -fsanitize=fuzzer-no-link,address,undefined
@@ -346,6 +368,7 @@ $(FUZZ_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | 
 	$(Q)clang $(FUZZ_LIB_CFLAGS) -I. -I$(MBEDTLS_DIR)/library $(MBEDTLS_FLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_x509_user: crypto/x509_user.c crypto/x509_user.h
+$(FUZZ_BUILD)/fuzz_crl: crypto/x509_crl.c crypto/x509_crl.h
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -367,8 +390,8 @@ fuzz: deps fuzz-build
 # host board.
 TOOLS_BUILD := build/tools
 AUTHORITY := $(TOOLS_BUILD)/signet-authority
-AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/x509_user.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
+AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
+	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/ipv4.c net/http_parse.c
 AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h \
 	firmware/lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
 AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o) \
@@ -379,8 +402,8 @@ AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # objects for certificates and documents; OpenSSL's libcrypto for the user's own key and AES-GCM,
 # libcurl (OpenSSL flavour: the TLS pin is an OpenSSL verify callback) for HTTPS.
 SIGNET_CLIENT := $(TOOLS_BUILD)/signet-client
-CLIENT_SRCS := $(wildcard tools/signet-client/*.c) crypto/x509.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/x509_user.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c
+CLIENT_SRCS := $(wildcard tools/signet-client/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
+	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c
 CLIENT_HDRS := $(wildcard tools/signet-client/*.h crypto/*.h) boards/host/signet_config.h
 
 tools: $(AUTHORITY) $(SIGNET_CLIENT)

@@ -2,40 +2,23 @@
  * crypto/x509.c — writing certificates and PKCS#10 requests (RFC 5280, RFC 2986).
  *
  * mbedTLS's ASN.1 writers fill a buffer from its end towards its start, so each structure is
- * written last field first. Every helper returns the bytes it wrote or a negative mbedTLS error.
+ * written last field first (crypto/x509_der.h). Every helper returns the bytes it wrote or a
+ * negative mbedTLS error.
  */
 #include "crypto/x509.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "crypto/x509_der.h"
 #include "crypto/x509_oid.h"
 #include "mbedtls/asn1write.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/x509.h"
-#include "mbedtls/sha1.h"
 
 #define SIG_MAX 512 /* RSA-4096 */
 
-/* Bytes written into [start, *p) by f, added to len; any error leaves the function. */
-#define ADD(len, f)                                                                                \
-    do {                                                                                           \
-        int ret_ = (f);                                                                            \
-        if (ret_ < 0)                                                                              \
-            return ret_;                                                                           \
-        (len) += (size_t)ret_;                                                                     \
-    } while (0)
-
-/* Tag and length in front of content that is already written. */
-static int wrap(unsigned char **p, unsigned char *start, size_t content, unsigned char tag)
-{
-    size_t len = 0;
-    ADD(len, mbedtls_asn1_write_len(p, start, content));
-    ADD(len, mbedtls_asn1_write_tag(p, start, tag));
-    return (int)len;
-}
-
-static const unsigned char seq = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
+static const unsigned char seq = DER_SEQ;
 
 /* Name ::= SEQUENCE OF RDN; we write O then CN, one attribute each, as UTF8String. */
 static int write_name(unsigned char **p, unsigned char *start, const char *cn, const char *org)
@@ -52,103 +35,24 @@ static int write_name(unsigned char **p, unsigned char *start, const char *cn, c
         size_t n = 0;
         if (!val[i] || !val[i][0])
             continue;
-        ADD(n, mbedtls_asn1_write_utf8_string(p, start, val[i], strlen(val[i])));
-        ADD(n, mbedtls_asn1_write_oid(p, start, attr[i].oid, attr[i].oid_len));
-        ADD(n, wrap(p, start, n, seq));
-        ADD(n, wrap(p, start, n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET));
+        DER_ADD(n, mbedtls_asn1_write_utf8_string(p, start, val[i], strlen(val[i])));
+        DER_ADD(n, mbedtls_asn1_write_oid(p, start, attr[i].oid, attr[i].oid_len));
+        DER_ADD(n, der_wrap(p, start, n, seq));
+        DER_ADD(n, der_wrap(p, start, n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET));
         len += n;
     }
-    ADD(len, wrap(p, start, len, seq));
+    DER_ADD(len, der_wrap(p, start, len, seq));
     return (int)len;
 }
-
-/* RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
-static int write_time(unsigned char **p, unsigned char *start, const x509_time *t)
-{
-    char s[16];
-    size_t n = 0;
-    int v[6] = {t->year, t->mon, t->day, t->hour, t->min, t->sec};
-
-    if (t->year < 1950 || t->year > 9999 || t->mon < 1 || t->mon > 12 || t->day < 1 ||
-        t->day > 31 || t->hour > 23 || t->min > 59 || t->sec > 59 || t->hour < 0 || t->min < 0 ||
-        t->sec < 0)
-        return MBEDTLS_ERR_ASN1_INVALID_DATA;
-    bool utc = t->year < 2050;
-    for (int i = 0; i < 6; i++) {
-        int x = v[i];
-        if (i == 0 && !utc) {
-            s[n++] = (char)('0' + x / 1000);
-            s[n++] = (char)('0' + x / 100 % 10);
-        }
-        x %= 100;
-        s[n++] = (char)('0' + x / 10);
-        s[n++] = (char)('0' + x % 10);
-    }
-    s[n++] = 'Z';
-    size_t len = 0;
-    ADD(len, mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)s, n));
-    ADD(len, wrap(p, start, n, utc ? MBEDTLS_ASN1_UTC_TIME : MBEDTLS_ASN1_GENERALIZED_TIME));
-    return (int)len;
-}
-
-static int write_sig_alg(unsigned char **p, unsigned char *start, enum x509_key_alg alg)
-{
-    if (alg == X509_KEY_RSA)
-        return mbedtls_asn1_write_algorithm_identifier(
-            p, start, MBEDTLS_OID_PKCS1_SHA256, MBEDTLS_OID_SIZE(MBEDTLS_OID_PKCS1_SHA256), 0);
-    /* RFC 5758 §3.2: ecdsa-with-SHA256 has no parameters at all, not even NULL. */
-    size_t len = 0;
-    ADD(len, mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_ECDSA_SHA256,
-                                    MBEDTLS_OID_SIZE(MBEDTLS_OID_ECDSA_SHA256)));
-    ADD(len, wrap(p, start, len, seq));
-    return (int)len;
-}
-
-/* RFC 5280 §4.2.1.2 method 1: SHA-1 over the subjectPublicKey BIT STRING's bits. */
-static int key_identifier(const uint8_t *spki, size_t len, uint8_t id[20])
-{
-    unsigned char *c = (unsigned char *)(uintptr_t)spki, *end = c + len;
-    size_t n;
-
-    if (mbedtls_asn1_get_tag(&c, end, &n, seq) != 0 || c + n != end ||
-        mbedtls_asn1_get_tag(&c, end, &n, seq) != 0) /* AlgorithmIdentifier */
-        return -EINVAL;
-    c += n;
-    if (mbedtls_asn1_get_tag(&c, end, &n, MBEDTLS_ASN1_BIT_STRING) != 0 || n < 1 || c + n != end)
-        return -EINVAL;
-    return mbedtls_sha1(c + 1, n - 1, id) == 0 ? 0 : -EINVAL;
-}
-
-/* Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING },
- * around an extnValue already written (value bytes). */
-static int wrap_ext(unsigned char **p, unsigned char *start, size_t value, const char *oid,
-                    size_t oid_len, bool critical)
-{
-    size_t len = value;
-    ADD(len, wrap(p, start, value, MBEDTLS_ASN1_OCTET_STRING));
-    if (critical)
-        ADD(len, mbedtls_asn1_write_bool(p, start, 1));
-    ADD(len, mbedtls_asn1_write_oid(p, start, oid, oid_len));
-    ADD(len, wrap(p, start, len, seq));
-    return (int)(len - value);
-}
-
-#define EXT(p, start, len, value_writer, oid, critical)                                            \
-    do {                                                                                           \
-        size_t v_ = 0;                                                                             \
-        ADD(v_, value_writer);                                                                     \
-        ADD(v_, wrap_ext(p, start, v_, oid, MBEDTLS_OID_SIZE(oid), critical));                     \
-        (len) += v_;                                                                               \
-    } while (0)
 
 static int write_basic_constraints(unsigned char **p, unsigned char *start, bool ca, int path_len)
 {
     size_t len = 0;
     if (ca && path_len >= 0)
-        ADD(len, mbedtls_asn1_write_int(p, start, path_len));
+        DER_ADD(len, mbedtls_asn1_write_int(p, start, path_len));
     if (ca)
-        ADD(len, mbedtls_asn1_write_bool(p, start, 1));
-    ADD(len, wrap(p, start, len, seq));
+        DER_ADD(len, mbedtls_asn1_write_bool(p, start, 1));
+    DER_ADD(len, der_wrap(p, start, len, seq));
     return (int)len;
 }
 
@@ -166,31 +70,32 @@ static int write_key_usage(unsigned char **p, unsigned char *start, bool ca, enu
     return mbedtls_asn1_write_named_bitstring(p, start, &bits, 8);
 }
 
-static int write_octets(unsigned char **p, unsigned char *start, const uint8_t *id, size_t n)
-{
-    size_t len = 0;
-    ADD(len, mbedtls_asn1_write_raw_buffer(p, start, id, n));
-    ADD(len, wrap(p, start, n, MBEDTLS_ASN1_OCTET_STRING));
-    return (int)len;
-}
-
-/* AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING } */
-static int write_aki(unsigned char **p, unsigned char *start, const uint8_t id[20])
-{
-    size_t len = 0;
-    ADD(len, mbedtls_asn1_write_raw_buffer(p, start, id, 20));
-    ADD(len, wrap(p, start, 20, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0));
-    ADD(len, wrap(p, start, len, seq));
-    return (int)len;
-}
-
 /* GeneralNames with one uniformResourceIdentifier [6] IA5String. */
 static int write_san_uri(unsigned char **p, unsigned char *start, const char *uri)
 {
     size_t n = strlen(uri), len = 0;
-    ADD(len, mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)uri, n));
-    ADD(len, wrap(p, start, n, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6));
-    ADD(len, wrap(p, start, len, seq));
+    DER_ADD(len, mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)uri, n));
+    DER_ADD(len, der_wrap(p, start, n, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6));
+    DER_ADD(len, der_wrap(p, start, len, seq));
+    return (int)len;
+}
+
+/* CRLDistributionPoints ::= SEQUENCE OF DistributionPoint, here one: DistributionPoint ::=
+ * SEQUENCE { distributionPoint [0] DistributionPointName }, the CHOICE fullName [0] GeneralNames
+ * with one uniformResourceIdentifier [6] IA5String (RFC 5280 §4.2.1.13). No reasons, no
+ * cRLIssuer: the CRL there is the issuer's own and covers every reason. */
+static int write_cdp(unsigned char **p, unsigned char *start, const char *uri)
+{
+    size_t n = strlen(uri), len = 0;
+    DER_ADD(len, mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)uri, n));
+    DER_ADD(len, der_wrap(p, start, n, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6));
+    DER_ADD(len,
+            der_wrap(p, start, len,
+                     MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)); /* fullName */
+    DER_ADD(len, der_wrap(p, start, len,
+                          MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)); /* dp */
+    DER_ADD(len, der_wrap(p, start, len, seq));
+    DER_ADD(len, der_wrap(p, start, len, seq));
     return (int)len;
 }
 
@@ -200,11 +105,11 @@ static int write_san_uri(unsigned char **p, unsigned char *start, const char *ur
 static int write_server_auth(unsigned char **p, unsigned char *start)
 {
     size_t len = 0;
-    ADD(len, mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_CLIENT_AUTH,
-                                    MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)));
-    ADD(len, mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_SERVER_AUTH,
-                                    MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
-    ADD(len, wrap(p, start, len, seq));
+    DER_ADD(len, mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_CLIENT_AUTH,
+                                        MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)));
+    DER_ADD(len, mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_SERVER_AUTH,
+                                        MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
+    DER_ADD(len, der_wrap(p, start, len, seq));
     return (int)len;
 }
 
@@ -215,8 +120,8 @@ static int write_rights(unsigned char **p, unsigned char *start, uint32_t rights
     size_t len = 0;
     for (int i = 3; i >= 0; i--)
         if (rights & (1u << i))
-            ADD(len, mbedtls_asn1_write_oid(p, start, oids[i], SIGNET_OID_RIGHT_LEN));
-    ADD(len, wrap(p, start, len, seq));
+            DER_ADD(len, mbedtls_asn1_write_oid(p, start, oids[i], SIGNET_OID_RIGHT_LEN));
+    DER_ADD(len, der_wrap(p, start, len, seq));
     return (int)len;
 }
 
@@ -224,17 +129,17 @@ static int write_product(unsigned char **p, unsigned char *start, const char *sk
                          const char *version)
 {
     size_t len = 0;
-    ADD(len, mbedtls_asn1_write_utf8_string(p, start, version, strlen(version)));
-    ADD(len, mbedtls_asn1_write_utf8_string(p, start, sku, strlen(sku)));
-    ADD(len, wrap(p, start, len, seq));
+    DER_ADD(len, mbedtls_asn1_write_utf8_string(p, start, version, strlen(version)));
+    DER_ADD(len, mbedtls_asn1_write_utf8_string(p, start, sku, strlen(sku)));
+    DER_ADD(len, der_wrap(p, start, len, seq));
     return (int)len;
 }
 
 static int write_revocation(unsigned char **p, unsigned char *start, const uint8_t *spki, size_t n)
 {
     size_t len = 0;
-    ADD(len, mbedtls_asn1_write_raw_buffer(p, start, spki, n));
-    ADD(len, wrap(p, start, len, seq));
+    DER_ADD(len, mbedtls_asn1_write_raw_buffer(p, start, spki, n));
+    DER_ADD(len, der_wrap(p, start, len, seq));
     return (int)len;
 }
 
@@ -260,9 +165,9 @@ static int write_grant(unsigned char **p, unsigned char *start, const struct x50
     for (int i = 0; i < 8; i++)
         if (g->rights & (1u << i))
             bits |= (unsigned char)(0x80u >> i);
-    ADD(len, mbedtls_asn1_write_named_bitstring(p, start, &bits, 8));
-    ADD(len, mbedtls_asn1_write_utf8_string(p, start, g->user, strlen(g->user)));
-    ADD(len, wrap(p, start, len, seq));
+    DER_ADD(len, mbedtls_asn1_write_named_bitstring(p, start, &bits, 8));
+    DER_ADD(len, mbedtls_asn1_write_utf8_string(p, start, g->user, strlen(g->user)));
+    DER_ADD(len, der_wrap(p, start, len, seq));
     return (int)len;
 }
 
@@ -273,13 +178,13 @@ static int write_content(unsigned char **p, unsigned char *start, const struct x
     size_t len = 0, grants = 0;
 
     for (size_t i = c->grant_count; i-- > 0;)
-        ADD(grants, write_grant(p, start, &c->grants[i]));
-    ADD(grants, wrap(p, start, grants, seq));
+        DER_ADD(grants, write_grant(p, start, &c->grants[i]));
+    DER_ADD(grants, der_wrap(p, start, grants, seq));
     len += grants;
-    ADD(len, write_octets(p, start, c->wrapped, c->wrapped_len));
-    ADD(len, mbedtls_asn1_write_utf8_string(p, start, c->owner, strlen(c->owner)));
-    ADD(len, write_octets(p, start, c->id, X509_CONTENT_ID_LEN));
-    ADD(len, wrap(p, start, len, seq));
+    DER_ADD(len, der_write_octets(p, start, c->wrapped, c->wrapped_len));
+    DER_ADD(len, mbedtls_asn1_write_utf8_string(p, start, c->owner, strlen(c->owner)));
+    DER_ADD(len, der_write_octets(p, start, c->id, X509_CONTENT_ID_LEN));
+    DER_ADD(len, der_wrap(p, start, len, seq));
     return (int)len;
 }
 
@@ -294,29 +199,40 @@ static int write_extensions(unsigned char **p, unsigned char *start, const struc
     size_t len = 0;
 
     if (pr->content)
-        EXT(p, start, len, write_content(p, start, pr->content), SIGNET_OID_CONTENT, false);
+        DER_EXT(p, start, len, write_content(p, start, pr->content), SIGNET_OID_CONTENT, false);
+    /* ARC.7: the licensing server's serial as an OCTET STRING of X509_SERIAL_LEN bytes. */
+    if (pr->via_serial)
+        DER_EXT(p, start, len, der_write_octets(p, start, pr->via_serial, X509_SERIAL_LEN),
+                SIGNET_OID_VIA, false);
     if (pr->kind != X509_KIND_NONE)
-        EXT(p, start, len, write_kind(p, start, pr->kind), SIGNET_OID_KIND, false);
+        DER_EXT(p, start, len, write_kind(p, start, pr->kind), SIGNET_OID_KIND, false);
     if (pr->revoker_spki_len)
-        EXT(p, start, len, write_revocation(p, start, pr->revoker_spki, pr->revoker_spki_len),
-            SIGNET_OID_REVOCATION, false);
+        DER_EXT(p, start, len, write_revocation(p, start, pr->revoker_spki, pr->revoker_spki_len),
+                SIGNET_OID_REVOCATION, false);
     if (present(pr->sku) && present(pr->version))
-        EXT(p, start, len, write_product(p, start, pr->sku, pr->version), SIGNET_OID_PRODUCT,
-            false);
+        DER_EXT(p, start, len, write_product(p, start, pr->sku, pr->version), SIGNET_OID_PRODUCT,
+                false);
     if (pr->rights)
-        EXT(p, start, len, write_rights(p, start, pr->rights), SIGNET_OID_RIGHTS, false);
+        DER_EXT(p, start, len, write_rights(p, start, pr->rights), SIGNET_OID_RIGHTS, false);
     if (pr->server_auth)
-        EXT(p, start, len, write_server_auth(p, start), MBEDTLS_OID_EXTENDED_KEY_USAGE, false);
+        DER_EXT(p, start, len, write_server_auth(p, start), MBEDTLS_OID_EXTENDED_KEY_USAGE, false);
+    if (present(pr->crl_url))
+        DER_EXT(p, start, len, write_cdp(p, start, pr->crl_url),
+                MBEDTLS_OID_CRL_DISTRIBUTION_POINTS, false);
     if (present(pr->cluster_url))
-        EXT(p, start, len, write_san_uri(p, start, pr->cluster_url), MBEDTLS_OID_SUBJECT_ALT_NAME,
+        DER_EXT(p, start, len, write_san_uri(p, start, pr->cluster_url),
+                MBEDTLS_OID_SUBJECT_ALT_NAME, false);
+    DER_EXT(p, start, len, der_write_aki(p, start, aki), MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
             false);
-    EXT(p, start, len, write_aki(p, start, aki), MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER, false);
-    EXT(p, start, len, write_octets(p, start, ski, 20), MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER, false);
-    EXT(p, start, len, write_key_usage(p, start, pr->ca, pr->kind), MBEDTLS_OID_KEY_USAGE, true);
-    EXT(p, start, len, write_basic_constraints(p, start, pr->ca, pr->path_len),
-        MBEDTLS_OID_BASIC_CONSTRAINTS, true);
-    ADD(len, wrap(p, start, len, seq));
-    ADD(len, wrap(p, start, len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3));
+    DER_EXT(p, start, len, der_write_octets(p, start, ski, 20), MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER,
+            false);
+    DER_EXT(p, start, len, write_key_usage(p, start, pr->ca, pr->kind), MBEDTLS_OID_KEY_USAGE,
+            true);
+    DER_EXT(p, start, len, write_basic_constraints(p, start, pr->ca, pr->path_len),
+            MBEDTLS_OID_BASIC_CONSTRAINTS, true);
+    DER_ADD(len, der_wrap(p, start, len, seq));
+    DER_ADD(len,
+            der_wrap(p, start, len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3));
     return (int)len;
 }
 
@@ -326,34 +242,34 @@ static int write_tbs(unsigned char **p, unsigned char *start, const struct x509_
     uint8_t ski[20], aki[20];
     size_t len = 0, name_len = 0;
 
-    if (key_identifier(pr->spki, pr->spki_len, ski) != 0 ||
-        key_identifier(is->spki ? is->spki : pr->spki, is->spki ? is->spki_len : pr->spki_len,
-                       aki) != 0)
+    if (der_key_identifier(pr->spki, pr->spki_len, ski) != 0 ||
+        der_key_identifier(is->spki ? is->spki : pr->spki, is->spki ? is->spki_len : pr->spki_len,
+                           aki) != 0)
         return MBEDTLS_ERR_ASN1_INVALID_DATA;
-    ADD(len, write_extensions(p, start, pr, ski, aki));
-    ADD(len, mbedtls_asn1_write_raw_buffer(p, start, pr->spki, pr->spki_len));
-    ADD(name_len, write_name(p, start, pr->cn, pr->org));
+    DER_ADD(len, write_extensions(p, start, pr, ski, aki));
+    DER_ADD(len, mbedtls_asn1_write_raw_buffer(p, start, pr->spki, pr->spki_len));
+    DER_ADD(name_len, write_name(p, start, pr->cn, pr->org));
     len += name_len;
     const unsigned char *subject = *p;
     size_t validity = 0;
-    ADD(validity, write_time(p, start, &pr->not_after));
-    ADD(validity, write_time(p, start, &pr->not_before));
-    ADD(validity, wrap(p, start, validity, seq));
+    DER_ADD(validity, der_write_time(p, start, &pr->not_after));
+    DER_ADD(validity, der_write_time(p, start, &pr->not_before));
+    DER_ADD(validity, der_wrap(p, start, validity, seq));
     len += validity;
     /* Self-signed: the issuer is the subject just written. */
     if (is->name)
-        ADD(len, mbedtls_asn1_write_raw_buffer(p, start, is->name, is->name_len));
+        DER_ADD(len, mbedtls_asn1_write_raw_buffer(p, start, is->name, is->name_len));
     else
-        ADD(len, mbedtls_asn1_write_raw_buffer(p, start, subject, name_len));
-    ADD(len, write_sig_alg(p, start, is->alg));
+        DER_ADD(len, mbedtls_asn1_write_raw_buffer(p, start, subject, name_len));
+    DER_ADD(len, der_write_sig_alg(p, start, is->alg));
     /* RFC 5280 §4.1.2.2: a positive INTEGER of at most 20 octets; the caller's top bit is 0. */
-    ADD(len, mbedtls_asn1_write_raw_buffer(p, start, pr->serial, X509_SERIAL_LEN));
-    ADD(len, wrap(p, start, X509_SERIAL_LEN, MBEDTLS_ASN1_INTEGER));
+    DER_ADD(len, mbedtls_asn1_write_raw_buffer(p, start, pr->serial, X509_SERIAL_LEN));
+    DER_ADD(len, der_wrap(p, start, X509_SERIAL_LEN, MBEDTLS_ASN1_INTEGER));
     size_t v = 0;
-    ADD(v, mbedtls_asn1_write_int(p, start, 2)); /* v3 */
-    ADD(v, wrap(p, start, v, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
+    DER_ADD(v, mbedtls_asn1_write_int(p, start, 2)); /* v3 */
+    DER_ADD(v, der_wrap(p, start, v, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
     len += v;
-    ADD(len, wrap(p, start, len, seq));
+    DER_ADD(len, der_wrap(p, start, len, seq));
     return (int)len;
 }
 
@@ -371,13 +287,13 @@ int x509_assemble(const struct x509_issuer *is, uint8_t *out, size_t cap, size_t
     if (n < 0)
         return -ENOSPC;
     tail_len += (size_t)n;
-    n = write_sig_alg(&tp, tail, is->alg);
+    n = der_write_sig_alg(&tp, tail, is->alg);
     if (n < 0)
         return -ENOSPC;
     tail_len += (size_t)n;
     size_t total = tbs_len + tail_len;
     unsigned char hdr[8], *hp = hdr + sizeof(hdr);
-    n = wrap(&hp, hdr, total, seq);
+    n = der_wrap(&hp, hdr, total, seq);
     if (n < 0 || (size_t)n + total > cap)
         return -ENOSPC;
     memmove(out + n, body, tbs_len);
@@ -445,10 +361,25 @@ static bool kind_ok(const struct x509_profile *p)
     return p->content && content_ok(p->content, p->kind);
 }
 
+/* A URI as an IA5String that tools print and parse back: printable ASCII, no spaces. */
+static bool uri_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n > X509_URL_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= 0x20 || s[i] > 0x7e)
+            return false;
+    return true;
+}
+
 static bool profile_ok(const struct x509_profile *p)
 {
-    return kind_ok(p) && p->spki && p->spki_len && p->spki_len <= X509_SPKI_MAX && present(p->cn) &&
-           strlen(p->cn) <= X509_CN_MAX && p->serial[0] && !(p->serial[0] & 0x80) &&
+    return kind_ok(p) && (!p->crl_url || uri_ok(p->crl_url)) &&
+           (!p->via_serial || p->kind == X509_KIND_RAC) && p->spki && p->spki_len &&
+           p->spki_len <= X509_SPKI_MAX && present(p->cn) && strlen(p->cn) <= X509_CN_MAX &&
+           p->serial[0] && !(p->serial[0] & 0x80) &&
            (!p->cluster_url || strlen(p->cluster_url) <= X509_URL_MAX) &&
            (!p->sku || strlen(p->sku) <= X509_TEXT_MAX) &&
            (!p->version || strlen(p->version) <= X509_TEXT_MAX) &&
@@ -498,11 +429,11 @@ int x509_csr_build(const char *cn, const uint8_t *spki, size_t spki_len,
             return r_ == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL ? -ENOSPC : -EINVAL;                       \
         n += (size_t)r_;                                                                           \
     } while (0)
-    CSR_ADD(wrap(&p, out, 0, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
+    CSR_ADD(der_wrap(&p, out, 0, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
     CSR_ADD(mbedtls_asn1_write_raw_buffer(&p, out, spki, spki_len));
     CSR_ADD(write_name(&p, out, cn, NULL));
     CSR_ADD(mbedtls_asn1_write_int(&p, out, 0));
-    CSR_ADD(wrap(&p, out, n, seq));
+    CSR_ADD(der_wrap(&p, out, n, seq));
 #undef CSR_ADD
     return sign_and_assemble(key, out, cap, n, len);
 }

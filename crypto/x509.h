@@ -20,9 +20,9 @@
  *   ARC.6  signetContent  SEQUENCE { contentId OCTET STRING (16), owner UTF8String,
  *                         wrappedKey OCTET STRING, grants SEQUENCE SIZE(1..16) OF
  *                         SEQUENCE { user UTF8String, rights BIT STRING } }   (licenses)
- *   ARC.7  signetVia      INTEGER: in a RAC that a licensing server asked for on a user's behalf,
- *                         the serial of that server's certificate under the same root, so that
- *                         revoking the server also refuses the RACs it gave out
+ *   ARC.7  signetVia      OCTET STRING (16): in a RAC that a licensing server asked for on a
+ *                         user's behalf, the serial of that server's certificate under the same
+ *                         root, so that revoking the server also refuses the RACs it gave out
  *   ARC.8  signetExcludedUsers SEQUENCE OF UTF8String: a CRL extension (crypto/x509_crl.h), the
  *                         user names the cluster excludes (`revoke user NAME`)
  * The cluster URL travels as a subjectAltName URI; where the issuer's CRL is, as a

@@ -26,9 +26,13 @@ struct ext_ctx {
     bool has_content;
     size_t grant_count;
     struct x509_content *content; /* where ARC.6 goes; NULL: checked, not kept (chains) */
-    unsigned seen;                /* our extensions met, by their arc number: each at most once */
-    bool bad; /* one of ours did not parse: the certificate is refused, not read without it */
-    const char *why; /* what was wrong with it, when we can say */
+    char crl_url[X509_URL_MAX + 1];
+    bool has_cdp, has_via;
+    uint8_t via[X509_SERIAL_LEN];
+    unsigned seen; /* our extensions met, by their arc number: each at most once */
+    bool bad;      /* one of ours did not parse: the certificate is refused, not read without it */
+    const char *why;     /* what was wrong with it, when we can say */
+    const char *bad_why; /* why, as the first extension that did not parse left it */
 };
 
 #define SEQ (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)
@@ -230,6 +234,78 @@ static int parse_content(struct ext_ctx *x, unsigned char *p, const unsigned cha
     return 0;
 }
 
+/* ARC.7: OCTET STRING of X509_SERIAL_LEN bytes, the licensing server's certificate serial. */
+static int parse_via(struct ext_ctx *x, unsigned char *p, const unsigned char *end)
+{
+    size_t n;
+
+    x->why = "malformed signetVia extension";
+    if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_OCTET_STRING) != 0 || p + n != end ||
+        n != X509_SERIAL_LEN)
+        return -1;
+    memcpy(x->via, p, n);
+    x->has_via = true;
+    return 0;
+}
+
+/* The fullName GeneralNames of one DistributionPoint: the first URI is kept (when none is yet),
+ * other names are passed over. */
+static int parse_full_name(struct ext_ctx *x, unsigned char *p, const unsigned char *end)
+{
+    while (p < end) {
+        size_t n;
+        unsigned char tag = *p++;
+        if (mbedtls_asn1_get_len(&p, end, &n) != 0)
+            return -1;
+        if (tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6) && !x->crl_url[0]) {
+            x->why = "the cRLDistributionPoints URI is too long or not printable";
+            if (n < 1 || n > X509_URL_MAX)
+                return -1;
+            for (size_t i = 0; i < n; i++)
+                if (p[i] <= 0x20 || p[i] > 0x7e)
+                    return -1;
+            memcpy(x->crl_url, p, n);
+            x->crl_url[n] = '\0';
+            x->why = "malformed cRLDistributionPoints extension";
+        }
+        p += n;
+    }
+    return 0;
+}
+
+/* cRLDistributionPoints (RFC 5280 §4.2.1.13): SEQUENCE SIZE (1..MAX) OF DistributionPoint ::=
+ * SEQUENCE { distributionPoint [0] DistributionPointName OPTIONAL, reasons [1], cRLIssuer [2] }.
+ * Only a fullName's URI means anything to us (where the issuer's CRL is); the rest of a
+ * well-formed extension is passed over, a malformed one refuses the certificate. */
+static int parse_cdp(struct ext_ctx *x, unsigned char *p, const unsigned char *end)
+{
+    const unsigned char ctx0 = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0;
+    size_t n;
+
+    x->why = "malformed cRLDistributionPoints extension";
+    if (mbedtls_asn1_get_tag(&p, end, &n, SEQ) != 0 || p + n != end || n == 0)
+        return -1;
+    while (p < end) {
+        if (mbedtls_asn1_get_tag(&p, end, &n, SEQ) != 0)
+            return -1;
+        unsigned char *dp_end = p + n;
+        if (p < dp_end && *p == ctx0) { /* distributionPoint */
+            if (mbedtls_asn1_get_tag(&p, dp_end, &n, ctx0) != 0)
+                return -1;
+            unsigned char *name_end = p + n;
+            if (p < name_end && *p == ctx0) { /* fullName, not nameRelativeToCRLIssuer */
+                if (mbedtls_asn1_get_tag(&p, name_end, &n, ctx0) != 0 || p + n != name_end ||
+                    parse_full_name(x, p, name_end) != 0)
+                    return -1;
+            }
+            p = name_end;
+        }
+        p = dp_end; /* reasons, cRLIssuer: not ours to judge */
+    }
+    x->has_cdp = true;
+    return 0;
+}
+
 static int on_extension(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf const *oid,
                         int critical, const unsigned char *p, const unsigned char *end)
 {
@@ -238,6 +314,20 @@ static int on_extension(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf
     int ret = 0;
 
     (void)crt;
+    if (oid_is(oid, MBEDTLS_OID_CRL_DISTRIBUTION_POINTS,
+               MBEDTLS_OID_SIZE(MBEDTLS_OID_CRL_DISTRIBUTION_POINTS))) {
+        /* mbedTLS does not know it, so does not refuse it twice: we do. */
+        ret = x->has_cdp ? -1 : parse_cdp(x, c, end);
+        if (ret != 0) {
+            x->why = x->has_cdp ? "cRLDistributionPoints appears twice" : x->why;
+            if (!x->bad)
+                x->bad_why = x->why;
+            x->bad = true;
+            return MBEDTLS_ERR_X509_INVALID_EXTENSIONS;
+        }
+        x->why = NULL;
+        return 0;
+    }
     /* Ours are ARC.n, one octet after the arc; mbedTLS only refuses repeats of its own. */
     if (oid->len != sizeof(SIGNET_OID_ARC) || memcmp(oid->p, SIGNET_OID_ARC, oid->len - 1) != 0)
         return critical ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0; /* not ours; ignorable */
@@ -255,11 +345,17 @@ static int on_extension(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf
         ret = parse_kind(x, c, end);
     } else if (oid_is(oid, SIGNET_OID_CONTENT, MBEDTLS_OID_SIZE(SIGNET_OID_CONTENT))) {
         ret = parse_content(x, c, end);
+    } else if (oid_is(oid, SIGNET_OID_VIA, MBEDTLS_OID_SIZE(SIGNET_OID_VIA))) {
+        ret = parse_via(x, c, end);
     } else {
         return critical ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0; /* a newer one of ours */
     }
     if (arc < 32)
         x->seen |= 1u << arc;
+    if (ret == 0)
+        x->why = NULL; /* what a parser said on its way through is no reason */
+    if (ret != 0 && !x->bad)
+        x->bad_why = x->why;
     if (ret != 0)
         x->bad = true;
     return ret ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0;
@@ -279,6 +375,8 @@ static int check_kind(struct ext_ctx *x, const mbedtls_x509_crt *crt)
         x->why = "signetContent in a certificate that is not a license";
     else if (x->kind == X509_KIND_USE && x->grant_count != 1)
         x->why = "a use license must hold exactly one grant";
+    else if (x->has_via && x->kind != X509_KIND_RAC)
+        x->why = "signetVia in a certificate that is not a rights account certificate";
     else
         return 0;
     return -1;
@@ -350,6 +448,9 @@ static void fill_info(const mbedtls_x509_crt *c, const struct ext_ctx *x, struct
     out->revoker_spki_len = x->revoker_len;
     out->kind = x->kind;
     out->has_content = x->has_content;
+    memcpy(out->crl_url, x->crl_url, sizeof(out->crl_url));
+    out->has_via = x->has_via;
+    memcpy(out->via_serial, x->via, sizeof(out->via_serial));
 }
 
 int x509_read(const uint8_t *der, size_t len, struct x509_info *out, const char **why)
@@ -362,8 +463,10 @@ int x509_read(const uint8_t *der, size_t len, struct x509_info *out, const char 
     memset(out, 0, sizeof(*out));
     mbedtls_x509_crt_init(&crt);
     if (parse(&crt, der, len, &x, &out->content) != 0) {
-        if (x.bad || x.why)
-            *why = x.why ? x.why : *why;
+        if (x.bad_why)
+            *why = x.bad_why;
+        else if (x.why)
+            *why = x.why;
         goto out;
     }
     if (crt.raw.len != len)

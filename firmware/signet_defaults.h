@@ -145,6 +145,11 @@
 /* How often the enrollment state is read again from the token — cluster members share it, so
  * one member's renewal reaches the others this soon — and the SLC's validity checked (the audit
  * log warns once a day). */
+/* How often the house task asks firmware/revoke whether the CRL is due (changes are signed at
+ * most once a second). */
+#ifndef APP_REVOKE_TICK_MS
+#define APP_REVOKE_TICK_MS 1000u
+#endif
 #ifndef APP_STATE_REFRESH_MS
 #define APP_STATE_REFRESH_MS (60u * 1000u)
 #endif

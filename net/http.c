@@ -59,6 +59,10 @@ struct conn {
     size_t scan_from; /* where the search for the end of the head resumes */
     size_t in_len;
     size_t out_len, out_sent;
+    /* A kept body (http_response.kept): sent from the handler's memory after the head in out[],
+     * never copied whole; http_forget_body closes the connection if it is still being sent. */
+    const uint8_t *kept;
+    size_t kept_len, kept_sent;
 };
 
 #define IN(c)  ((c)->buf->in)
@@ -92,6 +96,8 @@ static void buf_put(struct conn *c)
 
 static void conn_release(struct conn *c)
 {
+    c->kept = NULL; /* a forgotten body is never looked at again */
+    c->kept_len = c->kept_sent = 0;
     if (c->pcb) {
         altcp_arg(c->pcb, NULL);
         altcp_recv(c->pcb, NULL);
@@ -247,31 +253,53 @@ static void receive_more(struct conn *c)
         tls_pump(c);
 }
 
-/* Push as much of the pending response as the send buffer takes; the rest goes on sent(). */
+/* Hand data[left] to TLS or TCP: how much was taken (0: the send buffer is full), -1 failed. */
+static int send_some(struct conn *c, const uint8_t *data, size_t left)
+{
+    if (c->tls)
+        return tls_conn_write(c->tls, data, left);
+    size_t room = altcp_sndbuf(c->pcb);
+    size_t n = left < room ? left : room;
+    if (n > 0xffffu)
+        n = 0xffffu;
+    /* Copied into lwIP: a kept body may be forgotten while TCP still holds unacknowledged bytes. */
+    if (n && altcp_write(c->pcb, data, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
+        return 0;
+    if (n)
+        altcp_output(c->pcb);
+    return (int)n;
+}
+
+/* Push as much of the pending response (head and body in out[], then a kept body) as the send
+ * buffer takes; the rest goes on sent(). */
 static void conn_flush(struct conn *c)
 {
-    while (c->out_sent < c->out_len) {
-        size_t left = c->out_len - c->out_sent;
-        int n;
-        if (c->tls) {
-            n = tls_conn_write(c->tls, (const uint8_t *)OUT(c) + c->out_sent, left);
+    for (;;) {
+        const uint8_t *data;
+        size_t left;
+        if (c->out_sent < c->out_len) {
+            data = (const uint8_t *)OUT(c) + c->out_sent;
+            left = c->out_len - c->out_sent;
+        } else if (c->kept_sent < c->kept_len) {
+            data = c->kept + c->kept_sent;
+            left = c->kept_len - c->kept_sent;
         } else {
-            size_t room = altcp_sndbuf(c->pcb);
-            n = (int)(left < room ? left : room);
-            if (n &&
-                altcp_write(c->pcb, OUT(c) + c->out_sent, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
-                n = 0;
-            else if (n)
-                altcp_output(c->pcb);
+            break;
         }
+        int n = send_some(c, data, left);
         if (n < 0) {
             conn_abort(c);
             return;
         }
         if (n == 0)
             return; /* the send buffer is full: on_sent() calls again */
-        c->out_sent += (size_t)n;
+        if (c->out_sent < c->out_len)
+            c->out_sent += (size_t)n;
+        else
+            c->kept_sent += (size_t)n;
     }
+    c->kept = NULL;
+    c->kept_len = c->kept_sent = 0;
     if (c->close_after) {
         conn_linger(c);
         return;
@@ -285,7 +313,9 @@ static void conn_flush(struct conn *c)
         conn_idle_buf(c);
 }
 
-static void respond(struct conn *c, int status, const char *type, const char *body, size_t len)
+/* kept: body is the handler's, sent from where it is (any size); else copied into out[]. */
+static void respond_body(struct conn *c, int status, const char *type, const char *body, size_t len,
+                         bool kept)
 {
     if (!c->buf && !conn_take_buf(c)) {
         conn_abort(c); /* no room to answer in: the client retries */
@@ -296,7 +326,12 @@ static void respond(struct conn *c, int status, const char *type, const char *bo
                      "Connection: %s\r\n\r\n",
                      status, http_reason_phrase(status), type, (unsigned)len,
                      c->close_after ? "close" : "keep-alive");
-    if (n < 0 || (size_t)n + len > HTTP_OUT_MAX) {
+    if (n >= 0 && (size_t)n < HTTP_OUT_MAX && kept) {
+        c->kept = (const uint8_t *)body;
+        c->kept_len = len;
+        c->kept_sent = 0;
+        len = 0; /* nothing of it in out[] */
+    } else if (n < 0 || (size_t)n + len > HTTP_OUT_MAX) {
         /* A handler's answer that does not fit is our bug, not the client's. */
         c->close_after = true;
         n = snprintf(OUT(c), HTTP_OUT_MAX,
@@ -311,6 +346,11 @@ static void respond(struct conn *c, int status, const char *type, const char *bo
     c->state = C_SENDING;
     c->deadline = sys_now() + HTTP_SEND_TIMEOUT_MS;
     conn_flush(c);
+}
+
+static void respond(struct conn *c, int status, const char *type, const char *body, size_t len)
+{
+    respond_body(c, status, type, body, len, false);
 }
 
 /* Errors close the connection: after a malformed request its framing is not to be trusted. */
@@ -366,7 +406,7 @@ static void dispatch(struct conn *c, const struct http_head *h, const uint8_t *b
                 c->deferred = false; /* answered by http_complete (maybe already) or time-out */
                 return;
             }
-            respond(c, resp.status, resp.content_type, resp.body, resp.body_len);
+            respond_body(c, resp.status, resp.content_type, resp.body, resp.body_len, resp.kept);
             return;
         }
     }
@@ -692,6 +732,20 @@ int http_server_start(uint16_t port, bool tls)
     altcp_arg(lpcb, (void *)(uintptr_t)(tls ? &listener_tls : &listener_plain));
     altcp_accept(lpcb, on_accept);
     return 0;
+}
+
+void http_forget_body(const void *body)
+{
+    if (!body)
+        return;
+    for (size_t i = 0; i < HTTP_CONN_MAX; i++) {
+        struct conn *c = &conns[i];
+        /* Cut, not finished from a copy: the client must see a short answer, never a mix. */
+        if (c->state == C_SENDING && c->kept == body) {
+            stats.errors++;
+            conn_abort(c);
+        }
+    }
 }
 
 int http_route_add(const char *method, const char *path, unsigned flags, http_handler_fn fn,

@@ -25,6 +25,13 @@ struct client {
     char out[HTTP_CLIENT_REQUEST_MAX];
     size_t in_len;
     char in[HTTP_CLIENT_RESPONSE_MAX + 1]; /* NUL-terminated for the head scan */
+    /* A GET (http_client_get): the head is read into in[], the body into the caller's big[]. */
+    bool get;
+    bool in_body; /* the head is read: what comes is body */
+    int status;
+    uint8_t *big;
+    size_t big_cap, body_want, body_len;
+    char why[64];
 };
 
 static struct client clients[HTTP_CLIENT_MAX];
@@ -81,6 +88,73 @@ static bool check_answer(struct client *c, bool eof, err_t *ret)
     return r != 0;
 }
 
+/* A GET: look at what has arrived (the head in in[], the body in big[]). true when the exchange
+ * is over (finished, *ret set). A head just completed moves the body bytes read with it. */
+static bool get_progress(struct client *c, bool eof, err_t *ret)
+{
+    if (!c->in_body) {
+        size_t head_len = 0, want = 0;
+        const char *why = "";
+        int r = http_parse_answer_head(c->in, c->in_len, eof, c->big_cap, &c->status, &head_len,
+                                       &want, &why);
+        if (r == -2) {
+            snprintf(c->why, sizeof(c->why), "the answer is larger than %zu bytes", c->big_cap);
+            why = c->why;
+        }
+        if (r < 0) {
+            *ret = finish(c, 0, NULL, 0, why);
+            return true;
+        }
+        if (r == 0)
+            return false;
+        size_t extra = c->in_len - head_len;
+        c->in_body = true;
+        c->body_want = want;
+        c->body_len = extra < want ? extra : want; /* anything past Content-Length is not ours */
+        memcpy(c->big, c->in + head_len, c->body_len);
+    }
+    if (c->body_len == c->body_want) {
+        *ret = finish(c, c->status, (const char *)c->big, c->body_len, "");
+        return true;
+    }
+    if (eof) {
+        *ret = finish(c, 0, NULL, 0, "the server closed the connection before its whole answer");
+        return true;
+    }
+    return false;
+}
+
+/* A GET: bytes received in the clear, into in[] while the head lasts, then into big[]. */
+static bool get_feed(struct client *c, const uint8_t *data, size_t n, err_t *ret)
+{
+    while (n) {
+        size_t k;
+        if (!c->in_body) {
+            size_t room = HTTP_CLIENT_RESPONSE_MAX - c->in_len;
+            if (room == 0) {
+                *ret = finish(c, 0, NULL, 0, "the server's answer head is too large");
+                return true;
+            }
+            k = n < room ? n : room;
+            memcpy(c->in + c->in_len, data, k);
+            c->in_len += k;
+            c->in[c->in_len] = '\0';
+        } else {
+            size_t room = c->body_want - c->body_len;
+            k = n < room ? n : room;
+            memcpy(c->big + c->body_len, data, k);
+            c->body_len += k;
+            if (k == 0)
+                k = n; /* past Content-Length: dropped */
+        }
+        data += k;
+        n -= k;
+        if (get_progress(c, false, ret))
+            return true;
+    }
+    return false;
+}
+
 /* Push as much of the request as the send buffer (or TLS layer) takes; the rest on sent(). */
 static err_t flush(struct client *c)
 {
@@ -124,6 +198,33 @@ static err_t tls_pump(struct client *c, bool eof)
     ret = flush(c);
     if (!c->pcb || !c->busy)
         return ret;
+    while (c->get) {
+        uint8_t *to = c->in_body ? c->big + c->body_len : (uint8_t *)c->in + c->in_len;
+        size_t room =
+            c->in_body ? c->body_want - c->body_len : HTTP_CLIENT_RESPONSE_MAX - c->in_len;
+        if (room == 0) {
+            if (!c->in_body)
+                return finish(c, 0, NULL, 0, "the server's answer head is too large");
+            return get_progress(c, true, &ret) ? ret : ERR_OK;
+        }
+        int n = tls_conn_read(c->tls, to, room);
+        if (n < 0) {
+            if (!c->in_len)
+                return finish(c, 0, NULL, 0, tls_conn_why(c->tls));
+            (void)get_progress(c, true, &ret);
+            return ret;
+        }
+        if (n == 0)
+            return eof && get_progress(c, true, &ret) ? ret : ERR_OK;
+        if (c->in_body) {
+            c->body_len += (size_t)n;
+        } else {
+            c->in_len += (size_t)n;
+            c->in[c->in_len] = '\0';
+        }
+        if (get_progress(c, false, &ret))
+            return ret;
+    }
     for (;;) {
         size_t room = HTTP_CLIENT_RESPONSE_MAX - c->in_len;
         if (room == 0)
@@ -165,7 +266,10 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
             pbuf_free(p);
         if (c->tls)
             return tls_pump(c, true);
-        (void)check_answer(c, true, &ret);
+        if (c->get)
+            (void)get_progress(c, true, &ret);
+        else
+            (void)check_answer(c, true, &ret);
         return ret;
     }
     if (c->tls) {
@@ -173,6 +277,13 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
         return tls_pump(c, false);
     }
     altcp_recved(pcb, p->tot_len);
+    if (c->get) {
+        for (struct pbuf *q = p; q; q = q->next)
+            if (get_feed(c, q->payload, q->len, &ret))
+                break;
+        pbuf_free(p);
+        return ret;
+    }
     if (p->tot_len > HTTP_CLIENT_RESPONSE_MAX - c->in_len) {
         pbuf_free(p);
         return finish(c, 0, NULL, 0, "the server's answer is too large");
@@ -283,27 +394,33 @@ static struct client *free_client(void)
     return NULL;
 }
 
-/* The request into c->out. */
+/* The request into c->out: a POST with body, or (content_type NULL) a GET. */
 static int compose(struct client *c, const struct url *u, const char *path,
                    const char *content_type, const char *body, size_t len, const char **why)
 {
-    int head = snprintf(c->out, sizeof(c->out),
-                        "POST %s HTTP/1.1\r\nHost: %.*s\r\nContent-Type: %s\r\n"
-                        "Content-Length: %u\r\nConnection: close\r\n\r\n",
-                        path, (int)u->authority_len, u->authority, content_type, (unsigned)len);
+    int head = content_type ? snprintf(c->out, sizeof(c->out),
+                                       "POST %s HTTP/1.1\r\nHost: %.*s\r\nContent-Type: %s\r\n"
+                                       "Content-Length: %u\r\nConnection: close\r\n\r\n",
+                                       path, (int)u->authority_len, u->authority, content_type,
+                                       (unsigned)len)
+                            : snprintf(c->out, sizeof(c->out),
+                                       "GET %s HTTP/1.1\r\nHost: %.*s\r\nConnection: close\r\n\r\n",
+                                       path, (int)u->authority_len, u->authority);
     *why = "the request is too large";
     if (head < 0 || (size_t)head + len > sizeof(c->out))
         return -EINVAL;
-    memcpy(c->out + head, body, len);
+    if (len)
+        memcpy(c->out + head, body, len);
     c->out_len = (size_t)head + len;
     c->out_sent = c->in_len = 0;
     c->in[0] = '\0';
     return 0;
 }
 
-int http_client_post(const char *url, const char *path_default, const char *content_type,
-                     const char *body, size_t len, http_client_done_fn done, void *ctx,
-                     const char **why)
+/* Start an exchange: content_type NULL a GET into big[cap], else a POST of body[len]. */
+static int start(const char *url, const char *path_default, const char *content_type,
+                 const char *body, size_t len, uint8_t *big, size_t cap, http_client_done_fn done,
+                 void *ctx, const char **why)
 {
     struct client *c = free_client();
     struct url u;
@@ -338,6 +455,12 @@ int http_client_post(const char *url, const char *path_default, const char *cont
             return -ENOMEM;
         }
     }
+    c->get = content_type == NULL;
+    c->in_body = false;
+    c->big = big;
+    c->big_cap = cap;
+    c->body_want = c->body_len = 0;
+    c->status = 0;
     c->busy = true;
     c->done = done;
     c->ctx = ctx;
@@ -358,6 +481,25 @@ int http_client_post(const char *url, const char *path_default, const char *cont
         return -EIO;
     }
     return 0;
+}
+
+int http_client_post(const char *url, const char *path_default, const char *content_type,
+                     const char *body, size_t len, http_client_done_fn done, void *ctx,
+                     const char **why)
+{
+    *why = "no content type";
+    if (!content_type)
+        return -EINVAL;
+    return start(url, path_default, content_type, body, len, NULL, 0, done, ctx, why);
+}
+
+int http_client_get(const char *url, const char *path_default, uint8_t *buf, size_t cap,
+                    http_client_done_fn done, void *ctx, const char **why)
+{
+    *why = "no buffer for the answer";
+    if (!buf || !cap)
+        return -EINVAL;
+    return start(url, path_default, NULL, NULL, 0, buf, cap, done, ctx, why);
 }
 
 void http_client_tick(uint32_t now_ms)

@@ -195,7 +195,7 @@ static bool starts_with(const char *p, const char *end, const char *want)
 
 /* The value of a Content-Length line at v (up to its CRLF): digits, optional blanks around.
  * -2 over the bound, -1 anything else. */
-static long content_length(const char *v, const char *eol)
+static long content_length(const char *v, const char *eol, size_t max)
 {
     long n = 0;
     const char *d;
@@ -204,7 +204,7 @@ static long content_length(const char *v, const char *eol)
         v++;
     for (d = v; v < eol && *v >= '0' && *v <= '9'; v++) {
         n = n * 10 + (*v - '0');
-        if (n > HTTP_CLIENT_RESPONSE_MAX)
+        if ((size_t)n > max)
             return -2;
     }
     while (v < eol && (*v == ' ' || *v == '\t'))
@@ -212,8 +212,8 @@ static long content_length(const char *v, const char *eol)
     return v == d || v != eol ? -1 : n;
 }
 
-int http_parse_answer(const char *in, size_t len, bool eof, int *status, const char **body,
-                      size_t *body_len, const char **why)
+int http_parse_answer_head(const char *in, size_t len, bool eof, size_t max_body, int *status,
+                           size_t *head_len, size_t *body_len, const char **why)
 {
     const char *head_end = NULL;
 
@@ -241,10 +241,10 @@ int http_parse_answer(const char *in, size_t len, bool eof, int *status, const c
             return -1;
         }
         if (starts_with(line, eol, "content-length:")) {
-            long v = content_length(line + 15, eol);
+            long v = content_length(line + 15, eol, max_body);
             if (v == -2) {
                 *why = "the server's answer is too large (Content-Length)";
-                return -1;
+                return -2;
             }
             if (v < 0 || (clen >= 0 && v != clen)) {
                 *why = "the server's answer has a bad Content-Length";
@@ -258,13 +258,26 @@ int http_parse_answer(const char *in, size_t len, bool eof, int *status, const c
         *why = "the server's answer has no Content-Length";
         return -1;
     }
-    size_t have = len - (size_t)(head_end - in);
-    if (have < (size_t)clen) {
+    *head_len = (size_t)(head_end - in);
+    *body_len = (size_t)clen;
+    return 1;
+}
+
+int http_parse_answer(const char *in, size_t len, bool eof, int *status, const char **body,
+                      size_t *body_len, const char **why)
+{
+    size_t head_len = 0, clen = 0;
+    int r = http_parse_answer_head(in, len, eof, HTTP_CLIENT_RESPONSE_MAX, status, &head_len, &clen,
+                                   why);
+
+    if (r <= 0)
+        return r < 0 ? -1 : 0;
+    if (len - head_len < clen) {
         *why = "the server closed the connection before its whole answer";
         return eof ? -1 : 0;
     }
-    *body = head_end;
-    *body_len = (size_t)clen;
+    *body = in + head_len;
+    *body_len = clen;
     return 1;
 }
 

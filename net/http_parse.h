@@ -53,6 +53,15 @@ size_t http_head_end(const char *in, size_t len, size_t *from);
 int http_parse_answer(const char *in, size_t len, bool eof, int *status, const char **body,
                       size_t *body_len, const char **why);
 
+/*
+ * Only the head of a server's answer, for an answer read into a buffer of its own (a large GET):
+ * 1 when in[0, len) holds the whole head (*status, *head_len with the blank line, *body_len the
+ * Content-Length), 0 not yet, -1 refused, -2 a Content-Length over max_body (*why one line).
+ * The same rules as http_parse_answer, which is this plus "is the body all there".
+ */
+int http_parse_answer_head(const char *in, size_t len, bool eof, size_t max_body, int *status,
+                           size_t *head_len, size_t *body_len, const char **why);
+
 /* The reason phrase for a status line (RFC 9110 §15), "Error" for 4xx codes without one. */
 const char *http_reason_phrase(int status);
 

@@ -16,6 +16,7 @@
 #include "firmware/identity/identity.h"
 #include "firmware/issue/issue.h"
 #include "firmware/kernel/kernel.h"
+#include "firmware/revoke/revoke.h"
 #include "firmware/store/nvstore.h"
 #include "firmware/token/token.h"
 #include "hal/board.h"
@@ -74,9 +75,11 @@ struct app {
     bool tls_created; /* the last setup made a new key or certificate */
     uint32_t tls_token_signs;
     struct enroll enroll;
-    struct acl acl;           /* who may sub-enroll (docs/requirements.md R9) */
-    struct identity identity; /* who users are (docs/requirements.md R16-R18) */
-    struct issue issue;       /* what this server signs on request */
+    struct acl acl;              /* who may sub-enroll (docs/requirements.md R9) */
+    struct identity identity;    /* who users are (docs/requirements.md R16-R18) */
+    struct issue issue;          /* what this server signs on request */
+    struct revoke revoke;        /* what this cluster took back, the CRLs from above (R19-R21) */
+    struct k_timer revoke_timer; /* revoke_tick: signs the CRL when due */
     struct audit audit;
     struct app_paste paste;
     bool online_renewal; /* the request in flight renews */
@@ -108,6 +111,18 @@ int service_sign_start(struct app *app);
 void service_sign_poll(struct app *app);
 /* Have the net task call service_sign_poll soon; interrupt context allowed. */
 void app_kick_signing(struct app *app);
+
+/* firmware/app/service_crl.c: GET /v1/crl on 443 and 80, the body revoke's CRL buffer. */
+int service_crl_start(struct app *app);
+/* firmware/app/crl_fetch.c: fetch "<base>/v1/crl" as src's CRL and hand it to revoke_accept_crl
+ * (net task). con non-NULL: held and told the outcome, then released; cmd names it in the audit
+ * log. -EBUSY one is in flight, -EIO not logged in, or http_client_get's errors. */
+int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, struct console *con,
+                  const char *cmd, const char **why);
+/* Each net tick: a licensing server fetches its root's CRL when due (see crl_fetch.c). */
+void app_crl_fetch_tick(struct app *app);
+extern const struct console_cmd app_crl_fetch_cmds[];
+extern const unsigned app_crl_fetch_cmd_count;
 
 /* firmware/app/tls_setup.c: find or make the TLS key and certificate in the token and start
  * serving HTTPS with them (needs a login). 0, or a negative errno with *why set. */
@@ -157,6 +172,8 @@ extern const struct console_cmd app_token_cmds[];
 extern const unsigned app_token_cmd_count;
 extern const struct console_cmd app_identity_cmds[];
 extern const unsigned app_identity_cmd_count;
+extern const struct console_cmd app_revoke_cmds[];
+extern const unsigned app_revoke_cmd_count;
 #if SIGNET_HAS_NET
 struct net_config;
 /* firmware/app/cmd_net.c: the network setting kept in the NV store; DHCP when there is none or

@@ -92,6 +92,9 @@ int app_load_state(struct app *app, const char **why)
         const char *ignored;
         (void)acl_load(&app->acl, why);
         (void)identity_load(&app->identity, &ignored);
+        /* Damaged revocation records refuse everything (revoke.c); a token that did not answer
+         * keeps what RAM holds. */
+        (void)revoke_load(&app->revoke, &ignored);
     }
     return ret;
 }
@@ -102,6 +105,7 @@ void app_unload_state(struct app *app)
     app->acl.loaded = false;
     app->identity.loaded = false;
     app->identity.count = 0;
+    revoke_unload(&app->revoke);
 }
 
 void app_refresh_state(struct app *app)
@@ -722,16 +726,23 @@ static void online_done(void *ctx, int status, const char *body, size_t len, con
     const char *what = app->online_renewal ? "renew online" : "enroll online";
 
     if (status == 200) {
+        bool licensing = app->enroll.cfg.role == ENROLL_ROLE_LICENSING;
+        bool ok = accept_response(app, con, what, body, len, false);
         /* Enrolled through this root: it is also where certification requests go. */
-        if (accept_response(app, con, what, body, len, false) &&
-            app->enroll.cfg.role == ENROLL_ROLE_LICENSING &&
-            strcmp(online_url, app->enroll.cfg.root_url) != 0) {
+        if (ok && licensing && strcmp(online_url, app->enroll.cfg.root_url) != 0) {
             const char *why_url;
             if (enroll_set_root_url(&app->enroll, online_url, &why_url) == 0)
                 app_audit(app, "config root-url %s (%s)", online_url, what);
             else
                 console_error(con, "the root URL was not stored: %s", why_url);
         }
+        /* Then the CRL of whoever answered (crl_fetch.c), the console held until it is in. */
+        const char *why_crl;
+        if (ok && app_crl_fetch(app, licensing ? REVOKE_FROM_ROOT : REVOKE_FROM_AUTHORITY,
+                                online_url, con, what, &why_crl) == 0)
+            return;
+        if (ok)
+            console_printf(con, "warning: the CRL was not fetched: %s\n", why_crl);
     } else if (status) {
         /* The authority's refusal is one line of text: show it, bounded and on one line. */
         char reason[120];

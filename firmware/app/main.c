@@ -10,7 +10,7 @@
 #include "hal/wdt.h"
 
 enum console_sig { SIG_CONSOLE_RX = 1, SIG_CONSOLE_TICK };
-enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK, SIG_AUTO_LOGIN };
+enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK, SIG_AUTO_LOGIN, SIG_REVOKE_TICK };
 enum net_sig { SIG_NET_RX = 1, SIG_NET_TICK, SIG_NET_SIGNED };
 
 const char *app_reset_reason_name(enum hal_reset_reason r)
@@ -130,6 +130,7 @@ static void net_handler(struct k_task *t, const struct k_event *ev)
         net_tick();
         http_tick((uint32_t)hal_clock_ms());
         http_client_tick((uint32_t)hal_clock_ms());
+        app_crl_fetch_tick(app);
         service_sign_poll(app); /* a token that never answers: the link's time-out ends it */
     }
 }
@@ -157,11 +158,22 @@ static void start_network(struct app *app)
         app->http_status = service_start(app);
     }
     (void)console_add_commands(&app->con, app_net_cmds, app_net_cmd_count);
+    (void)console_add_commands(&app->con, app_crl_fetch_cmds, app_crl_fetch_cmd_count);
 #if SIGNET_TEST_HOOKS
     (void)console_add_commands(&app->con, app_test_cmds, app_test_cmd_count);
 #endif
 }
 #endif
+
+/* The CRL is signed by the house task, never by the one answering requests: signing a large one
+ * takes a while. revoke_tick decides whether anything is due. */
+static void revoke_house_tick(struct app *app)
+{
+    x509_time now;
+
+    if (app->token.logged_in && app->revoke.loaded && app_now(app, &now, NULL))
+        revoke_tick(&app->revoke, &now);
+}
 
 static void house_handler(struct k_task *t, const struct k_event *ev)
 {
@@ -172,6 +184,8 @@ static void house_handler(struct k_task *t, const struct k_event *ev)
         app_refresh_state(t->ctx);
     else if (ev->sig == SIG_AUTO_LOGIN)
         app_auto_login_try(t->ctx);
+    else if (ev->sig == SIG_REVOKE_TICK)
+        revoke_house_tick(t->ctx);
 }
 
 static void count_boot(struct app *app)
@@ -225,6 +239,7 @@ void app_main(struct app *app)
                 app->console_queue, APP_CONSOLE_QUEUE);
     k_timer_init(&app->sched, &app->wdt_timer, &app->house_task, SIG_WDT_KICK);
     k_timer_init(&app->sched, &app->expiry_timer, &app->house_task, SIG_EXPIRY_CHECK);
+    k_timer_init(&app->sched, &app->revoke_timer, &app->house_task, SIG_REVOKE_TICK);
     k_timer_init(&app->sched, &app->console_timer, &app->console_task, SIG_CONSOLE_TICK);
 
     console_init(&app->con, console_out, NULL);
@@ -235,6 +250,7 @@ void app_main(struct app *app)
     (void)console_add_commands(&app->con, app_enroll_cmds, app_enroll_cmd_count);
     (void)console_add_commands(&app->con, app_sign_cmds, app_sign_cmd_count);
     (void)console_add_commands(&app->con, app_identity_cmds, app_identity_cmd_count);
+    (void)console_add_commands(&app->con, app_revoke_cmds, app_revoke_cmd_count);
 
     (void)hal_uart_open(HAL_UART_CONSOLE);
     count_boot(app);
@@ -245,9 +261,11 @@ void app_main(struct app *app)
     enroll_init(&app->enroll, &app->token, "Signet", SIGNET_VERSION);
     acl_init(&app->acl, &app->token);
     identity_init(&app->identity, &app->token);
-    issue_init(&app->issue, &app->token, &app->enroll);
+    issue_init(&app->issue, &app->token, &app->enroll, &app->acl, &app->revoke);
+    revoke_init(&app->revoke, &app->token, &app->enroll);
     app->expiry_warned_day = -1;
     k_timer_start(&app->expiry_timer, APP_STATE_REFRESH_MS, APP_STATE_REFRESH_MS);
+    k_timer_start(&app->revoke_timer, APP_REVOKE_TICK_MS, APP_REVOKE_TICK_MS);
 #if SIGNET_HAS_NET
     start_network(app);
 #endif

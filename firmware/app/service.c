@@ -64,9 +64,14 @@ const char *app_not_ready_reason(struct app *app)
         return "clock unreadable";
     /* docs/requirements.md R7: until an SLC is in force every service says so, and serves the
      * moment one is installed — nothing to reset. */
+    const char *blocked;
     switch (enroll_state(&app->enroll, &now)) {
     case ENROLL_ENROLLED:
     case ENROLL_RENEWAL_PENDING:
+        /* docs/requirements.md R20: an SLC revoked from above, or (licensing server) no good
+         * CRL of the root, stops every service; firmware/revoke decides and says why. */
+        if (revoke_blocks_serving(&app->revoke, &now, &blocked))
+            return blocked;
         return NULL;
     case ENROLL_EXPIRED:
         return "SLC expired";
@@ -77,7 +82,7 @@ const char *app_not_ready_reason(struct app *app)
 
 static void health(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-    static char reason[80];
+    static char reason[160];
     const char *why = app_not_ready_reason(ctx);
 
     (void)req;
@@ -90,6 +95,8 @@ static void health(void *ctx, const struct http_request *req, struct http_respon
     }
     resp->status = 503;
     size_t n = strlen(why);
+    if (n > sizeof(reason) - 12)
+        n = sizeof(reason) - 12; /* cut, never overrun: the reason is one line */
     memcpy(reason, "not ready: ", 11);
     memcpy(reason + 11, why, n);
     reason[11 + n] = '\n';
@@ -224,6 +231,8 @@ int service_start(struct app *app)
 #endif
     if (!ret)
         ret = service_sign_start(app);
+    if (!ret)
+        ret = service_crl_start(app);
     if (!ret)
         ret = http_server_start(HTTP_PLAIN_PORT, false);
     if (!ret)

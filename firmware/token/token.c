@@ -668,6 +668,55 @@ CK_RV token_sign_digest(struct token *t, struct token_key *k, const uint8_t *dig
     return token_with_session(t, op_sign_digest, &s);
 }
 
+/* DER DigestInfo for SHA-256 (RFC 8017 §9.2, note 1): what CKM_SHA256_RSA_PKCS puts before the
+ * hash, so that CKM_RSA_PKCS over it makes the same signature. */
+static const uint8_t digest_info_sha256[19] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                               0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                               0x01, 0x05, 0x00, 0x04, 0x20};
+
+struct sha256_sign_arg {
+    struct token_key *k;
+    const uint8_t *digest;
+    uint8_t *sig;
+    size_t cap;
+    size_t *sig_len;
+};
+
+static CK_RV op_sign_sha256(struct token *t, void *arg)
+{
+    struct sha256_sign_arg *s = arg;
+    uint8_t in[sizeof(digest_info_sha256) + SHA256_LEN];
+    uint8_t raw[TOKEN_SIG_MAX];
+    CK_ULONG raw_len = sizeof(raw);
+    CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
+    size_t in_len = SHA256_LEN;
+    CK_RV rv = token_lookup_key(t, s->k);
+
+    if (rv != CKR_OK)
+        return rv;
+    if (s->k->epoch != t->epoch)
+        return CKR_KEY_HANDLE_INVALID;
+    if (s->k->alg == TOKEN_RSA2048) {
+        memcpy(in, digest_info_sha256, sizeof(digest_info_sha256));
+        memcpy(in + sizeof(digest_info_sha256), s->digest, SHA256_LEN);
+        in_len = sizeof(in);
+        mech.mechanism = CKM_RSA_PKCS;
+    } else {
+        memcpy(in, s->digest, SHA256_LEN);
+    }
+    rv = p11_client_sign(t->session, &mech, s->k->priv, in, in_len, raw, &raw_len);
+    if (rv != CKR_OK)
+        return rv;
+    return sign_output(s->k, raw, raw_len, s->sig, s->cap, s->sig_len);
+}
+
+CK_RV token_sign_sha256(struct token *t, struct token_key *k, const uint8_t digest[32],
+                        uint8_t *sig, size_t *sig_len)
+{
+    struct sha256_sign_arg s = {k, digest, sig, *sig_len, sig_len};
+    return token_with_session(t, op_sign_sha256, &s);
+}
+
 /* One attribute of one object into out[cap], bounded; *len is its length. */
 static CK_RV read_attr(struct token *t, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, uint8_t *out,
                        size_t cap, size_t *len)

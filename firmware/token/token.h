@@ -177,6 +177,12 @@ void token_sign_begin(struct token *t, struct token_sign_job *j, struct token_ke
 bool token_sign_poll(struct token *t);
 void token_sign_settle(struct token *t);
 
+/* The signature token_sign would make over data, given only the data's SHA-256 (data too large
+ * to cross the HSM link, a CRL of thousands of entries): RSA PKCS#1 v1.5 over the DigestInfo
+ * (CKM_RSA_PKCS), or ECDSA over the digest (CKM_ECDSA), DER as X.509 wants it. */
+CK_RV token_sign_sha256(struct token *t, struct token_key *k, const uint8_t digest[32],
+                        uint8_t *sig, size_t *sig_len);
+
 /* ECDSA over a digest the caller made: r || s, each as long as the curve order (64 for P-256). */
 CK_RV token_sign_digest(struct token *t, struct token_key *k, const uint8_t *digest, size_t len,
                         uint8_t *rs, size_t *rs_len);

@@ -12,7 +12,7 @@ import re
 import subprocess
 
 from enrollment import pem_blocks, prepare_appliance, trust
-from harness import ROOT, check
+from harness import PROMPT, ROOT, check
 from hsm import Token, console_login
 from identity import OrgCA, identity_import
 from signing import other_stacks_read
@@ -43,6 +43,9 @@ def online(con, url, timeout=60):
     """enroll online URL; returns everything up to the outcome line."""
     con.send("enroll online %s\n" % url)
     m = con.expect(r"(SLC installed[^\n]*|error: [^\n]*)\n", timeout)
+    if m.group(1).startswith("SLC installed"):
+        # Then the CRL of whoever answered is fetched (crl_fetch.c): the console is back after.
+        con.expect(PROMPT, timeout)
     return m.group(1)
 
 

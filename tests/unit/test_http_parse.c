@@ -254,6 +254,33 @@ TEST(bad_server_answers)
     CHECK_EQ(http_parse_answer(nul, sizeof(nul) - 1, true, &status, &body, &len, &why), -1);
 }
 
+/* A large GET (http_client_get) reads only the head here, with the caller's own body bound. */
+TEST(answer_head_with_a_large_body)
+{
+    static const char big[] = "HTTP/1.1 200 OK\r\nContent-Length: 600000\r\n\r\n0123";
+    int status = 0;
+    size_t head_len = 0, body_len = 0;
+    const char *why = NULL;
+
+    CHECK_EQ(http_parse_answer_head(big, strlen(big), false, 1048576, &status, &head_len, &body_len,
+                                    &why),
+             1);
+    CHECK_EQ(status, 200);
+    CHECK_EQ(head_len, strlen(big) - 4);
+    CHECK_EQ(body_len, 600000u);
+    /* Over the caller's bound: -2, so the client can name the bound. */
+    CHECK_EQ(http_parse_answer_head(big, strlen(big), false, 599999, &status, &head_len, &body_len,
+                                    &why),
+             -2);
+    CHECK_STR(why, "the server's answer is too large (Content-Length)");
+    /* The ordinary reader keeps its own bound. */
+    const char *body;
+    CHECK_EQ(http_parse_answer(big, strlen(big), false, &status, &body, &body_len, &why), -1);
+    CHECK_EQ(http_parse_answer_head("HTTP/1.1 200 OK\r\n", 17, false, 10, &status, &head_len,
+                                    &body_len, &why),
+             0);
+}
+
 TEST(reason_phrases)
 {
     CHECK_STR(http_reason_phrase(100), "Continue");
@@ -273,6 +300,7 @@ int main(void)
     RUN(head_end_stops_at_a_bare_lf);
     RUN(server_answers);
     RUN(bad_server_answers);
+    RUN(answer_head_with_a_large_body);
     RUN(reason_phrases);
     return unit_summary();
 }

@@ -1020,6 +1020,278 @@ TEST(rsa_key_size_of_a_spki)
     CHECK_EQ(spki_rsa_bits(NULL, 10, &bits), -EINVAL);
 }
 
+/* ---- cRLDistributionPoints and signetVia (ARC.7) ---- */
+
+static const uint8_t via_sn[X509_SERIAL_LEN] = {0x4c, 1, 2,  3,  4,  5,  6,  7,
+                                                8,    9, 10, 11, 12, 13, 14, 15};
+
+static int issue_rac_cdp(struct cert *out, enum x509_kind kind, const char *crl_url,
+                         const uint8_t *via)
+{
+    struct x509_profile p = {0};
+    const char *why = "";
+
+    p.cn = "alice@contoso.example";
+    memset(p.serial, 0x44, sizeof(p.serial));
+    x509_serial_fix(p.serial);
+    p.not_before = at(2026, 11, 3);
+    p.not_after = at(2027, 11, 1);
+    p.spki = user_key.spki;
+    p.spki_len = user_key.spki_len;
+    p.kind = kind;
+    p.crl_url = crl_url;
+    p.via_serial = via;
+    struct x509_issuer is = issuer_of(&slc_key, &slc);
+    int ret = x509_build(&p, &is, out->der, sizeof(out->der), &out->len);
+    if (ret == 0 && (ret = x509_read(out->der, out->len, &out->info, &why)) != 0)
+        printf("# read back: %s\n", why);
+    return ret;
+}
+
+/* The first fullName URI of the certificate's cRLDistributionPoints, as OpenSSL reads it. */
+static int openssl_cdp(const struct cert *c, char *out, size_t cap)
+{
+    const unsigned char *p = c->der;
+    X509 *x = d2i_X509(NULL, &p, (long)c->len);
+    STACK_OF(DIST_POINT) *dps =
+        x ? X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL) : NULL;
+    int ret = -1;
+
+    out[0] = '\0';
+    if (dps && sk_DIST_POINT_num(dps) == 1) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, 0);
+        if (dp->distpoint && dp->distpoint->type == 0 && !dp->reasons && !dp->CRLissuer &&
+            sk_GENERAL_NAME_num(dp->distpoint->name.fullname) == 1) {
+            GENERAL_NAME *gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, 0);
+            if (gn->type == GEN_URI &&
+                (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier) < cap) {
+                memcpy(out, ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
+                       (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier));
+                out[ASN1_STRING_length(gn->d.uniformResourceIdentifier)] = '\0';
+                ret = 0;
+            }
+        }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    X509_free(x);
+    return ret;
+}
+
+TEST(crl_url_and_via_build_and_read_back_here_and_in_openssl)
+{
+    static struct cert leaf;
+    static char url[X509_URL_MAX + 2];
+    char text[X509_URL_MAX + 1];
+    struct x509_cert chain[2] = {{slc.der, slc.len}, {root.der, root.len}};
+    struct x509_cert anchor = {root.der, root.len};
+    const char *why = "";
+
+    CHECK_EQ(issue_rac_cdp(&leaf, X509_KIND_RAC, "https://rms.example.test/v1/crl", via_sn), 0);
+    CHECK_STR(leaf.info.crl_url, "https://rms.example.test/v1/crl");
+    CHECK(leaf.info.has_via && memcmp(leaf.info.via_serial, via_sn, sizeof(via_sn)) == 0);
+    CHECK_EQ(x509_chain_verify((struct x509_cert){leaf.der, leaf.len}, chain, 2, anchor, &now_t, 0,
+                               &why),
+             0);
+    CHECK_EQ(openssl_verify(&leaf, &slc, &root), 0);
+    CHECK_EQ(openssl_cdp(&leaf, text, sizeof(text)), 0);
+    CHECK_STR(text, "https://rms.example.test/v1/crl");
+    /* ARC.7's bytes: OCTET STRING of the serial, non-critical */
+    struct der want = {0};
+    uint8_t oid[sizeof(arc_der) + 1];
+    memcpy(oid, arc_der, sizeof(arc_der));
+    oid[sizeof(arc_der)] = 7;
+    struct der ext = {0}, val = {0};
+    tlv(&val, 0x04, via_sn, sizeof(via_sn));
+    tlv(&ext, 0x06, oid, sizeof(oid));
+    tlv(&ext, 0x04, val.b, val.n);
+    tlv(&want, 0x30, ext.b, ext.n);
+    int found = 0;
+    for (size_t i = 0; i + want.n <= leaf.len; i++)
+        found |= memcmp(leaf.der + i, want.b, want.n) == 0;
+    CHECK(found);
+
+    /* Neither: nothing read. A CKEK certificate with a CDP but no via. */
+    CHECK_EQ(issue_rac_cdp(&leaf, X509_KIND_RAC, NULL, NULL), 0);
+    CHECK_STR(leaf.info.crl_url, "");
+    CHECK(!leaf.info.has_via);
+    CHECK_EQ(openssl_cdp(&leaf, text, sizeof(text)), -1);
+    CHECK_EQ(issue_rac_cdp(&leaf, X509_KIND_CKEK, "http://10.0.2.15/v1/crl", NULL), 0);
+    CHECK_STR(leaf.info.crl_url, "http://10.0.2.15/v1/crl");
+    CHECK(!leaf.info.has_via);
+
+    /* The longest URI fits; one more, a space or a control character is refused at build. */
+    memset(url, 'u', X509_URL_MAX);
+    memcpy(url, "https://", 8);
+    CHECK_EQ(issue_rac_cdp(&leaf, X509_KIND_RAC, url, NULL), 0);
+    CHECK_EQ(strlen(leaf.info.crl_url), X509_URL_MAX);
+    CHECK_EQ(openssl_cdp(&leaf, text, sizeof(text)), 0);
+    url[X509_URL_MAX] = 'u';
+    CHECK_EQ(issue_rac_cdp(&leaf, X509_KIND_RAC, url, NULL), -EINVAL);
+    CHECK_EQ(issue_rac_cdp(&leaf, X509_KIND_RAC, "https://a b/v1/crl", NULL), -EINVAL);
+    CHECK_EQ(issue_rac_cdp(&leaf, X509_KIND_RAC, "https://a\n/v1/crl", NULL), -EINVAL);
+    /* via belongs to RACs only */
+    CHECK_EQ(issue_rac_cdp(&leaf, X509_KIND_CKEK, NULL, via_sn), -EINVAL);
+    CHECK_EQ(issue_rac_cdp(&leaf, X509_KIND_NONE, NULL, via_sn), -EINVAL);
+}
+
+/* A leaf under slc with a signetKind of kind (0: none) and these raw extensions, signed by
+ * OpenSSL: oids[i] (dotted text) with value vals[i]. */
+static int with_exts(struct cert *out, uint8_t kind, const char *const *oids,
+                     const struct der *vals, size_t n)
+{
+    struct der k = {0};
+    if (kind)
+        kind_oid(&k, kind);
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    const unsigned char *ip = slc.info.subject;
+    X509_NAME *issuer = d2i_X509_NAME(NULL, &ip, (long)slc.info.subject_len);
+
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 78);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"hostile", -1, -1,
+                               0);
+    X509_set_subject_name(x, name);
+    X509_set_issuer_name(x, issuer);
+    X509_set_pubkey(x, user_key.pkey);
+    ASN1_TIME_set(X509_getm_notBefore(x), 1794000000);
+    ASN1_TIME_set(X509_getm_notAfter(x), 1796000000);
+    for (size_t i = 0; i <= n; i++) {
+        const struct der *v = i < n ? &vals[i] : &k;
+        if (i == n && !kind)
+            break;
+        ASN1_OBJECT *o = OBJ_txt2obj(i < n ? oids[i] : ARC_TXT ".5", 1);
+        ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+        ASN1_OCTET_STRING_set(os, v->b, (int)v->n);
+        X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+        ASN1_OCTET_STRING_free(os);
+        ASN1_OBJECT_free(o);
+    }
+    int ok = X509_sign(x, slc_key.pkey, EVP_sha256()) > 0;
+    unsigned char *p = out->der;
+    int len = ok ? i2d_X509(x, NULL) : -1;
+    if (len > 0 && (size_t)len <= sizeof(out->der))
+        len = i2d_X509(x, &p);
+    out->len = len > 0 ? (size_t)len : 0;
+    X509_NAME_free(name);
+    X509_NAME_free(issuer);
+    X509_free(x);
+    return out->len ? 0 : -1;
+}
+
+/* cRLDistributionPoints holding one DistributionPoint with these fullName GeneralNames. */
+static void cdp_der(struct der *d, const struct der *names)
+{
+    struct der full = {0}, dp = {0}, seq = {0};
+    tlv(&full, 0xa0, names->b, names->n);
+    tlv(&dp, 0xa0, full.b, full.n);
+    tlv(&seq, 0x30, dp.b, dp.n);
+    tlv(d, 0x30, seq.b, seq.n);
+}
+
+TEST(hostile_crl_distribution_points_and_via_are_refused)
+{
+    static const char *const cdp[2] = {"2.5.29.31", "2.5.29.31"};
+    static const char *const via[2] = {ARC_TXT ".7", ARC_TXT ".7"};
+    static struct cert c;
+    static char longuri[X509_URL_MAX + 1];
+    struct der v[2], names;
+    struct x509_info info;
+    const char *why;
+
+    /* control: a URI after another kind of name; a second URI is not the one */
+    memset(v, 0, sizeof(v));
+    memset(&names, 0, sizeof(names));
+    tlv(&names, 0x82, "rms.example.test", 16); /* dNSName */
+    tlv(&names, 0x86, "https://a.test/v1/crl", 21);
+    tlv(&names, 0x86, "https://b.test/v1/crl", 21);
+    cdp_der(&v[0], &names);
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, cdp, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), 0);
+    CHECK_STR(info.crl_url, "https://a.test/v1/crl");
+    /* no URI at all, and a DistributionPoint with only reasons: read, no URL */
+    memset(&names, 0, sizeof(names));
+    tlv(&names, 0x82, "rms.example.test", 16);
+    memset(&v[0], 0, sizeof(v[0]));
+    cdp_der(&v[0], &names);
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, cdp, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), 0);
+    CHECK_STR(info.crl_url, "");
+    memset(&v[0], 0, sizeof(v[0]));
+    struct der dp = {0};
+    tlv(&dp, 0x30, "\x81\x02\x06\x40", 4);
+    tlv(&v[0], 0x30, dp.b, dp.n);
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, cdp, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), 0);
+    CHECK_STR(info.crl_url, "");
+    /* a URI too long for us, or with a space: refused, not cut */
+    memset(longuri, 'x', sizeof(longuri));
+    memset(&names, 0, sizeof(names));
+    tlv(&names, 0x86, longuri, sizeof(longuri));
+    memset(&v[0], 0, sizeof(v[0]));
+    cdp_der(&v[0], &names);
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, cdp, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
+    CHECK_STR(why, "the cRLDistributionPoints URI is too long or not printable");
+    memset(&names, 0, sizeof(names));
+    tlv(&names, 0x86, "https://a b", 11);
+    memset(&v[0], 0, sizeof(v[0]));
+    cdp_der(&v[0], &names);
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, cdp, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
+    /* malformed: empty SEQUENCE OF, a name running past its end, trailing bytes; twice */
+    static const struct {
+        const char *b;
+        size_t n;
+    } bad[] = {
+        {"\x30\x00", 2},
+        {"\x30\x08\x30\x06\xa0\x04\xa0\x02\x86\x05", 10},
+        {"\x30\x02\x30\x00\x00", 5},
+        {"\x30\x04\x30\x02\xa0\x01", 6},
+        {"\x04\x00", 2},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&v[0], 0, sizeof(v[0]));
+        put(&v[0], bad[i].b, bad[i].n);
+        CHECK_EQ(with_exts(&c, X509_KIND_RAC, cdp, v, 1), 0);
+        CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
+    }
+    memset(&names, 0, sizeof(names));
+    tlv(&names, 0x86, "https://a.test/v1/crl", 21);
+    memset(v, 0, sizeof(v));
+    cdp_der(&v[0], &names);
+    v[1] = v[0];
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, cdp, v, 2), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
+    CHECK_STR(why, "cRLDistributionPoints appears twice");
+
+    /* signetVia: control, then wrong length, wrong type, twice, outside a RAC */
+    memset(v, 0, sizeof(v));
+    tlv(&v[0], 0x04, via_sn, sizeof(via_sn));
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, via, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), 0);
+    CHECK(info.has_via && memcmp(info.via_serial, via_sn, sizeof(via_sn)) == 0);
+    v[1] = v[0];
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, via, v, 2), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
+    CHECK_EQ(with_exts(&c, X509_KIND_CKEK, via, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
+    CHECK_STR(why, "signetVia in a certificate that is not a rights account certificate");
+    CHECK_EQ(with_exts(&c, 0, via, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
+    memset(v, 0, sizeof(v));
+    tlv(&v[0], 0x04, via_sn, sizeof(via_sn) - 1);
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, via, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
+    CHECK_STR(why, "malformed signetVia extension");
+    memset(v, 0, sizeof(v));
+    tlv(&v[0], 0x02, via_sn, sizeof(via_sn));
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, via, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
+}
+
 int main(void)
 {
     make_hierarchy();
@@ -1038,6 +1310,8 @@ int main(void)
     RUN(hostile_kind_and_content_extensions_are_refused);
     RUN(content_extension_bytes);
     RUN(rsa_key_size_of_a_spki);
+    RUN(crl_url_and_via_build_and_read_back_here_and_in_openssl);
+    RUN(hostile_crl_distribution_points_and_via_are_refused);
     EVP_PKEY_free(root_key.pkey);
     EVP_PKEY_free(slc_key.pkey);
     EVP_PKEY_free(lic_key.pkey);
