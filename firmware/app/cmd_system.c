@@ -121,6 +121,11 @@ static int cmd_status(struct console *con, int argc, char **argv)
                 console_printf(con, "warning:   the SLC %s; renew it\n",
                                days < 0 ? "has expired" : "expires soon");
         }
+        /* docs/requirements.md R20: revoked from above (or a licensing server without a good
+         * root CRL): firmware/revoke decides, status only says so. */
+        const char *block = "";
+        if (revoke_blocks_serving(&app->revoke, &now, &block))
+            console_printf(con, "serving:   no: %s\n", block);
     }
     hal_uart_stats(HAL_UART_CONSOLE, &us);
     console_printf(con, "console:   %lu lines, %lu errors, %lu rx overruns\n",
