@@ -55,10 +55,14 @@ class Authority:
         with open(resp) as f:
             return rc, f.read()
 
-    def serve(self, *extra):
+    def serve(self, *extra, crl_url=False):
+        """Serve on a free port, returned. crl_url: the SLCs carry the CDP of this server's
+        /v1/crl as a board on the user-mode network reaches it (10.0.2.2)."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
+        if crl_url:
+            extra += ("--crl-url", "http://10.0.2.2:%d/v1/crl" % port)
         argv = [AUTHORITY_BIN, "serve", "--module", SOFTHSM_MODULE, "--token", LABEL,
                 "--listen", "127.0.0.1:%d" % port] + list(extra)
         self.server = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL,

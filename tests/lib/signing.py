@@ -68,3 +68,88 @@ def other_stacks_read(pems, con=None):
     check(res.returncode == 0, "python3-cryptography cannot read %s:\n%s" % (pems, res.stderr[-2000:]),
           con)
     return res.stdout
+
+
+# python3-cryptography checks a chain the way a relying party does without OpenSSL's verifier
+# (Debian's 38 has no chain verifier of its own): each certificate's signature with the next
+# one's key, names chained, issuers are CAs, every certificate valid at the time given, the last
+# one issued by the anchor (which signs itself). Prints one JSON line of facts per certificate.
+_CRYPTOGRAPHY_VERIFIES = r"""
+import datetime, json, sys
+from cryptography import x509
+VIA_OID = "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703.7"
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+anchor = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+now = datetime.datetime.utcfromtimestamp(float(sys.argv[2]))
+certs = [x509.load_pem_x509_certificate(open(p, "rb").read()) for p in sys.argv[3:]]
+def signed_by(c, issuer):
+    key = issuer.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        key.verify(c.signature, c.tbs_certificate_bytes, padding.PKCS1v15(), c.signature_hash_algorithm)
+    else:
+        key.verify(c.signature, c.tbs_certificate_bytes, ec.ECDSA(c.signature_hash_algorithm))
+    if c.issuer != issuer.subject:
+        sys.exit("%s: issuer %s is not %s" % (c.subject.rfc4514_string(), c.issuer.rfc4514_string(),
+                                             issuer.subject.rfc4514_string()))
+    if issuer is not c:
+        bc = issuer.extensions.get_extension_for_class(x509.BasicConstraints).value
+        if not bc.ca:
+            sys.exit("%s signed %s but is no CA" % (issuer.subject.rfc4514_string(),
+                                                    c.subject.rfc4514_string()))
+path = certs + ([anchor] if certs[-1] != anchor else [])
+for c, issuer in zip(path, path[1:] + [anchor]):
+    signed_by(c, issuer)
+    if not (c.not_valid_before <= now <= c.not_valid_after):
+        sys.exit("%s is not valid at %s (%s .. %s)" % (c.subject.rfc4514_string(), now,
+                                                       c.not_valid_before, c.not_valid_after))
+for c in certs:
+    try:
+        cdp = c.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        urls = [n.value for dp in cdp for n in (dp.full_name or [])]
+    except x509.ExtensionNotFound:
+        urls = []
+    via = None
+    for e in c.extensions:
+        if e.oid.dotted_string == VIA_OID:
+            via = e.value.value.hex()
+    epoch = datetime.datetime(1970, 1, 1)
+    print(json.dumps({"subject": c.subject.rfc4514_string(), "serial": "%032x" % c.serial_number,
+                      "not_before": (c.not_valid_before - epoch).total_seconds(),
+                      "not_after": (c.not_valid_after - epoch).total_seconds(),
+                      "crl_urls": urls, "via": via}))
+"""
+
+
+def three_stacks_verify(anchor, pems, con=None, at=None):
+    """pems (files, the certificate first, then its chain towards anchor) verify with
+    `openssl verify`, GnuTLS's `certtool --verify` and python3-cryptography against the anchor
+    (a PEM file), at time `at` (Unix seconds; default now; certtool always checks at now).
+    Returns python-cryptography's facts
+    of each certificate in pems: dicts of subject, serial (hex), not_before, not_after (Unix
+    seconds), crl_urls, via (the ARC.7 extension's value as hex, or None)."""
+    import json
+    import time
+    at = time.time() if at is None else at
+    leaf, chain = pems[0], list(pems[1:])
+    bundle = leaf + ".bundle"
+    with open(bundle, "w") as f:
+        for p in pems:
+            with open(p) as g:
+                f.write(g.read())
+    argv = ["openssl", "verify", "-attime", str(int(at)), "-CAfile", anchor]
+    if chain:
+        argv += ["-untrusted", bundle]
+    res = subprocess.run(argv + [leaf], capture_output=True, text=True, timeout=30)
+    check(res.returncode == 0 and res.stdout.strip().endswith("OK"),
+          "openssl verify %s: %s%s" % (os.path.basename(leaf), res.stdout, res.stderr), con)
+    res = subprocess.run(["certtool", "--verify", "--load-ca-certificate", anchor,
+                          "--verify-profile", "low", "--infile", bundle],
+                         capture_output=True, text=True, timeout=30)
+    check(res.returncode == 0 and "Chain verification output: Verified" in res.stdout,
+          "certtool --verify %s:\n%s%s" % (os.path.basename(leaf), res.stdout[-3000:],
+                                           res.stderr[-1000:]), con)
+    res = subprocess.run(["/usr/bin/python3", "-c", _CRYPTOGRAPHY_VERIFIES, anchor, str(at)] + pems,
+                         capture_output=True, text=True, timeout=60)
+    check(res.returncode == 0, "python3-cryptography does not verify %s:\n%s" %
+          (os.path.basename(leaf), res.stderr[-2000:]), con)
+    return [json.loads(line) for line in res.stdout.splitlines()]
