@@ -534,7 +534,7 @@ TEST(build_refuses_bad_profiles_and_small_buffers)
 struct ossl_opts {
     int version; /* X509_CRL_VERSION_2 */
     bool no_number, no_aki, no_next, critical_idp, dup_serial, critical_entry_ext, sha1;
-    bool wrong_aki, two_numbers, reason_unspecified, bad_excluded, many_excluded;
+    bool wrong_aki, two_numbers, reason_unspecified, bad_excluded, many_excluded, next_first;
     int serial_len; /* 16 */
     long number;    /* 1 */
     EVP_PKEY *sign; /* slc_key */
@@ -597,7 +597,7 @@ static size_t ossl_crl(const struct ossl_opts *o, uint8_t *out, size_t cap)
     X509_CRL_set_issuer_name(x, X509_get_subject_name(ix));
     ASN1_TIME *t = ASN1_TIME_set(NULL, 1796000000);
     X509_CRL_set1_lastUpdate(x, t);
-    ASN1_TIME_set(t, 1796500000);
+    ASN1_TIME_set(t, o->next_first ? 1795999999 : 1796500000);
     if (!o->no_next)
         X509_CRL_set1_nextUpdate(x, t);
     add_revoked(x, o->serial_len, 1, o->reason_unspecified ? 0 : 1, false);
@@ -720,6 +720,7 @@ TEST(hostile_crls_are_refused_with_one_line_reasons)
         {"another issuer name", "not issued by root1", -EINVAL},
         {"excluded name without domain", "malformed signetExcludedUsers extension", -EINVAL},
         {"129 excluded names", "more than 128 excluded users", -E2BIG},
+        {"nextUpdate first", "the CRL's nextUpdate is before its thisUpdate", -EINVAL},
     };
     const char *why;
 
@@ -772,6 +773,9 @@ TEST(hostile_crls_are_refused_with_one_line_reasons)
             break;
         case 14:
             o.many_excluded = true;
+            break;
+        case 15:
+            o.next_first = true;
             break;
         }
         size_t len = ossl_crl(&o, der, sizeof(der));
