@@ -192,9 +192,9 @@ static X509_CRL *crl_of(const uint8_t *der, size_t len)
     return x;
 }
 
-/* OpenSSL verifies leaf -> mid -> anchor with CRL checking of the whole chain
- * (`openssl verify -crl_check_all`): the given CRL for mid's issuer... crls[] as the store has
- * them. */
+/* OpenSSL's verdict on leaf -> mid -> anchor with the CRLs crls[ncrl] in its store, checking the
+ * leaf's issuer's CRL (`openssl verify -crl_check`) or, with all, every issuer's
+ * (`-crl_check_all`): X509_V_OK or the error. */
 static int openssl_verify_crl(const struct cert *l, const struct cert *mid, const struct cert *anc,
                               X509_CRL **crls, size_t ncrl, bool all)
 {
@@ -810,8 +810,7 @@ TEST(truncated_extended_and_flipped_crls_are_refused)
     CHECK(len > 0 && len < sizeof(der));
     memcpy(der, crl_buf, len);
     for (size_t cut = 0; cut < len; cut++) {
-        memcpy(copy, der, cut); /* ASan sees a read past the cut in a heap copy below */
-        uint8_t *h = malloc(cut ? cut : 1);
+        uint8_t *h = malloc(cut ? cut : 1); /* exactly as long: ASan sees a read past it */
         memcpy(h, der, cut);
         why = NULL;
         int ret = read_crl(h, cut, &slc, &why);
