@@ -553,6 +553,10 @@ static int get_tbs_body(unsigned char *p, const unsigned char *end, const uint8_
     *why = "malformed CRL dates (thisUpdate, nextUpdate required)";
     if (get_time(&p, end, &out->this_update) != 0 || get_time(&p, end, &out->next_update) != 0)
         return -EINVAL;
+    /* Whether it is current is the caller's to judge; one that never was is refused here. */
+    *why = "the CRL's nextUpdate is before its thisUpdate";
+    if (x509_time_cmp(&out->next_update, &out->this_update) < 0)
+        return -EINVAL;
     if (p < end && *p == DER_SEQ) {
         *why = "malformed revokedCertificates";
         if (mbedtls_asn1_get_tag(&p, end, &n, DER_SEQ) != 0)
