@@ -698,7 +698,7 @@ TEST(full_list)
     revoke_tick(&rv, &t0);
     CHECK_EQ(read_back(&rv, &why), 0);
     CHECK_EQ(back.count, REVOKE_ENTRIES_MAX);
-    printf("# a CRL of %u entries: %zu bytes\n", REVOKE_ENTRIES_MAX, rv.crl_len);
+    printf("# a CRL of %d entries: %zu bytes\n", REVOKE_ENTRIES_MAX, rv.crl_len);
 }
 
 int main(void)
