@@ -2,11 +2,11 @@
  * firmware/app/service.c — what the appliance answers over the network.
  *
  * HTTPS on port 443 (net/tls, key in the token); plain HTTP on port 80 only for GET /health, for
- * load balancers that do not speak TLS (docs/requirements.md R13). Every other route answers 403
- * there.
+ * load balancers that do not speak TLS (docs/requirements.md R13), and GET /v1/crl
+ * (service_crl.c). Every other route answers 403 there.
  *
  * GET /health: 200 "ok" when the service can sign (token link up, operator logged in, HTTPS
- * identity ready), otherwise 503 with the reason.
+ * identity ready, enrolled, and not stopped by revocation), otherwise 503 with the reason.
  * GET /v1/status: JSON — role, enrollment state, token link, uptime, counters.
  * GET /v1/whoami: JSON — the caller's TLS client-certificate fingerprint as this appliance sees
  * it: the principal an operator grants with `acl grant`.
