@@ -84,7 +84,8 @@ def fetch_root_crl(lic, entries):
 
 
 def refused(rc, out, want, what, con):
-    check(rc != 0 and want.lower() in out.lower(), "%s: expected a refusal with %r: %s" % (what, want, out), con)
+    check(rc != 0 and want.lower() in out.lower(),
+          "%s: expected a refusal with %r: %s" % (what, want, out), con)
 
 
 def test_revocation_enforced_on_root_and_licensing_server(tmp):
