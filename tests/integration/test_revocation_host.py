@@ -65,7 +65,7 @@ def backdated(cert, issuer, con):
     check(start >= floor, "notBefore %s before the issuer's %s" % (start, floor), con)
 
 
-def fetch_root_crl(lic, entries):
+def fetch_root_crl(lic, entries, excluded=0):
     """The licensing server fetches its root's CRL until it lists `entries` (the root signs
     again within a second or two of a revocation)."""
     out = ""
@@ -75,8 +75,8 @@ def fetch_root_crl(lic, entries):
                              r"warning: [^\n]*|error: [^\n]*)\n", 60).group(0)
         lic.con.expect(PROMPT, 30)
         show = lic.con.command("crl show")
-        m = re.search(r"root CRL: [^\n]*?(\d+) entries", show)
-        if m and int(m.group(1)) >= entries:
+        m = re.search(r"root CRL: [^\n]*?(\d+) entries, (\d+) excluded", show)
+        if m and int(m.group(1)) >= entries and int(m.group(2)) == excluded:
             return show
         time.sleep(1)
     check(False, "the licensing server never held a root CRL of %d entries: %r" % (entries, out),
@@ -205,6 +205,11 @@ def test_revocation_enforced_on_root_and_licensing_server(tmp):
     refused(rc, out, "revoked: carol@contoso.example is excluded", "carol certifies", root.con)
     rc, out = carol.protect(root.https_port, plain, "bob@contoso.example:view")
     refused(rc, out, "revoked: carol@contoso.example is excluded", "carol publishes", root.con)
+    # The licensing server refuses her too, from the root's CRL (ARC.8).
+    fetch_root_crl(lic, 1, excluded=1)
+    rc, out = carol.protect(lic.https_port, plain, "bob@contoso.example:view")
+    refused(rc, out, "revoked: carol@contoso.example is excluded", "carol publishes at the LS",
+            lic.con)
     check("no longer excluded" in root.con.command("unrevoke user carol@contoso.example"),
           "unrevoke user", root.con)
     rc, out = carol.certify(root.https_port)
