@@ -13,6 +13,12 @@ the token's raw signing rate and beside what a user might script instead, in one
   license       POST /v1/license (a publishing license + a user's RAC) likewise, as that user:
                 each use license costs the token an unwrap (RSA private key), a wrap and a
                 signature
+  license, 10,000 revoked
+                the same after `revoke SERIAL` of REVOKED (10,000) other serials on the console
+                and the CRL of them signed: every license request checks the RAC, its signetVia
+                and the publishing license against the list (binary search, firmware/revoke); the
+                ratio line says what a long list costs (the aim: >= 0.95 of the empty list).
+                Then the user's RAC itself is revoked and the next request must be refused.
   openssl       `openssl x509 -req` with OpenSSL's PKCS#11 engine signing with the same SLC key
                 through p11-kit-client.so to the same p11-kit server, one process per certificate
 
@@ -40,6 +46,7 @@ N = int(os.environ.get("BENCH_SIGNATURES", "2000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
 BASELINE = int(os.environ.get("BENCH_BASELINE", "100"))
+REVOKED = int(os.environ.get("BENCH_REVOKED", "10000"))
 RATE = re.compile(r"(\d+) signatures in (\d+) ms: (\d+)/s")
 ENGINE = "/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so"
 CLIENT_MODULE = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so"
@@ -82,6 +89,24 @@ def load(port, ctx, path, body):
     for t in threads:
         t.join()
     return len(lat) / (time.monotonic() - t0), sorted(lat), bad
+
+
+def revoke_many(con, n):
+    """n serials (not the user's: the first octet 0x40..0x7f, then 0xbe 0x4c, as no random serial
+    is likely to be) revoked on the console, typed ahead 50 at a time; the seconds it took until
+    the CRL listing them all was signed."""
+    t0 = time.monotonic()
+    for i in range(1, n + 1):
+        con.send("revoke 4ebe4c%026x\n" % i)
+        if i % 50 == 0 or i == n:
+            con.expect("revoked 4ebe4c%026x " % i, 120)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        m = re.search(r"own CRL: number \d+, .*?, (\d+) entries", con.command("crl show", 60))
+        if m and int(m.group(1)) >= n:
+            return time.monotonic() - t0
+        time.sleep(1)
+    sys.exit("no CRL of %d entries was signed:\n%s" % (n, con.command("crl show")))
 
 
 def pct(lat, p):
@@ -186,6 +211,13 @@ def main():
         sub_rate, sub_lat, sub_bad = load(port, ctx, "/v1/subenroll", sub)
         cer_rate, cer_lat, cer_bad = load(port, user_ctx, "/v1/certify", cert_req)
         lic_rate, lic_lat, lic_bad = load(port, user_ctx, "/v1/license", lic)
+        typed = revoke_many(con, REVOKED)
+        rev_rate, rev_lat, rev_bad = load(port, user_ctx, "/v1/license", lic)
+        rac_serial = ssl("x509", "-noout", "-serial", inp=certs[0].encode()).decode()
+        rac_serial = rac_serial.strip().split("=")[1].lower().rjust(32, "0")
+        con.command("revoke %s keyCompromise" % rac_serial, 60)
+        refused = https_get(port, "/v1/license", "POST", lic,
+                            {"Content-Type": "application/xml"}, ctx=user_ctx)
         base_rate = baseline(tmp, tok, slc_pem)
         status = https_get(port, "/v1/status")[1]
     finally:
@@ -203,16 +235,27 @@ def main():
           "%.2f | %.2f | %.2f |" % (cer_rate, cer_rate / raw, pct(cer_lat, 50), pct(cer_lat, 99)))
     print("| use licenses, client-certificate users (POST /v1/license) | %.0f | %.2f | %.2f | "
           "%.2f |" % (lic_rate, lic_rate / raw, pct(lic_lat, 50), pct(lic_lat, 99)))
+    print("| use licenses with %d serials revoked (POST /v1/license) | %.0f | %.2f | %.2f | "
+          "%.2f |" % (REVOKED, rev_rate, rev_rate / raw, pct(rev_lat, 50), pct(rev_lat, 99)))
     print("| `openssl x509 -req` + PKCS#11 engine, one process per certificate (%d) | %.1f | "
           "%.2f | | |" % (BASELINE, base_rate, base_rate / raw))
-    for what, bad in (("subenroll", sub_bad), ("certify", cer_bad), ("license", lic_bad)):
+    for what, bad in (("subenroll", sub_bad), ("certify", cer_bad), ("license", lic_bad),
+                      ("license, %d revoked" % REVOKED, rev_bad)):
         if bad:
             print("note (%s): %d non-200 answers, first: %s" % (what, len(bad), bad[0]))
     print("\nsub-enrollment rate / raw sign rate = %.2f (aim: >= 0.8)" % (sub_rate / raw))
     print("certification / sub-enrollment = %.2f (aim: >= 0.85: the identity check costs "
           "certification no more than 15 %%)" % (cer_rate / sub_rate))
+    print("use licenses with %d revoked / with none = %.2f (aim: >= 0.95: a long list costs a "
+          "license no more than 5 %%); %d revocations typed and signed in %.0f s"
+          % (REVOKED, rev_rate / lic_rate, REVOKED, typed))
+    revoked_ok = refused[0] == 403 and "revoked" in refused[1]
+    print("the user's RAC revoked, then a license request: %d %s%s"
+          % (refused[0], refused[1].strip()[:80],
+             "" if revoked_ok else "  <- NOT REFUSED: the list was not consulted, the ratio "
+             "above measures nothing"))
     print("appliance counters after the run: " + status.strip())
-    if sub_bad or cer_bad or lic_bad:
+    if sub_bad or cer_bad or lic_bad or rev_bad or not revoked_ok:
         sys.exit(1)
 
 
