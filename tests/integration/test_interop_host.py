@@ -10,6 +10,7 @@ of the authority, the root and the licensing server verify with openssl and cert
 `openssl verify -crl_check_all` accepts every chain with them.
 
 Problems are gathered and reported together, so one run says everything that is missing."""
+import hashlib
 import http.client
 import os
 import ssl
@@ -232,7 +233,12 @@ def test_every_certificate_kind_verifies_in_three_stacks(tmp):
     # The TLS certificates: self-signed (their fingerprint is what is trusted), backdated too.
     for name, board in (("root", root), ("licensing server", lic)):
         pem = tls_certificate(board.https_port, tmp, name.split()[0])
-        [facts] = three_stacks_verify(pem, [pem], board.con)
+        [facts] = three_stacks_verify(pem, [pem], board.con, end_entity=True)
+        der = ssl.PEM_cert_to_DER_cert(open(pem).read())
+        fp = ":".join("%02X" % b for b in hashlib.sha256(der).digest())
+        if fp != tls_fingerprint(board.con):
+            prof.problems.append("%s TLS certificate: fingerprint %s is not `tls fingerprint`" %
+                                 (name, fp))
         # Made at the first login: before now, backdated from then; no CDP (nobody revokes it).
         if not facts["not_before"] <= time.time() - BACKDATE + SLACK:
             prof.problems.append("%s TLS certificate: notBefore %s is not %d s before it was "
