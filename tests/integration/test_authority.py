@@ -294,8 +294,8 @@ def curl(url, body=None, out=None, extra=()):
     check(res.returncode == 0, "curl %s failed: %s" % (url, res.stderr))
     text = ""
     if out:
-        with open(out) as f:
-            text = f.read()
+        with open(out, "rb") as f:
+            text = f.read().decode("utf-8", "replace")  # a CRL is binary; it is read from out
     return int(res.stdout), text
 
 
@@ -351,3 +351,176 @@ def test_serve_enrolls_over_http_and_outlives_bad_clients(tmp):
     srv.signal(signal.SIGTERM)
     check(srv.wait_exit(10) == 0, "serve did not exit cleanly on SIGTERM", srv)
     srv.expect("stopped by SIGTERM")
+
+
+# ---- revocation: the issuance log, revoke, crl, GET /v1/crl ----
+
+CRL_URL = "http://authority.example.test/v1/crl"
+
+
+def issue_one(au, name, alg="ec", extra=()):
+    """Issue an SLC for a fresh key; (serial hex, SLC PEM path)."""
+    key = Key(au.tmp, name, alg)
+    with open(au.path(name + "-req.xml"), "w") as f:
+        f.write(request_xml(key.spki, key.csr(cn=name), name=name))
+    out = au.ok("issue", "--in", au.path(name + "-req.xml"), "--out",
+                au.path(name + "-resp.xml"), *extra)
+    serial = re.search(r"serial ([0-9a-f]{32})", out).group(1)
+    slc, _ = response_certs(open(au.path(name + "-resp.xml")).read())
+    path = au.path(name + "-slc.pem")
+    with open(path, "w") as f:
+        f.write(pem(slc))
+    return serial, path
+
+
+def crl_text(au, path, form="DER"):
+    """openssl crl -verify against the root: the CRL's text (fails the test unless verified)."""
+    res = subprocess.run(["openssl", "crl", "-inform", form, "-in", path, "-CAfile", au.root,
+                          "-noout", "-text"], capture_output=True, text=True, timeout=60)
+    check(res.returncode == 0 and "verify OK" in res.stderr + res.stdout,
+          "openssl crl did not verify %s:\n%s%s" % (path, res.stdout, res.stderr))
+    return res.stdout
+
+
+def verify_with_crl(au, cert, crl_pem):
+    return subprocess.run(["openssl", "verify", "-crl_check", "-CAfile", au.root, "-CRLfile",
+                           crl_pem, cert], capture_output=True, text=True, timeout=60)
+
+
+def test_revoke_and_crl_openssl_checks_and_refusals(tmp):
+    au = Authority(tmp)
+    au.init()
+    t0 = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    s1, slc1 = issue_one(au, "alpha", extra=("--crl-url", CRL_URL))
+    s2, slc2 = issue_one(au, "beta", "rsa2048")
+    text1 = openssl("x509", "-in", slc1, "-noout", "-text").decode()
+    check("CRL Distribution Points" in text1 and "URI:" + CRL_URL in text1,
+          "--crl-url did not put a CDP into the SLC:\n" + text1)
+    text2 = openssl("x509", "-in", slc2, "-noout", "-text").decode()
+    check("CRL Distribution Points" not in text2, "an SLC without --crl-url carries a CDP")
+    # Backdated: notBefore about X509_BACKDATE_SECS (300 s) before it was issued.
+    nb = datetime.datetime.strptime(re.search(r"Not Before: (.+ GMT)", text1).group(1).strip(),
+                                    "%b %d %H:%M:%S %Y GMT")
+    check(240 <= (t0 - nb).total_seconds() <= 330, "notBefore %s not backdated ~300 s from %s"
+          % (nb, t0))
+    # The first CRL: number 1, nothing revoked, verified with the root.
+    out = au.ok("crl", "--out", au.path("crl1.der"))
+    check(re.match(r"CRL number 1: 0 revoked, nextUpdate \d{4}-\d\d-\d\dT", out), out)
+    text = crl_text(au, au.path("crl1.der"))
+    check("No Revoked Certificates" in text and re.search(r"X509v3 CRL Number: *\n *1\b", text),
+          "first CRL:\n" + text)
+    # Refusals change nothing: a serial not ours, a bad serial, a bad reason, no PIN.
+    for args, want in [((("%032x" % (0x40 << 120 | 7)),), "not a serial this authority issued"),
+                       (("12345",), "32 hex digits"),
+                       ((s1, "--reason", "keycompromise"), "--reason"),
+                       ((s1, "--reason", "removeFromCRL"), "--reason")]:
+        line = au.refused(au.path("none"), "revoke", *args)
+        check(want in line, "revoke %s: %r" % (args, line))
+    line = au.refused(au.path("none"), "revoke", s1, pin=None)
+    check("no PIN" in line, line)
+    out = au.ok("revoke", s1.upper(), "--reason", "keyCompromise")
+    check(out.startswith("revoked %s (keyCompromise)" % s1.upper()), out)
+    line = au.refused(au.path("none"), "revoke", s1)
+    check("already revoked (keyCompromise)" in line, line)
+    # The next CRL lists it with its reason, as PEM, for 48 hours.
+    out = au.ok("crl", "--out", au.path("crl2.pem"), "--pem", "--hours", "48")
+    check(out.startswith("CRL number 2: 1 revoked"), out)
+    text = crl_text(au, au.path("crl2.pem"), "PEM")
+    check(("Serial Number: " + s1.upper()) in text and "Key Compromise" in text,
+          "CRL 2 lacks the revoked SLC:\n" + text)
+    dates = [datetime.datetime.strptime(re.search(r"%s: (.+ GMT)" % k, text).group(1).strip(),
+                                        "%b %d %H:%M:%S %Y GMT")
+             for k in ("Last Update", "Next Update")]
+    check(abs((dates[1] - dates[0]).total_seconds() - 48 * 3600 - 300) < 5,
+          "--hours 48 with thisUpdate backdated 300 s: %s" % dates)
+    # Relying parties: openssl verify -crl_check refuses the revoked SLC, accepts the other.
+    res = verify_with_crl(au, slc1, au.path("crl2.pem"))
+    check(res.returncode != 0 and "certificate revoked" in res.stdout + res.stderr,
+          "openssl verify accepted the revoked SLC:\n%s%s" % (res.stdout, res.stderr))
+    res = verify_with_crl(au, slc2, au.path("crl2.pem"))
+    check(res.returncode == 0, "openssl verify refused the SLC in force:\n%s%s"
+          % (res.stdout, res.stderr))
+    # python3-cryptography reads it the same way.
+    script = ("import sys\nfrom cryptography import x509\n"
+              "crl = x509.load_pem_x509_crl(open(sys.argv[1], 'rb').read())\n"
+              "root = x509.load_pem_x509_certificate(open(sys.argv[2], 'rb').read())\n"
+              "assert crl.is_signature_valid(root.public_key())\n"
+              "print(' '.join('%032x' % r.serial_number for r in crl))\n")
+    res = subprocess.run(["/usr/bin/python3", "-c", script, au.path("crl2.pem"), au.root],
+                         capture_output=True, text=True, timeout=60)
+    check(res.returncode == 0 and res.stdout.split() == [s1],
+          "python3-cryptography: %s%s" % (res.stdout, res.stderr))
+
+
+def test_issuance_log_survives_a_stale_generation_and_garbage_beside_it(tmp):
+    """A crash between writing the new record and destroying the old leaves both: the higher
+    generation counts. An object that does not decode changes nothing."""
+    au = Authority(tmp)
+    au.init()
+    s1, _ = issue_one(au, "alpha")
+    old = au.path("gen-old.bin")
+    rc, out = au.token.pkcs11_tool("--read-object", "--type", "data", "--label",
+                                   "signet-authority-issued", "--output-file", old)
+    check(rc == 0 and os.path.getsize(old) > 0, "could not read the log:\n" + out)
+    s2, _ = issue_one(au, "beta")
+    au.ok("revoke", s2, "--reason", "superseded")
+    # Put the older generation back beside the new one, and garbage too.
+    garbage = au.path("garbage.bin")
+    with open(garbage, "wb") as f:
+        f.write(b"SAL1" + os.urandom(200))
+    for f in (old, garbage):
+        rc, out = au.token.pkcs11_tool("--write-object", f, "--type", "data", "--label",
+                                       "signet-authority-issued", "--private")
+        check(rc == 0, "pkcs11-tool --write-object: " + out)
+    out = au.ok("crl", "--out", au.path("crl.pem"), "--pem")
+    check(out.startswith("CRL number 1: 1 revoked"), out)
+    text = crl_text(au, au.path("crl.pem"), "PEM")
+    check(("Serial Number: " + s2.upper()) in text and "Superseded" in text, text)
+    # Both serials are still known (the newest record), and the next change cleans up.
+    line = au.refused(au.path("none"), "revoke", s2)
+    check("already revoked" in line, line)
+    au.ok("revoke", s1)
+    rc, out = au.token.pkcs11_tool("--list-objects", "--type", "data")
+    check(rc == 0 and out.count("signet-authority-issued") == 1,
+          "stale log objects were not removed:\n" + out)
+    out = au.ok("crl", "--out", au.path("crl3.der"))
+    check(out.startswith("CRL number 2: 2 revoked"), out)
+
+
+def test_serve_answers_the_current_crl(tmp):
+    au = Authority(tmp)
+    au.init()
+    s1, slc1 = issue_one(au, "alpha")
+    srv = Console([AUTHORITY, "serve", "--listen", "127.0.0.1:0", "--hours", "2", "--crl-url",
+                   CRL_URL], "authority", env=au.env())
+    port = int(srv.expect(r"listening on http://127\.0\.0\.1:(\d+)").group(1))
+    base = "http://127.0.0.1:%d" % port
+    hdr = au.path("hdr.txt")
+    status, _ = curl(base + "/v1/crl", out=au.path("a.der"), extra=["-D", hdr])
+    check(status == 200 and "application/pkix-crl" in open(hdr).read().lower(),
+          "GET /v1/crl: %d %s" % (status, open(hdr).read()), srv)
+    text = crl_text(au, au.path("a.der"))
+    check("No Revoked Certificates" in text, text)
+    srv.expect(r'"GET /v1/crl" 200 CRL number 1, 0 revoked \(signed\)')
+    # Nothing changed: the same CRL again, not a new number.
+    status, _ = curl(base + "/v1/crl", out=au.path("b.der"))
+    check(status == 200 and open(au.path("a.der"), "rb").read() ==
+          open(au.path("b.der"), "rb").read(), "an unchanged CRL was signed again", srv)
+    # A revocation made beside the running server shows at the next request.
+    au.ok("revoke", s1, "--reason", "cessationOfOperation")
+    status, _ = curl(base + "/v1/crl", out=au.path("c.der"))
+    text = crl_text(au, au.path("c.der"))
+    check(status == 200 and ("Serial Number: " + s1.upper()) in text and
+          "Cessation Of Operation" in text, "the served CRL lacks the revocation:\n" + text, srv)
+    srv.expect(r'"GET /v1/crl" 200 CRL number 2, 1 revoked \(signed\)')
+    status, body = curl(base + "/v1/crl", au.path("hdr.txt"), au.path("post.out"))
+    check(status == 405, "POST /v1/crl: %d %r" % (status, body), srv)
+    # SLCs issued online carry the CDP.
+    key = Key(tmp, "online", "ec")
+    with open(au.path("online.body"), "w") as f:
+        f.write(request_xml(key.spki, key.csr(), name="online"))
+    status, body = curl(base + "/v1/enroll", au.path("online.body"), au.path("resp.out"))
+    check(status == 200 and "URI:" + CRL_URL in verify_response(au, body, "online"),
+          "online SLC without the CDP: %d" % status, srv)
+    srv.signal(signal.SIGTERM)
+    check(srv.wait_exit(10) == 0, "serve did not exit cleanly on SIGTERM", srv)

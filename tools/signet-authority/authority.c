@@ -61,6 +61,16 @@ static bool leap(int y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* notBefore of what is issued now: X509_BACKDATE_SECS earlier, so a relying party whose clock is
+ * a few minutes behind accepts it, but never before the issuer's own notBefore. */
+static x509_time backdated(time_t now, const x509_time *issuer_not_before)
+{
+    x509_time t = to_x509(now - X509_BACKDATE_SECS);
+    if (issuer_not_before && x509_time_cmp(&t, issuer_not_before) < 0)
+        t = *issuer_not_before;
+    return t;
+}
+
 /* The same calendar moment years later; 29 February becomes 28 February in common years. */
 static x509_time plus_years(x509_time t, unsigned years)
 {
@@ -70,6 +80,13 @@ static x509_time plus_years(x509_time t, unsigned years)
     return t;
 }
 
+static void summarize_time(char *out, size_t cap, const x509_time *t)
+{
+    snprintf(out, cap, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)t->year % 10000u,
+             (unsigned)t->mon % 100u, (unsigned)t->day % 100u, (unsigned)t->hour % 100u,
+             (unsigned)t->min % 100u, (unsigned)t->sec % 100u);
+}
+
 /* What an operator is told about a certificate just made. */
 static void summarize(struct authority_issued *res, const char *cn, const uint8_t *serial,
                       const x509_time *t)
@@ -77,9 +94,7 @@ static void summarize(struct authority_issued *res, const char *cn, const uint8_
     snprintf(res->cn, sizeof(res->cn), "%s", cn);
     for (size_t i = 0; i < X509_SERIAL_LEN; i++)
         snprintf(res->serial + 2 * i, 3, "%02x", serial[i]);
-    snprintf(res->not_after, sizeof(res->not_after), "%04u-%02u-%02uT%02u:%02u:%02uZ",
-             (unsigned)t->year % 10000u, (unsigned)t->mon % 100u, (unsigned)t->day % 100u,
-             (unsigned)t->hour % 100u, (unsigned)t->min % 100u, (unsigned)t->sec % 100u);
+    summarize_time(res->not_after, sizeof(res->not_after), t);
 }
 
 /* ---- the root key pair in the token ---- */
@@ -214,8 +229,9 @@ int authority_create(struct authority *a, struct hsm *h, const char *cn, unsigne
     x509_serial_fix(p.serial);
     p.cn = cn;
     p.org = AUTHORITY_ORG;
-    p.not_before = to_x509(time(NULL));
-    p.not_after = plus_years(p.not_before, years);
+    time_t now = time(NULL);
+    p.not_before = backdated(now, NULL);
+    p.not_after = plus_years(to_x509(now), years);
     p.spki = spki;
     p.spki_len = spki_len;
     p.ca = true;
@@ -228,8 +244,9 @@ int authority_create(struct authority *a, struct hsm *h, const char *cn, unsigne
         goto out;
     }
     ret = x509_read(a->root, a->root_len, &a->info, why);
+    x509_time now_x = to_x509(now);
     if (ret == 0)
-        ret = check_issued(a, a->root, a->root_len, &p.not_before, why);
+        ret = check_issued(a, a->root, a->root_len, &now_x, why);
     if (ret != 0)
         goto out;
     ret = hsm_store_cert(h, AUTHORITY_KEY_ID, AUTHORITY_KEY_LABEL, a->info.subject,
@@ -379,6 +396,9 @@ static int request_check(struct authority *a, const char *in, size_t len, struct
     return ret;
 }
 
+static int record_issued(struct authority *a, const uint8_t serial[X509_SERIAL_LEN], time_t now,
+                         const char **why);
+
 int authority_issue(struct authority *a, const char *in, size_t len, unsigned days, bool armor,
                     char *out, size_t cap, size_t *olen, struct authority_issued *res,
                     const char **why)
@@ -395,12 +415,14 @@ int authority_issue(struct authority *a, const char *in, size_t len, unsigned da
     ret = request_check(a, in, len, &req, why);
     if (ret != 0)
         goto out;
-    /* Validity: now to now + days, never past the root's own notAfter (docs/certificates.md). */
+    /* Validity: now (backdated) to now + days, never past the root's own notAfter
+     * (docs/certificates.md). */
     time_t now = time(NULL);
-    p.not_before = to_x509(now);
+    x509_time now_x = to_x509(now);
+    p.not_before = backdated(now, &a->info.not_before);
     p.not_after = to_x509(now + (time_t)days * SECONDS_PER_DAY);
-    if (x509_time_cmp(&p.not_before, &a->info.not_before) < 0 ||
-        x509_time_cmp(&p.not_before, &a->info.not_after) >= 0) {
+    if (x509_time_cmp(&now_x, &a->info.not_before) < 0 ||
+        x509_time_cmp(&now_x, &a->info.not_after) >= 0) {
         ret = why_set(a, why, -EIO, "the authority root is not valid now: cannot issue");
         goto out;
     }
@@ -424,6 +446,7 @@ int authority_issue(struct authority *a, const char *in, size_t len, unsigned da
     p.version = req.version;
     p.revoker_spki = req.revoker_key;
     p.revoker_spki_len = req.revocation == DOC_REVOCATION_CUSTOM ? req.revoker_key_len : 0;
+    p.crl_url = a->crl_url;
     struct x509_issuer root = {X509_KEY_RSA,
                                a->info.subject,
                                a->info.subject_len,
@@ -438,7 +461,7 @@ int authority_issue(struct authority *a, const char *in, size_t len, unsigned da
                           : why_set(a, why, -EINVAL, "could not build the SLC");
         goto out;
     }
-    ret = check_issued(a, rsp.slc, rsp.slc_len, &p.not_before, why);
+    ret = check_issued(a, rsp.slc, rsp.slc_len, &now_x, why);
     if (ret != 0)
         goto out;
     rsp.chain_count = 1;
@@ -456,8 +479,138 @@ int authority_issue(struct authority *a, const char *in, size_t len, unsigned da
         ret = why_set(a, why, -EIO, "could not write the response");
         goto out;
     }
+    /* In the log before it leaves: a certificate the authority cannot revoke is never out. */
+    ret = record_issued(a, p.serial, now, why);
+    if (ret != 0)
+        goto out;
     res->kind = req.kind;
     summarize(res, req.server_name, p.serial, &p.not_after);
 out:
     return ret;
+}
+
+/* ---- the issuance log, revocation and CRLs ---- */
+
+static int log_load(struct authority *a, const char **why)
+{
+    int ret = ledger_load(a->hsm, &a->ledger, a->why, sizeof(a->why));
+    if (ret != 0)
+        *why = a->why;
+    return ret;
+}
+
+static int log_store(struct authority *a, const char *doing, const char **why)
+{
+    char reason[AUTHORITY_WHY_MAX];
+    if (ledger_store(a->hsm, &a->ledger, reason, sizeof(reason)) != 0)
+        return why_set(a, why, -EIO, "could not %s: %s", doing, reason);
+    return 0;
+}
+
+static int record_issued(struct authority *a, const uint8_t serial[X509_SERIAL_LEN], time_t now,
+                         const char **why)
+{
+    char reason[AUTHORITY_WHY_MAX];
+    if (ledger_load(a->hsm, &a->ledger, reason, sizeof(reason)) != 0)
+        return why_set(a, why, -EIO, "could not record the certificate: %s", reason);
+    if (a->ledger.count >= LEDGER_MAX)
+        return why_set(a, why, -EIO, "could not record the certificate: the issuance log is full");
+    struct ledger_entry *e = &a->ledger.e[a->ledger.count++];
+    memset(e, 0, sizeof(*e));
+    memcpy(e->serial, serial, X509_SERIAL_LEN);
+    e->issued_at = (int64_t)now;
+    return log_store(a, "record the certificate", why);
+}
+
+int authority_revoke(struct authority *a, const uint8_t serial[X509_SERIAL_LEN],
+                     enum x509_crl_reason reason, const char **why)
+{
+    int ret = log_load(a, why);
+    if (ret != 0)
+        return ret;
+    struct ledger_entry *e = ledger_find(&a->ledger, serial);
+    if (!e)
+        return why_set(a, why, -ENOENT, "not a serial this authority issued");
+    if (e->revoked_at)
+        return why_set(a, why, -EEXIST, "already revoked (%s)", x509_crl_reason_name(e->reason));
+    e->revoked_at = (int64_t)time(NULL);
+    e->reason = (uint8_t)reason;
+    return log_store(a, "record the revocation", why);
+}
+
+int authority_log_generation(struct authority *a, uint64_t *generation, const char **why)
+{
+    int ret = log_load(a, why);
+    if (ret == 0)
+        *generation = a->ledger.generation;
+    return ret;
+}
+
+int authority_crl(struct authority *a, unsigned hours, uint8_t *out, size_t cap, size_t *len,
+                  struct authority_crl_info *info, const char **why)
+{
+    static struct x509_crl_entry entries[X509_CRL_ENTRIES_MAX];
+    static struct x509_crl check;
+    static struct x509_crl_entry check_entries[X509_CRL_ENTRIES_MAX];
+    uint8_t sig[MODULUS_MAX];
+    size_t tbs_len = 0, sig_len = 0, n = 0;
+    const char *reason = "";
+
+    if (hours < 1 || hours > AUTHORITY_CRL_HOURS_MAX || cap < X509_CRL_DER_MAX)
+        return why_set(a, why, -EINVAL, "CRL lifetime or output buffer out of range");
+    int ret = log_load(a, why);
+    if (ret != 0)
+        return ret;
+    for (size_t i = 0; i < a->ledger.count; i++) {
+        const struct ledger_entry *e = &a->ledger.e[i];
+        if (!e->revoked_at)
+            continue;
+        if (n == X509_CRL_ENTRIES_MAX)
+            return why_set(a, why, -EIO, "more revoked serials than a CRL holds");
+        memcpy(entries[n].serial, e->serial, X509_SERIAL_LEN);
+        entries[n].revoked_at = to_x509((time_t)e->revoked_at);
+        entries[n].reason = e->reason;
+        n++;
+    }
+    time_t now = time(NULL);
+    x509_time now_x = to_x509(now);
+    if (x509_time_cmp(&now_x, &a->info.not_before) < 0 ||
+        x509_time_cmp(&now_x, &a->info.not_after) >= 0)
+        return why_set(a, why, -EIO, "the authority root is not valid now: cannot sign a CRL");
+    struct x509_crl_profile p = {
+        .number = a->ledger.crl_number + 1,
+        .this_update = backdated(now, &a->info.not_before),
+        .next_update = to_x509(now + (time_t)hours * 3600),
+        .entries = entries,
+        .count = n,
+    };
+    /* The number is the token's before any CRL carries it. */
+    a->ledger.crl_number = p.number;
+    ret = log_store(a, "raise the CRL number", why);
+    if (ret != 0)
+        return ret;
+    struct x509_issuer root = {X509_KEY_RSA,
+                               a->info.subject,
+                               a->info.subject_len,
+                               a->info.spki,
+                               a->info.spki_len,
+                               token_sign,
+                               a};
+    if (x509_crl_tbs_build(&p, &root, out, cap, &tbs_len) != 0)
+        return why_set(a, why, -EIO, "could not build the CRL");
+    if (hsm_sign_rsa_sha256(a->hsm, a->key, out + cap - tbs_len, tbs_len, sig, sizeof(sig),
+                            &sig_len) != 0)
+        return token_failed(a, why, -EIO);
+    if (x509_assemble(&root, out, cap, tbs_len, sig, sig_len, len) != 0)
+        return why_set(a, why, -EIO, "could not assemble the CRL");
+    check.entries = check_entries;
+    check.entries_cap = X509_CRL_ENTRIES_MAX;
+    if (x509_crl_read(out, *len, (struct x509_cert){a->root, a->root_len}, &check, &reason) != 0 ||
+        check.number != p.number || check.count != n)
+        return why_set(a, why, -EIO, "a CRL just signed does not verify: %s", reason);
+    info->number = p.number;
+    info->entries = n;
+    info->generation = a->ledger.generation;
+    summarize_time(info->next_update, sizeof(info->next_update), &p.next_update);
+    return 0;
 }

@@ -18,6 +18,11 @@
  *   -EEXIST  init: the token already holds a root
  *   -ENOENT  the token holds no root (or only part of one)
  *   -EIO     the token failed, or the authority cannot issue (its root expired)
+ *   -ENOENT  revoke: not a serial this authority issued
+ *   -EEXIST  revoke: already revoked
+ *
+ * Every SLC issued is recorded in the token's issuance log (ledger.h) before the response
+ * leaves; `revoke` marks an entry of it, `crl` signs what it holds (docs/authority.md).
  */
 #ifndef AUTHORITY_H
 #define AUTHORITY_H
@@ -28,7 +33,9 @@
 
 #include "crypto/doc.h"
 #include "crypto/x509.h"
+#include "crypto/x509_crl.h"
 #include "hsm.h"
+#include "ledger.h"
 
 #define AUTHORITY_KEY_ID     "signet-authority-root"
 #define AUTHORITY_KEY_LABEL  "Signet enrollment authority root"
@@ -42,9 +49,11 @@
 #define AUTHORITY_KEY_BITS   2048
 /* A request file: XML, or armored text with whatever was pasted around it (doc_unarmor scans
  * at most this much); an armored response is 4/3 of DOC_XML_MAX plus line ends. */
-#define AUTHORITY_REQUEST_MAX  DOC_ARMOR_TEXT_MAX
-#define AUTHORITY_RESPONSE_MAX (2 * DOC_XML_MAX)
-#define AUTHORITY_WHY_MAX      192
+#define AUTHORITY_REQUEST_MAX   DOC_ARMOR_TEXT_MAX
+#define AUTHORITY_RESPONSE_MAX  (2 * DOC_XML_MAX)
+#define AUTHORITY_WHY_MAX       192
+#define AUTHORITY_CRL_HOURS     168 /* default CRL lifetime: a week */
+#define AUTHORITY_CRL_HOURS_MAX (24 * 366)
 
 struct authority {
     struct hsm *hsm;
@@ -52,6 +61,8 @@ struct authority {
     uint8_t root[DOC_CERT_MAX];
     size_t root_len;
     struct x509_info info; /* what the root says; points into root */
+    const char *crl_url;   /* cRLDistributionPoints of the SLCs issued (NULL: none) */
+    struct ledger ledger;  /* as last read from or written to the token */
     char why[AUTHORITY_WHY_MAX];
 };
 
@@ -86,6 +97,28 @@ int authority_load(struct authority *a, struct hsm *h, bool with_key, const char
 int authority_issue(struct authority *a, const char *in, size_t len, unsigned days, bool armor,
                     char *out, size_t cap, size_t *olen, struct authority_issued *res,
                     const char **why);
+
+/* Revoke serial (one this authority issued) for reason: recorded in the token. */
+int authority_revoke(struct authority *a, const uint8_t serial[X509_SERIAL_LEN],
+                     enum x509_crl_reason reason, const char **why);
+
+/* What a CRL just made says. */
+struct authority_crl_info {
+    uint64_t number;
+    size_t entries;
+    uint64_t generation;  /* of the issuance log it reflects */
+    char next_update[24]; /* ISO 8601 UTC */
+};
+
+/* Sign a CRL of every serial revoked, valid hours from now (thisUpdate backdated as
+ * certificates are), its number raised in the token first, into out[cap] (DER; at least
+ * X509_CRL_DER_MAX). Verified against the root before it is returned. */
+int authority_crl(struct authority *a, unsigned hours, uint8_t *out, size_t cap, size_t *len,
+                  struct authority_crl_info *info, const char **why);
+
+/* The issuance log's generation in the token now (to tell whether a CRL made earlier is still
+ * current). */
+int authority_log_generation(struct authority *a, uint64_t *generation, const char **why);
 
 /* The root as PEM into out[cap]. */
 int authority_root_pem(const struct authority *a, char *out, size_t cap, size_t *olen);

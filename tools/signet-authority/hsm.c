@@ -173,10 +173,9 @@ int hsm_login(struct hsm *h, const uint8_t *pin, size_t len)
     return 0;
 }
 
-int hsm_find(struct hsm *h, CK_OBJECT_CLASS cls, const char *id, CK_OBJECT_HANDLE *out, size_t max,
-             size_t *n)
+/* Objects matching the template q[2]. */
+static int find(struct hsm *h, CK_ATTRIBUTE q[2], CK_OBJECT_HANDLE *out, size_t max, size_t *n)
 {
-    CK_ATTRIBUTE q[] = {{CKA_CLASS, &cls, sizeof(cls)}, text(CKA_ID, id)};
     CK_ULONG got = 0;
     CK_RV rv = h->f->C_FindObjectsInit(h->session, q, 2);
 
@@ -192,6 +191,36 @@ int hsm_find(struct hsm *h, CK_OBJECT_CLASS cls, const char *id, CK_OBJECT_HANDL
         return refuse(h, -EIO, "C_FindObjects: the module answered more objects than asked for");
     *n = got;
     return 0;
+}
+
+int hsm_find(struct hsm *h, CK_OBJECT_CLASS cls, const char *id, CK_OBJECT_HANDLE *out, size_t max,
+             size_t *n)
+{
+    CK_ATTRIBUTE q[] = {{CKA_CLASS, &cls, sizeof(cls)}, text(CKA_ID, id)};
+    return find(h, q, out, max, n);
+}
+
+int hsm_find_data(struct hsm *h, const char *label, CK_OBJECT_HANDLE *out, size_t max, size_t *n)
+{
+    CK_OBJECT_CLASS cls = CKO_DATA;
+    CK_ATTRIBUTE q[] = {{CKA_CLASS, &cls, sizeof(cls)}, text(CKA_LABEL, label)};
+    return find(h, q, out, max, n);
+}
+
+int hsm_store_data(struct hsm *h, const char *label, const uint8_t *value, size_t len,
+                   CK_OBJECT_HANDLE *out)
+{
+    CK_OBJECT_CLASS cls = CKO_DATA;
+    CK_ATTRIBUTE t[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        flag(CKA_TOKEN, true),
+        flag(CKA_PRIVATE, true),
+        text(CKA_LABEL, label),
+        text(CKA_APPLICATION, "signet-authority"),
+        {CKA_VALUE, (void *)(uintptr_t)value, len},
+    };
+    CK_RV rv = h->f->C_CreateObject(h->session, t, sizeof(t) / sizeof(t[0]), out);
+    return rv == CKR_OK ? 0 : fail(h, "C_CreateObject", rv);
 }
 
 int hsm_attr(struct hsm *h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type, uint8_t *out, size_t cap,

@@ -60,6 +60,12 @@ int hsm_generate_rsa(struct hsm *h, const char *id, const char *label, CK_ULONG 
 int hsm_store_cert(struct hsm *h, const char *id, const char *label, const uint8_t *subject,
                    size_t subject_len, const uint8_t *der, size_t len, CK_OBJECT_HANDLE *out);
 
+/* Token data objects (CKO_DATA, private: read only when logged in) found by their CKA_LABEL,
+ * and a new one with that label and value. */
+int hsm_find_data(struct hsm *h, const char *label, CK_OBJECT_HANDLE *out, size_t max, size_t *n);
+int hsm_store_data(struct hsm *h, const char *label, const uint8_t *value, size_t len,
+                   CK_OBJECT_HANDLE *out);
+
 int hsm_destroy(struct hsm *h, CK_OBJECT_HANDLE obj);
 
 #endif

@@ -35,13 +35,20 @@ static const char usage[] =
     "        write it as PEM; --force replaces an existing root\n"
     "  export-root --out FILE\n"
     "        write the stored root certificate as PEM again (no PIN needed)\n"
-    "  issue --in REQUEST --out RESPONSE [--days N] [--armor]\n"
+    "  issue --in REQUEST --out RESPONSE [--days N] [--armor] [--crl-url URL]\n"
     "        issue an SLC for an enrollment or renewal request (XML or armored; '-' reads\n"
     "        stdin), valid N days (default 365, never beyond the root); write the response as\n"
     "        XML, or armored with --armor\n"
-    "  serve --listen 127.0.0.1:PORT [--days N]\n"
-    "        online enrollment and renewal over HTTP: POST /v1/enroll, GET /health; stops on\n"
-    "        SIGTERM or SIGINT\n"
+    "  serve --listen 127.0.0.1:PORT [--days N] [--crl-url URL] [--hours N]\n"
+    "        online enrollment and renewal over HTTP: POST /v1/enroll, GET /health, and\n"
+    "        GET /v1/crl (the current CRL, DER); stops on SIGTERM or SIGINT\n"
+    "  revoke SERIAL [--reason REASON]\n"
+    "        revoke an SLC this authority issued (SERIAL: 32 hex digits); REASON one of\n"
+    "        keyCompromise affiliationChanged superseded cessationOfOperation\n"
+    "  crl --out FILE [--hours N] [--pem]\n"
+    "        sign a CRL of every SLC revoked, valid N hours (default 168), DER or PEM\n"
+    "\n"
+    "  --crl-url URL (issue, serve) puts a CRL distribution point into the SLCs issued\n"
     "\n"
     "options of every command:\n"
     "  --module PATH     PKCS#11 module (default " DEFAULT_MODULE ")\n"
@@ -61,6 +68,10 @@ enum opt {
     OPT_DAYS,
     OPT_ARMOR,
     OPT_LISTEN,
+    OPT_CRL_URL,
+    OPT_HOURS,
+    OPT_PEM,
+    OPT_REASON,
     OPT_COUNT
 };
 
@@ -72,7 +83,7 @@ static const struct {
     [OPT_MODULE] = {"--module", true, NULL},
     [OPT_TOKEN] = {"--token", true, NULL},
     [OPT_PIN_FILE] = {"--pin-file", true, NULL},
-    [OPT_OUT] = {"--out", true, " init export-root issue "},
+    [OPT_OUT] = {"--out", true, " init export-root issue crl "},
     [OPT_IN] = {"--in", true, " issue "},
     [OPT_CN] = {"--cn", true, " init "},
     [OPT_YEARS] = {"--years", true, " init "},
@@ -80,11 +91,16 @@ static const struct {
     [OPT_DAYS] = {"--days", true, " issue serve "},
     [OPT_ARMOR] = {"--armor", false, " issue "},
     [OPT_LISTEN] = {"--listen", true, " serve "},
+    [OPT_CRL_URL] = {"--crl-url", true, " issue serve "},
+    [OPT_HOURS] = {"--hours", true, " crl serve "},
+    [OPT_PEM] = {"--pem", false, " crl "},
+    [OPT_REASON] = {"--reason", true, " revoke "},
 };
 
 struct args {
     size_t command;
     const char *val[OPT_COUNT]; /* "" for a given flag, NULL when absent */
+    const char *operand;        /* revoke's SERIAL */
 };
 
 static int error(const char *fmt, ...)
@@ -102,17 +118,22 @@ static int cmd_init(struct authority *au, struct hsm *h, const struct args *a);
 static int cmd_export_root(struct authority *au, struct hsm *h, const struct args *a);
 static int cmd_issue(struct authority *au, struct hsm *h, const struct args *a);
 static int cmd_serve(struct authority *au, struct hsm *h, const struct args *a);
+static int cmd_revoke(struct authority *au, struct hsm *h, const struct args *a);
+static int cmd_crl(struct authority *au, struct hsm *h, const struct args *a);
 
 static const struct {
     const char *name;
     int (*run)(struct authority *au, struct hsm *h, const struct args *a);
     bool needs_pin;
     enum opt required[2]; /* OPT_COUNT: none */
+    bool operand;         /* takes one argument */
 } commands[] = {
-    {"init", cmd_init, true, {OPT_OUT, OPT_COUNT}},
-    {"export-root", cmd_export_root, false, {OPT_OUT, OPT_COUNT}},
-    {"issue", cmd_issue, true, {OPT_IN, OPT_OUT}},
-    {"serve", cmd_serve, true, {OPT_LISTEN, OPT_COUNT}},
+    {"init", cmd_init, true, {OPT_OUT, OPT_COUNT}, false},
+    {"export-root", cmd_export_root, false, {OPT_OUT, OPT_COUNT}, false},
+    {"issue", cmd_issue, true, {OPT_IN, OPT_OUT}, false},
+    {"serve", cmd_serve, true, {OPT_LISTEN, OPT_COUNT}, false},
+    {"revoke", cmd_revoke, true, {OPT_COUNT, OPT_COUNT}, true},
+    {"crl", cmd_crl, true, {OPT_OUT, OPT_COUNT}, false},
 };
 #define COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -129,9 +150,12 @@ static int parse_args(int argc, char **argv, struct args *a)
             return 1;
         }
         if (s[0] != '-') {
-            if (command)
+            if (command && !a->operand && strcmp(command, "revoke") == 0)
+                a->operand = s;
+            else if (command)
                 return error("unexpected argument '%.64s' (see --help)", s) + 1;
-            command = s;
+            else
+                command = s;
             continue;
         }
         int o = 0;
@@ -157,6 +181,8 @@ static int parse_args(int argc, char **argv, struct args *a)
     for (int o = 0; o < OPT_COUNT; o++)
         if (a->val[o] && opts[o].commands && !strstr(opts[o].commands, padded))
             return error("%s does not apply to %s", opts[o].name, command) + 1;
+    if (commands[a->command].operand && !a->operand)
+        return error("%s needs a SERIAL (32 hex digits)", command) + 1;
     for (int r = 0; r < 2; r++) {
         enum opt o = commands[a->command].required[r];
         if (o != OPT_COUNT && (!a->val[o] || !a->val[o][0]))
@@ -279,6 +305,22 @@ static int read_pin(const struct args *a, uint8_t pin[PIN_MAX + 1], size_t *len)
     return 0;
 }
 
+/* --crl-url: an http(s) URL short enough for the certificate profile, printable, no spaces. */
+static int crl_url_ok(const char *url)
+{
+    if (!url)
+        return 0;
+    size_t len = strlen(url);
+    bool scheme = strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
+    bool clean = true;
+    for (size_t i = 0; i < len; i++)
+        clean = clean && url[i] > ' ' && url[i] < 0x7f;
+    if (!scheme || !clean || len <= 8 || len > X509_URL_MAX)
+        return error("--crl-url wants an http:// or https:// URL of at most %d characters",
+                     X509_URL_MAX);
+    return 0;
+}
+
 static int cmd_init(struct authority *au, struct hsm *h, const struct args *a)
 {
     unsigned years = AUTHORITY_ROOT_YEARS;
@@ -327,8 +369,11 @@ static int cmd_issue(struct authority *au, struct hsm *h, const struct args *a)
         return 1;
     if (read_file(a->val[OPT_IN], in, sizeof(in), &in_len, "request") != 0)
         return 1;
+    if (crl_url_ok(a->val[OPT_CRL_URL]) != 0)
+        return 1;
     if (authority_load(au, h, true, &why) != 0)
         return error("%s", why);
+    au->crl_url = a->val[OPT_CRL_URL];
     if (authority_issue(au, (const char *)in, in_len, days, a->val[OPT_ARMOR] != NULL, out,
                         sizeof(out), &out_len, &res, &why) != 0)
         return error("request refused: %s", why);
@@ -342,7 +387,7 @@ static int cmd_issue(struct authority *au, struct hsm *h, const struct args *a)
 
 static int cmd_serve(struct authority *au, struct hsm *h, const struct args *a)
 {
-    unsigned days = AUTHORITY_SLC_DAYS, port = 0;
+    unsigned days = AUTHORITY_SLC_DAYS, port = 0, hours = AUTHORITY_CRL_HOURS;
     uint32_t addr = 0;
     char host[IPV4_TEXT_MAX + 1];
     const char *why = "";
@@ -359,11 +404,85 @@ static int cmd_serve(struct authority *au, struct hsm *h, const struct args *a)
         return error("--listen wants an IPv4 address and a port, like 127.0.0.1:8480");
     if (number(colon + 1, "the --listen port", 0, 65535, &port) != 0)
         return 1;
+    if (a->val[OPT_HOURS] &&
+        number(a->val[OPT_HOURS], "--hours", 1, AUTHORITY_CRL_HOURS_MAX, &hours) != 0)
+        return 1;
+    if (crl_url_ok(a->val[OPT_CRL_URL]) != 0)
+        return 1;
     if (authority_load(au, h, true, &why) != 0)
         return error("%s", why);
-    int ret = serve_run(au, addr, (uint16_t)port, days);
+    au->crl_url = a->val[OPT_CRL_URL];
+    int ret = serve_run(au, addr, (uint16_t)port, days, hours);
     if (ret != 0)
         return error("cannot listen on %s: %s", a->val[OPT_LISTEN], strerror(-ret));
+    return 0;
+}
+
+/* 32 hex digits, as `signet-authority issue` prints serials. */
+static int parse_serial(const char *s, uint8_t serial[X509_SERIAL_LEN])
+{
+    if (strlen(s) != 2 * X509_SERIAL_LEN)
+        return -1;
+    for (size_t i = 0; i < 2 * X509_SERIAL_LEN; i++) {
+        char c = s[i];
+        int v = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (v < 0)
+            return -1;
+        if (i % 2 == 0)
+            serial[i / 2] = (uint8_t)(v << 4);
+        else
+            serial[i / 2] |= (uint8_t)v;
+    }
+    return 0;
+}
+
+static int cmd_revoke(struct authority *au, struct hsm *h, const struct args *a)
+{
+    uint8_t serial[X509_SERIAL_LEN];
+    enum x509_crl_reason reason = X509_CRL_REASON_UNSPECIFIED;
+    const char *why = "";
+
+    if (parse_serial(a->operand, serial) != 0)
+        return error("SERIAL must be 32 hex digits");
+    if (a->val[OPT_REASON] && x509_crl_reason_parse(a->val[OPT_REASON], &reason, &why) != 0)
+        return error("--reason: %s", why);
+    if (authority_load(au, h, true, &why) != 0)
+        return error("%s", why);
+    if (authority_revoke(au, serial, reason, &why) != 0)
+        return error("revoke %s: %s", a->operand, why);
+    printf("revoked %s (%s); 'crl --out FILE' signs a CRL that says so\n", a->operand,
+           x509_crl_reason_name(reason));
+    return 0;
+}
+
+static int cmd_crl(struct authority *au, struct hsm *h, const struct args *a)
+{
+    static uint8_t der[X509_CRL_DER_MAX];
+    static char pem[X509_CRL_DER_MAX * 4 / 3 + X509_CRL_DER_MAX / 32 + 128];
+    unsigned hours = AUTHORITY_CRL_HOURS;
+    struct authority_crl_info info;
+    size_t len = 0, pem_len = 0;
+    const char *why = "";
+
+    if (a->val[OPT_HOURS] &&
+        number(a->val[OPT_HOURS], "--hours", 1, AUTHORITY_CRL_HOURS_MAX, &hours) != 0)
+        return 1;
+    if (authority_load(au, h, true, &why) != 0)
+        return error("%s", why);
+    if (authority_crl(au, hours, der, sizeof(der), &len, &info, &why) != 0)
+        return error("crl: %s", why);
+    if (a->val[OPT_PEM]) {
+        if (x509_crl_pem_write(der, len, pem, sizeof(pem), &pem_len) != 0)
+            return error("the CRL does not fit in PEM");
+        if (write_file(a->val[OPT_OUT], pem, pem_len) != 0)
+            return 1;
+    } else if (write_file(a->val[OPT_OUT], (const char *)der, len) != 0)
+        return 1;
+    printf("CRL number %llu: %zu revoked, nextUpdate %s; wrote %s\n",
+           (unsigned long long)info.number, info.entries, info.next_update, a->val[OPT_OUT]);
     return 0;
 }
 

@@ -35,7 +35,18 @@ struct conn {
     const char *type;
     char out[AUTHORITY_RESPONSE_MAX + 1];
     size_t out_len;
+    const uint8_t *body; /* when set, sent instead of out */
 };
+
+/* The CRL served, and what it reflects. */
+struct crl_cache {
+    uint8_t der[X509_CRL_DER_MAX];
+    size_t len;
+    uint64_t generation; /* of the issuance log it was made from */
+    time_t made;         /* wall clock, to re-sign at half its lifetime */
+    struct authority_crl_info info;
+};
+static struct crl_cache crl;
 
 static long long ms_since_epoch(const struct timespec *t)
 {
@@ -105,7 +116,7 @@ static void respond(struct conn *c, int status)
                      "Connection: close\r\n\r\n",
                      status, http_reason_phrase(status), c->type, c->out_len);
     if (n > 0 && (size_t)n < sizeof(head) && send_all(c->fd, head, (size_t)n) == 0)
-        send_all(c->fd, c->out, c->out_len);
+        send_all(c->fd, c->body ? (const char *)c->body : c->out, c->out_len);
     shutdown(c->fd, SHUT_WR);
     struct timespec linger = after_ms(SERVE_LINGER_MS);
     char sink[4096];
@@ -169,8 +180,36 @@ static int enroll(struct conn *c, struct authority *a, const struct http_head *h
     return 200;
 }
 
+/* GET /v1/crl: the CRL made last while it is current, else a new one. */
+static int crl_get(struct conn *c, struct authority *a, unsigned hours)
+{
+    const char *why = "";
+    uint64_t generation = 0;
+
+    if (authority_log_generation(a, &generation, &why) != 0)
+        return text(c, 503, why);
+    time_t now = time(NULL);
+    bool stale = !crl.len || generation != crl.generation ||
+                 now - crl.made >= (time_t)hours * 3600 / 2 || now < crl.made;
+    if (stale) {
+        crl.len = 0;
+        if (authority_crl(a, hours, crl.der, sizeof(crl.der), &crl.len, &crl.info, &why) != 0) {
+            crl.len = 0;
+            return text(c, 503, why);
+        }
+        crl.generation = crl.info.generation;
+        crl.made = now;
+    }
+    c->body = crl.der;
+    c->out_len = crl.len;
+    c->type = "application/pkix-crl";
+    snprintf(c->note, sizeof(c->note), "CRL number %llu, %zu revoked%s",
+             (unsigned long long)crl.info.number, crl.info.entries, stale ? " (signed)" : "");
+    return 200;
+}
+
 /* Read and serve one request: the status to answer, or 0 when the client left first. */
-static int handle(struct conn *c, struct authority *a, unsigned days)
+static int handle(struct conn *c, struct authority *a, unsigned days, unsigned hours)
 {
     struct http_head h;
     const char *why = "";
@@ -197,21 +236,24 @@ static int handle(struct conn *c, struct authority *a, unsigned days)
     snprintf(c->what, sizeof(c->what), "%s %s", h.method, h.path);
     if (strcmp(h.path, "/health") == 0)
         return strcmp(h.method, "GET") == 0 ? text(c, 200, "ok") : text(c, 405, "GET only");
+    if (strcmp(h.path, "/v1/crl") == 0)
+        return strcmp(h.method, "GET") == 0 ? crl_get(c, a, hours) : text(c, 405, "GET only");
     if (strcmp(h.path, "/v1/enroll") != 0)
-        return text(c, 404, "no such resource; POST /v1/enroll or GET /health");
+        return text(c, 404, "no such resource; POST /v1/enroll, GET /v1/crl or GET /health");
     if (strcmp(h.method, "POST") != 0)
         return text(c, 405, "POST only");
     return enroll(c, a, &h, head_len, days);
 }
 
 /* One connection: its request, one log line, the answer. */
-static void serve_one(struct conn *c, struct authority *a, unsigned days)
+static void serve_one(struct conn *c, struct authority *a, unsigned days, unsigned hours)
 {
     c->len = 0;
+    c->body = NULL;
     c->note[0] = '\0';
     snprintf(c->what, sizeof(c->what), "-");
     c->deadline = after_ms(SERVE_REQUEST_TIMEOUT_MS);
-    int status = handle(c, a, days);
+    int status = handle(c, a, days, hours);
     if (!status) {
         fprintf(stderr, "signet-authority: %s closed before a whole request\n", c->peer);
         return;
@@ -244,7 +286,7 @@ static int listen_on(uint32_t addr, uint16_t port)
     return fd;
 }
 
-int serve_run(struct authority *a, uint32_t addr, uint16_t port, unsigned days)
+int serve_run(struct authority *a, uint32_t addr, uint16_t port, unsigned days, unsigned crl_hours)
 {
     static struct conn c; /* 60 KiB of buffers: one connection at a time */
     struct sigaction sa = {0};
@@ -282,7 +324,7 @@ int serve_run(struct authority *a, uint32_t addr, uint16_t port, unsigned days)
         ipv4_format(ntohl(peer.sin_addr.s_addr), ip);
         snprintf(c.peer, sizeof(c.peer), "%s:%u", ip, ntohs(peer.sin_port));
         setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
-        serve_one(&c, a, days);
+        serve_one(&c, a, days, crl_hours);
         close(c.fd);
     }
     close(lfd);
