@@ -341,8 +341,9 @@ FUZZ_FLAGS_x509_user := -DFUZZ_USER_VECTORS='"$(CURDIR)/tests/unit/vectors/ident
 FUZZ_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tlv.c \
 	firmware/lib/hex.c crypto/x509_user.c $(FUZZ_X509_SRCS)
 FUZZ_OBJS_identity := $(FUZZ_MBEDTLS_OBJS)
-# fuzz_crl: CRLs read against the fixed issuer of its seeds (tests/fuzz/crl_issuer.der).
-FUZZ_crl := crypto/x509_crl.c crypto/x509_user.c $(FUZZ_X509_SRCS)
+# fuzz_crl: CRLs read against the fixed issuer of its seeds (tests/fuzz/crl_issuer.der); it
+# includes crypto/x509_crl.c (to reach the body parser behind the signature).
+FUZZ_crl := crypto/x509_user.c $(FUZZ_X509_SRCS)
 FUZZ_OBJS_crl := $(FUZZ_MBEDTLS_OBJS)
 FUZZ_FLAGS_crl := -DFUZZ_CRL_ISSUER='"$(CURDIR)/tests/fuzz/crl_issuer.der"'
 FUZZ_FLAGS_identity := $(FUZZ_FLAGS_x509_user)
@@ -365,6 +366,7 @@ $(FUZZ_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | 
 	$(Q)clang $(FUZZ_LIB_CFLAGS) -I. -I$(MBEDTLS_DIR)/library $(MBEDTLS_FLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_x509_user: crypto/x509_user.c crypto/x509_user.h
+$(FUZZ_BUILD)/fuzz_crl: crypto/x509_crl.c crypto/x509_crl.h
 
 fuzz-build: $(FUZZ_BINS)
 
