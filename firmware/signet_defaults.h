@@ -38,7 +38,7 @@
 
 /* Command tables the console can hold: one per firmware module that adds commands. */
 #ifndef CONSOLE_GROUPS_MAX
-#define CONSOLE_GROUPS_MAX 8
+#define CONSOLE_GROUPS_MAX 12
 #endif
 
 /* Distinct NV keys: network settings, counters, and the audit log's AUDIT_SLOTS entries. */

@@ -3,7 +3,7 @@ docs/network.md "CRLs from above"): served as DER on plain HTTP port 80 and on 4
 bytes, from a 503 "no CRL yet" before one is signed to one larger than a connection's output
 buffer; openssl verifies it with the SLC and, with `openssl verify -crl_check`, finds a licensing
 server's certificate good and then revoked. A licensing server fetches its root's CRL after
-sub-enrollment and on `crl fetch`; a tampered, an older, a refused or an oversized CRL is not
+sub-enrollment and on `crl fetch` (a root its authority's after `enroll online`); a tampered, an older, a refused or an oversized CRL is not
 taken and the one held stays in force; once the root revokes the licensing server itself it stops
 serving and /health says why."""
 import http.client
@@ -139,6 +139,10 @@ def test_licensing_server_fetches_its_roots_crl(tmp):
     port = auth.serve()
     root_tok, root = root_server(tmp, auth, port)
     root_slc = slc_pem(tmp, root.con, "root-slc")[0]
+    # The root's `enroll online` fetched the authority's CRL from <url>/v1/crl (serve).
+    shown = root.con.command("crl show")
+    check(re.search(r"^authority CRL: number \d+, .*, 0 entries", shown, re.M),
+          "the root holds no authority CRL after enroll online:\n" + shown, root.con)
     lic_tok = Token(os.path.join(tmp, "lic1"))
     lic = host_on_network(tmp, lic_tok, nv="lic.img")
     licensing_prepare(lic.con, auth)
