@@ -223,7 +223,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke
+	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
@@ -237,6 +237,8 @@ UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := firmware/lib/jsonw.c
 UNIT_ipv4 := firmware/lib/ipv4.c
 UNIT_tlv := firmware/lib/tlv.c
+# firmware/acl against an in-memory token object store (the test's token_data_read/write).
+UNIT_acl := firmware/acl/acl.c firmware/lib/tlv.c firmware/lib/hex.c
 UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
 UNIT_http_parse := net/http_parse.c
 # The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
@@ -341,8 +343,9 @@ FUZZ_FLAGS_x509_user := -DFUZZ_USER_VECTORS='"$(CURDIR)/tests/unit/vectors/ident
 FUZZ_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tlv.c \
 	firmware/lib/hex.c crypto/x509_user.c $(FUZZ_X509_SRCS)
 FUZZ_OBJS_identity := $(FUZZ_MBEDTLS_OBJS)
-# fuzz_crl: CRLs read against the fixed issuer of its seeds (tests/fuzz/crl_issuer.der).
-FUZZ_crl := crypto/x509_crl.c crypto/x509_user.c $(FUZZ_X509_SRCS)
+# fuzz_crl: CRLs read against the fixed issuer of its seeds (tests/fuzz/crl_issuer.der); it
+# includes crypto/x509_crl.c (to reach the body parser behind the signature).
+FUZZ_crl := crypto/x509_user.c $(FUZZ_X509_SRCS)
 FUZZ_OBJS_crl := $(FUZZ_MBEDTLS_OBJS)
 FUZZ_FLAGS_crl := -DFUZZ_CRL_ISSUER='"$(CURDIR)/tests/fuzz/crl_issuer.der"'
 FUZZ_FLAGS_identity := $(FUZZ_FLAGS_x509_user)
@@ -365,6 +368,7 @@ $(FUZZ_BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config.h | 
 	$(Q)clang $(FUZZ_LIB_CFLAGS) -I. -I$(MBEDTLS_DIR)/library $(MBEDTLS_FLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_x509_user: crypto/x509_user.c crypto/x509_user.h
+$(FUZZ_BUILD)/fuzz_crl: crypto/x509_crl.c crypto/x509_crl.h
 
 fuzz-build: $(FUZZ_BINS)
 

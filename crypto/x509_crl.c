@@ -553,6 +553,10 @@ static int get_tbs_body(unsigned char *p, const unsigned char *end, const uint8_
     *why = "malformed CRL dates (thisUpdate, nextUpdate required)";
     if (get_time(&p, end, &out->this_update) != 0 || get_time(&p, end, &out->next_update) != 0)
         return -EINVAL;
+    /* Whether it is current is the caller's to judge; one that never was is refused here. */
+    *why = "the CRL's nextUpdate is before its thisUpdate";
+    if (x509_time_cmp(&out->next_update, &out->this_update) < 0)
+        return -EINVAL;
     if (p < end && *p == DER_SEQ) {
         *why = "malformed revokedCertificates";
         if (mbedtls_asn1_get_tag(&p, end, &n, DER_SEQ) != 0)
@@ -640,7 +644,8 @@ static int verify_sig(const struct crl_parts *c, mbedtls_x509_crt *issuer)
                : -1;
 }
 
-/* "not issued by <CN>": the expected issuer's name, in printable characters. */
+/* "not issued by <CN>": the expected issuer's name, in printable characters. The text lives in
+ * a static buffer until the next refusal of this kind: the firmware reads CRLs from one task. */
 static const char *not_issued_by(const mbedtls_x509_crt *crt)
 {
     static char msg[32 + X509_CN_MAX];

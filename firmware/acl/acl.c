@@ -8,8 +8,10 @@
 
 #define OBJ_ACL "signet-acl"
 
-/* One TLV item per entry: the fingerprint, then the name. */
-enum { ACL_TAG_ENTRY = 1 };
+/* One TLV item per entry: the fingerprint, then the name; after it, when the principal was
+ * issued a certificate, one item of its fingerprint and that certificate's serial. A firmware
+ * that knows no serials skips those items (and drops them when it rewrites the list). */
+enum { ACL_TAG_ENTRY = 1, ACL_TAG_SERIAL = 2 };
 
 static uint8_t io[TOKEN_DATA_MAX];
 
@@ -28,6 +30,21 @@ static bool name_ok(const char *name)
     return n > 0;
 }
 
+static int index_of(const struct acl *a, const uint8_t fp[ACL_FP_LEN]);
+
+/* A serial item names an entry read before it, once; else the record is damaged. */
+static int decode_serial(struct acl *a, const uint8_t *v, size_t n)
+{
+    if (n != ACL_FP_LEN + ACL_SERIAL_LEN)
+        return -EINVAL;
+    int i = index_of(a, v);
+    if (i < 0 || a->entries[i].has_serial)
+        return -EINVAL;
+    a->entries[i].has_serial = true;
+    memcpy(a->entries[i].serial, v + ACL_FP_LEN, ACL_SERIAL_LEN);
+    return 0;
+}
+
 static int decode(struct acl *a, const uint8_t *buf, size_t len)
 {
     struct tlv_reader r;
@@ -38,15 +55,21 @@ static int decode(struct acl *a, const uint8_t *buf, size_t len)
     a->count = 0;
     tlv_reader_init(&r, buf, len);
     while (tlv_next(&r, &tag, &v, &n)) {
+        if (tag == ACL_TAG_SERIAL) {
+            if (decode_serial(a, v, n) != 0)
+                return -EINVAL;
+            continue;
+        }
         if (tag != ACL_TAG_ENTRY)
             continue; /* written by a newer firmware */
         if (n <= ACL_FP_LEN || n > ACL_FP_LEN + ACL_NAME_MAX || a->count == ACL_ENTRIES_MAX)
             return -EINVAL;
         struct acl_entry *e = &a->entries[a->count];
+        memset(e, 0, sizeof(*e));
         memcpy(e->fp, v, ACL_FP_LEN);
         memcpy(e->name, v + ACL_FP_LEN, n - ACL_FP_LEN);
         e->name[n - ACL_FP_LEN] = '\0';
-        if (!name_ok(e->name))
+        if (!name_ok(e->name) || index_of(a, e->fp) >= 0)
             return -EINVAL;
         a->count++;
     }
@@ -81,7 +104,12 @@ static int store(struct acl *a, const struct acl_entry *entries, size_t count, c
         size_t n = strlen(entries[i].name);
         memcpy(item, entries[i].fp, ACL_FP_LEN);
         memcpy(item + ACL_FP_LEN, entries[i].name, n);
-        if (tlv_put(io, sizeof(io), &len, ACL_TAG_ENTRY, item, ACL_FP_LEN + n) != 0) {
+        int ret = tlv_put(io, sizeof(io), &len, ACL_TAG_ENTRY, item, ACL_FP_LEN + n);
+        if (!ret && entries[i].has_serial) {
+            memcpy(item + ACL_FP_LEN, entries[i].serial, ACL_SERIAL_LEN);
+            ret = tlv_put(io, sizeof(io), &len, ACL_TAG_SERIAL, item, ACL_FP_LEN + ACL_SERIAL_LEN);
+        }
+        if (ret) {
             *why = "the ACL does not fit in its token object";
             return -ENOSPC;
         }
@@ -121,6 +149,7 @@ int acl_grant(struct acl *a, const uint8_t fp[ACL_FP_LEN], const char *name, con
         if (count == ACL_ENTRIES_MAX)
             return -ENOSPC;
         i = (int)count++;
+        memset(&next[i], 0, sizeof(next[i]));
         memcpy(next[i].fp, fp, ACL_FP_LEN);
     }
     memcpy(next[i].name, name, strlen(name) + 1);
@@ -143,6 +172,24 @@ int acl_revoke(struct acl *a, const uint8_t fp[ACL_FP_LEN], const char **why)
         if ((int)k != i)
             next[count++] = a->entries[k];
     return store(a, next, count, why);
+}
+
+int acl_record_serial(struct acl *a, const uint8_t fp[ACL_FP_LEN],
+                      const uint8_t serial[ACL_SERIAL_LEN], const char **why)
+{
+    static struct acl_entry next[ACL_ENTRIES_MAX];
+    int i = index_of(a, fp);
+
+    *why = "the ACL is not loaded (log in)";
+    if (!a->loaded)
+        return -EIO;
+    *why = "the licensing server is no longer granted";
+    if (i < 0)
+        return -ENOENT;
+    memcpy(next, a->entries, a->count * sizeof(next[0]));
+    next[i].has_serial = true;
+    memcpy(next[i].serial, serial, ACL_SERIAL_LEN);
+    return store(a, next, a->count, why);
 }
 
 const struct acl_entry *acl_find(const struct acl *a, const uint8_t fp[ACL_FP_LEN])

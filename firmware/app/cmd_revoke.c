@@ -324,6 +324,10 @@ static int cmd_crl_show(struct console *con, int argc, char **argv)
         console_printf(con, "own CRL: none yet%s\n",
                        r->damaged ? " (the revocation records are damaged)" : "");
     }
+    if (r->crl_retry_at) {
+        civil_format_iso8601(r->crl_retry_at, next_u);
+        console_printf(con, "signing failed (the token refused); tried again at %s\n", next_u);
+    }
     console_printf(con, "crl-hours: %u\n", r->crl_hours);
     show_held(con, "authority", &r->authority);
     if (app->enroll.cfg.role == ENROLL_ROLE_LICENSING)

@@ -6,6 +6,7 @@
 #include "app.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static struct app *app_of(struct console *con)
@@ -42,8 +43,13 @@ static int cmd_acl_list(struct console *con, int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < app->acl.count; i++) {
-        app_format_fingerprint(app->acl.entries[i].fp, fp);
-        console_printf(con, "%s  %s\n", fp, app->acl.entries[i].name);
+        const struct acl_entry *e = &app->acl.entries[i];
+        char serial[2 * ACL_SERIAL_LEN + 1] = "-";
+        for (size_t k = 0; e->has_serial && k < ACL_SERIAL_LEN; k++)
+            snprintf(serial + 2 * k, 3, "%02x", e->serial[k]);
+        app_format_fingerprint(e->fp, fp);
+        /* The serial of the certificate issued to it: what `revoke SERIAL` takes back. */
+        console_printf(con, "%s  %s  certificate %s\n", fp, e->name, serial);
     }
     return 0;
 }
@@ -182,8 +188,8 @@ static void subenroll_pasted(struct app *app, struct console *con, const char *t
     bool renewal = false;
 
     if (unarmor_request(text, len, &n, &renewal, &why) != 0 || !app_now(app, &now, NULL) ||
-        issue_subenroll(&app->issue, xml, n, &now, answer, sizeof(answer), &n, who, &why, NULL) !=
-            0 ||
+        issue_subenroll(&app->issue, NULL, xml, n, &now, answer, sizeof(answer), &n, who, &why,
+                        NULL) != 0 ||
         doc_armor("SIGNET ENROLLMENT RESPONSE", (const uint8_t *)answer, n, armored,
                   sizeof(armored), &alen) != 0) {
         console_error(con, "%s; nothing issued", why);

@@ -171,8 +171,16 @@ static void revoke_house_tick(struct app *app)
 {
     x509_time now;
 
-    if (app->token.logged_in && app->revoke.loaded && app_now(app, &now, NULL))
-        revoke_tick(&app->revoke, &now);
+    if (!app->token.logged_in || !app->revoke.loaded || !app_now(app, &now, NULL))
+        return;
+    bool failing = app->revoke.crl_retry_at != 0;
+    revoke_tick(&app->revoke, &now);
+    /* Once per run of failures, not every minute of them. */
+    if (!failing && app->revoke.crl_retry_at)
+        app_audit(app, "warning: could not sign the CRL (the token refused); trying again every "
+                       "60 s, the previous CRL stays in force");
+    else if (failing && !app->revoke.crl_retry_at)
+        app_audit(app, "the CRL is signed again");
 }
 
 static void house_handler(struct k_task *t, const struct k_event *ev)
@@ -261,7 +269,7 @@ void app_main(struct app *app)
     enroll_init(&app->enroll, &app->token, "Signet", SIGNET_VERSION);
     acl_init(&app->acl, &app->token);
     identity_init(&app->identity, &app->token);
-    issue_init(&app->issue, &app->token, &app->enroll);
+    issue_init(&app->issue, &app->token, &app->enroll, &app->acl, &app->revoke);
     revoke_init(&app->revoke, &app->token, &app->enroll);
     app->expiry_warned_day = -1;
     k_timer_start(&app->expiry_timer, APP_STATE_REFRESH_MS, APP_STATE_REFRESH_MS);

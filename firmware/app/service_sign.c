@@ -48,6 +48,9 @@ static char answer[DOC_LICENSE_XML_MAX + 1];
 static char reason[200];
 /* The certification request, read once (for its UserChain, then issued from). */
 static struct doc_license certify_doc;
+/* The ACL principal of the request being issued (a licensing server sub-enrolling, or the one a
+ * certification came through; NULL: none), for subenroll_fn and certify_parsed. */
+static const uint8_t *principal_fp;
 
 #define NO_CERTIFICATE                                                                             \
     "authenticate with your identity certificate (a TLS client certificate from your "             \
@@ -254,7 +257,7 @@ static int subenroll_fn(struct issue *is, const char *caller, const char *xml, s
                         char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
 {
     (void)caller;
-    return issue_subenroll(is, xml, len, now, out, cap, olen, who, why, pending);
+    return issue_subenroll(is, principal_fp, xml, len, now, out, cap, olen, who, why, pending);
 }
 
 static void subenroll(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -274,8 +277,11 @@ static void subenroll(void *ctx, const struct http_request *req, struct http_res
         refuse(app, resp, "subenroll", 403, fp, "not granted");
         return;
     }
-    if (ready(app, req, resp, "subenroll", NULL, &now))
+    if (ready(app, req, resp, "subenroll", NULL, &now)) {
+        principal_fp = req->client_fp;
         serve(app, req, resp, "subenroll", subenroll_fn, &now, NULL, NULL);
+        principal_fp = NULL;
+    }
 }
 
 /* Publishing and licensing: the caller proven by the TLS chain alone. */
@@ -310,7 +316,8 @@ static int certify_parsed(struct issue *is, const char *caller, const char *xml,
 {
     (void)xml;
     (void)len;
-    return issue_certify_doc(is, caller, &certify_doc, now, out, cap, olen, who, why, pending);
+    return issue_certify_doc(is, caller, principal_fp, &certify_doc, now, out, cap, olen, who, why,
+                             pending);
 }
 
 /* A request being forwarded to the root: whom it is for, to audit the root's answer. */
@@ -461,8 +468,12 @@ static void certify(void *ctx, const struct http_request *req, struct http_respo
         return;
     if (licensing)
         certify_forward(app, req, resp, &c);
-    else
+    else {
+        /* identity_who took the user from a UserChain only for a granted server: that one. */
+        principal_fp = c.user.via[0] ? req->client_fp : NULL;
         serve(app, req, resp, "certify", certify_parsed, &now, c.user.cert.name, c.audit);
+        principal_fp = NULL;
+    }
 }
 
 int service_sign_start(struct app *app)

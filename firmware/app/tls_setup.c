@@ -77,8 +77,9 @@ static int make_cert(struct app *app, const uint8_t *spki, size_t spki_len, uint
     x509_serial_fix(p.serial);
     p.cn = "Signet appliance";
     p.org = "Signet";
-    p.not_before =
-        enroll_time_at(now - 3600); /* an hour's grace for clients whose clocks run behind */
+    /* As every certificate of the hierarchy (docs/certificates.md "Backdating"): clients whose
+     * clocks run a few minutes behind take it. */
+    p.not_before = enroll_time_at(now - X509_BACKDATE_SECS);
     p.not_after = enroll_time_at(now + (int64_t)TLS_CERT_DAYS * 86400);
     p.spki = spki;
     p.spki_len = spki_len;

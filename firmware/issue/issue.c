@@ -17,11 +17,14 @@ static struct doc_license in, out_doc;
 static struct x509_info subject_info, license_info;
 static char why_buf[160];
 
-void issue_init(struct issue *is, struct token *token, struct enroll *enroll)
+void issue_init(struct issue *is, struct token *token, struct enroll *enroll, struct acl *acl,
+                struct revoke *revoke)
 {
     memset(is, 0, sizeof(*is));
     is->token = token;
     is->enroll = enroll;
+    is->acl = acl;
+    is->revoke = revoke;
 }
 
 static bool same_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
@@ -95,16 +98,33 @@ static int may_issue(struct issue *is, const x509_time *now, uint32_t right, con
     return 0;
 }
 
-/* From now for days (or years), never past the issuing SLC's notAfter. */
+static int64_t secs_of(const x509_time *t)
+{
+    struct civil_time c = {t->year,          (uint8_t)t->mon, (uint8_t)t->day,
+                           (uint8_t)t->hour, (uint8_t)t->min, (uint8_t)t->sec};
+    return civil_to_epoch(&c);
+}
+
+/* notBefore: X509_BACKDATE_SECS before now, so that a client whose clock runs a few minutes
+ * behind takes a certificate fresh from us; never before the issuing SLC's own notBefore, which
+ * a verifier would refuse as a validity the issuer does not cover. */
+static x509_time backdated(const struct issue *is, const x509_time *now)
+{
+    x509_time start = enroll_time_at(secs_of(now) - X509_BACKDATE_SECS);
+
+    if (x509_time_cmp(&start, &is->enroll->info.not_before) < 0)
+        start = is->enroll->info.not_before;
+    return start;
+}
+
+/* From now for days (or years), never past the issuing SLC's notAfter; backdated. */
 static void validity(struct issue *is, const x509_time *now, unsigned days, unsigned years,
                      struct x509_profile *p)
 {
-    struct civil_time c = {now->year,          (uint8_t)now->mon, (uint8_t)now->day,
-                           (uint8_t)now->hour, (uint8_t)now->min, (uint8_t)now->sec};
     x509_time end = *now;
 
     if (days) {
-        end = enroll_time_at(civil_to_epoch(&c) + (int64_t)days * 86400);
+        end = enroll_time_at(secs_of(now) + (int64_t)days * 86400);
     } else {
         end.year += (int)years;
         if (end.mon == 2 && end.day == 29)
@@ -112,8 +132,33 @@ static void validity(struct issue *is, const x509_time *now, unsigned days, unsi
     }
     if (x509_time_cmp(&end, &is->enroll->info.not_after) > 0)
         end = is->enroll->info.not_after;
-    p->not_before = *now;
+    p->not_before = backdated(is, now);
     p->not_after = end;
+}
+
+/* "<cluster-url>/v1/crl", where this cluster serves its CRL (firmware/app/service_crl.c); NULL
+ * without a cluster URL (no distribution point is better than a wrong one). */
+static const char *crl_url(struct issue *is)
+{
+    const char *base = is->enroll->cfg.cluster_url;
+    size_t n = strlen(base);
+
+    while (n && base[n - 1] == '/')
+        n--;
+    if (!n || n + sizeof("/v1/crl") > sizeof(is->crl_url))
+        return NULL;
+    snprintf(is->crl_url, sizeof(is->crl_url), "%.*s/v1/crl", (int)n, base);
+    return is->crl_url;
+}
+
+/* What every certificate we issue carries besides its content: a fresh serial and the CDP. */
+static int stamp(struct issue *is, struct x509_profile *p)
+{
+    if (take_random(is, p->serial) != 0)
+        return -EIO;
+    x509_serial_fix(p->serial);
+    p->crl_url = crl_url(is);
+    return 0;
 }
 
 /* The issuing SLC and the chain above it, for a response: SLC first, authority root last. */
@@ -141,9 +186,8 @@ static int sign_cert(struct issue *is, struct x509_profile *p, uint8_t *der, siz
     struct x509_issuer issuer;
 
     *why = "the token failed";
-    if (take_random(is, p->serial) != 0)
+    if (stamp(is, p) != 0)
         return -EIO;
-    x509_serial_fix(p->serial);
     enroll_issuer(is->enroll, &issuer);
     int ret = x509_build(p, &issuer, der, cap, len);
     if (ret == -EIO)
@@ -213,8 +257,8 @@ static struct issue_job *free_job(struct issue *is)
  * when the caller can come back for it (pending, and a job free), else finished and answered now.
  */
 static int sign_job(struct issue *is, struct x509_profile *p, enum issue_job_kind kind,
-                    struct issue_job **pending, char *out, size_t cap, size_t *olen,
-                    const char **why)
+                    const uint8_t *record_fp, struct issue_job **pending, char *out, size_t cap,
+                    size_t *olen, const char **why)
 {
     struct issue_job *job = pending ? free_job(is) : NULL;
     struct x509_issuer issuer;
@@ -222,14 +266,17 @@ static int sign_job(struct issue *is, struct x509_profile *p, enum issue_job_kin
     if (!job)
         job = &is->now_job;
     *why = "the token failed";
-    if (take_random(is, p->serial) != 0)
+    if (stamp(is, p) != 0)
         return -EIO;
-    x509_serial_fix(p->serial);
     enroll_issuer(is->enroll, &issuer);
     *why = "the certificate could not be built";
     if (x509_tbs_build(p, &issuer, job->der, sizeof(job->der), &job->tbs_len) != 0)
         return -EINVAL;
     job->kind = kind;
+    job->record = record_fp != NULL;
+    if (record_fp)
+        memcpy(job->acl_fp, record_fp, ACL_FP_LEN);
+    memcpy(job->serial, p->serial, X509_SERIAL_LEN);
     token_sign_begin(is->token, &job->sign, &is->token->slc,
                      job->der + sizeof(job->der) - job->tbs_len, job->tbs_len);
     if (job != &is->now_job) {
@@ -278,6 +325,13 @@ int issue_job_answer(struct issue *is, struct issue_job *job, char *out, size_t 
                       job->sign.sig_len, &len) != 0)
         return -EINVAL;
     if (job->kind == ISSUE_JOB_SUBENROLL) {
+        /* Recorded before anyone sees the certificate: a certificate out there whose serial the
+         * ACL does not hold could not be taken back from the server's next requests. */
+        const char *w;
+        if (job->record && acl_record_serial(is->acl, job->acl_fp, job->serial, &w) != 0) {
+            *why = because("could not record the certificate", w);
+            return -EIO;
+        }
         memset(&resp, 0, sizeof(resp));
         if (take_cert(job, len, resp.slc, sizeof(resp.slc), &resp.slc_len) != 0)
             return -EINVAL;
@@ -307,16 +361,40 @@ int issue_job_answer(struct issue *is, struct issue_job *job, char *out, size_t 
 
 /* ---- sub-enrollment ---- */
 
-int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                    size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
-                    struct issue_job **pending)
+/*
+ * The licensing server behind ACL principal fp: granted, and the certificate last issued to it
+ * not revoked (*serial: that serial, NULL when none was recorded). Revoking a server's
+ * certificate takes back its renewal and what it forwards too, until an operator grants it anew.
+ */
+static int server_in_good_standing(struct issue *is, const uint8_t *fp, const uint8_t **serial,
+                                   const char **why)
 {
+    const struct acl_entry *e = acl_find(is->acl, fp);
+
+    *serial = NULL;
+    *why = "not granted";
+    if (!e)
+        return -EPERM;
+    if (!e->has_serial)
+        return 0;
+    *serial = e->serial;
+    return revoke_check_serial(is->revoke, e->serial, "licensing server certificate", why);
+}
+
+int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
+                    const x509_time *now, char *out, size_t cap, size_t *olen,
+                    char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+{
+    _Static_assert(ACL_SERIAL_LEN == X509_SERIAL_LEN, "the ACL keeps our serials");
     struct enroll *e = is->enroll;
     struct x509_profile p = {0};
+    const uint8_t *before;
     int ret = may_issue(is, now, X509_RIGHT_SUBENROLL,
                         "sub-enrollment is served by a root cluster only", why);
 
     if (ret)
+        return ret;
+    if (fp && (ret = server_in_good_standing(is, fp, &before, why)) != 0)
         return ret;
     if (doc_request_parse(xml, len, &req, why) != 0)
         return -EINVAL;
@@ -347,7 +425,7 @@ int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_ti
     p.revoker_spki = e->info.revoker_spki;
     p.revoker_spki_len = e->info.revoker_spki_len;
     validity(is, now, ISSUE_SUBENROLL_DAYS, 0, &p);
-    return sign_job(is, &p, ISSUE_JOB_SUBENROLL, pending, out, cap, olen, why);
+    return sign_job(is, &p, ISSUE_JOB_SUBENROLL, fp, pending, out, cap, olen, why);
 }
 
 /* ---- certification ---- */
@@ -376,13 +454,15 @@ int issue_certify_names(const char *caller, const struct doc_license *doc, char 
     return certify_names(caller, doc, cn, spki, sizeof(spki), &spki_len, who, why);
 }
 
-int issue_certify_doc(struct issue *is, const char *caller, const struct doc_license *doc,
-                      const x509_time *now, char *out, size_t cap, size_t *olen,
-                      char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+int issue_certify_doc(struct issue *is, const char *caller, const uint8_t *via_fp,
+                      const struct doc_license *doc, const x509_time *now, char *out, size_t cap,
+                      size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
+                      struct issue_job **pending)
 {
     static uint8_t spki[X509_SPKI_MAX];
     char cn[X509_CN_MAX + 1];
     struct x509_profile p = {0};
+    const uint8_t *via = NULL;
     size_t spki_len = 0;
     int ret = may_issue(is, now, X509_RIGHT_CERTIFY,
                         "certification is served by a root cluster only", why);
@@ -390,6 +470,10 @@ int issue_certify_doc(struct issue *is, const char *caller, const struct doc_lic
     if (ret)
         return ret;
     ret = certify_names(caller, doc, cn, spki, sizeof(spki), &spki_len, who, why);
+    if (!ret)
+        ret = revoke_check_user(is->revoke, caller, why);
+    if (!ret && via_fp)
+        ret = server_in_good_standing(is, via_fp, &via, why);
     if (ret)
         return ret;
     /* Content keys are wrapped to this key with RSA-OAEP. */
@@ -402,8 +486,10 @@ int issue_certify_doc(struct issue *is, const char *caller, const struct doc_lic
     p.spki = spki;
     p.spki_len = spki_len;
     p.kind = X509_KIND_RAC;
+    /* Revoking the server it came through takes this RAC back too (firmware/revoke). */
+    p.via_serial = via;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
-    return sign_job(is, &p, ISSUE_JOB_CERTIFY, pending, out, cap, olen, why);
+    return sign_job(is, &p, ISSUE_JOB_CERTIFY, NULL, pending, out, cap, olen, why);
 }
 
 int issue_certify(struct issue *is, const char *caller, const char *xml, size_t len,
@@ -417,7 +503,7 @@ int issue_certify(struct issue *is, const char *caller, const char *xml, size_t 
         return ret;
     if (doc_license_parse(xml, len, DOC_CERTIFY_REQUEST, &in, why) != 0)
         return -EINVAL;
-    return issue_certify_doc(is, caller, &in, now, out, cap, olen, who, why, pending);
+    return issue_certify_doc(is, caller, NULL, &in, now, out, cap, olen, who, why, pending);
 }
 
 /* ---- the content-key encryption key ---- */
@@ -458,7 +544,7 @@ static int ckek_issue_cert(struct issue *is, const x509_time *now, const char **
     p.spki = is->ckek_spki;
     p.spki_len = is->ckek_spki_len;
     p.kind = X509_KIND_CKEK;
-    p.not_before = *now;
+    p.not_before = backdated(is, now);
     p.not_after = is->enroll->info.not_after; /* as long as the SLC that vouches for it */
     ret = sign_cert(is, &p, is->ckek_cert, sizeof(is->ckek_cert), &len, why);
     if (ret)
@@ -548,7 +634,8 @@ static int check_rac(struct issue *is, const x509_time *now, const char **why)
         *why = because("rights account certificate refused", w);
         return -EPERM;
     }
-    return 0;
+    /* Its serial, its user's name, and the licensing server it was certified through. */
+    return revoke_check_cert(is->revoke, &subject_info, "rights account certificate", why);
 }
 
 int issue_publish(struct issue *is, const char *caller, const char *xml, size_t len,
@@ -656,7 +743,7 @@ static int check_pl(struct issue *is, const x509_time *now, const char **why)
     *why = "the publishing license is for another cluster's content key";
     if (!same_bytes(license_info.spki, license_info.spki_len, is->ckek_spki, is->ckek_spki_len))
         return -EPERM;
-    return 0;
+    return revoke_check_cert(is->revoke, &license_info, "publishing license", why);
 }
 
 int issue_license(struct issue *is, const char *caller, const char *xml, size_t len,
@@ -712,5 +799,5 @@ int issue_license(struct issue *is, const char *caller, const char *xml, size_t 
     ul.grants[0] = *grant;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
     use_license_profile(&p, &ul);
-    return sign_job(is, &p, ISSUE_JOB_LICENSE, pending, out, cap, olen, why);
+    return sign_job(is, &p, ISSUE_JOB_LICENSE, NULL, pending, out, cap, olen, why);
 }

@@ -17,6 +17,17 @@
  *
  * Validity (docs/certificates.md): sub-enrollment certificates one year, RACs and licenses seven
  * years, from now; never past the issuing SLC's notAfter (which never passes its own chain's).
+ * Every certificate starts X509_BACKDATE_SECS before now (clients whose clocks run a little
+ * behind accept it), never before the SLC's own notBefore, and names this cluster's CRL
+ * (<cluster-url>/v1/crl) as its distribution point.
+ *
+ * Revocation (docs/identity.md "Revocation"): what is presented — a RAC, a publishing license,
+ * the licensing server a request comes through — is checked by firmware/revoke's revoke_check_*
+ * and refused -EPERM "revoked: ..."; the certification of an excluded user too. The ACL records
+ * for each licensing server the serial of the sub-enrollment certificate issued to it (in the
+ * token, before the answer; else -EIO "could not record the certificate"), so revoking that
+ * serial refuses the server's next sub-enrollment, renewal and forwarded certification, and
+ * every RAC certified through it (signetVia).
  */
 #ifndef ISSUE_H
 #define ISSUE_H
@@ -26,7 +37,9 @@
 
 #include "crypto/doc.h"
 #include "crypto/x509.h"
+#include "firmware/acl/acl.h"
 #include "firmware/enroll/enroll.h"
+#include "firmware/revoke/revoke.h"
 #include "firmware/token/token.h"
 
 #define ISSUE_SUBENROLL_DAYS 365
@@ -55,6 +68,9 @@ struct issue_job {
     uint8_t der[DOC_LICENSE_MAX]; /* the to-be-signed part at the end; then the certificate */
     size_t tbs_len;
     struct token_sign_job sign;
+    bool record; /* a sub-enrollment for acl_fp: its serial goes into the ACL before the answer */
+    uint8_t acl_fp[ACL_FP_LEN];
+    uint8_t serial[X509_SERIAL_LEN];
     uint32_t tag;
     const char *what;
     bool audit;
@@ -64,6 +80,9 @@ struct issue_job {
 struct issue {
     struct token *token;
     struct enroll *enroll;
+    struct acl *acl;       /* whose sub-enrollment certificates were issued */
+    struct revoke *revoke; /* what is taken back */
+    char crl_url[X509_URL_MAX + 1];
     /* Serial numbers come from the token's RNG, fetched in batches (one round trip per 16). */
     uint8_t serials[16 * X509_SERIAL_LEN];
     size_t serials_left;
@@ -81,17 +100,21 @@ struct issue {
     struct issue_job now_job; /* for answers given at once */
 };
 
-void issue_init(struct issue *is, struct token *token, struct enroll *enroll);
+void issue_init(struct issue *is, struct token *token, struct enroll *enroll, struct acl *acl,
+                struct revoke *revoke);
 
 /*
  * With `pending` NULL, the answer is written before these return. Otherwise they may return
  * -EINPROGRESS with *pending: everything is checked and the token is signing; the answer comes
  * from issue_job_answer once issue_poll hands the job back. Publishing answers at once.
  */
-/* A root signs a licensing server's sub-enrollment (or its renewal) request. */
-int issue_subenroll(struct issue *is, const char *xml, size_t len, const x509_time *now, char *out,
-                    size_t cap, size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
-                    struct issue_job **pending);
+/* A root signs a licensing server's sub-enrollment (or its renewal) request. fp: the ACL
+ * principal asking (its TLS client certificate's fingerprint; refused unless granted, and when the
+ * certificate issued to it before is revoked), whose new serial is recorded; NULL for the
+ * console's offline sub-enrollment, which records nothing. */
+int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
+                    const x509_time *now, char *out, size_t cap, size_t *olen,
+                    char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
 /* A root certifies the caller: PKCS#10 in (its CN must name the caller), RAC for the caller out.
  * *who is the PKCS#10's CN. */
 int issue_certify(struct issue *is, const char *caller, const char *xml, size_t len,
@@ -99,10 +122,13 @@ int issue_certify(struct issue *is, const char *caller, const char *xml, size_t 
                   char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
 /* The same from a SignetCertifyRequest already parsed (doc_license_parse, DOC_CERTIFY_REQUEST):
  * the service reads it once to find a UserChain. doc is only read, and may be changed or reused
- * once this returns (a job in flight keeps what it needs). */
-int issue_certify_doc(struct issue *is, const char *caller, const struct doc_license *doc,
-                      const x509_time *now, char *out, size_t cap, size_t *olen,
-                      char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
+ * once this returns (a job in flight keeps what it needs). via_fp: the ACL principal (licensing
+ * server) that forwarded it, NULL when the user came directly: refused when the certificate
+ * recorded for it is revoked, and that serial goes into the RAC as signetVia. */
+int issue_certify_doc(struct issue *is, const char *caller, const uint8_t *via_fp,
+                      const struct doc_license *doc, const x509_time *now, char *out, size_t cap,
+                      size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
+                      struct issue_job **pending);
 /* The check both make, for a licensing server that forwards the request instead: the PKCS#10
  * parses and its CN names the caller (-EPERM "you are X, the request names Y"). *who: the CN. */
 int issue_certify_names(const char *caller, const struct doc_license *doc, char who[ISSUE_WHO_MAX],

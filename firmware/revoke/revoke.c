@@ -867,7 +867,10 @@ void revoke_tick(struct revoke *r, const x509_time *now)
 
     if (!r->loaded || r->damaged || !enroll_serving(r->enroll, now) || !r->token->logged_in)
         return;
-    if (!due(r, secs) || secs <= st.last_sign || secs < st.retry_at)
+    /* A clock set back must not hold signing off until it catches up again. */
+    if (st.retry_at > secs + RETRY_SECS)
+        st.retry_at = 0;
+    if (!due(r, secs) || secs == st.last_sign || secs < st.retry_at)
         return;
     st.last_sign = secs;
     /* The state as the token holds it now: a cluster member may have signed since. */
@@ -891,9 +894,11 @@ void revoke_tick(struct revoke *r, const x509_time *now)
     if (sign_crl(r, &s) != 0)
         goto failed;
     st.retry_at = 0;
+    r->crl_retry_at = 0;
     refresh_dirty(r);
     return;
 
 failed:
     st.retry_at = secs + RETRY_SECS;
+    r->crl_retry_at = st.retry_at;
 }

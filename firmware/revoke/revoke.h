@@ -74,7 +74,8 @@ struct revoke {
     const uint8_t *crl_der;
     size_t crl_len;
     struct revoke_held root, authority;
-    uint32_t crl_signed; /* statistics */
+    uint32_t crl_signed;  /* statistics */
+    int64_t crl_retry_at; /* the last attempt to sign failed: tried again then (0: it did not) */
     void (*on_replace)(const void *old_der);
 };
 

@@ -1,7 +1,8 @@
 /*
  * tests/fuzz/fuzz_x509.c — arbitrary bytes as certificates: what x509_read and x509_chain_verify
  * make of them (our extensions: signetRights, signetProduct, signetRevocation, signetKind,
- * signetContent; the subjectAltName URI, basic constraints, keyUsage, validity).
+ * signetContent, signetVia; the subjectAltName URI, cRLDistributionPoints, basic constraints,
+ * keyUsage, validity).
  *
  * First byte even: the rest is one certificate for x509_read. Odd: the second byte picks the
  * rights the leaf must hold, then come up to CHAIN_IN certificates, each a 16-bit big-endian
@@ -72,8 +73,9 @@ static void check_read(const uint8_t *der, size_t len)
         !terminated(info.cluster_url, sizeof(info.cluster_url), X509_URL_MAX) ||
         !terminated(info.sku, sizeof(info.sku), X509_TEXT_MAX) ||
         !terminated(info.version, sizeof(info.version), X509_TEXT_MAX) ||
-        info.serial_len > sizeof(info.serial) || info.spki < buf ||
-        info.spki + info.spki_len > end || info.subject < buf ||
+        !terminated(info.crl_url, sizeof(info.crl_url), X509_URL_MAX) ||
+        (info.has_via && info.kind != X509_KIND_RAC) || info.serial_len > sizeof(info.serial) ||
+        info.spki < buf || info.spki + info.spki_len > end || info.subject < buf ||
         info.subject + info.subject_len > end || info.kind > X509_KIND_CKEK ||
         (info.rights & ~X509_RIGHTS_ALL))
         abort();

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Seed corpora for the certificate fuzzers, made with the openssl command line.
 
-A Signet hierarchy (root, server licensor certificate, a rights account certificate, licenses,
-a CKEK certificate), two PKCS#10 requests and a few public keys, written as DER into
+A Signet hierarchy (root, server licensor certificate, a rights account certificate with a
+CRL distribution point and signetVia, licenses, a CKEK certificate), two PKCS#10 requests and a
+few public keys, written as DER into
 tests/fuzz/corpus/{x509,csr,spki,tls_peer}/ and the root as tests/fuzz/x509_anchor.der (the
 anchor fuzz_x509 verifies chains against). The keys are made in a temporary directory and
 deleted with it: only public certificates, requests and keys are kept. Run it again to renew
@@ -19,7 +20,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
 ARC = "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703"
-ARC_DER = bytes.fromhex("6981b69c9782cfd3faa9c39cc78be9b6eca8bc37")
+ARC_DER = bytes.fromhex("2a864886f71401be40937a81b61cdc0a81fa3f81946182b90e81bd966d84a8bc37")
 
 
 def tlv(tag, body):
@@ -117,7 +118,9 @@ def main():
         issuer = ("slc.der", "slc.key")
         leaf = ["basicConstraints = critical,CA:FALSE", "authorityKeyIdentifier = keyid"]
         rac = cert(tmp, "rac", "rsa.key", issuer, ext_file(tmp, "rac", leaf + [
-            "keyUsage = critical,keyEncipherment,digitalSignature", der_ext(5, oid(5, 1))]))
+            "keyUsage = critical,keyEncipherment,digitalSignature", der_ext(5, oid(5, 1)),
+            "crlDistributionPoints = URI:https://10.0.2.15/v1/crl",
+            der_ext(7, tlv(0x04, bytes([0x4C]) + bytes(range(1, 16))))]))
         pl = cert(tmp, "pl", "leaf.key", issuer, ext_file(tmp, "pl", leaf + [
             der_ext(5, oid(5, 2)),
             der_ext(6, content("alice", [grant("alice", 0xFC, 2), grant("bob", 0x80, 7)]))]))

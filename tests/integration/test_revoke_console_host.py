@@ -10,7 +10,8 @@ import subprocess
 import time
 from datetime import datetime
 
-from enrollment import Authority, enroll_offline, pem_blocks, prepare_appliance, trust
+from enrollment import (Authority, enroll_offline, paste, pem_blocks, prepare_appliance, slc_show,
+                        trust)
 from harness import PROMPT, check, host_board
 from hsm import Token, console_login
 
@@ -241,13 +242,75 @@ def test_cluster_members_share_the_list_and_600_entries_sign(tmp):
     serials, _, out = listed(b)
     check(len(serials) == 600 and serials[0] == serial(600) and serials[-1] == serial(1),
           "member b sees %d serials" % len(serials), b)
+    start = time.monotonic()
     wait_crl(a, 600, 1, 60)
+    signed = time.monotonic() - start
+    size = re.search(r"(\d+) bytes", crl_info(a)[1]).group(1)
     text = openssl_crl(tmp, a, "crl-600.pem")
     check(len(re.findall(r"Serial Number: ", text)) == 600, "openssl counts %d entries" %
           len(re.findall(r"Serial Number: ", text)), a)
     wait_crl(b, 600, 1, 60)
-    print("600 revocations typed in %.1f s" % typed)
+    print("600 revocations typed in %.1f s; the CRL of them (%s bytes) in force %.1f s after the "
+          "last" % (typed, size, signed))
     a.close()
     b.close()
+    auth.close()
+    tok.close()
+
+
+def authority_crl(tmp, auth, name):
+    path = os.path.join(tmp, name)
+    rc, out = auth.run("crl", "--out", path, "--pem")
+    check(rc == 0, "signet-authority crl:\n" + out)
+    with open(path) as f:
+        return f.read()
+
+
+def test_crl_import_from_the_authority(tmp):
+    """`crl import`: refusals change nothing; a CRL revoking the SLC stops the appliance from
+    serving, an older one does not lift that, and it is kept in the token across a reboot."""
+    auth = Authority(tmp)
+    other = Authority(tmp, "other-authority")
+    tok = Token(tmp)
+    con = board(tmp, tok, login=False)
+    prepare_appliance(con)
+    trust(con, auth)
+    enroll_offline(con, auth)
+    own = slc_show(con)[0]["serial"].replace(":", "").lower()
+
+    for text, reason in (("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n", "not"),
+                         # same name, another key
+                         (authority_crl(tmp, other, "other.pem"), "bad signature")):
+        out = paste(con, "crl import", text)
+        check(re.search(r"error: [^\n]*%s[^\n]*; nothing changed" % reason, out),
+              "crl import of a bad CRL (%s): %r" % (reason, out), con)
+    check("authority CRL: none" in crl_info(con)[1], "a refused CRL is held", con)
+    audited(con, r"crl import: refused: bad signature")
+
+    first = authority_crl(tmp, auth, "first.pem")
+    out = paste(con, "crl import", first)
+    m = re.search(r"the authority's CRL number (\d+) accepted: 0 entries", out)
+    check(m and "serving:" not in out, "crl import: %r" % out, con)
+    out = paste(con, "crl import", first)
+    check("is the one held; nothing changed" in out, "the same CRL again: %r" % out, con)
+
+    rc, out = auth.run("revoke", own, "--reason", "keyCompromise")
+    check(rc == 0, "signet-authority revoke:\n" + out)
+    out = paste(con, "crl import", authority_crl(tmp, auth, "second.pem"))
+    check(re.search(r"accepted: 1 entries", out) and
+          re.search(r"serving:   no: the SLC is revoked by the authority \(keyCompromise, "
+                    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)", out), "crl import revoking the SLC: %r" %
+          out, con)
+    audited(con, r"serving stopped: the SLC is revoked by the authority")
+    out = paste(con, "crl import", first)
+    check(re.search(r"error: older than the CRL held \(number \d+ < \d+\); nothing changed", out),
+          "an older CRL: %r" % out, con)
+    con.close()
+    con = board(tmp, tok)
+    info = crl_info(con)[1]
+    check(re.search(r"authority CRL: number \d+, .*, 1 entries", info),
+          "the authority's CRL is not kept across a reboot:\n" + info, con)
+    con.close()
+    other.close()
     auth.close()
     tok.close()

@@ -513,6 +513,7 @@ TEST(crl_renewed_at_half_life_and_retried)
     revoke_tick(&rv, &half);
     CHECK_EQ(read_back(&rv, &why), 0);
     CHECK_EQ(back.number, 1); /* the old one is still served */
+    CHECK(rv.crl_retry_at != 0);
     sign_fails = false;
     x509_time soon = plus(&t0, 3630), later = plus(&t0, 3660);
     revoke_tick(&rv, &soon);
@@ -524,6 +525,19 @@ TEST(crl_renewed_at_half_life_and_retried)
      * under it, with its dates. */
     CHECK_EQ(back.number, 2);
     CHECK(x509_time_cmp(&back.this_update, &half) == 0);
+    CHECK_EQ(rv.crl_retry_at, 0);
+
+    /* The clock set back by a day (an operator's `time set`): a failure then is retried after
+     * 60 s of the new clock, not after the old one catches up. */
+    CHECK_EQ(revoke_user(&rv, "eve@example.test", &why), 0);
+    sign_fails = true;
+    x509_time next_day = {2026, 12, 3, 10, 0, 0};
+    revoke_tick(&rv, &next_day);
+    sign_fails = false;
+    x509_time back_then = plus(&t0, 4000);
+    revoke_tick(&rv, &back_then);
+    CHECK_EQ(read_back(&rv, &why), 0);
+    CHECK_EQ(back.excluded_count, 1);
 }
 
 /* A CRL of the authority's, signed with its key: the TBS from crypto/x509_crl. */
@@ -649,6 +663,44 @@ TEST(damaged_refuses_everything)
     CHECK(revoke_check_serial(&rv, s, "x", &why) != 0);
 }
 
+/* The list at its limit, written as the token would hold it: loads, refuses one more, and the
+ * CRL of all 16384 entries is signed and verifies. */
+TEST(full_list)
+{
+    uint8_t s[X509_SERIAL_LEN];
+    const char *why;
+    const unsigned per_chunk = (TOKEN_DATA_MAX - 4) / 24;
+
+    fresh();
+    for (unsigned c = 0, n = 0; n < REVOKE_ENTRIES_MAX; c++) {
+        uint8_t *d = objs[c].data;
+        unsigned k = 0;
+        for (; k < per_chunk && n < REVOKE_ENTRIES_MAX; k++, n++) {
+            serial_n(d + 4 + 24 * k, n);
+            memset(d + 4 + 24 * k + 16, 0, 7);
+            d[4 + 24 * k + 16 + 3] = 0x69; /* 0x69000000: October 2025 */
+            d[4 + 24 * k + 23] = X509_CRL_REASON_KEY_COMPROMISE;
+        }
+        d[0] = 1;
+        d[1] = 0;
+        d[2] = (uint8_t)(k >> 8);
+        d[3] = (uint8_t)k;
+        objs[c].len = 4 + 24 * k;
+        objs[c].used = true;
+        snprintf(objs[c].name, sizeof(objs[c].name), "signet-revoked.%u", c);
+    }
+    CHECK_EQ(revoke_load(&rv, &why), 0);
+    CHECK_EQ(rv.count, REVOKE_ENTRIES_MAX);
+    serial_n(s, REVOKE_ENTRIES_MAX);
+    CHECK_EQ(revoke_serial(&rv, s, X509_CRL_REASON_UNSPECIFIED, &t0, &why), -ENOSPC);
+    serial_n(s, 12345);
+    CHECK_EQ(revoke_check_serial(&rv, s, "x", &why), -EPERM);
+    revoke_tick(&rv, &t0);
+    CHECK_EQ(read_back(&rv, &why), 0);
+    CHECK_EQ(back.count, REVOKE_ENTRIES_MAX);
+    printf("# a CRL of %d entries: %zu bytes\n", REVOKE_ENTRIES_MAX, rv.crl_len);
+}
+
 int main(void)
 {
     hierarchy();
@@ -662,6 +714,7 @@ int main(void)
     RUN(authority_crl_blocks_serving);
     RUN(licensing_server_needs_root_crl);
     RUN(damaged_refuses_everything);
+    RUN(full_list);
     EVP_PKEY_free(slc_key.pkey);
     EVP_PKEY_free(auth_key.pkey);
     return unit_summary();

@@ -192,9 +192,9 @@ static X509_CRL *crl_of(const uint8_t *der, size_t len)
     return x;
 }
 
-/* OpenSSL verifies leaf -> mid -> anchor with CRL checking of the whole chain
- * (`openssl verify -crl_check_all`): the given CRL for mid's issuer... crls[] as the store has
- * them. */
+/* OpenSSL's verdict on leaf -> mid -> anchor with the CRLs crls[ncrl] in its store, checking the
+ * leaf's issuer's CRL (`openssl verify -crl_check`) or, with all, every issuer's
+ * (`-crl_check_all`): X509_V_OK or the error. */
 static int openssl_verify_crl(const struct cert *l, const struct cert *mid, const struct cert *anc,
                               X509_CRL **crls, size_t ncrl, bool all)
 {
@@ -534,7 +534,7 @@ TEST(build_refuses_bad_profiles_and_small_buffers)
 struct ossl_opts {
     int version; /* X509_CRL_VERSION_2 */
     bool no_number, no_aki, no_next, critical_idp, dup_serial, critical_entry_ext, sha1;
-    bool wrong_aki, two_numbers, reason_unspecified, bad_excluded, many_excluded;
+    bool wrong_aki, two_numbers, reason_unspecified, bad_excluded, many_excluded, next_first;
     int serial_len; /* 16 */
     long number;    /* 1 */
     EVP_PKEY *sign; /* slc_key */
@@ -597,7 +597,7 @@ static size_t ossl_crl(const struct ossl_opts *o, uint8_t *out, size_t cap)
     X509_CRL_set_issuer_name(x, X509_get_subject_name(ix));
     ASN1_TIME *t = ASN1_TIME_set(NULL, 1796000000);
     X509_CRL_set1_lastUpdate(x, t);
-    ASN1_TIME_set(t, 1796500000);
+    ASN1_TIME_set(t, o->next_first ? 1795999999 : 1796500000);
     if (!o->no_next)
         X509_CRL_set1_nextUpdate(x, t);
     add_revoked(x, o->serial_len, 1, o->reason_unspecified ? 0 : 1, false);
@@ -720,6 +720,7 @@ TEST(hostile_crls_are_refused_with_one_line_reasons)
         {"another issuer name", "not issued by root1", -EINVAL},
         {"excluded name without domain", "malformed signetExcludedUsers extension", -EINVAL},
         {"129 excluded names", "more than 128 excluded users", -E2BIG},
+        {"nextUpdate first", "the CRL's nextUpdate is before its thisUpdate", -EINVAL},
     };
     const char *why;
 
@@ -773,6 +774,9 @@ TEST(hostile_crls_are_refused_with_one_line_reasons)
         case 14:
             o.many_excluded = true;
             break;
+        case 15:
+            o.next_first = true;
+            break;
         }
         size_t len = ossl_crl(&o, der, sizeof(der));
         CHECK(len > 0);
@@ -806,8 +810,7 @@ TEST(truncated_extended_and_flipped_crls_are_refused)
     CHECK(len > 0 && len < sizeof(der));
     memcpy(der, crl_buf, len);
     for (size_t cut = 0; cut < len; cut++) {
-        memcpy(copy, der, cut); /* ASan sees a read past the cut in a heap copy below */
-        uint8_t *h = malloc(cut ? cut : 1);
+        uint8_t *h = malloc(cut ? cut : 1); /* exactly as long: ASan sees a read past it */
         memcpy(h, der, cut);
         why = NULL;
         int ret = read_crl(h, cut, &slc, &why);
