@@ -15,6 +15,7 @@
 
 #include "crypto/x509_crl.h"
 #include "files.h"
+#include "firmware/lib/civil_time.h"
 
 #define WHY_MAX         320
 #define FETCH_TIMEOUT   20L /* seconds, whole transfer */
@@ -109,10 +110,20 @@ static int fetch(const char *url, size_t *len, const char **why)
     return 0;
 }
 
+static int64_t epoch(const x509_time *t)
+{
+    struct civil_time ct = {(int32_t)t->year, (uint8_t)t->mon, (uint8_t)t->day,
+                            (uint8_t)t->hour, (uint8_t)t->min, (uint8_t)t->sec};
+    return civil_to_epoch(&ct);
+}
+
 /* The CRL is current at now, or *why says it is not. */
 static int current(const x509_time *now, const char *cn, const char **why)
 {
-    if (x509_time_cmp(&crl.this_update, now) > 0)
+    /* A CRL is signed the moment it is made, its thisUpdate not backdated as certificates'
+     * notBefore are: a client whose clock is behind by the skew certificates allow
+     * (X509_BACKDATE_SECS) takes it too. */
+    if (epoch(&crl.this_update) > epoch(now) + X509_BACKDATE_SECS)
         return fail(-EIO, why, "cannot check revocation: the CRL of %.64s is not valid yet", cn);
     if (x509_time_cmp(&crl.next_update, now) < 0)
         return fail(-EIO, why,
