@@ -382,6 +382,22 @@ def test_client_refuses_revoked_certificates_and_a_clock_behind_accepts_a_fresh_
     rc, out = alice.run("show", *with_crls(crls), pl)
     check(rc != 0 and "revoked: lic1" in out and "cessationOfOperation" in out,
           "show of a PL under a revoked licensing server: " + out)
+    # An excluded user (ARC.8 in the root's CRL): the RAC the root gave carol is refused.
+    carol = org.client("carol@contoso.example", pins)
+    carol.keygen()
+    rc, out = carol.certify(root.https_port)
+    check(rc == 0, "certify carol: " + out, root.con)
+    out = root.con.command("revoke user carol@contoso.example")
+    check("excluded carol@contoso.example" in out, "revoke user: %r" % out, root.con)
+    deadline = time.monotonic() + 20
+    while True:
+        crls[1] = get_crl(root.http_port, tmp, "root")
+        rc, out = carol.run("show", *with_crls(crls), carol.rac)
+        if rc != 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    check(rc != 0 and "revoked: carol@contoso.example is excluded" in out,
+          "show of an excluded user's RAC: " + out)
     # A CRL not signed by the issuer it claims is no CRL of it: the licensing server's CRL in
     # the root's place leaves the root's certificates without one (their CDP unreachable).
     rc, out = alice.run("show", *with_crls([crls[0], crls[2]]), alice.rac)
