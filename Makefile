@@ -403,7 +403,8 @@ AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # libcurl (OpenSSL flavour: the TLS pin is an OpenSSL verify callback) for HTTPS.
 SIGNET_CLIENT := $(TOOLS_BUILD)/signet-client
 CLIENT_SRCS := $(wildcard tools/signet-client/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c
+	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c \
+	firmware/lib/civil_time.c
 CLIENT_HDRS := $(wildcard tools/signet-client/*.h crypto/*.h) boards/host/signet_config.h
 
 tools: $(AUTHORITY) $(SIGNET_CLIENT)

@@ -220,6 +220,12 @@ def test_command_line_errors_are_one_line(tmp):
           "--insecure"), "rights are"),
         (("protect", "--url", url, "--key", key, "--rac", rac, "--insecure", "f"), "--grant"),
         (("show",), "needs a FILE"),
+        (("show", "--crl", "x.crl", rac), "--crl needs --anchor"),
+        (("show", "--now", "2026-12-02 15:04:05", rac), "--now wants a UTC time"),
+        (("show", "--now", "2026-13-02T15:04:05Z", rac), "--now wants a UTC time"),
+        (("show", "--anchor", rac, "--crl", "a", "--crl", "b", "--crl", "c", "--crl", "d",
+          "--crl", "e", "--crl", "f", "--crl", "g", "--crl", "h", "--crl", "i", rac),
+         "at most 8 --crl"),
     ]:
         rc, out, err = run(*args)
         check(rc in (1, 2) and err.startswith("error: ") and len(err.splitlines()) == 1

@@ -269,3 +269,142 @@ def test_every_certificate_kind_verifies_in_three_stacks(tmp):
     auth.close()
     lic_tok.close()
     root_tok.close()
+
+
+def crl_has(pem, serial):
+    res = subprocess.run(["openssl", "crl", "-in", pem, "-noout", "-text"], capture_output=True,
+                         text=True, timeout=30)
+    return ("Serial Number: " + serial.upper()) in res.stdout
+
+
+def fresh_crl(port, tmp, name, serial, timeout=20):
+    """The appliance's CRL once it lists serial (re-signing is coalesced, at most once a
+    second)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pem = get_crl(port, tmp, name)
+        if crl_has(pem, serial):
+            return pem
+        check(time.monotonic() < deadline, "%s's CRL does not list %s" % (name, serial))
+        time.sleep(0.5)
+
+
+def test_client_refuses_revoked_certificates_and_a_clock_behind_accepts_a_fresh_rac(tmp):
+    auth = Authority(tmp)
+    port = auth.serve(crl_url=True)
+    anchor = auth.root_pem
+    root_tok, root = root_server(tmp, auth, port)
+    root_slc = export_certs(root.con, "slc export", tmp, "root-slc")
+    lic_tok = Token(os.path.join(tmp, "lic1"))
+    lic = host_on_network(tmp, lic_tok, nv="lic.img")
+    licensing_prepare(lic.con, auth)
+    root.con.command("acl grant %s lic1" % tls_fingerprint(lic.con))
+    out = online(lic.con, "https://10.0.2.2:%d" % root.https_port)
+    check("SLC installed for 'lic1'" in out, "sub-enrollment: %r" % out, lic.con)
+    lic_slc = export_certs(lic.con, "slc export", tmp, "lic-slc")
+    lic_serial = three_stacks_verify(anchor, lic_slc, lic.con)[0]["serial"]
+    org = Org(tmp, root.con, lic.con)
+    pins = {lic.https_port: tls_fingerprint(lic.con), root.https_port: tls_fingerprint(root.con)}
+    alice = org.client("alice@contoso.example", pins)
+    bob = org.client("bob@contoso.example", pins)
+    for user, at in ((alice, lic.https_port), (bob, root.https_port)):
+        user.keygen()
+        t_certified = time.time()
+        rc, out = user.certify(at)
+        check(rc == 0, "certify %s: %s" % (user.user, out), root.con)
+    doc = os.path.join(alice.dir, "plan.txt")
+    with open(doc, "w") as f:
+        f.write("Q3 plan\n")
+    rc, out = alice.protect(lic.https_port, doc, "bob@contoso.example:view")
+    check(rc == 0, "protect: " + out, lic.con)
+    pl = doc + ".signet.pl"
+    crls = [get_crl(port, tmp, "authority"), get_crl(root.http_port, tmp, "root"),
+            get_crl(lic.http_port, tmp, "lic")]
+
+    def with_crls(crl_files):
+        return ["--anchor", anchor] + [a for c in crl_files for a in ("--crl", c)]
+
+    def license_for(user, crl_files, ul):
+        return user.run("license", *user.url_args(lic.https_port), "--rac", user.rac, "--pl", pl,
+                        "--ul", ul, *with_crls(crl_files))
+
+    # Nothing revoked: the license is checked, chain and RAC, against all three CRLs.
+    ul = os.path.join(bob.dir, "bob.ul")
+    rc, out = license_for(bob, crls, ul)
+    check(rc == 0 and os.path.exists(ul), "license with CRLs: " + out, lic.con)
+    # Fail closed: without --crl the CDPs (the clusters' made-up URLs) cannot be reached.
+    rc, out = bob.run("show", "--anchor", anchor, bob.rac)
+    check(rc != 0 and "cannot check revocation: https://rms.example.test/v1/crl" in out,
+          "show without a reachable CDP: " + out)
+    # An out-of-date CRL is no CRL: past its nextUpdate (crl-hours, a day by default).
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 40 * 86400))
+    rc, out = bob.run("show", *with_crls(crls), "--now", later, bob.rac)
+    check(rc != 0 and "is out of date" in out, "show with an expired CRL: " + out)
+
+    # The client's clock 4 minutes behind still accepts the fresh RAC (notBefore is backdated
+    # 5 minutes) — by signet-client, openssl and python3-cryptography; 6 minutes behind does
+    # not (so the check can fail).
+    rac = split_bundle(bob.rac, tmp, "rac-bob")
+    for behind, ok in ((240, True), (360, False)):
+        at = t_certified - behind
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+        rc, out = bob.run("show", *with_crls(crls), "--now", when, bob.rac)
+        check((rc == 0) == ok and (not ok or "verified:" in out),
+              "show at %d s behind: %s" % (behind, out))
+        res = subprocess.run(["openssl", "verify", "-attime", str(int(at)), "-CAfile", anchor,
+                              "-untrusted", bob.rac, rac[0]], capture_output=True, text=True)
+        check((res.returncode == 0) == ok, "openssl -attime %d s behind: %s%s" %
+              (behind, res.stdout, res.stderr))
+        if ok:
+            three_stacks_verify(anchor, rac, at=at)
+
+    # The root revokes bob's RAC: his client refuses it, and writes nothing.
+    bob_serial = three_stacks_verify(anchor, rac)[0]["serial"]
+    out = root.con.command("revoke %s keyCompromise" % bob_serial)
+    check("revoked %s" % bob_serial in out, "revoke: %r" % out, root.con)
+    crls[1] = fresh_crl(root.http_port, tmp, "root", bob_serial)
+    ul2 = os.path.join(bob.dir, "bob2.ul")
+    rc, out = license_for(bob, crls, ul2)
+    check(rc != 0 and "revoked: bob@contoso.example" in out and "keyCompromise" in out and
+          not os.path.exists(ul2), "license with a revoked RAC: " + out, lic.con)
+    rc, out = bob.run("show", *with_crls(crls), bob.rac)
+    check(rc != 0 and "revoked: bob@contoso.example" in out, "show of a revoked RAC: " + out)
+    # Alice is fine until the root revokes the licensing server she was certified through:
+    # her RAC names it (signetVia), and the publishing license's chain holds it.
+    rc, out = alice.run("show", *with_crls(crls), alice.rac)
+    check(rc == 0, "show of alice's RAC: " + out)
+    out = root.con.command("revoke %s cessationOfOperation" % lic_serial)
+    check("revoked %s" % lic_serial in out, "revoke the licensing server: %r" % out, root.con)
+    crls[1] = fresh_crl(root.http_port, tmp, "root", lic_serial)
+    rc, out = alice.run("show", *with_crls(crls), alice.rac)
+    check(rc != 0 and "through the licensing server %s, which is revoked" % lic_serial in out,
+          "show of a RAC given out by a revoked licensing server: " + out)
+    rc, out = alice.run("show", *with_crls(crls), pl)
+    check(rc != 0 and "revoked: lic1" in out and "cessationOfOperation" in out,
+          "show of a PL under a revoked licensing server: " + out)
+    # An excluded user (ARC.8 in the root's CRL): the RAC the root gave carol is refused.
+    carol = org.client("carol@contoso.example", pins)
+    carol.keygen()
+    rc, out = carol.certify(root.https_port)
+    check(rc == 0, "certify carol: " + out, root.con)
+    out = root.con.command("revoke user carol@contoso.example")
+    check("excluded carol@contoso.example" in out, "revoke user: %r" % out, root.con)
+    deadline = time.monotonic() + 20
+    while True:
+        crls[1] = get_crl(root.http_port, tmp, "root")
+        rc, out = carol.run("show", *with_crls(crls), carol.rac)
+        if rc != 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    check(rc != 0 and "revoked: carol@contoso.example is excluded" in out,
+          "show of an excluded user's RAC: " + out)
+    # A CRL not signed by the issuer it claims is no CRL of it: the licensing server's CRL in
+    # the root's place leaves the root's certificates without one (their CDP unreachable).
+    rc, out = alice.run("show", *with_crls([crls[0], crls[2]]), alice.rac)
+    check(rc != 0 and "cannot check revocation" in out, "show with the wrong CRL: " + out)
+
+    lic.con.close()
+    root.con.close()
+    auth.close()
+    lic_tok.close()
+    root_tok.close()

@@ -37,6 +37,7 @@
 #include "identity.h"
 #include "mbedtls/x509_crt.h"
 #include "sealed.h"
+#include "revocation.h"
 #include "userkey.h"
 
 #define SIGNET_SUFFIX  ".signet"
@@ -78,7 +79,13 @@ static const char usage[] =
     "                            the appliance authenticates you by; with\n"
     "  --id-key KEY              its private key (PEM, mode 0600); both on every command\n"
     "                            that talks to the appliance\n"
-    "  --anchor ROOT             verify everything received against the authority root (PEM)\n"
+    "  --anchor ROOT             verify everything received against the authority root (PEM),\n"
+    "                            and that no certificate of it is revoked: by the CRLs given\n"
+    "                            with --crl, else fetched from each certificate's CRL\n"
+    "                            distribution point (no CRL to be had is an error)\n"
+    "  --crl FILE                a CRL (PEM or DER) of the hierarchy, up to 8; with --anchor\n"
+    "  --now TIME                judge validity at TIME (2026-12-02T15:04:05Z), not the\n"
+    "                            clock; also SIGNET_CLIENT_NOW\n"
     "  RIGHTS                    view, edit, print, export, forward, owner, comma separated\n"
     "  -h, --help                this text\n";
 
@@ -96,6 +103,8 @@ enum opt {
     OPT_OUT,
     OPT_ID_CERT,
     OPT_ID_KEY,
+    OPT_CRL,
+    OPT_NOW,
     OPT_COUNT
 };
 
@@ -119,6 +128,8 @@ static const struct {
     [OPT_OUT] = {"--out", true, " request open "},
     [OPT_ID_CERT] = {"--id-cert", true, NETWORK},
     [OPT_ID_KEY] = {"--id-key", true, NETWORK},
+    [OPT_CRL] = {"--crl", true, NETWORK "show "},
+    [OPT_NOW] = {"--now", true, NETWORK "show "},
 };
 
 struct args {
@@ -126,6 +137,7 @@ struct args {
     const char *val[OPT_COUNT]; /* "" for a given flag, NULL when absent */
     const char *grant[DOC_GRANTS_MAX];
     size_t grant_count;
+    struct revocation crls; /* --crl, repeatable */
     const char *file;
 };
 
@@ -137,6 +149,7 @@ struct client {
     const char *name; /* certify: --name, or the name in --id-cert */
     bool has_anchor;
     struct bundle anchor;
+    const struct revocation *crls;
     x509_time now;
 };
 
@@ -201,6 +214,10 @@ static int parse_option(int argc, char **argv, int *i, struct args *a)
         if (a->grant_count == DOC_GRANTS_MAX)
             return error("at most %d --grant", DOC_GRANTS_MAX);
         a->grant[a->grant_count++] = v;
+    } else if (o == OPT_CRL) {
+        if (a->crls.count == REVOCATION_CRLS_MAX)
+            return error("at most %d --crl", REVOCATION_CRLS_MAX);
+        a->crls.paths[a->crls.count++] = v;
     } else if (a->val[o]) {
         return error("%s given twice", s);
     }
@@ -410,6 +427,8 @@ static int verify_received(const struct client *c, const struct bundle *b, const
     if (x509_chain_verify((struct x509_cert){b->der[0], b->len[0]}, chain, n, anchor, &c->now, 0,
                           &why) != 0)
         return error("%s does not verify against the anchor: %s", what, why);
+    if (revocation_check(c->crls, b, anchor, &c->now, &why) != 0)
+        return error("%s: %s", what, why);
     return 0;
 }
 
@@ -700,7 +719,7 @@ static int license(const struct client *c, const char *rac_path, const struct bu
                    const struct x509_info *pl_info, struct bundle *ul, struct x509_info *ul_info)
 {
     doc_out.kind = DOC_LICENSE_REQUEST;
-    if (rac_chain_into_request(rac, rac_path) != 0)
+    if (verify_received(c, rac, rac_path) != 0 || rac_chain_into_request(rac, rac_path) != 0)
         return 1;
     memcpy(doc_out.pl, pl->der[0], pl->len[0]);
     doc_out.pl_len = pl->len[0];
@@ -1077,11 +1096,32 @@ static int client_identity(struct client *c, const struct args *a)
     return 0;
 }
 
+/* A test (or a user replaying a decision) sets the clock: YYYY-MM-DDTHH:MM:SSZ, UTC. */
+static int parse_now(const char *s, x509_time *out)
+{
+    unsigned y, mo, d, h, mi, se;
+    char z = 0, rest = 0;
+
+    if (strlen(s) != 20 ||
+        sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%c%c", &y, &mo, &d, &h, &mi, &se, &z, &rest) != 7 ||
+        z != 'Z' || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+        mi > 59 || se > 59)
+        return -EINVAL;
+    *out = (x509_time){y, mo, d, h, mi, se};
+    return 0;
+}
+
 static int client_init(struct client *c, const struct args *a)
 {
     const char *why = "";
 
     c->now = to_x509(time(NULL));
+    c->crls = &a->crls;
+    const char *now = a->val[OPT_NOW] ? a->val[OPT_NOW] : getenv("SIGNET_CLIENT_NOW");
+    if (now && parse_now(now, &c->now) != 0)
+        return error("--now wants a UTC time as 2026-12-02T15:04:05Z, not '%.40s'", now);
+    if (a->crls.count && !a->val[OPT_ANCHOR])
+        return error("--crl needs --anchor (revocation is checked with the chain)");
     rng_set_source(rng_from_openssl, NULL);
     if (rng_init() != 0)
         return error("no random generator");
