@@ -145,6 +145,12 @@ int app_paste_either(struct console *con, const char *cmd, const char *what, con
 /* firmware/app/cmd_enroll.c: wall-clock now as X.509 time (false: RTC unreadable); audit. */
 bool app_now(struct app *app, x509_time *t, int64_t *secs);
 void app_audit(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A console command that changes what the token holds refused: "WHY; nothing changed" on the
+ * console, "CMD: refused: WHY" in the audit log. */
+void app_console_refuse(struct app *app, struct console *con, const char *cmd, const char *why);
+/* cmd needs the login. Checked by such commands rather than by the console, so that an attempt
+ * without it is audited too. */
+bool app_console_logged_in(struct console *con, const char *cmd);
 /* A certificate as PEM on the console. */
 int app_print_pem(struct console *con, const uint8_t *der, size_t len);
 /* Log (once a day) when the SLC has fewer than ENROLL_RENEW_WARN_DAYS left. */

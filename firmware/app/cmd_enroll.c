@@ -845,6 +845,21 @@ static int cmd_slc_show(struct console *con, int argc, char **argv)
     return 0;
 }
 
+void app_console_refuse(struct app *app, struct console *con, const char *cmd, const char *why)
+{
+    console_error(con, "%s; nothing changed", why);
+    app_audit(app, "%s: refused: %s", cmd, why);
+}
+
+bool app_console_logged_in(struct console *con, const char *cmd)
+{
+    if (console_is_privileged(con))
+        return true;
+    console_error(con, "'%s' needs login first", cmd);
+    app_audit(con->user, "%s: refused: not logged in", cmd);
+    return false;
+}
+
 int app_print_pem(struct console *con, const uint8_t *d, size_t n)
 {
     size_t alen = 0;

@@ -32,23 +32,6 @@ static bool loaded(struct console *con)
     return false;
 }
 
-static void refuse(struct app *app, struct console *con, const char *cmd, const char *why)
-{
-    console_error(con, "%s; nothing changed", why);
-    app_audit(app, "%s: refused: %s", cmd, why);
-}
-
-/* Changing whom the appliance believes is checked here rather than by the console, so that an
- * attempt without the login is audited too. */
-static bool logged_in(struct console *con, const char *cmd)
-{
-    if (console_is_privileged(con))
-        return true;
-    console_error(con, "'%s' needs login first", cmd);
-    app_audit(app_of(con), "%s: refused: not logged in", cmd);
-    return false;
-}
-
 static void domains_text(const struct identity_source *s, char *out, size_t cap)
 {
     size_t len = 0;
@@ -88,7 +71,7 @@ static void ca_pasted(struct app *app, struct console *con, const char *text, si
     if (doc_unarmor(text, len, "CERTIFICATE", der, sizeof(der), &n, &why) != 0 ||
         !app_now(app, &now, NULL) ||
         identity_import(&app->identity, der, n, pending_domains, &now, &why) != 0) {
-        refuse(app, con, "identity import", why);
+        app_console_refuse(app, con, "identity import", why);
         return;
     }
     char subject[X509_SUBJECT_TEXT_MAX + 1];
@@ -110,11 +93,11 @@ static int cmd_identity_import(struct console *con, int argc, char **argv)
     size_t count;
     const char *why;
 
-    if (!logged_in(con, "identity import") || !loaded(con))
+    if (!app_console_logged_in(con, "identity import") || !loaded(con))
         return -1;
     /* The domains are refused before anything is pasted: a paste then has nothing to wait for. */
     if (identity_parse_domains(argc ? argv[0] : "", d, &count, &why) != 0) {
-        refuse(app, con, "identity import", why);
+        app_console_refuse(app, con, "identity import", why);
         return -1;
     }
     memcpy(pending_domains, argv[0], strlen(argv[0]) + 1);
@@ -159,17 +142,17 @@ static int cmd_identity_remove(struct console *con, int argc, char **argv)
     const char *why;
 
     (void)argc;
-    if (!logged_in(con, "identity remove") || !loaded(con))
+    if (!app_console_logged_in(con, "identity remove") || !loaded(con))
         return -1;
     if (acl_parse_fingerprint(argv[0], fp) != 0) {
-        refuse(app, con, "identity remove",
-               "a fingerprint is 32 bytes in hex, AB:CD:... (as identity list shows)");
+        app_console_refuse(app, con, "identity remove",
+                           "a fingerprint is 32 bytes in hex, AB:CD:... (as identity list shows)");
         return -1;
     }
     const struct identity_source *s = find(&app->identity, fp);
     memcpy(subject, s ? s->subject : "", s ? strlen(s->subject) + 1 : 1);
     if (identity_remove(&app->identity, fp, &why) != 0) {
-        refuse(app, con, "identity remove", why);
+        app_console_refuse(app, con, "identity remove", why);
         return -1;
     }
     app_format_fingerprint(fp, fp_text);

@@ -819,9 +819,15 @@ static int sign_crl(struct revoke *r, const struct crl_state *s)
     uint8_t *out = crl_buf[k];
 
     enroll_issuer(r->enroll, &issuer);
+    /* thisUpdate backdated as certificates are (docs/certificates.md "Backdating"): a relying
+     * party whose clock is a little behind must not see the CRL as not yet valid. Never before
+     * the SLC's own notBefore. */
+    x509_time this_update = time_at(s->this_update - X509_BACKDATE_SECS);
+    if (x509_time_cmp(&this_update, &r->enroll->info.not_before) < 0)
+        this_update = r->enroll->info.not_before;
     struct x509_crl_profile p = {
         .number = s->number,
-        .this_update = time_at(s->this_update),
+        .this_update = this_update,
         .next_update = time_at(s->next_update),
         .entries = r->entries,
         .count = s->covers,

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "crypto/sha256.h"
+#include "soft_key.h"
 #include "unit.h"
 
 /* ---- the fake token: data objects, and the SLC key ---- */
@@ -80,11 +81,6 @@ CK_RV token_data_write(struct token *t, const char *name, const uint8_t *data, s
     return CKR_OK;
 }
 
-struct soft_key {
-    EVP_PKEY *pkey;
-    uint8_t spki[X509_SPKI_MAX];
-    size_t spki_len;
-};
 static struct soft_key slc_key, auth_key;
 
 CK_RV token_sign_sha256(struct token *t, struct token_key *k, const uint8_t digest[32],
@@ -100,27 +96,6 @@ CK_RV token_sign_sha256(struct token *t, struct token_key *k, const uint8_t dige
     EVP_PKEY_CTX_free(c);
     signs++;
     return ok ? CKR_OK : CKR_FUNCTION_FAILED;
-}
-
-static int soft_sign(void *ctx, const uint8_t *tbs, size_t len, uint8_t *sig, size_t cap,
-                     size_t *sig_len)
-{
-    struct soft_key *k = ctx;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    size_t n = cap;
-    int ok = EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
-             EVP_DigestSign(md, sig, &n, tbs, len) == 1;
-    EVP_MD_CTX_free(md);
-    *sig_len = n;
-    return ok ? 0 : -1;
-}
-
-static void key_new(struct soft_key *k)
-{
-    k->pkey = EVP_EC_gen("P-256");
-    unsigned char *p = k->spki;
-    int n = i2d_PUBKEY(k->pkey, &p);
-    k->spki_len = n > 0 ? (size_t)n : 0;
 }
 
 /* ---- enroll, as far as revoke uses it ---- */
@@ -197,8 +172,8 @@ static void hierarchy(void)
     struct x509_info ai;
     const char *why;
 
-    key_new(&auth_key);
-    key_new(&slc_key);
+    key_new(&auth_key, X509_KEY_EC);
+    key_new(&slc_key, X509_KEY_EC);
     (void)make_cert(auth_der, &auth_len, "Test authority", 0x11, &auth_key, &auth_key, NULL, 0);
     (void)x509_read(auth_der, auth_len, &ai, &why);
     (void)make_cert(slc_der, &slc_len, "rms.example.test", 0x22, &slc_key, &auth_key, ai.subject,
@@ -524,7 +499,8 @@ TEST(crl_renewed_at_half_life_and_retried)
     /* The number raised for the failed attempt was in the token first: the list is signed
      * under it, with its dates. */
     CHECK_EQ(back.number, 2);
-    CHECK(x509_time_cmp(&back.this_update, &half) == 0);
+    x509_time half_backdated = plus(&t0, 3600 - X509_BACKDATE_SECS);
+    CHECK(x509_time_cmp(&back.this_update, &half_backdated) == 0);
     CHECK_EQ(rv.crl_retry_at, 0);
 
     /* The clock set back by a day (an operator's `time set`): a failure then is retried after

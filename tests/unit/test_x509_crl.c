@@ -23,38 +23,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "soft_key.h"
 #include "unit.h"
 
 #define ARC_TXT "1.2.840.113556.1.8000.2554.23324.11786.32063.19041.40078.3099501.9051703"
-
-struct soft_key {
-    EVP_PKEY *pkey;
-    enum x509_key_alg alg;
-    uint8_t spki[X509_SPKI_MAX];
-    size_t spki_len;
-};
-
-static void key_new(struct soft_key *k, enum x509_key_alg alg)
-{
-    k->alg = alg;
-    k->pkey = alg == X509_KEY_RSA ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
-    unsigned char *p = k->spki;
-    int n = i2d_PUBKEY(k->pkey, &p);
-    k->spki_len = n > 0 ? (size_t)n : 0;
-}
-
-static int soft_sign(void *ctx, const uint8_t *tbs, size_t len, uint8_t *sig, size_t cap,
-                     size_t *sig_len)
-{
-    struct soft_key *k = ctx;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    size_t n = cap;
-    int ok = EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
-             EVP_DigestSign(md, sig, &n, tbs, len) == 1;
-    EVP_MD_CTX_free(md);
-    *sig_len = n;
-    return ok ? 0 : -1;
-}
 
 static x509_time at(int year, int mon, int day)
 {

@@ -120,9 +120,9 @@ static int64_t epoch(const x509_time *t)
 /* The CRL is current at now, or *why says it is not. */
 static int current(const x509_time *now, const char *cn, const char **why)
 {
-    /* A CRL is signed the moment it is made, its thisUpdate not backdated as certificates'
-     * notBefore are: a client whose clock is behind by the skew certificates allow
-     * (X509_BACKDATE_SECS) takes it too. */
+    /* Signet's CRLs backdate thisUpdate as certificates backdate notBefore; others' may not.
+     * A client whose clock is behind by the skew certificates allow (X509_BACKDATE_SECS)
+     * takes a CRL fresh from either. */
     if (epoch(&crl.this_update) > epoch(now) + X509_BACKDATE_SECS)
         return fail(-EIO, why, "cannot check revocation: the CRL of %.64s is not valid yet", cn);
     if (x509_time_cmp(&crl.next_update, now) < 0)
