@@ -1,4 +1,4 @@
-"""Interoperability (DESIGN.md "Trust and certificate profile"): every kind of certificate and
+"""Interoperability (docs/requirements.md R21, docs/certificates.md): every kind of certificate and
 license the hierarchy issues — the authority root, the root's SLC, a licensing server's
 sub-enrollment certificate, RACs issued at the root and through the licensing server, a
 publishing license, a use license, the CKEK certificates and the TLS certificates — is read and

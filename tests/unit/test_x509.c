@@ -771,20 +771,16 @@ static void content_der(struct der *d, size_t id_len, const char *owner, size_t 
     tlv(d, 0x30, c.b, c.n);
 }
 
-/* A leaf under slc carrying these raw extensions (ARC.5 and ARC.6 values; n = 0 leaves one out,
- * twice = the first one twice), signed by OpenSSL. */
-static int hostile(struct cert *out, const struct der *kind, const struct der *content, bool ca,
-                   bool twice)
+/* A leaf under slc for user_key, CN "hostile", to carry extensions a test adds; NULL on failure. */
+static X509 *hostile_leaf(long serial)
 {
     X509 *x = X509_new();
     X509_NAME *name = X509_NAME_new();
     const unsigned char *ip = slc.info.subject;
     X509_NAME *issuer = d2i_X509_NAME(NULL, &ip, (long)slc.info.subject_len);
-    const struct der *vals[2] = {kind, content};
-    const char *oids[2] = {ARC_TXT ".5", ARC_TXT ".6"};
 
     X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 77);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"hostile", -1, -1,
                                0);
     X509_set_subject_name(x, name);
@@ -792,34 +788,56 @@ static int hostile(struct cert *out, const struct der *kind, const struct der *c
     X509_set_pubkey(x, user_key.pkey);
     ASN1_TIME_set(X509_getm_notBefore(x), 1794000000);
     ASN1_TIME_set(X509_getm_notAfter(x), 1796000000);
-    if (ca) {
-        X509_EXTENSION *bc =
-            X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "critical,CA:TRUE");
-        X509_add_ext(x, bc, -1);
-        X509_EXTENSION_free(bc);
-    }
-    for (int i = 0; i < 2; i++) {
-        for (int k = 0; vals[i] && vals[i]->n && k < (twice && i == 0 ? 2 : 1); k++) {
-            ASN1_OBJECT *o = OBJ_txt2obj(oids[i], 1);
-            ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-            ASN1_OCTET_STRING_set(os, vals[i]->b, (int)vals[i]->n);
-            X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
-            X509_add_ext(x, e, -1);
-            X509_EXTENSION_free(e);
-            ASN1_OCTET_STRING_free(os);
-            ASN1_OBJECT_free(o);
-        }
-    }
+    X509_NAME_free(name);
+    X509_NAME_free(issuer);
+    return x;
+}
+
+/* A non-critical extension oid (dotted text) whose extnValue is v, as given. */
+static void add_raw_ext(X509 *x, const char *oid, const struct der *v)
+{
+    ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(os, v->b, (int)v->n);
+    X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    ASN1_OCTET_STRING_free(os);
+    ASN1_OBJECT_free(o);
+}
+
+/* x signed by the SLC's key into out (DER), and freed. */
+static int sign_hostile(struct cert *out, X509 *x)
+{
     int ok = X509_sign(x, slc_key.pkey, EVP_sha256()) > 0;
     unsigned char *p = out->der;
     int n = ok ? i2d_X509(x, NULL) : -1;
     if (n > 0 && (size_t)n <= sizeof(out->der))
         n = i2d_X509(x, &p);
     out->len = n > 0 ? (size_t)n : 0;
-    X509_NAME_free(name);
-    X509_NAME_free(issuer);
     X509_free(x);
     return out->len ? 0 : -1;
+}
+
+/* A leaf under slc carrying these raw extensions (ARC.5 and ARC.6 values; n = 0 leaves one out,
+ * twice = the first one twice), signed by OpenSSL. */
+static int hostile(struct cert *out, const struct der *kind, const struct der *content, bool ca,
+                   bool twice)
+{
+    X509 *x = hostile_leaf(77);
+    const struct der *vals[2] = {kind, content};
+    const char *oids[2] = {ARC_TXT ".5", ARC_TXT ".6"};
+
+    if (ca) {
+        X509_EXTENSION *bc =
+            X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "critical,CA:TRUE");
+        X509_add_ext(x, bc, -1);
+        X509_EXTENSION_free(bc);
+    }
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; vals[i] && vals[i]->n && k < (twice && i == 0 ? 2 : 1); k++)
+            add_raw_ext(x, oids[i], vals[i]);
+    return sign_hostile(out, x);
 }
 
 TEST(hostile_kind_and_content_extensions_are_refused)
@@ -1113,43 +1131,12 @@ static int with_exts(struct cert *out, uint8_t kind, const char *const *oids,
     struct der k = {0};
     if (kind)
         kind_oid(&k, kind);
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-    const unsigned char *ip = slc.info.subject;
-    X509_NAME *issuer = d2i_X509_NAME(NULL, &ip, (long)slc.info.subject_len);
-
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 78);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"hostile", -1, -1,
-                               0);
-    X509_set_subject_name(x, name);
-    X509_set_issuer_name(x, issuer);
-    X509_set_pubkey(x, user_key.pkey);
-    ASN1_TIME_set(X509_getm_notBefore(x), 1794000000);
-    ASN1_TIME_set(X509_getm_notAfter(x), 1796000000);
-    for (size_t i = 0; i <= n; i++) {
-        const struct der *v = i < n ? &vals[i] : &k;
-        if (i == n && !kind)
-            break;
-        ASN1_OBJECT *o = OBJ_txt2obj(i < n ? oids[i] : ARC_TXT ".5", 1);
-        ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-        ASN1_OCTET_STRING_set(os, v->b, (int)v->n);
-        X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
-        X509_add_ext(x, e, -1);
-        X509_EXTENSION_free(e);
-        ASN1_OCTET_STRING_free(os);
-        ASN1_OBJECT_free(o);
-    }
-    int ok = X509_sign(x, slc_key.pkey, EVP_sha256()) > 0;
-    unsigned char *p = out->der;
-    int len = ok ? i2d_X509(x, NULL) : -1;
-    if (len > 0 && (size_t)len <= sizeof(out->der))
-        len = i2d_X509(x, &p);
-    out->len = len > 0 ? (size_t)len : 0;
-    X509_NAME_free(name);
-    X509_NAME_free(issuer);
-    X509_free(x);
-    return out->len ? 0 : -1;
+    X509 *x = hostile_leaf(78);
+    for (size_t i = 0; i < n; i++)
+        add_raw_ext(x, oids[i], &vals[i]);
+    if (kind)
+        add_raw_ext(x, ARC_TXT ".5", &k);
+    return sign_hostile(out, x);
 }
 
 /* cRLDistributionPoints holding one DistributionPoint with these fullName GeneralNames. */

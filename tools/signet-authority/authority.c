@@ -106,6 +106,19 @@ static int token_sign(void *ctx, const uint8_t *tbs, size_t len, uint8_t *sig, s
     return hsm_sign_rsa_sha256(a->hsm, a->key, tbs, len, sig, cap, sig_len);
 }
 
+/* The authority root as the issuer of what it signs: its name and key, signatures by the token. */
+static struct x509_issuer root_issuer(struct authority *a)
+{
+    struct x509_issuer root = {X509_KEY_RSA,
+                               a->info.subject,
+                               a->info.subject_len,
+                               a->info.spki,
+                               a->info.spki_len,
+                               token_sign,
+                               a};
+    return root;
+}
+
 /* The token's RSA public key as a DER SubjectPublicKeyInfo, checked as mbedTLS reads it. */
 static int public_spki(struct authority *a, CK_OBJECT_HANDLE pub, uint8_t *out, size_t cap,
                        size_t *len, const char **why)
@@ -447,13 +460,7 @@ int authority_issue(struct authority *a, const char *in, size_t len, unsigned da
     p.revoker_spki = req.revoker_key;
     p.revoker_spki_len = req.revocation == DOC_REVOCATION_CUSTOM ? req.revoker_key_len : 0;
     p.crl_url = a->crl_url;
-    struct x509_issuer root = {X509_KEY_RSA,
-                               a->info.subject,
-                               a->info.subject_len,
-                               a->info.spki,
-                               a->info.spki_len,
-                               token_sign,
-                               a};
+    struct x509_issuer root = root_issuer(a);
     memset(&rsp, 0, sizeof(rsp));
     ret = x509_build(&p, &root, rsp.slc, sizeof(rsp.slc), &rsp.slc_len);
     if (ret != 0) {
@@ -589,13 +596,7 @@ int authority_crl(struct authority *a, unsigned hours, uint8_t *out, size_t cap,
     ret = log_store(a, "raise the CRL number", why);
     if (ret != 0)
         return ret;
-    struct x509_issuer root = {X509_KEY_RSA,
-                               a->info.subject,
-                               a->info.subject_len,
-                               a->info.spki,
-                               a->info.spki_len,
-                               token_sign,
-                               a};
+    struct x509_issuer root = root_issuer(a);
     if (x509_crl_tbs_build(&p, &root, out, cap, &tbs_len) != 0)
         return why_set(a, why, -EIO, "could not build the CRL");
     if (hsm_sign_rsa_sha256(a->hsm, a->key, out + cap - tbs_len, tbs_len, sig, sizeof(sig),
