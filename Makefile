@@ -44,13 +44,13 @@ CFLAGS := -std=c11 $(WARNINGS) $(BOARD_CFLAGS) -I. -Iboards/$(BOARD) -I$(GEN) $(
 FIRMWARE_SRCS := \
 	firmware/kernel/kernel.c \
 	firmware/console/console.c \
-	firmware/lib/civil_time.c \
-	firmware/lib/crc32.c \
-	firmware/lib/base64.c \
-	firmware/lib/hex.c \
-	firmware/lib/jsonw.c \
-	firmware/lib/ipv4.c \
-	firmware/lib/tlv.c \
+	lib/civil_time.c \
+	lib/crc32.c \
+	lib/base64.c \
+	lib/hex.c \
+	lib/jsonw.c \
+	lib/ipv4.c \
+	lib/tlv.c \
 	firmware/audit/audit.c \
 	firmware/enroll/enroll.c \
 	firmware/acl/acl.c \
@@ -226,20 +226,20 @@ UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_de
 	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
-UNIT_nvstore := firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
-UNIT_civil_time := firmware/lib/civil_time.c
+UNIT_nvstore := firmware/store/nvstore.c lib/crc32.c tests/unit/fake_nv.c
+UNIT_civil_time := lib/civil_time.c
 UNIT_ringbuf :=
 UNIT_p11_wire := crypto/p11/p11_wire.c
 UNIT_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c tests/unit/fake_board.c
 UNIT_token := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c
 UNIT_sha256 := crypto/sha256.c
 UNIT_ecdsa_der := crypto/ecdsa_der.c
-UNIT_jsonw := firmware/lib/jsonw.c
-UNIT_ipv4 := firmware/lib/ipv4.c
-UNIT_tlv := firmware/lib/tlv.c
+UNIT_jsonw := lib/jsonw.c
+UNIT_ipv4 := lib/ipv4.c
+UNIT_tlv := lib/tlv.c
 # firmware/acl against an in-memory token object store (the test's token_data_read/write).
-UNIT_acl := firmware/acl/acl.c firmware/lib/tlv.c firmware/lib/hex.c
-UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c firmware/lib/crc32.c tests/unit/fake_nv.c
+UNIT_acl := firmware/acl/acl.c lib/tlv.c lib/hex.c
+UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c lib/crc32.c tests/unit/fake_nv.c
 UNIT_http_parse := net/http_parse.c
 # The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
 # the other verifies.
@@ -254,14 +254,14 @@ UNIT_OBJS_x509_user := $(UNIT_OBJS_x509)
 UNIT_LIBS_x509_user := -lcrypto
 UNIT_FLAGS_x509_user := -DID_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
 # The identity store against a fake token object store (the test's token_data_read/write).
-UNIT_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tlv.c \
-	firmware/lib/hex.c $(UNIT_x509_user)
+UNIT_identity := firmware/identity/identity.c firmware/acl/acl.c lib/tlv.c \
+	lib/hex.c $(UNIT_x509_user)
 UNIT_OBJS_identity := $(UNIT_OBJS_x509)
 UNIT_LIBS_identity := -lcrypto
 UNIT_FLAGS_identity := -DIDENTITY_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
 # firmware/revoke against a fake token whose SLC key is libcrypto's; the CRLs read back by
 # crypto/x509_crl and by OpenSSL.
-UNIT_revoke := firmware/revoke/revoke.c firmware/lib/tlv.c firmware/lib/civil_time.c \
+UNIT_revoke := firmware/revoke/revoke.c lib/tlv.c lib/civil_time.c \
 	crypto/sha256.c crypto/x509_crl.c $(UNIT_x509_user)
 UNIT_OBJS_revoke := $(UNIT_OBJS_x509)
 UNIT_LIBS_revoke := -lcrypto
@@ -324,7 +324,7 @@ FUZZ_spki := $(FUZZ_X509_SRCS)
 # fuzz_x509_user.c includes crypto/x509_user.c (to reach the name reader behind the signature).
 FUZZ_x509_user := $(FUZZ_X509_SRCS)
 FUZZ_http_answer := net/http_parse.c
-FUZZ_tls_peer := firmware/lib/hex.c crypto/heap.c crypto/rng.c crypto/token_pk.c
+FUZZ_tls_peer := lib/hex.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 # Upstream objects, instrumented for coverage too so the fuzzer can steer through expat and
 # mbedTLS's ASN.1 and X.509 readers.
 FUZZ_OBJS_doc := $(EXPAT_SRCS:%.c=$(FUZZ_BUILD)/expat/%.o) $(FUZZ_BUILD)/mbedtls/base64.o
@@ -340,8 +340,8 @@ FUZZ_FLAGS_tls_peer := $(FUZZ_FLAGS_x509)
 # fuzz_x509_user verifies against the Contoso user CA of the identity vectors.
 FUZZ_FLAGS_x509_user := -DFUZZ_USER_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
 # fuzz_identity: the token's identity record (its own token_data_read/write), then who bob is.
-FUZZ_identity := firmware/identity/identity.c firmware/acl/acl.c firmware/lib/tlv.c \
-	firmware/lib/hex.c crypto/x509_user.c $(FUZZ_X509_SRCS)
+FUZZ_identity := firmware/identity/identity.c firmware/acl/acl.c lib/tlv.c \
+	lib/hex.c crypto/x509_user.c $(FUZZ_X509_SRCS)
 FUZZ_OBJS_identity := $(FUZZ_MBEDTLS_OBJS)
 # fuzz_crl: CRLs read against the fixed issuer of its seeds (tests/fuzz/crl_issuer.der); it
 # includes crypto/x509_crl.c (to reach the body parser behind the signature).
@@ -391,9 +391,9 @@ fuzz: deps fuzz-build
 TOOLS_BUILD := build/tools
 AUTHORITY := $(TOOLS_BUILD)/signet-authority
 AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c crypto/sha256.c firmware/lib/ipv4.c net/http_parse.c
+	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c crypto/sha256.c lib/ipv4.c net/http_parse.c
 AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h \
-	firmware/lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
+	lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
 AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o) \
 	$(EXPAT_SRCS:%.c=$(TOOLS_BUILD)/expat/%.o)
 AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
@@ -403,8 +403,8 @@ AUTHORITY_HARDEN := -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # libcurl (OpenSSL flavour: the TLS pin is an OpenSSL verify callback) for HTTPS.
 SIGNET_CLIENT := $(TOOLS_BUILD)/signet-client
 CLIENT_SRCS := $(wildcard tools/signet-client/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c firmware/lib/hex.c \
-	firmware/lib/civil_time.c
+	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c lib/hex.c \
+	lib/civil_time.c
 CLIENT_HDRS := $(wildcard tools/signet-client/*.h crypto/*.h) boards/host/signet_config.h
 
 tools: $(AUTHORITY) $(SIGNET_CLIENT)

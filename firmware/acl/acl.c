@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "firmware/lib/hex.h"
-#include "firmware/lib/tlv.h"
+#include "lib/hex.h"
+#include "lib/tlv.h"
 
 #define OBJ_ACL "signet-acl"
 

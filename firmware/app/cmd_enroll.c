@@ -12,7 +12,7 @@
 
 #include "crypto/sha256.h"
 #include "firmware/app/version.h"
-#include "firmware/lib/civil_time.h"
+#include "lib/civil_time.h"
 #include "hal/clock.h"
 #include "mbedtls/pk.h"
 

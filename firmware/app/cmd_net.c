@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "firmware/lib/ipv4.h"
+#include "lib/ipv4.h"
 #include "net/net.h"
 #include "net/tls.h"
 

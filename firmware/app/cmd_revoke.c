@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "firmware/lib/civil_time.h"
+#include "lib/civil_time.h"
 
 #define REVOCATIONS_DEFAULT 20
 

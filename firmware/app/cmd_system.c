@@ -7,7 +7,7 @@
 
 #include "crypto/p11/p11_client.h"
 #include "firmware/app/version.h"
-#include "firmware/lib/civil_time.h"
+#include "lib/civil_time.h"
 #include "hal/clock.h"
 #include "hal/uart.h"
 #include "hal/wdt.h"

@@ -11,7 +11,7 @@
 #include "hal/secret.h"
 
 #include "crypto/p11/p11_client.h"
-#include "firmware/lib/base64.h"
+#include "lib/base64.h"
 #include "firmware/token/token_selftest.h"
 
 static struct app *app_of(struct console *con)

@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "firmware/lib/civil_time.h"
+#include "lib/civil_time.h"
 #include "hal/clock.h"
 #include "net/http_client.h"
 

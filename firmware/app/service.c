@@ -17,7 +17,7 @@
 
 #include "crypto/heap.h"
 #include "crypto/p11/p11_client.h"
-#include "firmware/lib/jsonw.h"
+#include "lib/jsonw.h"
 #include "hal/clock.h"
 #include "net/http.h"
 #include "net/tls.h"

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "firmware/lib/civil_time.h"
-#include "firmware/lib/tlv.h"
+#include "lib/civil_time.h"
+#include "lib/tlv.h"
 
 #define OBJ_CONFIG "signet-config"
 #define OBJ_TRUST  "signet-trust"

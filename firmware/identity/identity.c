@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "firmware/lib/tlv.h"
+#include "lib/tlv.h"
 #include "mbedtls/sha256.h"
 
 #define OBJ_IDENTITY "signet-identity"

@@ -6,7 +6,7 @@
 
 #include "crypto/spki.h"
 #include "crypto/x509_user.h"
-#include "firmware/lib/civil_time.h"
+#include "lib/civil_time.h"
 
 /* Scratch for one call at a time: handlers run to completion in the net task, and the console's
  * offline sub-enrollment in the console task, which the scheduler never interleaves with it. A

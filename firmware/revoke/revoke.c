@@ -27,8 +27,8 @@
 
 #include "crypto/sha256.h"
 #include "crypto/x509_user.h"
-#include "firmware/lib/civil_time.h"
-#include "firmware/lib/tlv.h"
+#include "lib/civil_time.h"
+#include "lib/tlv.h"
 
 #define OBJ_REVOKED_FMT "signet-revoked.%u"
 #define OBJ_EXCLUDED    "signet-excluded"

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "firmware/lib/crc32.h"
+#include "lib/crc32.h"
 
 #define BANK_MAGIC    0x564e4753u /* "SGNV" */
 #define BANK_FORMAT   1u

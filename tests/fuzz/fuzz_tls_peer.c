@@ -5,7 +5,7 @@
  * parses it during the handshake (mbedtls_x509_crt_parse_der, as its Certificate message reader
  * does for each entry); net/tls.c then keeps its SHA-256 fingerprint (note_peer) — the identity
  * the ACL and /v1/whoami know a client by — and the firmware prints it as AB:CD:… text, which
- * the ACL's parser (firmware/lib/hex) must read back as the same 32 bytes. note_peer and the
+ * the ACL's parser (lib/hex) must read back as the same 32 bytes. note_peer and the
  * printer are static or tied to the token in their files, so the same steps are written out
  * here from the public functions they use. Where a trust anchor exists the certificate is also
  * verified against it, as mbedTLS does for an optional client certificate: here against a fixed
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "firmware/lib/hex.h"
+#include "lib/hex.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/x509_crt.h"

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "firmware/lib/tlv.h"
+#include "lib/tlv.h"
 #include "unit.h"
 
 static uint8_t stored[TOKEN_DATA_MAX];

@@ -1,4 +1,4 @@
-#include "firmware/lib/civil_time.h"
+#include "lib/civil_time.h"
 
 #include <errno.h>
 

@@ -1,4 +1,4 @@
-#include "firmware/lib/ipv4.h"
+#include "lib/ipv4.h"
 
 #include "unit.h"
 

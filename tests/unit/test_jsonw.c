@@ -1,4 +1,4 @@
-#include "firmware/lib/jsonw.h"
+#include "lib/jsonw.h"
 
 #include <string.h>
 

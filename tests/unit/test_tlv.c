@@ -1,4 +1,4 @@
-#include "firmware/lib/tlv.h"
+#include "lib/tlv.h"
 
 #include <errno.h>
 #include <string.h>

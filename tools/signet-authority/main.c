@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "authority.h"
-#include "firmware/lib/ipv4.h"
+#include "lib/ipv4.h"
 #include "mbedtls/platform_util.h"
 #include "serve.h"
 

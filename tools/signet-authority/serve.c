@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "firmware/lib/ipv4.h"
+#include "lib/ipv4.h"
 #include "net/http_parse.h"
 
 static volatile sig_atomic_t stop_signal;

@@ -16,7 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "firmware/lib/hex.h"
+#include "lib/hex.h"
 
 #define CONNECT_TIMEOUT_S  10
 #define TRANSFER_TIMEOUT_S 60

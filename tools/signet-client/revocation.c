@@ -15,7 +15,7 @@
 
 #include "crypto/x509_crl.h"
 #include "files.h"
-#include "firmware/lib/civil_time.h"
+#include "lib/civil_time.h"
 
 #define WHY_MAX         320
 #define FETCH_TIMEOUT   20L /* seconds, whole transfer */

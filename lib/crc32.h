@@ -1,4 +1,4 @@
-/* firmware/lib/crc32 — IEEE 802.3 CRC-32 (the zlib polynomial), for integrity checks of NV data. */
+/* lib/crc32 — IEEE 802.3 CRC-32 (the zlib polynomial), for integrity checks of NV data. */
 #ifndef CRC32_H
 #define CRC32_H
 

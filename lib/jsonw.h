@@ -1,5 +1,5 @@
 /*
- * firmware/lib/jsonw — a small JSON writer into a caller's fixed buffer.
+ * lib/jsonw — a small JSON writer into a caller's fixed buffer.
  *
  * Objects nest up to JSONW_DEPTH; strings are escaped (RFC 8259 §7). Overflow is sticky: once
  * the buffer is too small every later call does nothing and jsonw_finish() returns -1, so a

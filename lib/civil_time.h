@@ -1,5 +1,5 @@
 /*
- * firmware/lib/civil_time — UTC calendar arithmetic, no time zones, no leap seconds.
+ * lib/civil_time — UTC calendar arithmetic, no time zones, no leap seconds.
  *
  * The wall clock is kept as seconds since 1970-01-01T00:00:00Z. The text form is ISO 8601 basic
  * UTC as the console shows it: "YYYY-MM-DDTHH:MM:SSZ".

@@ -1,5 +1,5 @@
 /*
- * firmware/lib/hex — a fingerprint typed or pasted by a person: "AB:CD:…" or "abcd…".
+ * lib/hex — a fingerprint typed or pasted by a person: "AB:CD:…" or "abcd…".
  */
 #ifndef HEX_H
 #define HEX_H

@@ -1,5 +1,5 @@
 /*
- * firmware/lib/ipv4 — strict parsing and formatting of IPv4 addresses typed by operators.
+ * lib/ipv4 — strict parsing and formatting of IPv4 addresses typed by operators.
  *
  * Only the dotted-quad form: four decimal parts 0..255, no leading zeros (so "010" is never read
  * as octal or decimal by surprise), no spaces, nothing after. Addresses are in host byte order.

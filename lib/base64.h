@@ -1,4 +1,4 @@
-/* firmware/lib/base64 — RFC 4648 base64 (standard alphabet, padded). */
+/* lib/base64 — RFC 4648 base64 (standard alphabet, padded). */
 #ifndef BASE64_H
 #define BASE64_H
 

@@ -1,5 +1,5 @@
 /*
- * firmware/lib/tlv — tag (1 byte), length (2 bytes, big-endian), value: the encoding of the
+ * lib/tlv — tag (1 byte), length (2 bytes, big-endian), value: the encoding of the
  * appliance's records in the token (configuration, SLC store). Reading is cursor-and-end: every
  * length is checked against what is left, so a damaged record is refused, never over-read.
  */
