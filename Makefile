@@ -84,7 +84,8 @@ FIRMWARE_SRCS := \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
 	firmware/app/start.c \
-	firmware/app/cmd_net.c
+	firmware/app/cmd_net.c \
+	firmware/app/hsm_link.c
 
 # mbedTLS (fetched, never vendored), configured by crypto/mbedtls_config.h, on every board: the
 # crypto layer builds and checks certificates, and TLS needs it. Its headers are system headers to
@@ -230,7 +231,7 @@ UNIT_nvstore := firmware/store/nvstore.c lib/crc32.c tests/unit/fake_nv.c
 UNIT_civil_time := lib/civil_time.c
 UNIT_ringbuf :=
 UNIT_p11_wire := crypto/p11/p11_wire.c
-UNIT_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c tests/unit/fake_board.c
+UNIT_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 UNIT_token := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c
 UNIT_sha256 := crypto/sha256.c
 UNIT_ecdsa_der := crypto/ecdsa_der.c

@@ -10,10 +10,6 @@
 #include <string.h>
 
 #include "crypto/p11/p11_wire.h"
-#include "hal/board.h"
-#include "hal/clock.h"
-#include "hal/uart.h"
-#include "hal/wdt.h"
 #include "signet_config.h"
 
 #define FRAME_HDR        12u
@@ -50,6 +46,90 @@ struct p11_link {
 /* One link per board: PKCS#11 functions take no context argument. */
 static struct p11_link link;
 
+/* ---- the transport: until the composition root supplies one, the token is not there ---- */
+
+static int no_open(void *ctx)
+{
+    (void)ctx;
+    return -ENODEV;
+}
+
+static void no_close(void *ctx)
+{
+    (void)ctx;
+}
+
+static int no_write_all(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    (void)p;
+    (void)n;
+    return -EPIPE;
+}
+
+static int no_read(void *ctx, uint8_t *p, size_t cap)
+{
+    (void)ctx;
+    (void)p;
+    (void)cap;
+    return -EPIPE;
+}
+
+static uint64_t no_now_ms(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+static bool no_wait(void *ctx, uint64_t deadline_ms)
+{
+    (void)ctx;
+    (void)deadline_ms;
+    return false;
+}
+
+static const struct p11_transport no_transport = {
+    .open = no_open,
+    .close = no_close,
+    .write_all = no_write_all,
+    .read = no_read,
+    .now_ms = no_now_ms,
+    .wait = no_wait,
+};
+
+static const struct p11_transport *transport = &no_transport;
+
+void p11_client_set_transport(const struct p11_transport *t)
+{
+    transport = t ? t : &no_transport;
+}
+
+static void t_close(void)
+{
+    transport->close(transport->ctx);
+}
+
+static int t_write_all(const uint8_t *p, size_t n)
+{
+    return transport->write_all(transport->ctx, p, n);
+}
+
+static int t_read(uint8_t *p, size_t cap)
+{
+    return transport->read(transport->ctx, p, cap);
+}
+
+static uint64_t t_now(void)
+{
+    return transport->now_ms(transport->ctx);
+}
+
+/* False once the deadline has passed; otherwise waits a moment (the transport says how). */
+static bool t_wait(uint64_t deadline)
+{
+    return transport->wait(transport->ctx, deadline);
+}
+
 static void put_u32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);
@@ -69,24 +149,7 @@ static void link_down(void)
         link.stats.failures++;
     link.up = false;
     link.stats.up = false;
-    hal_uart_close(HAL_UART_HSM);
-}
-
-/*
- * Idle for a moment (at most 50 ms) unless the deadline has passed; false once it has. Waits are
- * bounded by their deadlines, so kicking the watchdog inside them cannot hide a hang.
- */
-static bool idle_step(uint64_t deadline)
-{
-    uint64_t now = hal_clock_ms();
-
-    if (now >= deadline)
-        return false;
-    hal_wdt_kick();
-    uint32_t irq = hal_irq_save();
-    hal_board_idle((uint32_t)(deadline - now < 50 ? deadline - now : 50));
-    hal_irq_restore(irq);
-    return true;
+    t_close();
 }
 
 /* Read exactly len bytes before the deadline. 0, -ETIMEDOUT or -EPIPE. */
@@ -95,12 +158,12 @@ static int read_exact(uint8_t *dst, size_t len, uint64_t deadline)
     size_t got = 0;
 
     while (got < len) {
-        int n = hal_uart_read(HAL_UART_HSM, dst + got, len - got);
+        int n = t_read(dst + got, len - got);
         if (n < 0)
             return -EPIPE;
         if (n > 0)
             got += (size_t)n;
-        else if (!idle_step(deadline))
+        else if (!t_wait(deadline))
             return -ETIMEDOUT;
     }
     return 0;
@@ -108,7 +171,7 @@ static int read_exact(uint8_t *dst, size_t len, uint64_t deadline)
 
 static void wait_until(uint64_t deadline)
 {
-    while (idle_step(deadline))
+    while (t_wait(deadline))
         ;
 }
 
@@ -166,10 +229,10 @@ static CK_RV exchange(size_t body_len, struct p11r *r)
 
     frame_header(link.tx, code, body_len);
     link.stats.calls++;
-    ret = hal_uart_write_all(HAL_UART_HSM, link.tx, FRAME_HDR + body_len);
+    ret = t_write_all(link.tx, FRAME_HDR + body_len);
     if (ret)
         return transport_error(ret);
-    return frame_recv(code, hal_clock_ms() + P11_CALL_TIMEOUT_MS, r);
+    return frame_recv(code, t_now() + P11_CALL_TIMEOUT_MS, r);
 }
 
 /*
@@ -183,7 +246,7 @@ static void send_resync(void)
     static const uint8_t zeros[256];
 
     for (size_t sent = 0; sent < P11_MSG_MAX + 2 * FRAME_HDR; sent += sizeof(zeros))
-        if (hal_uart_write_all(HAL_UART_HSM, zeros, sizeof(zeros)) != 0)
+        if (t_write_all(zeros, sizeof(zeros)) != 0)
             break;
 }
 
@@ -192,19 +255,19 @@ static CK_RV version_exchange(void)
     uint8_t version = PROTOCOL_VERSION;
     int ret;
 
-    hal_uart_close(HAL_UART_HSM); /* drop anything left from an earlier connection */
-    if (hal_uart_open(HAL_UART_HSM) != 0)
+    t_close(); /* drop anything left from an earlier connection */
+    if (transport->open(transport->ctx) != 0)
         return CKR_DEVICE_ERROR;
-    ret = hal_uart_write_all(HAL_UART_HSM, &version, 1);
+    ret = t_write_all(&version, 1);
     if (ret == 0)
-        ret = read_exact(&version, 1, hal_clock_ms() + P11_HANDSHAKE_TIMEOUT_MS);
+        ret = read_exact(&version, 1, t_now() + P11_HANDSHAKE_TIMEOUT_MS);
     if (ret == -ETIMEDOUT) {
         link.stats.timeouts++;
         send_resync();
-        link.retry_at = hal_clock_ms() + P11_RESYNC_MS;
+        link.retry_at = t_now() + P11_RESYNC_MS;
     }
     if (ret != 0 || version != PROTOCOL_VERSION) {
-        hal_uart_close(HAL_UART_HSM);
+        t_close();
         return CKR_DEVICE_ERROR;
     }
     return CKR_OK;
@@ -321,7 +384,7 @@ static CK_RV p11_Finalize(CK_VOID_PTR reserved)
     link.initialized = false;
     link.up = false;
     link.stats.up = false;
-    hal_uart_close(HAL_UART_HSM);
+    t_close();
     return CKR_OK;
 }
 
@@ -884,9 +947,9 @@ CK_RV p11_client_sign_send(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech, CK_
     frame_header(link.tx, p->code_init, w1.len);
     frame_header(second, p->code_sign, w2.len);
     link.stats.calls += 2;
-    if (hal_uart_write_all(HAL_UART_HSM, link.tx, 2 * FRAME_HDR + w1.len + w2.len) != 0)
+    if (t_write_all(link.tx, 2 * FRAME_HDR + w1.len + w2.len) != 0)
         return transport_error(-EPIPE);
-    p->deadline = hal_clock_ms() + P11_CALL_TIMEOUT_MS;
+    p->deadline = t_now() + P11_CALL_TIMEOUT_MS;
     p->sig = sig;
     p->sig_len = sig_len;
     p->got = 0;
@@ -960,12 +1023,12 @@ static bool pending_read(bool wait)
             pending_parse(p);
             break;
         }
-        int n = hal_uart_read(HAL_UART_HSM, p->in + p->got, need - p->got);
+        int n = t_read(p->in + p->got, need - p->got);
         if (n < 0) {
             pending_answered(p, transport_error(-EPIPE));
         } else if (n > 0) {
             p->got += (size_t)n;
-        } else if (wait ? !idle_step(p->deadline) : hal_clock_ms() >= p->deadline) {
+        } else if (wait ? !t_wait(p->deadline) : t_now() >= p->deadline) {
             pending_answered(p, transport_error(-ETIMEDOUT));
         } else if (!wait) {
             return false;
@@ -1049,9 +1112,9 @@ CK_RV p11_client_wrap_destroy(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech,
             return CKR_ARGUMENTS_BAD;
     }
     link.stats.calls += (uint32_t)n + 1;
-    if (hal_uart_write_all(HAL_UART_HSM, link.tx, (size_t)(pos - link.tx)) != 0)
+    if (t_write_all(link.tx, (size_t)(pos - link.tx)) != 0)
         return transport_error(-EPIPE);
-    uint64_t deadline = hal_clock_ms() + P11_CALL_TIMEOUT_MS;
+    uint64_t deadline = t_now() + P11_CALL_TIMEOUT_MS;
     for (CK_ULONG i = 0; i < n; i++) {
         rv = frame_recv(codes[i], deadline, &r);
         if (rv != CKR_OK)

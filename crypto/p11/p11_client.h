@@ -1,9 +1,13 @@
 /*
- * crypto/p11/p11_client — PKCS#11 over the HSM link (HAL_UART_HSM), as a CK_FUNCTION_LIST.
+ * crypto/p11/p11_client — PKCS#11 over a byte stream to the token, as a CK_FUNCTION_LIST.
+ *
+ * Pure PKCS#11-RPC encoding and decoding: the stream, the clock and the way to wait come from a
+ * struct p11_transport the caller supplies (on the appliance firmware/app/hsm_link.c, over the
+ * HSM UART); this module names no board service.
  *
  * The peer is stock `p11-kit server` (protocol version 0, p11-kit 0.24). Calls are synchronous
  * (but for p11_client_sign_send): each writes one request and waits for its answer, at most
- * P11_CALL_TIMEOUT_MS, kicking the watchdog while it waits. Any transport failure, time-out or
+ * P11_CALL_TIMEOUT_MS, in the transport's wait. Any transport failure, time-out or
  * malformed answer returns CKR_DEVICE_ERROR and marks the link down; the next call reconnects and
  * renegotiates by itself. The server keeps sessions and login per connection, so after a reconnect
  * session handles are stale (CKR_SESSION_HANDLE_INVALID): re-opening and logging in again is the
@@ -13,6 +17,7 @@
 #define P11_CLIENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <p11-kit/pkcs11.h>
@@ -26,6 +31,27 @@ struct p11_link_stats {
     uint32_t malformed;  /* answers refused as malformed (the link stayed up) */
     uint32_t generation; /* increments with every new connection: sessions older than this died */
 };
+
+/*
+ * The byte stream to the token. Every function is given ctx. The client opens it on first use
+ * and closes it (then opens it again) whenever the link goes down.
+ */
+struct p11_transport {
+    void *ctx;
+    int (*open)(void *ctx);   /* 0 or a negative errno; may fail now and succeed later */
+    void (*close)(void *ctx); /* also drops whatever was received and not read */
+    int (*write_all)(void *ctx, const uint8_t *p, size_t n); /* 0 or a negative errno */
+    int (*read)(void *ctx, uint8_t *p, size_t cap); /* never waits: bytes read, 0, -errno */
+    uint64_t (*now_ms)(void *ctx);                  /* a monotonic clock */
+    /* Wait a moment for input, never past deadline_ms; false (at once) once it has passed. */
+    bool (*wait)(void *ctx, uint64_t deadline_ms);
+};
+
+/*
+ * Use t (kept by pointer: it must outlive its use) for the link; NULL: no token, every call that
+ * needs the link fails with CKR_DEVICE_ERROR. Set it before C_Initialize.
+ */
+void p11_client_set_transport(const struct p11_transport *t);
 
 CK_RV p11_client_get_function_list(CK_FUNCTION_LIST_PTR_PTR list);
 

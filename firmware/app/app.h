@@ -167,6 +167,7 @@ void app_unload_state(struct app *app);
  * task log in with it (timer, signal sig); app_auto_login_try is that task's part. */
 void app_auto_login_start(struct app *app, uint16_t sig);
 void app_auto_login_try(struct app *app);
+void app_hsm_link_setup(void); /* hsm_link.c: p11_client over the HSM UART; before token_init */
 
 extern const struct console_cmd app_enroll_cmds[];
 extern const unsigned app_enroll_cmd_count;

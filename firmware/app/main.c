@@ -264,6 +264,7 @@ void app_main(struct app *app)
     count_boot(app);
     print_banner(app);
     /* The link itself is opened on first use: a missing token must not delay the console. */
+    app_hsm_link_setup();
     token_init(&app->token);
     audit_init(&app->audit, app->nv_status ? NULL : &app->nv, NV_KEY_AUDIT_BASE);
     enroll_init(&app->enroll, &app->token, "Signet", SIGNET_VERSION);

@@ -1,7 +1,7 @@
 /*
  * tests/fuzz/fuzz_p11_client.c — arbitrary bytes as the HSM link's answers to the real client.
  *
- * A fake HSM UART plays the server: each answer is taken from the input as a flag byte, a 16-bit
+ * A fake transport plays the server: each answer is taken from the input as a flag byte, a 16-bit
  * length and that many bytes. Flag bit 0 set: those bytes go out as they are, header included
  * (framing attacks). Clear: they are the body, wrapped in a header carrying the request's own code
  * so the decoders behind the framing get exercised too. A fixed sequence of C_* calls runs against
@@ -11,10 +11,6 @@
 #include <string.h>
 
 #include "crypto/p11/p11_client.h"
-#include "hal/board.h"
-#include "hal/clock.h"
-#include "hal/uart.h"
-#include "hal/wdt.h"
 
 static const uint8_t *in;
 static size_t in_len, in_pos;
@@ -50,46 +46,36 @@ static void next_answer(void)
     in_pos += n;
 }
 
-uint64_t hal_clock_ms(void)
+static uint64_t fake_now_ms(void *ctx)
 {
+    (void)ctx;
     return now_ms += 7; /* every look at the clock moves it: waits end quickly */
 }
 
-uint32_t hal_irq_save(void)
+static bool fake_wait(void *ctx, uint64_t deadline_ms)
 {
+    (void)ctx;
+    if (now_ms >= deadline_ms)
+        return false;
+    now_ms += deadline_ms - now_ms < 50 ? deadline_ms - now_ms : 50;
+    return true;
+}
+
+static int fake_open(void *ctx)
+{
+    (void)ctx;
     return 0;
 }
 
-void hal_irq_restore(uint32_t s)
+static void fake_close(void *ctx)
 {
-    (void)s;
-}
-
-void hal_board_idle(uint32_t ms)
-{
-    now_ms += ms;
-}
-
-void hal_wdt_kick(void)
-{
-}
-
-int hal_uart_open(enum hal_uart_id id)
-{
-    (void)id;
-    return 0;
-}
-
-void hal_uart_close(enum hal_uart_id id)
-{
-    (void)id;
+    (void)ctx;
     answer_len = answer_pos = 0;
 }
 
-int hal_uart_write_all(enum hal_uart_id id, const void *buf, size_t len)
+static int fake_write_all(void *ctx, const uint8_t *b, size_t len)
 {
-    const uint8_t *b = buf;
-    (void)id;
+    (void)ctx;
     writes++;
     if (len == 1) { /* the version byte: a live server answers with its own */
         answer[0] = in_pos < in_len ? in[in_pos++] : 0;
@@ -104,14 +90,23 @@ int hal_uart_write_all(enum hal_uart_id id, const void *buf, size_t len)
     return 0;
 }
 
-int hal_uart_read(enum hal_uart_id id, void *buf, size_t cap)
+static int fake_read(void *ctx, uint8_t *buf, size_t cap)
 {
-    (void)id;
+    (void)ctx;
     size_t n = answer_len - answer_pos < cap ? answer_len - answer_pos : cap;
     memcpy(buf, answer + answer_pos, n);
     answer_pos += n;
     return (int)n;
 }
+
+static const struct p11_transport fake_transport = {
+    .open = fake_open,
+    .close = fake_close,
+    .write_all = fake_write_all,
+    .read = fake_read,
+    .now_ms = fake_now_ms,
+    .wait = fake_wait,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -138,6 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in_len = size;
     in_pos = 0;
     answer_len = answer_pos = 0;
+    p11_client_set_transport(&fake_transport);
     p11_client_get_function_list(&f);
     f->C_Initialize(NULL);
     f->C_GetInfo(&info);

@@ -1,14 +1,14 @@
 /*
  * The p11 client's signature sent ahead (p11_client_sign_send, _poll, _wait) against a scripted
- * server on a fake HSM UART: answers that arrive in pieces, another call in between, and answers
- * that are late, out of step or too long; and C_SetPIN's encoding.
+ * server on a fake transport (its own stream, clock and wait): answers that arrive in pieces,
+ * another call in between, and answers that are late, out of step or too long; and C_SetPIN's
+ * encoding.
  */
 #include "crypto/p11/p11_client.h"
 
+#include <errno.h>
+
 #include "crypto/p11/p11_wire.h"
-#include "fake_board.h"
-#include "hal/uart.h"
-#include "hal/wdt.h"
 #include "signet_config.h"
 #include "unit.h"
 
@@ -22,19 +22,26 @@ static bool answer_version = true;
 static uint8_t last_req[512]; /* the body of the last request the test answers itself */
 static size_t last_req_len;
 
-void hal_wdt_kick(void)
-{
-}
+static uint64_t now_ms = 1000;
+static uint32_t idle_calls;
+static void (*idle_hook)(void); /* called as the client waits, after time advanced */
+static int opens;
+static bool refuse_open;
+static bool eof; /* the peer has hung up: cleared by the next open */
 
-int hal_uart_open(enum hal_uart_id id)
+static int fake_open(void *ctx)
 {
-    (void)id;
+    (void)ctx;
+    if (refuse_open)
+        return -ECONNREFUSED;
+    eof = false;
+    opens++;
     return 0;
 }
 
-void hal_uart_close(enum hal_uart_id id)
+static void fake_close(void *ctx)
 {
-    (void)id;
+    (void)ctx;
     said = heard = 0;
 }
 
@@ -74,12 +81,11 @@ static void say(const uint8_t *b, size_t n)
 }
 
 /* Requests the test answers itself are recorded; the handshake's are answered at once. */
-int hal_uart_write_all(enum hal_uart_id id, const void *buf, size_t len)
+static int fake_write_all(void *ctx, const uint8_t *b, size_t len)
 {
-    const uint8_t *b = buf;
     uint8_t out[64];
 
-    (void)id;
+    (void)ctx;
     if (len == 1) {
         if (answer_version)
             say((const uint8_t *)"\0", 1);
@@ -99,15 +105,45 @@ int hal_uart_write_all(enum hal_uart_id id, const void *buf, size_t len)
     return 0;
 }
 
-int hal_uart_read(enum hal_uart_id id, void *buf, size_t cap)
+static int fake_read(void *ctx, uint8_t *buf, size_t cap)
 {
     size_t n = said - heard < cap ? said - heard : cap;
 
-    (void)id;
+    (void)ctx;
+    if (n == 0 && eof)
+        return -EPIPE; /* the peer hung up once all it said was read */
     memcpy(buf, to_client + heard, n);
     heard += n;
     return (int)n;
 }
+
+static uint64_t fake_now_ms(void *ctx)
+{
+    (void)ctx;
+    return now_ms;
+}
+
+/* "Sleeps" by advancing time 10 ms, as if the next timer woke the board. */
+static bool fake_wait(void *ctx, uint64_t deadline_ms)
+{
+    (void)ctx;
+    if (now_ms >= deadline_ms)
+        return false;
+    idle_calls++;
+    now_ms += deadline_ms - now_ms < 10 ? deadline_ms - now_ms : 10;
+    if (idle_hook)
+        idle_hook();
+    return true;
+}
+
+static const struct p11_transport fake_transport = {
+    .open = fake_open,
+    .close = fake_close,
+    .write_all = fake_write_all,
+    .read = fake_read,
+    .now_ms = fake_now_ms,
+    .wait = fake_wait,
+};
 
 /* The two answers to the last pair sent: an OK init and a signature "SIG". */
 static size_t pair_answers(uint8_t *out)
@@ -126,7 +162,9 @@ static void start(void)
     CK_RV left;
 
     answer_version = true;
-    fake_idle_hook = NULL;
+    refuse_open = false;
+    eof = false;
+    idle_hook = NULL;
     (void)p11_client_sign_poll(&left); /* whatever an earlier test left uncollected */
     p11_client_get_function_list(&f);
     f->C_Finalize(NULL);
@@ -149,7 +187,7 @@ TEST(answers_in_pieces_are_collected_without_waiting)
     start();
     CHECK_EQ(send_pair(), CKR_OK);
     CHECK_EQ(ncodes, 2);
-    uint32_t idle_before = fake_idle_calls;
+    uint32_t idle_before = idle_calls;
     CHECK(!p11_client_sign_poll(&rv)); /* nothing yet: and no waiting for it */
     size_t n = pair_answers(ans);
     say(ans, 5);
@@ -161,7 +199,7 @@ TEST(answers_in_pieces_are_collected_without_waiting)
     CHECK_EQ(rv, CKR_OK);
     CHECK_EQ(sig_len, 3);
     CHECK(memcmp(sig, "SIG", 3) == 0);
-    CHECK_EQ(fake_idle_calls, idle_before);
+    CHECK_EQ(idle_calls, idle_before);
     CHECK(!p11_client_sign_poll(&rv)); /* collected once */
 }
 
@@ -186,7 +224,7 @@ TEST(another_call_reads_the_pairs_answers_first_and_keeps_them)
     p11_client_get_function_list(&f);
     CHECK_EQ(send_pair(), CKR_OK);
     late_len = pair_answers(late);
-    fake_idle_hook = answer_when_idle; /* the server answers while the client waits */
+    idle_hook = answer_when_idle; /* the server answers while the client waits */
     /* The random call's answer can only follow the pair's: queue it behind them. */
     size_t n = 0;
     {
@@ -235,7 +273,7 @@ TEST(no_answer_in_time_fails_the_pair_and_downs_the_link)
     CHECK_EQ(send_pair(), CKR_OK);
     p11_client_stats(&before);
     CHECK(!p11_client_sign_poll(&rv));
-    fake_clock_advance(P11_CALL_TIMEOUT_MS + 1);
+    now_ms += P11_CALL_TIMEOUT_MS + 1;
     CHECK(p11_client_sign_poll(&rv));
     CHECK_EQ(rv, CKR_DEVICE_ERROR);
     p11_client_stats(&after);
@@ -312,7 +350,7 @@ TEST(set_pin_sends_the_session_and_both_pins)
 
     start();
     p11_client_get_function_list(&f);
-    fake_idle_hook = answer_set_pin;
+    idle_hook = answer_set_pin;
     set_pin_answer = CKR_OK;
     set_pin_answered = false;
     CHECK_EQ(f->C_SetPIN(7, (CK_UTF8CHAR_PTR) "123456", 6, (CK_UTF8CHAR_PTR) "24681357", 8),
@@ -334,17 +372,142 @@ TEST(set_pin_sends_the_session_and_both_pins)
     struct p11_link_stats st;
     p11_client_stats(&st);
     CHECK(st.up);
-    fake_idle_hook = NULL;
+    idle_hook = NULL;
+}
+
+/* The server's answer to the last request: random bytes "RAND", once. */
+static bool random_answered;
+
+static void answer_random(void)
+{
+    uint8_t out[64];
+    struct p11w w;
+
+    if (!ncodes || random_answered)
+        return;
+    random_answered = true;
+    p11w_init(&w, out + 12, sizeof(out) - 12);
+    p11w_begin(&w, P11_CALL_GenerateRandom, "ay");
+    p11w_byte_array(&w, "RAND", 4);
+    put32(out, codes[ncodes - 1]);
+    put32(out + 4, 0);
+    put32(out + 8, (uint32_t)w.len);
+    say(out, 12 + w.len);
+}
+
+TEST(an_answer_that_never_comes_fails_the_call_within_the_time_out)
+{
+    CK_FUNCTION_LIST_PTR f;
+    struct p11_link_stats before, after;
+    uint8_t rnd[4];
+
+    start();
+    p11_client_get_function_list(&f);
+    p11_client_stats(&before);
+    uint64_t sent = now_ms;
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_DEVICE_ERROR);
+    CHECK(now_ms - sent >= P11_CALL_TIMEOUT_MS);
+    CHECK(now_ms - sent <= P11_CALL_TIMEOUT_MS + 10);
+    p11_client_stats(&after);
+    CHECK(!after.up);
+    CHECK_EQ(after.timeouts, before.timeouts + 1);
+}
+
+/* A header for the last request claiming a body one byte longer than any message. */
+static void answer_too_long(void)
+{
+    uint8_t hdr[12];
+
+    if (!ncodes || random_answered)
+        return;
+    random_answered = true;
+    put32(hdr, codes[ncodes - 1]);
+    put32(hdr + 4, 0);
+    put32(hdr + 8, P11_MSG_MAX + 1);
+    say(hdr, sizeof(hdr));
+}
+
+TEST(a_frame_longer_than_any_message_is_refused_and_downs_the_link)
+{
+    CK_FUNCTION_LIST_PTR f;
+    struct p11_link_stats before, after;
+    uint8_t rnd[4] = {0};
+
+    start();
+    p11_client_get_function_list(&f);
+    idle_hook = answer_too_long;
+    random_answered = false;
+    p11_client_stats(&before);
+    uint64_t sent = now_ms;
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_DEVICE_ERROR);
+    CHECK(now_ms - sent < P11_CALL_TIMEOUT_MS); /* refused at the header, not waited out */
+    p11_client_stats(&after);
+    CHECK(!after.up);
+    CHECK_EQ(after.connects, before.connects + 1);
+    CHECK_EQ(after.failures, before.failures + 1);
+    CHECK_EQ(after.timeouts, before.timeouts);
+    CHECK(memcmp(rnd, "\0\0\0\0", 4) == 0);
+}
+
+TEST(the_next_call_after_the_peer_hangs_up_reconnects)
+{
+    CK_FUNCTION_LIST_PTR f;
+    struct p11_link_stats first, lost, again;
+    uint8_t rnd[4];
+
+    start();
+    p11_client_get_function_list(&f);
+    idle_hook = answer_random;
+    random_answered = false;
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_OK);
+    p11_client_stats(&first);
+    int opened = opens;
+    eof = true;
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_DEVICE_ERROR);
+    p11_client_stats(&lost);
+    CHECK(!lost.up);
+    CHECK_EQ(lost.failures, first.failures + 1);
+    memset(rnd, 0, sizeof(rnd));
+    random_answered = false;
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_OK);
+    CHECK(memcmp(rnd, "RAND", 4) == 0);
+    CHECK_EQ(opens, opened + 1);
+    p11_client_stats(&again);
+    CHECK(again.up);
+    CHECK_EQ(again.generation, first.generation + 1);
+    idle_hook = NULL;
+}
+
+TEST(no_transport_fails_calls_without_waiting)
+{
+    CK_FUNCTION_LIST_PTR f;
+    uint8_t rnd[4];
+
+    start();
+    p11_client_get_function_list(&f);
+    p11_client_set_transport(NULL);
+    uint64_t before = now_ms;
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_DEVICE_ERROR);
+    CHECK_EQ(now_ms, before);
+    p11_client_set_transport(&fake_transport);
+    idle_hook = answer_random;
+    random_answered = false;
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_OK);
+    idle_hook = NULL;
 }
 
 int main(void)
 {
-    fake_clock_set(1000);
+    p11_client_set_transport(&fake_transport);
     RUN(answers_in_pieces_are_collected_without_waiting);
     RUN(another_call_reads_the_pairs_answers_first_and_keeps_them);
     RUN(a_second_pair_waits_until_the_first_is_collected);
     RUN(no_answer_in_time_fails_the_pair_and_downs_the_link);
     RUN(answers_out_of_step_or_too_long_are_refused);
     RUN(set_pin_sends_the_session_and_both_pins);
+    RUN(an_answer_that_never_comes_fails_the_call_within_the_time_out);
+    RUN(a_frame_longer_than_any_message_is_refused_and_downs_the_link);
+    RUN(the_next_call_after_the_peer_hangs_up_reconnects);
+    RUN(no_transport_fails_calls_without_waiting);
     return unit_summary();
 }
