@@ -65,6 +65,7 @@ FIRMWARE_SRCS := \
 	firmware/token/token.c \
 	firmware/token/token_selftest.c \
 	firmware/token/token_wrap.c \
+	firmware/token/token_test.c \
 	crypto/p11/p11_wire.c \
 	crypto/p11/p11_client.c \
 	crypto/sha256.c \
