@@ -224,7 +224,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl
+	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl token_data
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c lib/crc32.c tests/unit/fake_nv.c
@@ -233,6 +233,9 @@ UNIT_ringbuf :=
 UNIT_p11_wire := crypto/p11/p11_wire.c
 UNIT_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c tests/unit/fake_board.c
 UNIT_token := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c
+# firmware/token's data objects and certificates against tests/unit/fake_p11 (an in-memory token
+# with failure injection: a call cut, the link lost, the power cut).
+UNIT_token_data := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c tests/unit/fake_p11.c
 UNIT_sha256 := crypto/sha256.c
 UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := lib/jsonw.c
