@@ -6,23 +6,8 @@
  */
 #include "firmware/token/token.h"
 
-#include "crypto/spki.h"
 #include "fake_p11.h"
 #include "unit.h"
-
-/* token.c builds SPKIs for public keys; nothing here asks for one. */
-int spki_from_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len, uint8_t *out,
-                  size_t cap, size_t *len)
-{
-    (void)n, (void)n_len, (void)e, (void)e_len, (void)out, (void)cap, (void)len;
-    return -1;
-}
-
-int spki_from_p256(const uint8_t *point, size_t point_len, uint8_t *out, size_t cap, size_t *len)
-{
-    (void)point, (void)point_len, (void)out, (void)cap, (void)len;
-    return -1;
-}
 
 #define PIN  "123456"
 #define NAME "signet-config"
