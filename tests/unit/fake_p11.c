@@ -8,6 +8,16 @@
 #define USER_PIN     "123456"
 #define SESSION_BASE 100
 
+/* CKA_EC_POINT of every P-256 public key this fake generates: the curve's base point G, DER-wrapped
+ * in an OCTET STRING. A valid public key with no secret behind it worth keeping: nothing here
+ * signs, so tests that need signatures plant their own keys. */
+static const uint8_t p256_g[] = {
+    0x04, 0x41, 0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6,
+    0xe5, 0x63, 0xa4, 0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4,
+    0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f,
+    0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b,
+    0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5};
+
 static struct fake_p11_obj objs[FAKE_P11_OBJS];
 static int pairs_made;
 static CK_OBJECT_HANDLE hits[FAKE_P11_OBJS];
@@ -324,6 +334,8 @@ static CK_RV f_get_attr(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_PT
             return CKR_OBJECT_HANDLE_INVALID;
         if (a[i].type == CKA_VALUE)
             rv = attr_out(&a[i], o->value, o->value_len);
+        else if (a[i].type == CKA_EC_POINT && o->cls == CKO_PUBLIC_KEY && o->kt == CKK_EC)
+            rv = attr_out(&a[i], p256_g, sizeof(p256_g));
         else if (a[i].type == CKA_KEY_TYPE)
             rv = attr_out(&a[i], &o->kt, sizeof(o->kt));
         else if (a[i].type == CKA_CLASS)

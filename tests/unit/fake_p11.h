@@ -10,7 +10,8 @@
  *     answers CKR_SESSION_HANDLE_INVALID, logins with it;
  *   - fake_p11_power_cut_at(n): as fail_at, then nothing answers until fake_p11_power_on() —
  *     the test then re-initialises the firmware's RAM state (token_init) while the objects stay.
- * Signing extensions answer CKR_FUNCTION_NOT_SUPPORTED: no key material lives here.
+ * Generated P-256 public keys answer CKA_EC_POINT (the curve's base point); signing extensions
+ * answer CKR_FUNCTION_NOT_SUPPORTED: no key material lives here.
  */
 #ifndef FAKE_P11_H
 #define FAKE_P11_H
