@@ -232,7 +232,8 @@ UNIT_civil_time := lib/civil_time.c
 UNIT_ringbuf :=
 UNIT_p11_wire := crypto/p11/p11_wire.c
 UNIT_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c tests/unit/fake_board.c
-UNIT_token := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c
+UNIT_token := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c tests/unit/fake_p11.c \
+	tests/unit/no_spki.c
 # firmware/token's data objects and certificates against tests/unit/fake_p11 (an in-memory token
 # with failure injection: a call cut, the link lost, the power cut).
 UNIT_token_data := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c tests/unit/fake_p11.c \

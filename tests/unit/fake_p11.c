@@ -28,6 +28,8 @@ static CK_SESSION_HANDLE session;
 static int calls, mutations;
 static int fail_at; /* the fail_at-th call from the arming fails; 0: none armed */
 static bool fail_applies, fail_powers_off;
+static int mutating, cut_at; /* as fail_at, counted in mutating calls */
+static bool cut_applies, cut_powers_off, cut_again;
 
 void fake_p11_reset(void)
 {
@@ -38,6 +40,26 @@ void fake_p11_reset(void)
     link_up = true;
     power_off = logged_in = session_open = false;
     calls = mutations = fail_at = 0;
+    mutating = cut_at = 0;
+    cut_again = false;
+}
+
+void fake_p11_cut_mutation_at(int nth, bool applies, bool power, bool again)
+{
+    cut_at = nth > 0 ? mutating + nth : 0;
+    cut_applies = applies;
+    cut_powers_off = power;
+    cut_again = again;
+}
+
+int fake_p11_mutating_calls(void)
+{
+    return mutating;
+}
+
+int fake_p11_pairs_made(void)
+{
+    return pairs_made;
 }
 
 static void arm(int nth, bool applies, bool powers_off)
@@ -357,7 +379,18 @@ static CK_RV mutating_gate(CK_SESSION_HANDLE s, bool *apply)
 
     if (rv == CKR_OK && (!link_up || !session_open || s != session))
         return (*apply = false), link_up ? CKR_SESSION_HANDLE_INVALID : CKR_DEVICE_ERROR;
-    return rv;
+    if (rv != CKR_OK)
+        return rv;
+    mutating++;
+    if (!cut_at || mutating != cut_at)
+        return rv;
+    *apply = cut_applies;
+    cut_at = cut_again ? mutating + 1 : 0;
+    cut_again = false;
+    fake_p11_link_lost();
+    if (cut_powers_off)
+        power_off = true;
+    return CKR_DEVICE_ERROR;
 }
 
 static void applied(bool apply)
@@ -382,9 +415,9 @@ static CK_RV set_one(struct fake_p11_obj *o, const CK_ATTRIBUTE *a, bool apply)
 
 static CK_RV f_set_attr(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_PTR a, CK_ULONG n)
 {
+    struct fake_p11_obj *o = obj_of(h); /* before the gate: a cut logs the session out */
     bool apply;
     CK_RV rv = mutating_gate(s, &apply);
-    struct fake_p11_obj *o = obj_of(h);
 
     if (!o)
         return rv != CKR_OK ? rv : CKR_OBJECT_HANDLE_INVALID;
@@ -401,9 +434,9 @@ static CK_RV f_set_attr(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_PT
 
 static CK_RV f_destroy(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h)
 {
+    struct fake_p11_obj *o = obj_of(h); /* before the gate: a cut logs the session out */
     bool apply;
     CK_RV rv = mutating_gate(s, &apply);
-    struct fake_p11_obj *o = obj_of(h);
 
     if (!o)
         return rv != CKR_OK ? rv : CKR_OBJECT_HANDLE_INVALID;

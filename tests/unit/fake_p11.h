@@ -46,6 +46,13 @@ void fake_p11_fail_at(int nth, bool applies);
 void fake_p11_power_cut_at(int nth, bool applies);
 void fake_p11_power_on(void);
 void fake_p11_link_lost(void);
+/* Counted in mutating calls only (create, set, destroy, generate) from now: the nth is cut, the
+ * link dropping (and with power the power going); with again the next one after it too (the
+ * retry's). */
+void fake_p11_cut_mutation_at(int nth, bool applies, bool power, bool again);
+/* Mutating calls tried (a cut one included) since the reset, and key pairs generated. */
+int fake_p11_mutating_calls(void);
+int fake_p11_pairs_made(void);
 
 /* Calls made, and mutating calls that took effect, since the reset. */
 int fake_p11_calls(void);
