@@ -224,7 +224,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl token_data acl_token enroll
+	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl token_data acl_token enroll issue
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c lib/crc32.c tests/unit/fake_nv.c
@@ -282,6 +282,11 @@ UNIT_enroll := firmware/enroll/enroll.c lib/civil_time.c lib/tlv.c crypto/doc.c 
 	firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c tests/unit/fake_p11.c
 UNIT_OBJS_enroll := $(UNIT_OBJS_x509) $(EXPAT_SRCS:%.c=$(UNIT_BUILD)/expat/%.o)
 UNIT_LIBS_enroll := -lcrypto
+# firmware/issue's refusals over the real token, acl, enroll, revoke and tests/unit/fake_p11.
+UNIT_issue := firmware/issue/issue.c firmware/revoke/revoke.c firmware/acl/acl.c lib/hex.c \
+	crypto/x509_user.c crypto/x509_crl.c firmware/token/token_wrap.c $(UNIT_enroll)
+UNIT_OBJS_issue := $(UNIT_OBJS_enroll)
+UNIT_LIBS_issue := -lcrypto
 UNIT_spki := crypto/spki.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_spki := $(UNIT_OBJS_x509)
 # Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our
