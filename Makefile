@@ -65,6 +65,7 @@ FIRMWARE_SRCS := \
 	firmware/token/token.c \
 	firmware/token/token_selftest.c \
 	firmware/token/token_wrap.c \
+	firmware/token/token_test.c \
 	crypto/p11/p11_wire.c \
 	crypto/p11/p11_client.c \
 	crypto/sha256.c \
@@ -224,7 +225,7 @@ UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
-	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl
+	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl token_data acl_token enroll issue
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c lib/crc32.c tests/unit/fake_nv.c
@@ -232,7 +233,12 @@ UNIT_civil_time := lib/civil_time.c
 UNIT_ringbuf :=
 UNIT_p11_wire := crypto/p11/p11_wire.c
 UNIT_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
-UNIT_token := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c
+UNIT_token := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c tests/unit/fake_p11.c \
+	tests/unit/no_spki.c
+# firmware/token's data objects and certificates against tests/unit/fake_p11 (an in-memory token
+# with failure injection: a call cut, the link lost, the power cut).
+UNIT_token_data := firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c tests/unit/fake_p11.c \
+	tests/unit/no_spki.c
 UNIT_sha256 := crypto/sha256.c
 UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := lib/jsonw.c
@@ -240,6 +246,8 @@ UNIT_ipv4 := lib/ipv4.c
 UNIT_tlv := lib/tlv.c
 # firmware/acl against an in-memory token object store (the test's token_data_read/write).
 UNIT_acl := firmware/acl/acl.c lib/tlv.c lib/hex.c
+# firmware/acl over the real firmware/token and tests/unit/fake_p11: what the token ends up holding.
+UNIT_acl_token := firmware/acl/acl.c lib/tlv.c lib/hex.c $(UNIT_token_data)
 UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c lib/crc32.c tests/unit/fake_nv.c
 UNIT_http_parse := net/http_parse.c
 # The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
@@ -270,6 +278,16 @@ UNIT_LIBS_revoke := -lcrypto
 UNIT_x509_crl := crypto/x509_crl.c $(UNIT_x509_user)
 UNIT_OBJS_x509_crl := $(UNIT_OBJS_x509)
 UNIT_LIBS_x509_crl := -lcrypto
+# firmware/enroll's state machine over the real firmware/token and tests/unit/fake_p11.
+UNIT_enroll := firmware/enroll/enroll.c lib/civil_time.c lib/tlv.c crypto/doc.c $(UNIT_x509) \
+	firmware/token/token.c crypto/ecdsa_der.c crypto/sha256.c tests/unit/fake_p11.c
+UNIT_OBJS_enroll := $(UNIT_OBJS_x509) $(EXPAT_SRCS:%.c=$(UNIT_BUILD)/expat/%.o)
+UNIT_LIBS_enroll := -lcrypto
+# firmware/issue's refusals over the real token, acl, enroll, revoke and tests/unit/fake_p11.
+UNIT_issue := firmware/issue/issue.c firmware/revoke/revoke.c firmware/acl/acl.c lib/hex.c \
+	crypto/x509_user.c crypto/x509_crl.c firmware/token/token_wrap.c $(UNIT_enroll)
+UNIT_OBJS_issue := $(UNIT_OBJS_enroll)
+UNIT_LIBS_issue := -lcrypto
 UNIT_spki := crypto/spki.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_spki := $(UNIT_OBJS_x509)
 # Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our

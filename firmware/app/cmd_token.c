@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hal/board.h"
 #include "hal/clock.h"
 #include "hal/secret.h"
+#include "hal/wdt.h"
 
 #include "crypto/p11/p11_client.h"
 #include "lib/base64.h"
@@ -577,9 +579,21 @@ static int cmd_token_selftest(struct console *con, int argc, char **argv)
 }
 
 #if SIGNET_TEST_HOOKS
-static void note_step(void *ctx, const char *step)
+static struct {
+    struct console *con;
+    uint32_t ms;
+} test_pause;
+
+/* The token's step hook: say which step, then hold there so a test can cut the power. */
+static void pause_at_step(void *ctx, const char *step)
 {
-    console_printf(ctx, "test: %s\n", step);
+    (void)ctx;
+    console_printf(test_pause.con, "test: %s\n", step);
+    uint64_t until = hal_clock_ms() + test_pause.ms;
+    while (hal_clock_ms() < until) {
+        hal_wdt_kick();
+        hal_board_idle(10);
+    }
 }
 
 /* Test builds only: pause at every step of a crash-safe replacement and say which, so a test
@@ -597,9 +611,10 @@ static int cmd_test_pause(struct console *con, int argc, char **argv)
         console_error(con, "pause is 0..60000 ms");
         return -1;
     }
-    app->token.test_pause_ms = (uint32_t)ms;
-    app->token.test_note = note_step;
-    app->token.test_ctx = con;
+    test_pause.con = con;
+    test_pause.ms = (uint32_t)ms;
+    app->token.test_step = ms ? pause_at_step : NULL;
+    app->token.test_ctx = NULL;
     console_printf(con, "test: pausing %lu ms at each replacement step\n", ms);
     return 0;
 }

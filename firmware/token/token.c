@@ -8,9 +8,6 @@
 #include "crypto/p11/p11_client.h"
 #include "crypto/sha256.h"
 #include "crypto/spki.h"
-#include "hal/board.h"
-#include "hal/clock.h"
-#include "hal/wdt.h"
 
 static const CK_BBOOL yes = CK_TRUE;
 static const CK_BBOOL no = CK_FALSE;
@@ -955,21 +952,6 @@ CK_RV token_public_spki(struct token *t, struct token_key *k, uint8_t *out, size
     struct spki_arg a = {k, out, cap, len};
     return token_with_session(t, op_public_spki, &a);
 }
-
-#if SIGNET_TEST_HOOKS
-void token_test_step(struct token *t, const char *step)
-{
-    if (!t->test_pause_ms)
-        return;
-    if (t->test_note)
-        t->test_note(t->test_ctx, step);
-    uint64_t until = hal_clock_ms() + t->test_pause_ms;
-    while (hal_clock_ms() < until) {
-        hal_wdt_kick();
-        hal_board_idle(10);
-    }
-}
-#endif
 
 struct random_arg {
     uint8_t *out;

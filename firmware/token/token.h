@@ -102,8 +102,9 @@ struct token {
     uint32_t user_key_clock;
     struct token_sign_job *in_flight; /* sent, its answer not yet collected */
 #if SIGNET_TEST_HOOKS
-    uint32_t test_pause_ms; /* pause at each replacement step (tests of crash safety) */
-    void (*test_note)(void *ctx, const char *step);
+    /* Called at each step of a crash-safe replacement (tests of crash safety): the app's test
+     * code announces the step and pauses there, so a test can cut the power at every point. */
+    void (*test_step)(void *ctx, const char *step);
     void *test_ctx;
 #endif
 };
@@ -208,14 +209,17 @@ CK_RV token_public_spki(struct token *t, struct token_key *k, uint8_t *out, size
                         size_t *len);
 
 /*
- * Test builds (SIGNET_TEST_HOOKS): each step of a crash-safe replacement calls this, which
- * announces the step on the console hook and pauses t->test_pause_ms, so a test can cut the
- * power at every point. Compiled to nothing otherwise.
+ * Test builds (SIGNET_TEST_HOOKS): each step of a crash-safe replacement calls t->test_step when
+ * the app's test code set one. Compiled to nothing otherwise.
  */
 #if SIGNET_TEST_HOOKS
-void token_test_step(struct token *t, const char *step);
+static inline void token_test_step(struct token *t, const char *step)
+{
+    if (t->test_step)
+        t->test_step(t->test_ctx, step);
+}
 /* Session objects (CKA_TOKEN=FALSE) the appliance's session holds: secret keys, public keys,
- * and how many of those public keys are cached users' keys (token_wrap.c). */
+ * and how many of those public keys are cached users' keys (token_test.c). */
 CK_RV token_test_session_objects(struct token *t, unsigned *secret_keys, unsigned *public_keys,
                                  unsigned *cached);
 #else

@@ -1,6 +1,7 @@
 /*
  * firmware/token/token_internal.h — what token.c shares with the other files of firmware/token
- * (token_wrap.c). Not for use outside the module: everything here assumes a live session.
+ * (token_wrap.c, and token_test.c in test builds). Not for use outside the module: everything here
+ * assumes a live session.
  */
 #ifndef TOKEN_INTERNAL_H
 #define TOKEN_INTERNAL_H
@@ -22,5 +23,8 @@ CK_RV token_find_by_id(struct token *t, CK_OBJECT_CLASS cls, const char *id, CK_
 /* k->priv (and k->alg) looked up once per epoch; k->pub reset to CK_INVALID_HANDLE when it is.
  * Not found: CKR_OK with k->epoch != t->epoch. */
 CK_RV token_lookup_key(struct token *t, struct token_key *k);
+
+/* Drop the cached users' keys of an older epoch: they are not trusted any more. */
+CK_RV token_user_keys_expire(struct token *t);
 
 #endif
