@@ -24,6 +24,11 @@ BOOT_TIMEOUT = 90
 CMD_TIMEOUT = 30
 
 
+# Three or more lines of base64 between a first and a last one (a pasted or printed document).
+BASE64_RUN = re.compile(r"^([A-Za-z0-9+/=]{40,}\n)((?:[A-Za-z0-9+/=]{40,}\n){3,})"
+                        r"([A-Za-z0-9+/=]+\n)", re.M)
+
+
 class TestFailure(Exception):
     pass
 
@@ -80,6 +85,10 @@ class Console:
     def transcript(self, tail=4000):
         with self.lock:
             text = self.buf
+        # A pasted document would fill the tail with base64: keep its first and last line only,
+        # so what the board printed after it is what the tail shows.
+        text = BASE64_RUN.sub(lambda m: "%s[%d base64 lines]\n%s" % (
+            m.group(1), m.group(0).count("\n") - 2, m.group(3)), text)
         if len(text) > tail:
             text = "...\n" + text[-tail:]
         return "---- %s console transcript ----\n%s\n---- end of transcript ----" % (self.name, text)
