@@ -1,0 +1,76 @@
+"""A frozen token must not freeze the appliance (issue 15, docs/hsm-link.md "No handler waits").
+
+The token server is stopped with SIGSTOP (it and every per-connection child), so the link stays
+connected but nothing answers: the worst case of a slow HSM. While a console command waits for
+it, plain `GET /health` on port 80 and the console's `status` must still answer promptly; the
+frozen command must fail within the link time-out; after SIGCONT everything works again.
+"""
+import signal
+import threading
+import time
+
+from enrollment import enrolled_root
+from harness import PROMPT, check
+from netboard import http_get, wait_health
+
+ANSWER_WITHIN = 0.5  # seconds: what a load balancer's health check may wait
+# The link's bound on one frozen operation: the call's time-out, then one reconnect whose version
+# exchange times out (firmware/signet_defaults.h P11_CALL_TIMEOUT_MS, P11_HANDSHAKE_TIMEOUT_MS,
+# P11_RESYNC_MS), with room for a loaded machine.
+FAILS_WITHIN = 12.0
+
+
+def health_probe(port, stop, samples):
+    """GET /health every 100 ms; record how long each answer took (None: no answer)."""
+    while not stop.is_set():
+        start = time.monotonic()
+        try:
+            code, _ = http_get(port)
+        except OSError:
+            code = None
+        samples.append((time.monotonic() - start, code))
+        time.sleep(0.1)
+
+
+def timed_command(con, line, timeout=30):
+    start = time.monotonic()
+    out = con.command(line, timeout)
+    return time.monotonic() - start, out
+
+
+def test_a_frozen_token_freezes_neither_health_nor_the_console(tmp):
+    auth, tok, nb = enrolled_root(tmp)
+    con = nb.con
+    wait_health(con, lambda: http_get(nb.http_port), (200, "ok\n"))
+    stop, samples = threading.Event(), []
+    probe = threading.Thread(target=health_probe, args=(nb.http_port, stop, samples), daemon=True)
+    probe.start()
+    try:
+        tok.signal(signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        con.send("token info\r")  # needs the token: it waits for the frozen server
+        con.expect(r"token info\n")
+        time.sleep(1.0)
+        took, out = timed_command(con, "status")
+        check(took < ANSWER_WITHIN, "console status took %.2f s with the token frozen" % took,
+              con)
+        check("token link:" in out, "status while frozen: %r" % out, con)
+        # The frozen command ends by itself, with an error, within the link's bound.
+        con.expect(r"^error: .*$", FAILS_WITHIN)
+        failed_after = time.monotonic() - frozen_at
+        check(failed_after < FAILS_WITHIN, "the frozen command failed only after %.1f s" %
+              failed_after, con)
+        time.sleep(1.0)
+    finally:
+        tok.signal(signal.SIGCONT)
+        stop.set()
+        probe.join(15)
+    slow = [(round(t, 2), c) for t, c in samples if t >= ANSWER_WITHIN or c is None]
+    check(samples and not slow, "/health answered late or not at all while the token was frozen: "
+          "%r of %d probes" % (slow, len(samples)), con)
+    # Everything recovers: health says ok again and the token answers the console.
+    wait_health(con, lambda: http_get(nb.http_port), (200, "ok\n"))
+    out = con.command("token info", 30)
+    check("error" not in out, "token info after SIGCONT: %r" % out, con)
+    auth.close()
+    tok.close()
