@@ -25,6 +25,12 @@
 #define CONSOLE_QUIET_MS 300
 #endif
 
+/* A command out with the token longer than this no longer holds typed input back: lines are read
+ * and the quick ones (status, help, ...) answered while it waits. */
+#ifndef CONSOLE_BUSY_ANSWER_MS
+#define CONSOLE_BUSY_ANSWER_MS 150
+#endif
+
 /* A prompt that asked for it (a paste) is cancelled after this long without a line, so an
  * unattended console does not sit in paste mode. */
 #ifndef CONSOLE_READ_TIMEOUT_MS

@@ -230,7 +230,7 @@ static void paste_line(struct console *con, const char *line, size_t len, void *
             paste_refuse(app, con, 1, "text follows the END line (paste one block alone)");
             return;
         }
-        (void)console_read_line(con, "", CONSOLE_TIMEOUT, paste_line, app);
+        (void)console_read_line(con, "", CONSOLE_TIMEOUT | CONSOLE_INLINE, paste_line, app);
         console_after_burst(con, paste_quiet, app);
         return;
     }
@@ -251,7 +251,7 @@ static void paste_line(struct console *con, const char *line, size_t len, void *
     memcpy(p->buf + p->len, line, len);
     p->len += len;
     p->buf[p->len++] = '\n';
-    (void)console_read_line(con, "", CONSOLE_TIMEOUT, paste_line, app);
+    (void)console_read_line(con, "", CONSOLE_TIMEOUT | CONSOLE_INLINE, paste_line, app);
     if (end) {
         p->ended = true;
         console_after_burst(con, paste_quiet, app);
@@ -273,7 +273,7 @@ int app_paste_either(struct console *con, const char *cmd, const char *what, con
     console_printf(con,
                    "Paste the %s (-----BEGIN %s----- ... -----END %s-----%s%s); Ctrl-C cancels.\n",
                    what, label, label, alt ? ", or the same with " : "", alt ? alt : "");
-    return console_read_line(con, "", CONSOLE_TIMEOUT, paste_line, app);
+    return console_read_line(con, "", CONSOLE_TIMEOUT | CONSOLE_INLINE, paste_line, app);
 }
 
 int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
@@ -953,6 +953,6 @@ const struct console_cmd app_enroll_cmds[] = {
      CONSOLE_NEEDS_LOGIN},
     {"slc export", "", "the SLC and its chain as PEM", cmd_slc_export, 0, 0, CONSOLE_NEEDS_LOGIN},
     {"audit show", "[N]", "the last N audit log entries (default 20)", cmd_audit_show, 0, 1,
-     CONSOLE_NEEDS_LOGIN},
+     CONSOLE_NEEDS_LOGIN | CONSOLE_QUICK},
 };
 const unsigned app_enroll_cmd_count = sizeof(app_enroll_cmds) / sizeof(app_enroll_cmds[0]);

@@ -171,7 +171,7 @@ static int cmd_tls_fingerprint(struct console *con, int argc, char **argv)
 }
 
 const struct console_cmd app_net_cmds[] = {
-    {"net show", "", "network interface, address, counters", cmd_net_show, 0, 0, 0},
+    {"net show", "", "network interface, address, counters", cmd_net_show, 0, 0, CONSOLE_QUICK},
     {"net set", "dhcp | static A.B.C.D/PREFIX [GATEWAY]", "address by DHCP or fixed (kept in NV)",
      cmd_net_set, 1, 3, CONSOLE_NEEDS_LOGIN},
     {"tls fingerprint", "", "SHA-256 fingerprint of the HTTPS certificate", cmd_tls_fingerprint, 0,

@@ -182,10 +182,10 @@ static int cmd_reboot(struct console *con, int argc, char **argv)
 
 const struct console_cmd app_system_cmds[] = {
     {"help", "[COMMAND]", "list commands, or those starting with COMMAND's words", cmd_help, 0,
-     CONSOLE_ARGS_MAX - 1, 0},
-    {"status", "", "appliance state at a glance", cmd_status, 0, 0, 0},
-    {"version", "", "firmware version and build", cmd_version, 0, 0, 0},
-    {"time show", "", "wall-clock time (UTC)", cmd_time_show, 0, 0, 0},
+     CONSOLE_ARGS_MAX - 1, CONSOLE_QUICK},
+    {"status", "", "appliance state at a glance", cmd_status, 0, 0, CONSOLE_QUICK},
+    {"version", "", "firmware version and build", cmd_version, 0, 0, CONSOLE_QUICK},
+    {"time show", "", "wall-clock time (UTC)", cmd_time_show, 0, 0, CONSOLE_QUICK},
     {"time set", "ISO8601", "set the RTC, e.g. 2026-11-25T12:00:00Z", cmd_time_set, 1, 1,
      CONSOLE_NEEDS_LOGIN},
     /* No login: it is the way out when the token cannot be reached, and it changes nothing kept

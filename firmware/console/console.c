@@ -243,6 +243,35 @@ static bool report_group(struct console *con, const char *word)
     return found;
 }
 
+static bool may_prompt(const struct console *con)
+{
+    return !con->held && !con->discarding && !con->busy;
+}
+
+/* Another piece of work is out: say so (once per line) rather than queue this one behind it. */
+static bool refuse_when_busy(struct console *con, const char *what)
+{
+    if (!con->busy)
+        return false;
+    con->busy_refused++;
+    console_error(con, "busy: '%s' is still waiting for the token; '%s' did not run",
+                  con->work.name, what);
+    return true;
+}
+
+static void hand_over(struct console *con, const char *name)
+{
+    snprintf(con->work.name, sizeof(con->work.name), "%s", name);
+    con->busy = true;
+    con->busy_answer = false;
+    con->busy_ms = con->now_ms;
+    if (con->runner(con, con->runner_ctx) == 0)
+        return;
+    con->busy = false;
+    console_error(con, "'%s' could not start: the token's queue is full", name);
+    wipe(&con->work, sizeof(con->work));
+}
+
 static void run_line(struct console *con, char *line)
 {
     char *argv[CONSOLE_ARGS_MAX];
@@ -271,7 +300,36 @@ static void run_line(struct console *con, char *line)
         console_error(con, "'%s' needs login first", cmd->name);
         return;
     }
-    (void)cmd->run(con, (int)nargs, argv + words);
+    if (!con->runner || (cmd->flags & CONSOLE_QUICK)) {
+        (void)cmd->run(con, (int)nargs, argv + words);
+        return;
+    }
+    if (refuse_when_busy(con, cmd->name))
+        return;
+    /* The words live in con->line, which takes the next typed line meanwhile: move them. */
+    memcpy(con->work.line, line, sizeof(con->work.line));
+    con->work.argc = (int)nargs;
+    for (size_t i = 0; i < nargs; i++)
+        con->work.argv[i] = con->work.line + (argv[words + i] - line);
+    con->work.cmd = cmd;
+    hand_over(con, cmd->name);
+}
+
+/* A line typed while work is out: quick commands answer, the rest is refused. */
+static void busy_line(struct console *con)
+{
+    if (con->overflow)
+        console_error(con, "line too long (max %d characters)", CONSOLE_LINE_MAX);
+    else
+        run_line(con, con->line);
+    wipe(con->line, sizeof(con->line));
+    con->len = 0;
+    con->overflow = false;
+    /* The work's own prompt comes when it is done; this one says the console still listens. */
+    if (con->busy)
+        console_puts(con, console_is_privileged(con) ? "signet# " : "signet> ");
+    else if (may_prompt(con))
+        console_prompt(con);
 }
 
 static void end_line(struct console *con)
@@ -281,12 +339,24 @@ static void end_line(struct console *con)
     console_puts(con, "\n");
     con->line[con->len] = '\0';
     con->lines++;
+    if (con->busy) {
+        busy_line(con);
+        return;
+    }
     if (con->overflow) {
         console_error(con, "line too long (max %d characters)", CONSOLE_LINE_MAX);
         /* A refused answer to a prompt cancels the request rather than leaving it dangling. */
         cancel_read(con, CONSOLE_CANCEL_TOO_LONG);
         /* The line was most likely pasted: what came with it must not run as commands. */
         console_discard(con, 0);
+    } else if (con->read_fn && con->runner && !(con->read_flags & CONSOLE_INLINE)) {
+        con->work.line_fn = con->read_fn;
+        con->work.ctx = con->read_ctx;
+        con->work.secret = secret;
+        memcpy(con->work.line, con->line, con->len + 1);
+        con->work.len = con->len;
+        con->read_fn = NULL;
+        hand_over(con, secret ? "the PIN" : "the answer");
     } else if (con->read_fn) {
         console_line_fn fn = con->read_fn;
         con->read_fn = NULL;
@@ -298,7 +368,7 @@ static void end_line(struct console *con)
         wipe(con->line, sizeof(con->line));
     con->len = 0;
     con->overflow = false;
-    if (!con->held && !con->discarding)
+    if (may_prompt(con))
         console_prompt(con);
 }
 
@@ -325,6 +395,14 @@ static void end_burst(struct console *con)
             console_prompt(con);
         return;
     }
+    if (con->quiet_fn && con->runner) {
+        con->work.quiet_fn = con->quiet_fn;
+        con->work.ctx = con->quiet_ctx;
+        con->quiet_fn = NULL;
+        con->read_fn = NULL;
+        hand_over(con, "the paste");
+        return;
+    }
     if (con->quiet_fn) {
         console_quiet_fn fn = con->quiet_fn;
         con->quiet_fn = NULL;
@@ -347,6 +425,9 @@ static bool burst_over(const struct console *con, uint64_t now_ms)
 void console_tick(struct console *con, uint64_t now_ms)
 {
     con->now_ms = now_ms;
+    /* Bursts and read time-outs are judged again once the work is back. */
+    if (con->busy)
+        return;
     if (burst_over(con, now_ms))
         end_burst(con);
     if (!con->read_fn || !(con->read_flags & CONSOLE_TIMEOUT) || con->quiet_fn || con->discarding ||
@@ -384,6 +465,11 @@ static void cancel_line(struct console *con)
     wipe(con->line, sizeof(con->line));
     con->len = 0;
     con->overflow = false;
+    if (con->busy) {
+        /* What is out cannot be called back; the typed line is gone, the console still listens. */
+        console_puts(con, console_is_privileged(con) ? "signet# " : "signet> ");
+        return;
+    }
     cancel_read(con, CONSOLE_CANCEL_CTRL_C);
     if (!con->held && !con->discarding)
         console_prompt(con);
@@ -473,7 +559,7 @@ void console_feed(struct console *con, const char *bytes, size_t len, uint64_t n
     con->now_ms = now_ms;
     if (len == 0)
         return;
-    if (burst_over(con, now_ms))
+    if (!con->busy && burst_over(con, now_ms))
         end_burst(con);
     con->rx_ms = now_ms;
     /* Held: a command's result is still to come; what is typed meanwhile is not a command. */
@@ -527,4 +613,49 @@ int console_print_help_for(struct console *con, int argc, char **argv)
         }
     }
     return ret;
+}
+
+void console_set_runner(struct console *con, console_runner_fn fn, void *ctx)
+{
+    con->runner = fn;
+    con->runner_ctx = ctx;
+}
+
+void console_work_run(struct console *con)
+{
+    if (con->work.cmd)
+        (void)con->work.cmd->run(con, con->work.argc, con->work.argv);
+    else if (con->work.line_fn)
+        con->work.line_fn(con, con->work.line, con->work.len, con->work.ctx);
+    else if (con->work.quiet_fn)
+        con->work.quiet_fn(con, con->work.ctx);
+}
+
+void console_work_done(struct console *con)
+{
+    bool quiet = con->work.quiet_fn != NULL;
+
+    if (!con->busy)
+        return;
+    /* A PIN leaves no copy behind; the rest is cleared so nothing stale is run again. */
+    wipe(&con->work, sizeof(con->work));
+    con->busy = false;
+    con->busy_answer = false;
+    /* The paste's handler refused it and asked to swallow the rest: the input was already quiet. */
+    if (quiet && con->discarding) {
+        end_burst(con);
+        return;
+    }
+    if (may_prompt(con))
+        console_prompt(con);
+}
+
+bool console_wants_input(struct console *con, uint64_t now_ms)
+{
+    if (!con->busy || con->busy_answer)
+        return true;
+    if (now_ms - con->busy_ms < CONSOLE_BUSY_ANSWER_MS)
+        return false;
+    con->busy_answer = true;
+    return true;
 }

@@ -31,6 +31,9 @@ typedef int (*console_cmd_fn)(struct console *con, int argc, char **argv);
 
 enum console_cmd_flags {
     CONSOLE_NEEDS_LOGIN = 1u << 0, /* refused unless the console is privileged */
+    /* Never waits for the token: runs in the console's own task, also while other work is out
+     * with the runner (console_set_runner). Every other command is handed to the runner. */
+    CONSOLE_QUICK = 1u << 1,
 };
 
 struct console_cmd {
@@ -46,6 +49,7 @@ struct console_cmd {
 enum console_read_flags {
     CONSOLE_SECRET = 1u << 0,  /* no echo; wiped after the callback */
     CONSOLE_TIMEOUT = 1u << 1, /* cancelled after CONSOLE_READ_TIMEOUT_MS without a line */
+    CONSOLE_INLINE = 1u << 2,  /* the callback never waits (it only collects): not handed over */
 };
 
 /* Why a read ended without a line (console_cancel_reason). */
@@ -59,6 +63,14 @@ enum console_cancel {
 typedef void (*console_line_fn)(struct console *con, const char *line, size_t len, void *ctx);
 /* The input has been quiet for CONSOLE_QUIET_MS (console_after_burst). */
 typedef void (*console_quiet_fn)(struct console *con, void *ctx);
+
+/*
+ * Hands the console's pending work (a command, a line for a read, a burst's end) to whoever may
+ * wait for the token: 0 when taken — the taker calls console_work_run() where waiting is allowed,
+ * then console_work_done() back in the console's task — or a negative errno, and the console says
+ * the work could not start.
+ */
+typedef int (*console_runner_fn)(struct console *con, void *ctx);
 
 /* Output sink, so unit tests can capture what the operator would see. */
 typedef void (*console_write_fn)(void *ctx, const char *buf, size_t len);
@@ -99,6 +111,25 @@ struct console {
     uint32_t discarded;         /* lines swallowed in this burst */
     console_quiet_fn quiet_fn;  /* pending console_after_burst request */
     void *quiet_ctx;
+    /* Work out with the runner (console_set_runner): at most one piece at a time. */
+    console_runner_fn runner;
+    void *runner_ctx;
+    bool busy;        /* handed over and not done yet */
+    bool busy_answer; /* out long enough that typed lines are read and answered meanwhile */
+    uint64_t busy_ms; /* when it was handed over */
+    uint32_t busy_refused;
+    struct {
+        const struct console_cmd *cmd; /* a command, or */
+        console_line_fn line_fn;       /* a read's line (NULL line: cancelled), or */
+        console_quiet_fn quiet_fn;     /* a burst's end */
+        void *ctx;
+        bool secret;
+        int argc;
+        char *argv[CONSOLE_ARGS_MAX];
+        char line[CONSOLE_LINE_MAX + 1]; /* the words argv points into, or the read's line */
+        size_t len;
+        char name[32]; /* what it is, for "busy" answers */
+    } work;
 };
 
 void console_init(struct console *con, console_write_fn write, void *write_ctx);
@@ -145,6 +176,21 @@ void console_discard(struct console *con, uint32_t already);
  */
 void console_hold(struct console *con);
 void console_release(struct console *con);
+
+/*
+ * From now on, commands not marked CONSOLE_QUICK and read or burst callbacks not marked
+ * CONSOLE_INLINE go to fn instead of running in the console's task, one at a time. While one is
+ * out the prompt stays back; typed input waits (console_wants_input) for CONSOLE_BUSY_ANSWER_MS,
+ * so a command and what is pasted after it stay in order; after that, lines are read: quick
+ * commands run and anything else is refused with "error: busy: ...". NULL: everything runs here.
+ */
+void console_set_runner(struct console *con, console_runner_fn fn, void *ctx);
+/* Run the work that was handed over (in the runner's context, where waiting is allowed). */
+void console_work_run(struct console *con);
+/* Back in the console's task, after console_work_run: prompt, and take input again. */
+void console_work_done(struct console *con);
+/* Whether the caller should feed typed bytes now (false: leave them where they are waiting). */
+bool console_wants_input(struct console *con, uint64_t now_ms);
 
 void console_write(struct console *con, const char *buf, size_t len);
 void console_puts(struct console *con, const char *s);

@@ -108,8 +108,33 @@ static int cmd_paste(struct console *c, int argc, char **argv)
     return console_read_line(c, "", CONSOLE_TIMEOUT, paste_line, NULL);
 }
 
+/* The runner under test: takes the work and keeps it until the test lets it run. */
+static int handed;
+static int runner_refuses;
+
+static int take_work(struct console *c, void *ctx)
+{
+    (void)c;
+    (void)ctx;
+    if (runner_refuses)
+        return -ENOSPC;
+    handed++;
+    return 0;
+}
+
+/* The worker runs what it was handed, then the console's task hears it is done. */
+static void finish_work(void)
+{
+    console_work_run(&con);
+    console_work_done(&con);
+}
+
+static int cmd_paste_inline(struct console *c, int argc, char **argv);
+
 static const struct console_cmd cmds[] = {
     {"paste", "", "paste a block", cmd_paste, 0, 0, 0},
+    {"ipaste", "", "paste a block, lines collected inline", cmd_paste_inline, 0, 0, 0},
+    {"quick", "", "never waits", cmd_record, 0, 0, CONSOLE_QUICK},
     {"slow", "", "finishes later", cmd_slow, 0, 0, 0},
     {"status", "", "state", cmd_record, 0, 0, 0},
     {"time show", "", "show", cmd_record, 0, 0, 0},
@@ -118,8 +143,31 @@ static const struct console_cmd cmds[] = {
     {"key generate", "[alg]", "make a key", cmd_record, 0, 1, CONSOLE_NEEDS_LOGIN},
 };
 
+/* Like paste_line, but the lines are only collected (CONSOLE_INLINE), as the real pastes do. */
+static void ipaste_line(struct console *c, const char *line, size_t len, void *ctx)
+{
+    (void)ctx;
+    if (!line)
+        return;
+    strcat(pasted, "<");
+    strncat(pasted, line, len);
+    strcat(pasted, ">");
+    (void)console_read_line(c, "", CONSOLE_TIMEOUT | CONSOLE_INLINE, ipaste_line, NULL);
+    if (len == 3 && memcmp(line, "END", 3) == 0)
+        console_after_burst(c, paste_quiet, NULL);
+}
+
+static int cmd_paste_inline(struct console *c, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return console_read_line(c, "", CONSOLE_TIMEOUT | CONSOLE_INLINE, ipaste_line, NULL);
+}
+
 static void setup(void)
 {
+    handed = 0;
+    runner_refuses = 0;
     out_len = 0;
     out[0] = '\0';
     ran[0] = '\0';
@@ -478,6 +526,96 @@ TEST(help_for_prints_commands_starting_with_the_words)
     CHECK_EQ(out_len, 0);
 }
 
+TEST(runner_takes_commands_and_keeps_the_prompt_until_done)
+{
+    setup();
+    console_set_runner(&con, take_work, NULL);
+    type("time set 2026-01-01T00:00:00Z\r");
+    CHECK_EQ(handed, 1);
+    CHECK_STR(ran, "");                     /* not run in the console's task */
+    CHECK(strstr(out, "signet> ") == NULL); /* no prompt while it is out */
+    finish_work();
+    CHECK_STR(ran, "[2026-01-01T00:00:00Z]");
+    CHECK(strstr(out, "signet> ") != NULL);
+    /* A quick command runs here and now. */
+    type("quick\r");
+    CHECK_EQ(handed, 1);
+    CHECK_STR(ran, "[2026-01-01T00:00:00Z][]");
+}
+
+TEST(input_waits_while_work_is_out_then_quick_commands_answer)
+{
+    setup();
+    console_set_runner(&con, take_work, NULL);
+    type("status\r");
+    CHECK_EQ(handed, 1);
+    /* Just handed over: what follows it waits, so a command and its paste stay in order. */
+    CHECK(!console_wants_input(&con, now_ms + CONSOLE_BUSY_ANSWER_MS - 1));
+    now_ms += CONSOLE_BUSY_ANSWER_MS;
+    CHECK(console_wants_input(&con, now_ms));
+    out_len = 0;
+    type("quick\r");
+    CHECK_STR(ran, "[]"); /* answered while the other is out */
+    CHECK(strstr(out, "signet> ") != NULL);
+    out_len = 0;
+    out[0] = '\0';
+    type("time show\r");
+    CHECK(strstr(out, "error: busy: 'status' is still waiting for the token; 'time show' did "
+                      "not run") != NULL);
+    CHECK_EQ(handed, 1);
+    finish_work();
+    CHECK_STR(ran, "[][]"); /* the quick one, then the status that was out */
+    CHECK(console_wants_input(&con, now_ms));
+    type("time show\r");
+    CHECK_EQ(handed, 2);
+}
+
+TEST(a_pin_goes_to_the_runner_and_leaves_no_copy)
+{
+    setup();
+    console_set_runner(&con, take_work, NULL);
+    type("login\r");
+    finish_work(); /* the command only asks for the PIN */
+    CHECK(strstr(out, "PIN: ") != NULL);
+    type("s3cr3t\r");
+    CHECK_EQ(handed, 2);
+    CHECK_EQ(pin_calls, 0);
+    CHECK(strstr(out, "s3cr3t") == NULL);
+    CHECK(memmem(con.line, sizeof(con.line), "s3cr3t", 6) == NULL);
+    finish_work();
+    CHECK_EQ(pin_calls, 1);
+    CHECK_STR(pin_seen, "s3cr3t");
+    CHECK(memmem(&con, sizeof(con), "s3cr3t", 6) == NULL);
+}
+
+TEST(inline_reads_collect_and_the_burst_end_is_handed_over)
+{
+    setup();
+    console_set_runner(&con, take_work, NULL);
+    type("ipaste\r");
+    finish_work();
+    type("A\rEND\r");
+    CHECK_STR(pasted, "<A><END>");
+    CHECK_EQ(handed, 1);
+    pause_ms(CONSOLE_QUIET_MS + 100);
+    CHECK_EQ(handed, 2); /* the import, at the end of the burst */
+    CHECK_EQ(paste_quiet_calls, 0);
+    finish_work();
+    CHECK_EQ(paste_quiet_calls, 1);
+    CHECK(strstr(out, "signet> ") != NULL);
+}
+
+TEST(a_runner_that_cannot_take_work_says_so)
+{
+    setup();
+    console_set_runner(&con, take_work, NULL);
+    runner_refuses = 1;
+    type("status\r");
+    CHECK(strstr(out, "error: 'status' could not start") != NULL);
+    CHECK(!con.busy);
+    CHECK(strstr(out, "signet> ") != NULL);
+}
+
 int main(void)
 {
     RUN(unknown_command_error_is_exact);
@@ -501,5 +639,10 @@ int main(void)
     RUN(after_burst_sees_what_follows_then_fires_once_quiet);
     RUN(paste_prompt_times_out_without_input);
     RUN(help_for_prints_commands_starting_with_the_words);
+    RUN(runner_takes_commands_and_keeps_the_prompt_until_done);
+    RUN(input_waits_while_work_is_out_then_quick_commands_answer);
+    RUN(a_pin_goes_to_the_runner_and_leaves_no_copy);
+    RUN(inline_reads_collect_and_the_burst_end_is_handed_over);
+    RUN(a_runner_that_cannot_take_work_says_so);
     return unit_summary();
 }
