@@ -226,7 +226,7 @@ UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Ibo
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 http_parse \
 	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl token_data acl_token enroll issue
-UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c
+UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c boards/host/host_context.c boards/host/host_switch.S
 UNIT_console := firmware/console/console.c
 UNIT_nvstore := firmware/store/nvstore.c lib/crc32.c tests/unit/fake_nv.c
 UNIT_civil_time := lib/civil_time.c

@@ -14,6 +14,11 @@
 /* lwIP pool alignment: pointers are 8 bytes here. */
 #define NET_MEM_ALIGNMENT 8
 
+/* hal/context.h: a saved stack pointer, the stack bounds ASan is told, the entry and its argument.
+ */
+#define HAL_CONTEXT_SIZE      64
+#define HAL_CONTEXT_STACK_MIN (16u * 1024u)
+
 #include "firmware/signet_defaults.h"
 
 #endif

@@ -11,5 +11,5 @@ BOARD_LDFLAGS := $(BOARD_ARCH) --specs=picolibc.specs -nostartfiles \
 	-T boards/vexpress-a9/linker.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 BOARD_LIBS := -lc -lgcc
 BOARD_SRCS := $(addprefix boards/vexpress-a9/,startup.S board.c mmu.c gic.c uart_pl011.c \
-	sp804.c pl031.c sp805.c pflash.c lan9118.c)
+	sp804.c pl031.c sp805.c pflash.c lan9118.c context.S context.c)
 FIRMWARE_NAME := signet.elf

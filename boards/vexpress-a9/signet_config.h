@@ -19,6 +19,10 @@
 /* lwIP pool alignment: 32-bit pointers. */
 #define NET_MEM_ALIGNMENT 4
 
+/* hal/context.h: r4-r11, sp and lr (boards/vexpress-a9/context.S); soft float, no VFP bank. */
+#define HAL_CONTEXT_SIZE      (10 * 4)
+#define HAL_CONTEXT_STACK_MIN 1024u
+
 #include "firmware/signet_defaults.h"
 
 #endif

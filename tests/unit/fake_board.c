@@ -1,5 +1,7 @@
 #include "fake_board.h"
 
+#include <stdlib.h>
+
 #include "hal/board.h"
 #include "hal/clock.h"
 
@@ -8,6 +10,8 @@ uint32_t fake_idle_calls;
 uint32_t fake_idle_last_ms;
 int fake_irq_depth;
 void (*fake_idle_hook)(void);
+uint32_t fake_resets;
+jmp_buf fake_reset_jmp;
 
 void fake_clock_set(uint64_t ms)
 {
@@ -42,4 +46,11 @@ void hal_board_idle(uint32_t max_ms)
     now_ms += max_ms;
     if (fake_idle_hook)
         fake_idle_hook();
+}
+
+_Noreturn void hal_board_reset(enum hal_reset_reason why)
+{
+    (void)why;
+    fake_resets++;
+    longjmp(fake_reset_jmp, 1);
 }

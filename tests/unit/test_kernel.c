@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "fake_board.h"
+#include "hal/clock.h"
 #include "unit.h"
 
 static char log_buf[256];
@@ -159,6 +160,194 @@ TEST(run_wakes_for_interrupt_posts_and_caps_idle)
     CHECK(fake_idle_last_ms <= 1000); /* no timer armed: idle is capped, never forever */
 }
 
+/* ---- fibers ---- */
+
+/* One stack per test: a fiber never ends, so under ASan its stack keeps the marks its frames left.
+ */
+#define FIBER_STACK (64 * 1024)
+static _Alignas(16) uint8_t fiber_stacks[4][FIBER_STACK];
+static uint8_t *fiber_stack;
+static unsigned fiber_stacks_used;
+static struct k_fiber fiber;
+static bool fiber_go;
+static bool seen_in_fiber, seen_outside;
+static int fiber_wait_result;
+
+static void log_sig(char who, uint16_t sig)
+{
+    if (log_len + 3 < sizeof(log_buf)) {
+        log_buf[log_len++] = who;
+        log_buf[log_len++] = (char)('0' + sig % 10);
+        log_buf[log_len] = '\0';
+    }
+}
+
+/* Sig 1: wait (polling its condition, as a link read does) until fiber_go, then log "F1". */
+static void waiter(struct k_task *t, const struct k_event *ev)
+{
+    (void)t;
+    seen_in_fiber = k_in_fiber() && k_current_fiber() == t;
+    log_sig('f', ev->sig);
+    if (ev->sig == 1) {
+        while (!fiber_go)
+            fiber_wait_result = k_fiber_wait(hal_clock_ms() + 1000);
+        log_sig('F', ev->sig);
+    }
+}
+
+static void plain_logger(struct k_task *t, const struct k_event *ev)
+{
+    seen_outside = !k_in_fiber();
+    logger(t, ev);
+}
+
+static void fiber_reset(void)
+{
+    reset();
+    fiber_go = false;
+    seen_in_fiber = seen_outside = false;
+    fiber_wait_result = 1;
+    fiber_stack = fiber_stacks[fiber_stacks_used++];
+}
+
+TEST(parked_fiber_lets_others_run_and_keeps_its_events)
+{
+    struct k_task f, b;
+    struct k_event qf[4], qb[4];
+
+    fiber_reset();
+    k_task_init_fiber(&sched, &f, "f", 0, waiter, NULL, qf, 4, &fiber, fiber_stack, FIBER_STACK);
+    k_task_init(&sched, &b, "b", 1, plain_logger, NULL, qb, 4);
+    CHECK_EQ(k_post(&f, 1, 0), 0);
+    CHECK_EQ(k_post(&b, 2, 0), 0);
+    CHECK_EQ(k_post(&b, 3, 0), 0);
+    CHECK(k_step(&sched)); /* f takes 1 and parks */
+    CHECK(fiber.parked);
+    CHECK(seen_in_fiber);
+    CHECK_EQ(k_post(&f, 4, 0), 0); /* queued to the parked task: waits for its handler */
+    CHECK(k_step(&sched));
+    CHECK(k_step(&sched));
+    CHECK_STR(log_buf, "f1b2b3"); /* the more urgent task is parked; the other is dispatched */
+    CHECK(seen_outside);
+    CHECK(!k_step(&sched)); /* resumed, still waiting: no progress, nothing else to run */
+    CHECK_EQ(fiber_wait_result, 0);
+    CHECK(sched.fiber_resumes >= 3);
+    fiber_go = true;
+    CHECK(k_step(&sched)); /* resumed: the handler finishes, and f4 is taken in the same pass */
+    CHECK_STR(log_buf, "f1b2b3F1f4");
+    CHECK(!fiber.parked);
+    CHECK(!k_step(&sched));
+    CHECK_EQ(f.dispatched, 2);
+    CHECK(!k_in_fiber());
+    CHECK_EQ(k_fiber_wait(hal_clock_ms() + 10), -EPERM);
+    CHECK(k_fiber_stack_intact(&f));
+    CHECK(k_fiber_stack_used(&f) > 0);
+    CHECK(k_fiber_stack_used(&f) < FIBER_STACK);
+    CHECK_EQ(k_fiber_stack_used(&b), 0);
+    CHECK_EQ(fake_irq_depth, 0);
+}
+
+static uint64_t deadline_at;
+static unsigned early_resumes;
+
+static void deadline_waiter(struct k_task *t, const struct k_event *ev)
+{
+    (void)t;
+    (void)ev;
+    deadline_at = hal_clock_ms() + 300;
+    while (k_fiber_wait(deadline_at) == 0)
+        early_resumes++;
+    log_sig('d', (uint16_t)(hal_clock_ms() >= deadline_at));
+    sched.stop = true;
+}
+
+TEST(parked_fiber_bounds_the_idle_and_resumes_at_its_deadline)
+{
+    struct k_task f;
+    struct k_event qf[2];
+
+    fiber_reset();
+    early_resumes = 0;
+    k_task_init_fiber(&sched, &f, "f", 3, deadline_waiter, NULL, qf, 2, &fiber, fiber_stack,
+                      FIBER_STACK);
+    CHECK_EQ(k_post(&f, 1, 0), 0);
+    CHECK(k_step(&sched));
+    CHECK_EQ(k_next_timeout(&sched), 300); /* no timer armed: the fiber's deadline bounds it */
+    k_run(&sched);
+    CHECK_STR(log_buf, "d1");
+    CHECK_EQ(fake_idle_calls, 1);
+    CHECK_EQ(fake_idle_last_ms, 300);
+    CHECK(early_resumes <= 1); /* the pass before the idle looked once */
+    CHECK_EQ(k_next_timeout(&sched), UINT32_MAX);
+    CHECK_EQ(fake_irq_depth, 0);
+}
+
+static struct k_task *intruded;
+static int intrude_result;
+
+/* A plain handler that cannot go on until the fiber lets go: runs it to the end. */
+static void intruder(struct k_task *t, const struct k_event *ev)
+{
+    fiber_go = true;
+    intrude_result = k_fiber_run(intruded);
+    logger(t, ev);
+}
+
+TEST(fiber_run_finishes_a_parked_handler_for_a_plain_task)
+{
+    struct k_task f, b;
+    struct k_event qf[2], qb[2];
+
+    fiber_reset();
+    k_task_init_fiber(&sched, &f, "f", 0, waiter, NULL, qf, 2, &fiber, fiber_stack, FIBER_STACK);
+    k_task_init(&sched, &b, "b", 1, intruder, NULL, qb, 2);
+    intruded = &f;
+    CHECK_EQ(k_fiber_run(&f), -EAGAIN); /* not parked */
+    CHECK_EQ(k_post(&f, 1, 0), 0);
+    CHECK_EQ(k_post(&b, 2, 0), 0);
+    CHECK(k_step(&sched));
+    CHECK(fiber.parked);
+    CHECK(k_step(&sched)); /* the resume pass runs first (still waiting), then b */
+    CHECK_EQ(intrude_result, 0);
+    CHECK_STR(log_buf, "f1F1b2"); /* the fiber finished inside b's handler, before b went on */
+    CHECK(!fiber.busy);
+}
+
+static void deep(struct k_task *t, const struct k_event *ev)
+{
+    volatile uint8_t buf[8192];
+
+    (void)t;
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)(i + ev->sig);
+    log_sig('s', buf[100]);
+}
+
+TEST(fiber_stack_high_water_and_guard)
+{
+    struct k_task f;
+    struct k_event qf[2];
+
+    fiber_reset();
+    fake_resets = 0;
+    k_task_init_fiber(&sched, &f, "f", 0, deep, NULL, qf, 2, &fiber, fiber_stack, FIBER_STACK);
+    CHECK(k_fiber_stack_used(&f) < 128); /* the first frame only */
+    CHECK_EQ(k_post(&f, 1, 0), 0);
+    CHECK(k_step(&sched));
+    CHECK(k_fiber_stack_used(&f) >= 8192);
+    CHECK(k_fiber_stack_used(&f) < FIBER_STACK / 2);
+    CHECK(k_fiber_stack_intact(&f));
+    CHECK_EQ(fake_resets, 0);
+    /* An overflow reaching the far end: the next switch back resets the board. */
+    fiber_stack[3] = 0;
+    CHECK(!k_fiber_stack_intact(&f));
+    CHECK_EQ(k_post(&f, 2, 0), 0);
+    if (setjmp(fake_reset_jmp) == 0)
+        (void)k_step(&sched);
+    CHECK_EQ(fake_resets, 1);
+    CHECK(!k_in_fiber());
+}
+
 int main(void)
 {
     RUN(priorities_then_fifo);
@@ -167,5 +356,9 @@ int main(void)
     RUN(periodic_timer_skips_missed_periods);
     RUN(run_idles_until_timer_then_stops);
     RUN(run_wakes_for_interrupt_posts_and_caps_idle);
+    RUN(parked_fiber_lets_others_run_and_keeps_its_events);
+    RUN(parked_fiber_bounds_the_idle_and_resumes_at_its_deadline);
+    RUN(fiber_run_finishes_a_parked_handler_for_a_plain_task);
+    RUN(fiber_stack_high_water_and_guard);
     return unit_summary();
 }
