@@ -311,8 +311,15 @@ static CK_RV handshake(void)
 
 static bool pending_read(bool wait);
 
+static void t_acquire(void)
+{
+    if (transport && transport->acquire)
+        transport->acquire(transport->ctx);
+}
+
 static CK_RV call_begin(struct p11w *w, enum p11_call call, const char *sig)
 {
+    t_acquire();
     if (!link.initialized)
         return CKR_CRYPTOKI_NOT_INITIALIZED;
     /* The stream answers in order: a pair sent ahead is read (and kept) before anything else. */
@@ -1039,6 +1046,9 @@ static bool pending_read(bool wait)
 
 bool p11_client_sign_poll(CK_RV *rv)
 {
+    if (link.pending.state == PENDING_NONE)
+        return false;
+    t_acquire(); /* the pair's answer may be in the hands of a suspended call */
     if (link.pending.state == PENDING_NONE || !pending_read(false))
         return false;
     *rv = link.pending.rv;
@@ -1048,6 +1058,7 @@ bool p11_client_sign_poll(CK_RV *rv)
 
 CK_RV p11_client_sign_wait(void)
 {
+    t_acquire();
     if (link.pending.state == PENDING_NONE)
         return CKR_OPERATION_NOT_INITIALIZED;
     (void)pending_read(true);

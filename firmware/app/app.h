@@ -94,6 +94,15 @@ struct app {
     /* token pin change: the current and the new PIN while the operator types them; wiped after */
     uint8_t pin_entry[2][TOKEN_PIN_MAX];
     size_t pin_entry_len[2];
+    /* The appliance's own token jobs (token_work.c). */
+    struct token_job console_job; /* the console's command, PIN or paste out with the token */
+    uint16_t console_done_sig;
+    struct token_job reload_job; /* status: the state read again */
+    bool reload_failed;
+    const char *reload_why;
+    struct token_job probe_job; /* /health: a link that is down tried again */
+    uint64_t probe_at;
+    uint32_t probe_wait_ms;
 };
 
 /* Boots the appliance and runs its scheduler; returns only if the scheduler is stopped. */

@@ -115,8 +115,8 @@ void app_refresh_state(struct app *app)
 
     /* Not while a paste, a question or a network request is half done: it would change what
      * they check. */
-    if (app->token.logged_in && app->enroll.loaded && !app->con.held && !app->paste.len &&
-        !app->con.read_fn && app_load_state(app, &why) != 0)
+    if (app->token.logged_in && app->enroll.loaded && !app->con.held && !app->con.busy &&
+        !app->paste.len && !app->con.read_fn && app_load_state(app, &why) != 0)
         app->enroll.loaded = false; /* read again on next use */
     app_check_expiry(app);
 }

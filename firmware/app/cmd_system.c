@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crypto/p11/p11_client.h"
+#include "firmware/app/token_work.h"
 #include "firmware/app/version.h"
 #include "lib/civil_time.h"
 #include "hal/clock.h"
@@ -98,16 +99,18 @@ static int cmd_status(struct console *con, int argc, char **argv)
     x509_time now;
     if (app_now(app, &now, NULL)) {
         enum enroll_state st = enroll_state(&app->enroll, &now);
-        const char *why = "";
-        /* Logged in but not loaded (a link loss cut a read short): read it again now. */
-        if (st == ENROLL_UNKNOWN && app->token.logged_in) {
-            if (app_load_state(app, &why) == 0)
-                st = enroll_state(&app->enroll, &now);
-        }
+        /* Logged in but not loaded (a link loss cut a read short): have it read again, by the
+         * token task; status itself never waits for the token. */
+        const char *why = NULL;
+        if (st == ENROLL_UNKNOWN && app->token.logged_in)
+            why = app_state_reload(app);
         if (st != ENROLL_UNKNOWN)
             console_printf(con, "enrollment: %s\n", enroll_state_name(st));
+        else if (app->token.logged_in && why)
+            console_printf(con, "enrollment: unknown (the token is unreachable: %s; reading it "
+                                "again)\n", why);
         else if (app->token.logged_in)
-            console_printf(con, "enrollment: unknown (the token is unreachable: %s)\n", why);
+            console_puts(con, "enrollment: unknown (reading it from the token)\n");
         else
             console_puts(con, "enrollment: unknown (log in to read it from the token)\n");
         if (app->enroll.loaded && app->enroll.slc.slc_len && !enroll_slc_current(&app->enroll))

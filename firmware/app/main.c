@@ -3,13 +3,14 @@
 #include <errno.h>
 #include <string.h>
 
+#include "firmware/app/token_work.h"
 #include "firmware/app/version.h"
 #include "hal/clock.h"
 #include "hal/eth.h"
 #include "hal/uart.h"
 #include "hal/wdt.h"
 
-enum console_sig { SIG_CONSOLE_RX = 1, SIG_CONSOLE_TICK };
+enum console_sig { SIG_CONSOLE_RX = 1, SIG_CONSOLE_TICK, SIG_CONSOLE_DONE };
 enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK, SIG_AUTO_LOGIN, SIG_REVOKE_TICK };
 enum net_sig { SIG_NET_RX = 1, SIG_NET_TICK, SIG_NET_SIGNED };
 
@@ -54,14 +55,20 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
     struct app *app = t->ctx;
     char buf[APP_CONSOLE_CHUNK];
 
+    if (ev->sig == SIG_CONSOLE_DONE) {
+        console_work_done(&app->con);
+        return;
+    }
     /* Held up longer than two ticks (a long handler of another task): what reached the ring
      * meanwhile must not look like input after a pause. */
     uint64_t now = hal_clock_ms();
     if (now - app->console_seen_ms > 2 * CONSOLE_TICK_MS)
         console_continue_burst(&app->con, now);
     app->console_seen_ms = now;
-    /* The tick reads too: a notification that found a tick queued was not posted. */
-    int n = hal_uart_read(HAL_UART_CONSOLE, buf, sizeof(buf));
+    /* The tick reads too: a notification that found a tick queued was not posted. Work just
+     * handed to the token keeps what follows it waiting in the UART, in order. */
+    int n = console_wants_input(&app->con, now) ? hal_uart_read(HAL_UART_CONSOLE, buf, sizeof(buf))
+                                                : 0;
     if (n > 0) {
         /* A chunk left over from a full read was waiting already: other tasks running in
          * between must not make it look like a pause in the input (a new burst). */
@@ -259,6 +266,7 @@ void app_main(struct app *app)
     (void)console_add_commands(&app->con, app_sign_cmds, app_sign_cmd_count);
     (void)console_add_commands(&app->con, app_identity_cmds, app_identity_cmd_count);
     (void)console_add_commands(&app->con, app_revoke_cmds, app_revoke_cmd_count);
+    app_console_runner_start(app, SIG_CONSOLE_DONE);
 
     (void)hal_uart_open(HAL_UART_CONSOLE);
     count_boot(app);
