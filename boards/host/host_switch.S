@@ -35,6 +35,7 @@ host_switch:
     .type host_context_start, @function
 host_context_start:
     movq %r12, %rdi
+    andq $-16, %rsp /* SysV ABI §3.2.2: 16-byte aligned at the call (SSE spills rely on it) */
     call host_context_entry
     ud2 /* hal/context.h: entry never returns */
     .size host_context_start, . - host_context_start
