@@ -86,7 +86,8 @@ FIRMWARE_SRCS := \
 	firmware/app/cmd_token.c \
 	firmware/app/start.c \
 	firmware/app/cmd_net.c \
-	firmware/app/hsm_link.c
+	firmware/app/hsm_link.c \
+	firmware/app/token_task.c
 
 # mbedTLS (fetched, never vendored), configured by crypto/mbedtls_config.h, on every board: the
 # crypto layer builds and checks certificates, and TLS needs it. Its headers are system headers to

@@ -72,6 +72,16 @@
 #define APP_HOUSE_QUEUE 8
 #endif
 
+/* Token task (firmware/app/token_task.c): its queue only rings a doorbell, its jobs wait in their
+ * own list; its stack holds a job's deepest path (a TLS key and certificate set up after a login:
+ * mbedTLS's ECDSA and X.509 writer). */
+#ifndef APP_TOKEN_QUEUE
+#define APP_TOKEN_QUEUE 2
+#endif
+#ifndef APP_TOKEN_STACK
+#define APP_TOKEN_STACK (48u * 1024u)
+#endif
+
 /* Bytes the console task takes per event, so a paste cannot starve other tasks. */
 #ifndef APP_CONSOLE_CHUNK
 #define APP_CONSOLE_CHUNK 64

@@ -37,8 +37,17 @@ void host_context_start(void);
 void host_context_entry(struct host_context *c);
 
 /* The layout host_switch pops: r15, r14, r13, r12, rbx, rbp, then its return address. */
-enum { FRAME_R15, FRAME_R14, FRAME_R13, FRAME_R12, FRAME_RBX, FRAME_RBP, FRAME_RET, FRAME_PAD,
-       FRAME_WORDS };
+enum {
+    FRAME_R15,
+    FRAME_R14,
+    FRAME_R13,
+    FRAME_R12,
+    FRAME_RBX,
+    FRAME_RBP,
+    FRAME_RET,
+    FRAME_PAD,
+    FRAME_WORDS
+};
 
 static struct host_context *as_host(struct hal_context *c)
 {

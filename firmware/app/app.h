@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "firmware/acl/acl.h"
+#include "firmware/app/token_task.h"
 #include "firmware/audit/audit.h"
 #include "firmware/console/console.h"
 #include "firmware/enroll/enroll.h"
@@ -53,6 +54,11 @@ struct app {
     struct k_task house_task;
     struct k_event house_queue[APP_HOUSE_QUEUE];
     struct k_timer wdt_timer;
+    /* The house task's token work, each a job on the token task (one of each at a time). */
+    struct token_job refresh_job;
+    struct token_job auto_login_job;
+    struct token_job revoke_job;
+    struct token_task token_task; /* owns the link; token_task.h */
     struct k_task net_task;
     struct k_event net_queue[APP_NET_QUEUE];
     struct k_timer net_timer;

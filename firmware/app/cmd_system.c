@@ -138,6 +138,13 @@ static int cmd_status(struct console *con, int argc, char **argv)
         ntasks++;
     console_printf(con, "kernel:    %u tasks, %lu events, %lu idles\n", ntasks,
                    (unsigned long)app->sched.dispatched, (unsigned long)app->sched.idle_calls);
+    const struct token_task *tt = &app->token_task;
+    console_printf(con, "token task: %s, %u queued, %lu done; stack %lu of %lu bytes used\n",
+                   !tt->running       ? "idle"
+                   : tt->fiber.parked ? "a job waiting for the token"
+                                      : "a job running",
+                   token_task_backlog(app), (unsigned long)tt->jobs_run,
+                   (unsigned long)k_fiber_stack_used(&tt->task), (unsigned long)sizeof(tt->stack));
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "app.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "firmware/app/token_work.h"
@@ -190,17 +191,38 @@ static void revoke_house_tick(struct app *app)
         app_audit(app, "the CRL is signed again");
 }
 
+/* The house task's timers only submit; the token task does the work, so that a token slow to
+ * answer holds up nothing but the job (and the watchdog keeps being kicked, here, on time). */
+#define APP_OF_JOB(job, member) ((struct app *)(void *)((char *)(job)-offsetof(struct app, member)))
+
+static void refresh_job(struct token_job *job)
+{
+    app_refresh_state(APP_OF_JOB(job, refresh_job));
+}
+
+static void auto_login_job(struct token_job *job)
+{
+    app_auto_login_try(APP_OF_JOB(job, auto_login_job));
+}
+
+static void revoke_job(struct token_job *job)
+{
+    revoke_house_tick(APP_OF_JOB(job, revoke_job));
+}
+
 static void house_handler(struct k_task *t, const struct k_event *ev)
 {
-    (void)t;
+    struct app *app = t->ctx;
+
+    /* -EBUSY: the last one is still running or queued; a timer tick is not worth two. */
     if (ev->sig == SIG_WDT_KICK)
         hal_wdt_kick();
     else if (ev->sig == SIG_EXPIRY_CHECK)
-        app_refresh_state(t->ctx);
+        (void)token_job_submit(app, &app->refresh_job);
     else if (ev->sig == SIG_AUTO_LOGIN)
-        app_auto_login_try(t->ctx);
+        (void)token_job_submit(app, &app->auto_login_job);
     else if (ev->sig == SIG_REVOKE_TICK)
-        revoke_house_tick(t->ctx);
+        (void)token_job_submit(app, &app->revoke_job);
 }
 
 static void count_boot(struct app *app)
@@ -252,6 +274,10 @@ void app_main(struct app *app)
                 APP_HOUSE_QUEUE);
     k_task_init(&app->sched, &app->console_task, "console", 2, console_handler, app,
                 app->console_queue, APP_CONSOLE_QUEUE);
+    token_task_start(app);
+    app->refresh_job.run = refresh_job;
+    app->auto_login_job.run = auto_login_job;
+    app->revoke_job.run = revoke_job;
     k_timer_init(&app->sched, &app->wdt_timer, &app->house_task, SIG_WDT_KICK);
     k_timer_init(&app->sched, &app->expiry_timer, &app->house_task, SIG_EXPIRY_CHECK);
     k_timer_init(&app->sched, &app->revoke_timer, &app->house_task, SIG_REVOKE_TICK);

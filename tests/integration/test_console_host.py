@@ -37,7 +37,8 @@ def test_status_fields(tmp):
     out = con.command("status")
     for field in ("board:     host", "version:", "uptime:", "boot:      #1 (reset: power-on)",
                   "time:", "watchdog:  interval timer", "nv store:  bank 0", "console:",
-                  "kernel:    3 tasks"):  # house, net, console
+                  "kernel:    4 tasks",  # house, net, console, token
+                  "token task: "):
         check(field in out, "status lacks %r" % field, con)
 
 

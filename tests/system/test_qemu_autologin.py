@@ -2,6 +2,7 @@
 a power cycle would) comes back logged in with the PIN sealed in its own pflash sector, and
 serves HTTPS without anyone at the console; with auto-login off it waits for an operator."""
 import os
+import re
 import socket
 
 from harness import BOOT_TIMEOUT, PROMPT, check, qemu_board
@@ -45,6 +46,14 @@ def test_qemu_reset_comes_back_logged_in_and_serving(tmp):
     wait_health(con, lambda: https_get(https_port), (503, "not ready: not enrolled\n"))
     check(USER_PIN not in con.output_since(mark), "the PIN appeared on the console", con)
     check("boot auto-login: logged in" in con.command("audit show"), "not audited", con)
+    # The boot login ran as a token job (the TLS key found, HTTPS set up) on the token task's
+    # stack: with room to spare.
+    m = re.search(r"^token task: .* (\d+) done; stack (\d+) of (\d+) bytes used$",
+                  con.command("status"), re.M)
+    check(m is not None, "status lacks the token task line", con)
+    print(m.group(0))
+    done, used, size = (int(x) for x in m.groups())
+    check(done >= 1 and 0 < used < size * 3 // 4, "token stack: %r" % m.group(0), con)
 
     out = con.command("config auto-login off")
     check("auto-login off: the sealed PIN is wiped" in out, "config auto-login off: %r" % out, con)

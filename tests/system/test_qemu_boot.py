@@ -30,6 +30,16 @@ def test_boots_to_prompt_and_status_answers(tmp):
     # A new appliance (its flash image all zeros, as QEMU's file starts) has no sealed PIN.
     check("auto-login" not in con.output_since(0).split("status")[0],
           "a fresh appliance should not try to log in by itself", con)
+    # The token task runs the house task's revoke tick (each second) as jobs on its own stack:
+    # the ARM context switch went there and back.
+    time.sleep(1.5)
+    out = con.command("status")
+    m = re.search(r"^token task: idle, \d+ queued, (\d+) done; stack (\d+) of (\d+) bytes used$",
+                  out, re.M)
+    check(m is not None, "status lacks the token task line: %r" % out, con)
+    print(m.group(0))
+    done, used, size = (int(x) for x in m.groups())
+    check(done >= 1 and 0 < used < size, "no token job ran on its stack: %r" % m.group(0), con)
 
 
 def test_rtc_shows_today(tmp):
