@@ -87,7 +87,8 @@ FIRMWARE_SRCS := \
 	firmware/app/start.c \
 	firmware/app/cmd_net.c \
 	firmware/app/hsm_link.c \
-	firmware/app/token_task.c
+	firmware/app/token_task.c \
+	firmware/app/token_work.c
 
 # mbedTLS (fetched, never vendored), configured by crypto/mbedtls_config.h, on every board: the
 # crypto layer builds and checks certificates, and TLS needs it. Its headers are system headers to

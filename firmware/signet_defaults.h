@@ -30,6 +30,10 @@
 #ifndef CONSOLE_BUSY_ANSWER_MS
 #define CONSOLE_BUSY_ANSWER_MS 150
 #endif
+/* Lines typed ahead meanwhile, kept to run in order (at least one whole line more). */
+#ifndef CONSOLE_AHEAD_MAX
+#define CONSOLE_AHEAD_MAX (4 * (CONSOLE_LINE_MAX + 1))
+#endif
 
 /* A prompt that asked for it (a paste) is cancelled after this long without a line, so an
  * unattended console does not sit in paste mode. */

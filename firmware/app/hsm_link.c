@@ -43,6 +43,13 @@ static void claim(void)
     }
 }
 
+/* Before a call touches the client's buffers: a call parked mid-exchange finishes first. */
+static void hsm_acquire(void *ctx)
+{
+    (void)ctx;
+    claim();
+}
+
 static int hsm_open(void *ctx)
 {
     (void)ctx;
@@ -109,6 +116,7 @@ static const struct p11_transport hsm_transport = {
     .read = hsm_read,
     .now_ms = hsm_now_ms,
     .wait = hsm_wait,
+    .acquire = hsm_acquire,
 };
 
 void app_hsm_link_setup(void)

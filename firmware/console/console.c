@@ -248,17 +248,6 @@ static bool may_prompt(const struct console *con)
     return !con->held && !con->discarding && !con->busy;
 }
 
-/* Another piece of work is out: say so (once per line) rather than queue this one behind it. */
-static bool refuse_when_busy(struct console *con, const char *what)
-{
-    if (!con->busy)
-        return false;
-    con->busy_refused++;
-    console_error(con, "busy: '%s' is still waiting for the token; '%s' did not run",
-                  con->work.name, what);
-    return true;
-}
-
 static void hand_over(struct console *con, const char *name)
 {
     snprintf(con->work.name, sizeof(con->work.name), "%s", name);
@@ -304,8 +293,6 @@ static void run_line(struct console *con, char *line)
         (void)cmd->run(con, (int)nargs, argv + words);
         return;
     }
-    if (refuse_when_busy(con, cmd->name))
-        return;
     /* The words live in con->line, which takes the next typed line meanwhile: move them. */
     memcpy(con->work.line, line, sizeof(con->work.line));
     con->work.argc = (int)nargs;
@@ -315,13 +302,37 @@ static void run_line(struct console *con, char *line)
     hand_over(con, cmd->name);
 }
 
-/* A line typed while work is out: quick commands answer, the rest is refused. */
+/* Whether line names a command that never waits (its words are split in a copy). */
+static bool is_quick_line(struct console *con, const char *line)
+{
+    char copy[CONSOLE_LINE_MAX + 1];
+    char *argv[CONSOLE_ARGS_MAX];
+    bool too_many;
+    size_t words;
+
+    snprintf(copy, sizeof(copy), "%s", line);
+    size_t argc = split_words(copy, argv, CONSOLE_ARGS_MAX, &too_many);
+    const struct console_cmd *cmd = argc ? find_command(con, argv, argc, &words) : NULL;
+    return cmd && (cmd->flags & CONSOLE_QUICK);
+}
+
+/*
+ * A line typed while work is out: a quick command answers now; anything else waits its turn in
+ * con->ahead, as typed-ahead input always has (console_wants_input keeps room for one more).
+ */
 static void busy_line(struct console *con)
 {
-    if (con->overflow)
+    if (con->overflow) {
         console_error(con, "line too long (max %d characters)", CONSOLE_LINE_MAX);
-    else
+    } else if (is_quick_line(con, con->line)) {
         run_line(con, con->line);
+    } else {
+        memcpy(con->ahead + con->ahead_len, con->line, con->len + 1);
+        con->ahead_len += con->len + 1;
+        wipe(con->line, sizeof(con->line));
+        con->len = 0;
+        return;
+    }
     wipe(con->line, sizeof(con->line));
     con->len = 0;
     con->overflow = false;
@@ -332,17 +343,11 @@ static void busy_line(struct console *con)
         console_prompt(con);
 }
 
-static void end_line(struct console *con)
+/* A complete line in con->line (already echoed): to the pending read or the command table. */
+static void take_line(struct console *con)
 {
     bool secret = con->read_fn && (con->read_flags & CONSOLE_SECRET);
 
-    console_puts(con, "\n");
-    con->line[con->len] = '\0';
-    con->lines++;
-    if (con->busy) {
-        busy_line(con);
-        return;
-    }
     if (con->overflow) {
         console_error(con, "line too long (max %d characters)", CONSOLE_LINE_MAX);
         /* A refused answer to a prompt cancels the request rather than leaving it dangling. */
@@ -370,6 +375,46 @@ static void end_line(struct console *con)
     con->overflow = false;
     if (may_prompt(con))
         console_prompt(con);
+}
+
+static void end_line(struct console *con)
+{
+    console_puts(con, "\n");
+    con->line[con->len] = '\0';
+    con->lines++;
+    if (con->busy)
+        busy_line(con);
+    else
+        take_line(con);
+}
+
+/* The lines typed ahead while work was out, in order, until one is handed over again. The line
+ * being typed meanwhile is put back afterwards. */
+static bool drain_ahead(struct console *con)
+{
+    char typing[CONSOLE_LINE_MAX + 1];
+    size_t typing_len = con->len;
+    bool typing_over = con->overflow, any = false;
+
+    if (!con->ahead_len)
+        return false;
+    memcpy(typing, con->line, sizeof(typing));
+    con->overflow = false;
+    while (con->ahead_len && !con->busy && !con->held && !con->discarding) {
+        size_t n = strlen(con->ahead);
+        memcpy(con->line, con->ahead, n + 1);
+        con->len = n;
+        memmove(con->ahead, con->ahead + n + 1, con->ahead_len - n - 1);
+        con->ahead_len -= n + 1;
+        wipe(con->ahead + con->ahead_len, n + 1); /* it may have been a PIN */
+        take_line(con);
+        any = true;
+    }
+    memcpy(con->line, typing, sizeof(typing));
+    con->len = typing_len;
+    con->overflow = typing_over;
+    wipe(typing, sizeof(typing));
+    return any;
 }
 
 /* The input has been quiet for CONSOLE_QUIET_MS: finish what waited for the burst to end. */
@@ -466,7 +511,10 @@ static void cancel_line(struct console *con)
     con->len = 0;
     con->overflow = false;
     if (con->busy) {
-        /* What is out cannot be called back; the typed line is gone, the console still listens. */
+        /* What is out cannot be called back; the typed line and what was typed ahead are gone,
+         * the console still listens. */
+        wipe(con->ahead, sizeof(con->ahead));
+        con->ahead_len = 0;
         console_puts(con, console_is_privileged(con) ? "signet# " : "signet> ");
         return;
     }
@@ -646,15 +694,18 @@ void console_work_done(struct console *con)
         end_burst(con);
         return;
     }
-    if (may_prompt(con))
+    if (!drain_ahead(con) && may_prompt(con))
         console_prompt(con);
 }
 
 bool console_wants_input(struct console *con, uint64_t now_ms)
 {
-    if (!con->busy || con->busy_answer)
+    if (!con->busy)
         return true;
-    if (now_ms - con->busy_ms < CONSOLE_BUSY_ANSWER_MS)
+    /* Room for one more whole line typed ahead; beyond that the input waits where it is. */
+    if (sizeof(con->ahead) - con->ahead_len < CONSOLE_LINE_MAX + 1)
+        return false;
+    if (!con->busy_answer && now_ms - con->busy_ms < CONSOLE_BUSY_ANSWER_MS)
         return false;
     con->busy_answer = true;
     return true;

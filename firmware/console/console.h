@@ -117,7 +117,9 @@ struct console {
     bool busy;        /* handed over and not done yet */
     bool busy_answer; /* out long enough that typed lines are read and answered meanwhile */
     uint64_t busy_ms; /* when it was handed over */
-    uint32_t busy_refused;
+    /* Lines typed while it is out, each NUL-ended, run in order once it is done. */
+    char ahead[CONSOLE_AHEAD_MAX];
+    size_t ahead_len;
     struct {
         const struct console_cmd *cmd; /* a command, or */
         console_line_fn line_fn;       /* a read's line (NULL line: cancelled), or */
@@ -182,7 +184,9 @@ void console_release(struct console *con);
  * CONSOLE_INLINE go to fn instead of running in the console's task, one at a time. While one is
  * out the prompt stays back; typed input waits (console_wants_input) for CONSOLE_BUSY_ANSWER_MS,
  * so a command and what is pasted after it stay in order; after that, lines are read: quick
- * commands run and anything else is refused with "error: busy: ...". NULL: everything runs here.
+ * commands run at once and the others wait (up to CONSOLE_AHEAD_MAX bytes; beyond, the input
+ * waits where it is) to run in order when the work is done. Ctrl-C drops what waits. NULL:
+ * everything runs here.
  */
 void console_set_runner(struct console *con, console_runner_fn fn, void *ctx);
 /* Run the work that was handed over (in the runner's context, where waiting is allowed). */

@@ -557,17 +557,72 @@ TEST(input_waits_while_work_is_out_then_quick_commands_answer)
     type("quick\r");
     CHECK_STR(ran, "[]"); /* answered while the other is out */
     CHECK(strstr(out, "signet> ") != NULL);
-    out_len = 0;
-    out[0] = '\0';
+    /* Anything else waits its turn, in order, and runs once the work is done. */
     type("time show\r");
-    CHECK(strstr(out, "error: busy: 'status' is still waiting for the token; 'time show' did "
-                      "not run") != NULL);
+    type("time set X\r");
     CHECK_EQ(handed, 1);
+    CHECK(strstr(out, "error") == NULL);
     finish_work();
     CHECK_STR(ran, "[][]"); /* the quick one, then the status that was out */
+    CHECK_EQ(handed, 2);    /* time show, handed over in its turn */
+    CHECK(con.busy);
+    finish_work();
+    CHECK_EQ(handed, 3);
+    finish_work();
+    CHECK_STR(ran, "[][][][X]");
+    CHECK(!con.busy && con.ahead_len == 0);
     CHECK(console_wants_input(&con, now_ms));
-    type("time show\r");
+}
+
+TEST(a_line_half_typed_when_the_work_ends_is_kept)
+{
+    setup();
+    console_set_runner(&con, take_work, NULL);
+    type("status\r");
+    now_ms += CONSOLE_BUSY_ANSWER_MS;
+    CHECK(console_wants_input(&con, now_ms));
+    type("time set A\rtime se");
+    finish_work(); /* status done; "time set A" handed over; "time se" still being typed */
     CHECK_EQ(handed, 2);
+    type("t B\r");
+    finish_work();
+    CHECK_EQ(handed, 3);
+    finish_work();
+    CHECK_STR(ran, "[][A][B]");
+}
+
+TEST(ctrl_c_drops_what_was_typed_ahead)
+{
+    setup();
+    console_set_runner(&con, take_work, NULL);
+    type("status\r");
+    now_ms += CONSOLE_BUSY_ANSWER_MS;
+    CHECK(console_wants_input(&con, now_ms));
+    type("time set X\r\x03");
+    CHECK_EQ(con.ahead_len, 0);
+    finish_work();
+    CHECK_EQ(handed, 1);
+    CHECK_STR(ran, "[]");
+}
+
+TEST(typed_ahead_input_waits_when_the_room_is_full)
+{
+    char line[CONSOLE_LINE_MAX + 2];
+
+    setup();
+    console_set_runner(&con, take_work, NULL);
+    type("status\r");
+    now_ms += CONSOLE_BUSY_ANSWER_MS;
+    memset(line, 'x', CONSOLE_LINE_MAX);
+    line[CONSOLE_LINE_MAX] = '\r';
+    line[CONSOLE_LINE_MAX + 1] = '\0';
+    int fed = 0;
+    while (console_wants_input(&con, now_ms) && fed < 100) {
+        type(line);
+        fed++;
+    }
+    CHECK(fed >= 3 && fed < 100);
+    CHECK(con.ahead_len <= sizeof(con.ahead));
 }
 
 TEST(a_pin_goes_to_the_runner_and_leaves_no_copy)
@@ -641,6 +696,9 @@ int main(void)
     RUN(help_for_prints_commands_starting_with_the_words);
     RUN(runner_takes_commands_and_keeps_the_prompt_until_done);
     RUN(input_waits_while_work_is_out_then_quick_commands_answer);
+    RUN(a_line_half_typed_when_the_work_ends_is_kept);
+    RUN(ctrl_c_drops_what_was_typed_ahead);
+    RUN(typed_ahead_input_waits_when_the_room_is_full);
     RUN(a_pin_goes_to_the_runner_and_leaves_no_copy);
     RUN(inline_reads_collect_and_the_burst_end_is_handed_over);
     RUN(a_runner_that_cannot_take_work_says_so);
