@@ -7,6 +7,7 @@
 #define APP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "firmware/acl/acl.h"
@@ -110,6 +111,9 @@ struct app {
     uint64_t probe_at;
     uint32_t probe_wait_ms;
 };
+
+/* The app a member (a token job embedded in it) belongs to. */
+#define APP_OF(ptr, member) ((struct app *)(void *)((char *)(ptr)-offsetof(struct app, member)))
 
 /* Boots the appliance and runs its scheduler; returns only if the scheduler is stopped. */
 void app_main(struct app *app);

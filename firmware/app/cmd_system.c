@@ -107,8 +107,10 @@ static int cmd_status(struct console *con, int argc, char **argv)
         if (st != ENROLL_UNKNOWN)
             console_printf(con, "enrollment: %s\n", enroll_state_name(st));
         else if (app->token.logged_in && why)
-            console_printf(con, "enrollment: unknown (the token is unreachable: %s; reading it "
-                                "again)\n", why);
+            console_printf(con,
+                           "enrollment: unknown (the token is unreachable: %s; reading it "
+                           "again)\n",
+                           why);
         else if (app->token.logged_in)
             console_puts(con, "enrollment: unknown (reading it from the token)\n");
         else

@@ -68,8 +68,8 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
     app->console_seen_ms = now;
     /* The tick reads too: a notification that found a tick queued was not posted. Work just
      * handed to the token keeps what follows it waiting in the UART, in order. */
-    int n = console_wants_input(&app->con, now) ? hal_uart_read(HAL_UART_CONSOLE, buf, sizeof(buf))
-                                                : 0;
+    int n =
+        console_wants_input(&app->con, now) ? hal_uart_read(HAL_UART_CONSOLE, buf, sizeof(buf)) : 0;
     if (n > 0) {
         /* A chunk left over from a full read was waiting already: other tasks running in
          * between must not make it look like a pause in the input (a new burst). */
@@ -193,21 +193,20 @@ static void revoke_house_tick(struct app *app)
 
 /* The house task's timers only submit; the token task does the work, so that a token slow to
  * answer holds up nothing but the job (and the watchdog keeps being kicked, here, on time). */
-#define APP_OF_JOB(job, member) ((struct app *)(void *)((char *)(job)-offsetof(struct app, member)))
 
 static void refresh_job(struct token_job *job)
 {
-    app_refresh_state(APP_OF_JOB(job, refresh_job));
+    app_refresh_state(APP_OF(job, refresh_job));
 }
 
 static void auto_login_job(struct token_job *job)
 {
-    app_auto_login_try(APP_OF_JOB(job, auto_login_job));
+    app_auto_login_try(APP_OF(job, auto_login_job));
 }
 
 static void revoke_job(struct token_job *job)
 {
-    revoke_house_tick(APP_OF_JOB(job, revoke_job));
+    revoke_house_tick(APP_OF(job, revoke_job));
 }
 
 static void house_handler(struct k_task *t, const struct k_event *ev)

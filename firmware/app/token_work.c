@@ -15,8 +15,6 @@
 #include "firmware/app/app.h"
 #include "hal/clock.h"
 
-#define APP_OF(ptr, member) ((struct app *)(void *)((char *)(ptr) - offsetof(struct app, member)))
-
 /* ---- the console's commands ---- */
 
 static void console_job_run(struct token_job *job)
@@ -73,8 +71,8 @@ static void probe_job_run(struct token_job *job)
     p11_client_stats(&ls);
     /* Down again: look less often, up to APP_RELINK_MAX_MS, so a dead token costs little. */
     if (!ls.up)
-        app->probe_wait_ms = app->probe_wait_ms < APP_RELINK_MAX_MS / 2 ? 2 * app->probe_wait_ms
-                                                                         : APP_RELINK_MAX_MS;
+        app->probe_wait_ms =
+            app->probe_wait_ms < APP_RELINK_MAX_MS / 2 ? 2 * app->probe_wait_ms : APP_RELINK_MAX_MS;
 }
 
 bool app_link_up(struct app *app)
