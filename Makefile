@@ -82,8 +82,11 @@ FIRMWARE_SRCS := \
 	crypto/spki.c \
 	crypto/doc.c \
 	firmware/app/main.c \
+	firmware/app/core.c \
+	firmware/app/core_login.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
+	firmware/app/cmd_common.c \
 	firmware/app/start.c \
 	firmware/app/cmd_net.c \
 	firmware/app/hsm_link.c

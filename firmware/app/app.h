@@ -29,6 +29,19 @@ enum app_nv_key {
     NV_KEY_AUDIT_BASE = 0x100, /* ..0x100 + AUDIT_SLOTS - 1: the audit ring */
 };
 
+/* What the core tells the operator, and where it goes (core.h: app_notice). */
+enum app_note {
+    APP_NOTE_INFO,  /* a line of information */
+    APP_NOTE_ERROR, /* a line saying what failed */
+    /* Output nobody typed a command for (the boot login): it starts on a fresh line, and the
+     * operator gets the prompt back after it. No text. */
+    APP_NOTE_UNASKED_BEGIN,
+    APP_NOTE_UNASKED_END,
+};
+/* Where notices go (the console adapter, cmd_common.c); text is one or more lines, without the
+ * last newline. */
+typedef void (*app_notice_fn)(void *ctx, enum app_note kind, const char *text);
+
 struct app;
 /* A pasted armored block, whole (text up to and including its END line). */
 typedef void (*app_paste_fn)(struct app *app, struct console *con, const char *text, size_t len);
@@ -85,7 +98,7 @@ struct app {
     bool online_renewal; /* the request in flight renews */
     struct k_timer expiry_timer;
     int32_t expiry_warned_day; /* the day (since 1970) the last "SLC expires soon" entry was made */
-    /* Auto-login (cmd_token.c): a sealed PIN is kept (hal/secret.h); the boot login is still to
+    /* Auto-login (core_login.c): a sealed PIN is kept (hal/secret.h); the boot login is still to
      * be tried, next after auto_login_wait_ms while the token cannot be reached. */
     bool auto_login;
     bool auto_login_pending;
@@ -94,6 +107,9 @@ struct app {
     /* token pin change: the current and the new PIN while the operator types them; wiped after */
     uint8_t pin_entry[2][TOKEN_PIN_MAX];
     size_t pin_entry_len[2];
+    /* Where the core's notices go (app_set_notice: the console). */
+    app_notice_fn notice_fn;
+    void *notice_ctx;
 };
 
 /* Boots the appliance and runs its scheduler; returns only if the scheduler is stopped. */
@@ -103,8 +119,6 @@ const char *app_reset_reason_name(enum hal_reset_reason r);
 
 /* firmware/app/service.c: the HTTP endpoints; starts listening. 0 or a negative errno. */
 int service_start(struct app *app);
-/* Why the service cannot sign right now, or NULL when it can (what /health says). */
-const char *app_not_ready_reason(struct app *app);
 /* firmware/app/service_sign.c: the signing endpoints (subenroll, certify, publish, license). */
 int service_sign_start(struct app *app);
 /* Answer the requests whose certificates the token has signed since (net task). */
@@ -127,8 +141,6 @@ extern const unsigned app_crl_fetch_cmd_count;
 /* firmware/app/tls_setup.c: find or make the TLS key and certificate in the token and start
  * serving HTTPS with them (needs a login). 0, or a negative errno with *why set. */
 int app_tls_setup(struct app *app, const char **why);
-#define APP_FP_TEXT_LEN (32 * 3 - 1) /* AB:CD:...:EF */
-void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1]);
 
 /* firmware/app/cmd_enroll.c: read a pasted armored block (BEGIN label ... END label) into
  * app->paste and hand it to done once the input is quiet after its END line; cmd names the
@@ -142,9 +154,6 @@ int app_paste(struct console *con, const char *cmd, const char *what, const char
 int app_paste_either(struct console *con, const char *cmd, const char *what, const char *label,
                      const char *alt, app_paste_fn done);
 
-/* firmware/app/cmd_enroll.c: wall-clock now as X.509 time (false: RTC unreadable); audit. */
-bool app_now(struct app *app, x509_time *t, int64_t *secs);
-void app_audit(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A console command that changes what the token holds refused: "WHY; nothing changed" on the
  * console, "CMD: refused: WHY" in the audit log. */
 void app_console_refuse(struct app *app, struct console *con, const char *cmd, const char *why);
@@ -153,20 +162,6 @@ void app_console_refuse(struct app *app, struct console *con, const char *cmd, c
 bool app_console_logged_in(struct console *con, const char *cmd);
 /* A certificate as PEM on the console. */
 int app_print_pem(struct console *con, const uint8_t *der, size_t len);
-/* Log (once a day) when the SLC has fewer than ENROLL_RENEW_WARN_DAYS left. */
-void app_check_expiry(struct app *app);
-/* Periodic: read the enrollment state again from the token (shared by cluster members) while
- * logged in, then check the expiry. */
-void app_refresh_state(struct app *app);
-/* Read what the token holds for this appliance (enrollment, ACL, identity sources) into RAM;
- * needs login. */
-int app_load_state(struct app *app, const char **why);
-void app_unload_state(struct app *app);
-
-/* firmware/app/cmd_token.c: at boot, note whether a sealed PIN is kept and, if so, have the house
- * task log in with it (timer, signal sig); app_auto_login_try is that task's part. */
-void app_auto_login_start(struct app *app, uint16_t sig);
-void app_auto_login_try(struct app *app);
 void app_hsm_link_setup(void); /* hsm_link.c: p11_client over the HSM UART; before token_init */
 
 extern const struct console_cmd app_enroll_cmds[];

@@ -3,7 +3,7 @@
  * import, enroll, renew, slc, audit. Documents travel armored (crypto/doc); a pasted block is read
  * line by line into one bounded buffer until its END line.
  */
-#include "app.h"
+#include "core.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -37,88 +37,6 @@ static struct x509_info pending_info;
 static struct app *app_of(struct console *con)
 {
     return con->user;
-}
-
-bool app_now(struct app *app, x509_time *t, int64_t *secs)
-{
-    int64_t now = 0;
-
-    (void)app;
-    if (hal_clock_wall_get(&now) != 0)
-        return false;
-    *t = enroll_time_at(now);
-    if (secs)
-        *secs = now;
-    return true;
-}
-
-void app_audit(struct app *app, const char *fmt, ...)
-{
-    char line[AUDIT_TEXT_MAX + 1];
-    int64_t now = 0;
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    (void)hal_clock_wall_get(&now);
-    audit_log(&app->audit, now, "%s", line);
-}
-
-void app_check_expiry(struct app *app)
-{
-    x509_time now;
-    int64_t secs;
-
-    if (!app->enroll.loaded || !enroll_slc_current(&app->enroll) || !app_now(app, &now, &secs))
-        return;
-    long days = enroll_days_left(&app->enroll, &now);
-    int32_t today = (int32_t)(secs / 86400);
-    if (days >= ENROLL_RENEW_WARN_DAYS || today == app->expiry_warned_day)
-        return;
-    app->expiry_warned_day = today;
-    if (days < 0)
-        app_audit(app, "warning: the SLC has expired; renew it (renew export / renew online)");
-    else
-        app_audit(app, "warning: the SLC expires in %ld days; renew it", days);
-}
-
-int app_load_state(struct app *app, const char **why)
-{
-    int ret = enroll_load(&app->enroll, why);
-    /* A damaged ACL denies everyone (acl_load says so), damaged identity sources trust no user;
-     * neither stops the rest. */
-    if (!ret) {
-        const char *ignored;
-        (void)acl_load(&app->acl, why);
-        (void)identity_load(&app->identity, &ignored);
-        /* Damaged revocation records refuse everything (revoke.c); a token that did not answer
-         * keeps what RAM holds. */
-        (void)revoke_load(&app->revoke, &ignored);
-    }
-    return ret;
-}
-
-void app_unload_state(struct app *app)
-{
-    enroll_unload(&app->enroll);
-    app->acl.loaded = false;
-    app->identity.loaded = false;
-    app->identity.count = 0;
-    revoke_unload(&app->revoke);
-}
-
-void app_refresh_state(struct app *app)
-{
-    audit_flush(&app->audit);
-    const char *why;
-
-    /* Not while a paste, a question or a network request is half done: it would change what
-     * they check. */
-    if (app->token.logged_in && app->enroll.loaded && !app->con.held && !app->paste.len &&
-        !app->con.read_fn && app_load_state(app, &why) != 0)
-        app->enroll.loaded = false; /* read again on next use */
-    app_check_expiry(app);
 }
 
 /* The RAM copy of the token's state, read after login; commands that need it say so. */

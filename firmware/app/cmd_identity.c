@@ -3,7 +3,7 @@
  * certificates prove who a user is, each with the name domains it vouches for. Changing them
  * needs the login; every change and every refusal is audited.
  */
-#include "app.h"
+#include "core.h"
 
 #include <errno.h>
 #include <string.h>

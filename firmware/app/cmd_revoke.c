@@ -3,7 +3,7 @@
  * cluster takes back, the CRL it signs, and the CRLs of those above it. Changes need the login
  * and are audited, refusals too; the decisions themselves are firmware/revoke's.
  */
-#include "app.h"
+#include "core.h"
 
 #include <errno.h>
 #include <stdio.h>

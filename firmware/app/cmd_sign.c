@@ -3,7 +3,7 @@
  * the server's role, a licensing server's root, offline sub-enrollment on a root, and the
  * content-key encryption certificate. Every change is audited.
  */
-#include "app.h"
+#include "core.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
  * X509_CRL_DER_MAX bytes (the largest CRL revoke reads); the buffer is free again once
  * revoke_accept_crl returns (revoke keeps what it parsed, not the DER).
  */
-#include "app.h"
+#include "core.h"
 
 #include <errno.h>
 #include <stdio.h>

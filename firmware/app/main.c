@@ -1,4 +1,4 @@
-#include "app.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <string.h>
@@ -253,6 +253,7 @@ void app_main(struct app *app)
     console_init(&app->con, console_out, NULL);
     app->con.user = app;
     app->con.privileged_fn = token_logged_in;
+    app_set_notice(app, cmd_notice, &app->con);
     (void)console_add_commands(&app->con, app_system_cmds, app_system_cmd_count);
     (void)console_add_commands(&app->con, app_token_cmds, app_token_cmd_count);
     (void)console_add_commands(&app->con, app_enroll_cmds, app_enroll_cmd_count);

@@ -11,7 +11,7 @@
  * GET /v1/whoami: JSON — the caller's TLS client-certificate fingerprint as this appliance sees
  * it: the principal an operator grants with `acl grant`.
  */
-#include "app.h"
+#include "core.h"
 
 #include <string.h>
 
@@ -21,64 +21,6 @@
 #include "hal/clock.h"
 #include "net/http.h"
 #include "net/tls.h"
-
-/*
- * The link comes back on the next token call, and a service that refused because it was down
- * would make none: it would stay down until the minute refresh. So a link found down is tried
- * again here — after APP_RELINK_MS, then twice as long after each failure up to
- * APP_RELINK_MAX_MS, because against a stalled server each try holds the net task for a
- * handshake time-out.
- */
-static bool link_up(struct app *app)
-{
-    static uint64_t tried_at;
-    static uint32_t wait_ms = APP_RELINK_MS;
-    struct p11_link_stats ls;
-    CK_TOKEN_INFO info;
-
-    p11_client_stats(&ls);
-    uint64_t now = hal_clock_ms();
-    if (ls.up)
-        wait_ms = APP_RELINK_MS;
-    if (ls.up || (tried_at && now - tried_at < wait_ms))
-        return ls.up;
-    tried_at = now;
-    (void)token_get_info(&app->token, &info);
-    p11_client_stats(&ls);
-    if (!ls.up)
-        wait_ms = wait_ms < APP_RELINK_MAX_MS / 2 ? 2 * wait_ms : APP_RELINK_MAX_MS;
-    return ls.up;
-}
-
-/* Why the service cannot sign right now, or NULL when it can. */
-const char *app_not_ready_reason(struct app *app)
-{
-    if (!app->token.logged_in)
-        return "token not logged in";
-    if (!link_up(app))
-        return "token link down";
-    if (!tls_server_ready())
-        return "HTTPS identity not set up";
-    x509_time now;
-    if (!app_now(app, &now, NULL))
-        return "clock unreadable";
-    /* docs/requirements.md R7: until an SLC is in force every service says so, and serves the
-     * moment one is installed — nothing to reset. */
-    const char *blocked;
-    switch (enroll_state(&app->enroll, &now)) {
-    case ENROLL_ENROLLED:
-    case ENROLL_RENEWAL_PENDING:
-        /* docs/requirements.md R20: an SLC revoked from above, or (licensing server) no good
-         * CRL of the root, stops every service; firmware/revoke decides and says why. */
-        if (revoke_blocks_serving(&app->revoke, &now, &blocked))
-            return blocked;
-        return NULL;
-    case ENROLL_EXPIRED:
-        return "SLC expired";
-    default:
-        return "not enrolled";
-    }
-}
 
 static void health(void *ctx, const struct http_request *req, struct http_response *resp)
 {

@@ -23,7 +23,7 @@
  * little, as firmware/audit counts an entry that repeats the previous one instead of writing it
  * again (a client issuing in a loop is one record a minute), and /v1/status counts them all.
  */
-#include "app.h"
+#include "core.h"
 
 #include <errno.h>
 #include <stdio.h>
