@@ -42,6 +42,9 @@ enum app_note {
  * last newline. */
 typedef void (*app_notice_fn)(void *ctx, enum app_note kind, const char *text);
 
+/* The net task's signals; the core posts APP_SIG_NET_POLL (app_kick_net_poll). */
+enum app_net_sig { APP_SIG_NET_RX = 1, APP_SIG_NET_TICK, APP_SIG_NET_POLL };
+
 struct app;
 /* A pasted armored block, whole (text up to and including its END line). */
 typedef void (*app_paste_fn)(struct app *app, struct console *con, const char *text, size_t len);
@@ -69,10 +72,11 @@ struct app {
     struct k_task net_task;
     struct k_event net_queue[APP_NET_QUEUE];
     struct k_timer net_timer;
-    volatile bool net_rx_kicked;  /* SIG_NET_RX is queued */
-    volatile bool signing_kicked; /* a look at the token's answers is queued (app_kick_signing) */
-    int net_status;               /* result of bringing the network up; 0 when running */
-    int http_status;              /* result of starting the HTTP service; 0 when listening */
+    volatile bool net_rx_kicked;       /* SIG_NET_RX is queued */
+    volatile bool net_poll_kicked;     /* APP_SIG_NET_POLL is queued (app_kick_net_poll) */
+    void (*net_poll)(struct app *app); /* app_set_net_poll */
+    int net_status;                    /* result of bringing the network up; 0 when running */
+    int http_status;                   /* result of starting the HTTP service; 0 when listening */
     struct console con;
     struct nvstore nv;
     int nv_status; /* result of mounting the store; 0 when usable */
@@ -121,10 +125,6 @@ const char *app_reset_reason_name(enum hal_reset_reason r);
 int service_start(struct app *app);
 /* firmware/app/service_sign.c: the signing endpoints (subenroll, certify, publish, license). */
 int service_sign_start(struct app *app);
-/* Answer the requests whose certificates the token has signed since (net task). */
-void service_sign_poll(struct app *app);
-/* Have the net task call service_sign_poll soon; interrupt context allowed. */
-void app_kick_signing(struct app *app);
 
 /* firmware/app/service_crl.c: GET /v1/crl on 443 and 80, the body revoke's CRL buffer. */
 int service_crl_start(struct app *app);

@@ -1,6 +1,6 @@
 /*
  * firmware/app/core.c — what every adapter shares: time, audit, the one notice path, the token's
- * state in RAM and its refresh, readiness, the fingerprint format (core.h).
+ * state in RAM and its refresh, readiness, the net task's poll, the fingerprint format (core.h).
  */
 #include "core.h"
 
@@ -172,6 +172,25 @@ const char *app_not_ready_reason(struct app *app)
     }
 }
 
+void app_set_net_poll(struct app *app, app_poll_fn fn)
+{
+    app->net_poll = fn;
+}
+
+/* Posted once until run — by its own flag: a kick that found one queued adds nothing. */
+void app_kick_net_poll(struct app *app)
+{
+    if (!app->net_poll_kicked) {
+        app->net_poll_kicked = true;
+        (void)k_post(&app->net_task, APP_SIG_NET_POLL, 0);
+    }
+}
+
+void app_net_poll(struct app *app)
+{
+    if (app->net_poll)
+        app->net_poll(app);
+}
 #endif
 
 void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1])

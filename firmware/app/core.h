@@ -55,6 +55,19 @@ const char *app_not_ready_reason(struct app *app);
 /* A SHA-256 fingerprint as operators see and type it. */
 void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1]);
 
+/* ---- the net task's poll (core.c) ---- */
+
+/* What the net task runs when something a service waits for may have come in (the token
+ * answered a signature left in flight): registered by that service (service_sign.c), run by the
+ * net task on a kick and on every tick (a token that never answers: the link's time-out ends
+ * it). NULL: nothing to look at. */
+typedef void (*app_poll_fn)(struct app *app);
+void app_set_net_poll(struct app *app, app_poll_fn fn);
+/* Have the net task run the poll soon; interrupt context allowed. */
+void app_kick_net_poll(struct app *app);
+/* The net task's part (main.c; on APP_SIG_NET_POLL it clears net_poll_kicked first). */
+void app_net_poll(struct app *app);
+
 /* ---- login (core_login.c) ---- */
 
 /* Log in with pin (the operator's, typed on the console), then bring up what every login brings

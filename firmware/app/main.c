@@ -11,7 +11,6 @@
 
 enum console_sig { SIG_CONSOLE_RX = 1, SIG_CONSOLE_TICK };
 enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK, SIG_AUTO_LOGIN, SIG_REVOKE_TICK };
-enum net_sig { SIG_NET_RX = 1, SIG_NET_TICK, SIG_NET_SIGNED };
 
 const char *app_reset_reason_name(enum hal_reset_reason r)
 {
@@ -96,32 +95,24 @@ static void eth_rx_notify(void *ctx)
     struct app *app = ctx;
     if (!app->net_rx_kicked) {
         app->net_rx_kicked = true;
-        (void)k_post(&app->net_task, SIG_NET_RX, 0);
-    }
-}
-
-void app_kick_signing(struct app *app)
-{
-    if (!app->signing_kicked) {
-        app->signing_kicked = true;
-        (void)k_post(&app->net_task, SIG_NET_SIGNED, 0);
+        (void)k_post(&app->net_task, APP_SIG_NET_RX, 0);
     }
 }
 
 /* Interrupt context: the token answered something — maybe a signature left in flight. */
 static void hsm_rx_notify(void *ctx)
 {
-    app_kick_signing(ctx);
+    app_kick_net_poll(ctx);
 }
 
 static void net_handler(struct k_task *t, const struct k_event *ev)
 {
     struct app *app = t->ctx;
 
-    if (ev->sig == SIG_NET_SIGNED) {
-        app->signing_kicked = false;
-        service_sign_poll(app);
-    } else if (ev->sig == SIG_NET_RX) {
+    if (ev->sig == APP_SIG_NET_POLL) {
+        app->net_poll_kicked = false;
+        app_net_poll(app);
+    } else if (ev->sig == APP_SIG_NET_RX) {
         app->net_rx_kicked = false;
         /* Frames left over: come back after the other tasks, as the console does. */
         if (net_input())
@@ -131,7 +122,7 @@ static void net_handler(struct k_task *t, const struct k_event *ev)
         http_tick((uint32_t)hal_clock_ms());
         http_client_tick((uint32_t)hal_clock_ms());
         app_crl_fetch_tick(app);
-        service_sign_poll(app); /* a token that never answers: the link's time-out ends it */
+        app_net_poll(app); /* a token that never answers: the link's time-out ends it */
     }
 }
 
@@ -139,7 +130,7 @@ static void start_network(struct app *app)
 {
     k_task_init(&app->sched, &app->net_task, "net", 1, net_handler, app, app->net_queue,
                 APP_NET_QUEUE);
-    k_timer_init(&app->sched, &app->net_timer, &app->net_task, SIG_NET_TICK);
+    k_timer_init(&app->sched, &app->net_timer, &app->net_task, APP_SIG_NET_TICK);
     hal_eth_set_notify(eth_rx_notify, app);
     hal_uart_set_notify(HAL_UART_HSM, hsm_rx_notify, app);
     /* Until the token's RNG is reachable (tls_setup.c reseeds), at least differ per boot. */

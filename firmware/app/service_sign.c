@@ -228,7 +228,7 @@ static void serve(struct app *app, const struct http_request *req, struct http_r
         job->audit = true;
         snprintf(job->who, sizeof(job->who), "%s", audit_who);
         /* The token may already have answered (or failed at once): look soon, in any case. */
-        app_kick_signing(app);
+        app_kick_net_poll(app);
         if (job->tag)
             return;
         token_sign_settle(&app->token); /* cannot defer: wait for it here */
@@ -237,7 +237,8 @@ static void serve(struct app *app, const struct http_request *req, struct http_r
     issued(app, resp, what, ret, audit_who, n, why, true);
 }
 
-void service_sign_poll(struct app *app)
+/* Answer the requests whose certificates the token has signed since (the net task's poll). */
+static void service_sign_poll(struct app *app)
 {
     struct issue_job *job;
 
@@ -480,6 +481,7 @@ int service_sign_start(struct app *app)
 {
     int ret = http_route_add("POST", "/v1/subenroll", 0, subenroll, app);
 
+    app_set_net_poll(app, service_sign_poll);
     if (!ret)
         ret = http_route_add("POST", "/v1/certify", 0, certify, app);
     if (!ret)
