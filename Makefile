@@ -56,6 +56,7 @@ FIRMWARE_SRCS := \
 	firmware/acl/acl.c \
 	firmware/identity/identity.c \
 	firmware/issue/issue.c \
+	firmware/issue/issue_auth.c \
 	firmware/revoke/revoke.c \
 	firmware/app/cmd_revoke.c \
 	firmware/app/cmd_enroll.c \
@@ -287,10 +288,12 @@ UNIT_enroll := firmware/enroll/enroll.c lib/civil_time.c lib/tlv.c crypto/doc.c 
 UNIT_OBJS_enroll := $(UNIT_OBJS_x509) $(EXPAT_SRCS:%.c=$(UNIT_BUILD)/expat/%.o)
 UNIT_LIBS_enroll := -lcrypto
 # firmware/issue's refusals over the real token, acl, enroll, revoke and tests/unit/fake_p11.
-UNIT_issue := firmware/issue/issue.c firmware/revoke/revoke.c firmware/acl/acl.c lib/hex.c \
+UNIT_issue := firmware/issue/issue.c firmware/issue/issue_auth.c firmware/identity/identity.c \
+	firmware/revoke/revoke.c firmware/acl/acl.c lib/hex.c \
 	crypto/x509_user.c crypto/x509_crl.c firmware/token/token_wrap.c $(UNIT_enroll)
 UNIT_OBJS_issue := $(UNIT_OBJS_enroll)
 UNIT_LIBS_issue := -lcrypto
+UNIT_FLAGS_issue := -DIDENTITY_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
 UNIT_spki := crypto/spki.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_spki := $(UNIT_OBJS_x509)
 # Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our

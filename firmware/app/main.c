@@ -262,7 +262,7 @@ void app_main(struct app *app)
     enroll_init(&app->enroll, &app->token, "Signet", SIGNET_VERSION);
     acl_init(&app->acl, &app->token);
     identity_init(&app->identity, &app->token);
-    issue_init(&app->issue, &app->token, &app->enroll, &app->acl, &app->revoke);
+    issue_init(&app->issue, &app->token, &app->enroll, &app->acl, &app->identity, &app->revoke);
     revoke_init(&app->revoke, &app->token, &app->enroll);
     app->expiry_warned_day = -1;
     k_timer_start(&app->expiry_timer, APP_STATE_REFRESH_MS, APP_STATE_REFRESH_MS);
