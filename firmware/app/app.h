@@ -119,22 +119,16 @@ struct app {
 /* Boots the appliance and runs its scheduler; returns only if the scheduler is stopped. */
 void app_main(struct app *app);
 
-const char *app_reset_reason_name(enum hal_reset_reason r);
-
-/* firmware/app/service.c: the HTTP endpoints; starts listening. 0 or a negative errno. */
+/* The HTTP endpoint modules (adapters over the core), each adding its routes; main.c starts the
+ * listeners after them. 0 or a negative errno.
+ * firmware/app/service.c: GET /health, /v1/status, /v1/whoami. */
 int service_start(struct app *app);
 /* firmware/app/service_sign.c: the signing endpoints (subenroll, certify, publish, license). */
 int service_sign_start(struct app *app);
 
 /* firmware/app/service_crl.c: GET /v1/crl on 443 and 80, the body revoke's CRL buffer. */
 int service_crl_start(struct app *app);
-/* firmware/app/crl_fetch.c: fetch "<base>/v1/crl" as src's CRL and hand it to revoke_accept_crl
- * (net task). con non-NULL: held and told the outcome, then released; cmd names it in the audit
- * log. -EBUSY one is in flight, -EIO not logged in, or http_client_get's errors. */
-int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, struct console *con,
-                  const char *cmd, const char **why);
-/* Each net tick: a licensing server fetches its root's CRL when due (see crl_fetch.c). */
-void app_crl_fetch_tick(struct app *app);
+/* firmware/app/cmd_crl.c: `crl fetch`. */
 extern const struct console_cmd app_crl_fetch_cmds[];
 extern const unsigned app_crl_fetch_cmd_count;
 
@@ -142,26 +136,6 @@ extern const unsigned app_crl_fetch_cmd_count;
  * serving HTTPS with them (needs a login). 0, or a negative errno with *why set. */
 int app_tls_setup(struct app *app, const char **why);
 
-/* firmware/app/cmd_enroll.c: read a pasted armored block (BEGIN label ... END label) into
- * app->paste and hand it to done once the input is quiet after its END line; cmd names the
- * command in the audit log, what the thing for the operator. Anything but blank lines after the
- * END line in the same burst, an END line of another label, a too-large block, Ctrl-C or the
- * console's time-out refuse the paste (audited) and the rest of its burst is discarded, never run.
- * A paste may start another from its done. */
-int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
-              app_paste_fn done);
-/* The same, taking a block of either label (one block still: done tells them apart). */
-int app_paste_either(struct console *con, const char *cmd, const char *what, const char *label,
-                     const char *alt, app_paste_fn done);
-
-/* A console command that changes what the token holds refused: "WHY; nothing changed" on the
- * console, "CMD: refused: WHY" in the audit log. */
-void app_console_refuse(struct app *app, struct console *con, const char *cmd, const char *why);
-/* cmd needs the login. Checked by such commands rather than by the console, so that an attempt
- * without it is audited too. */
-bool app_console_logged_in(struct console *con, const char *cmd);
-/* A certificate as PEM on the console. */
-int app_print_pem(struct console *con, const uint8_t *der, size_t len);
 void app_hsm_link_setup(void); /* hsm_link.c: p11_client over the HSM UART; before token_init */
 
 extern const struct console_cmd app_enroll_cmds[];

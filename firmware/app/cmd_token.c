@@ -3,7 +3,7 @@
  * auto-login, key generate, key sign. The login itself, and the boot's auto-login, are the
  * core's (core_login.c): login only collects the PIN.
  */
-#include "core.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <string.h>
@@ -535,7 +535,7 @@ static int cmd_test_content_new(struct console *con, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    return app_paste(con, "test content-new", "user's public key", "PUBLIC KEY",
+    return cmd_paste(con, "test content-new", "user's public key", "PUBLIC KEY",
                      content_new_pasted);
 }
 
@@ -565,7 +565,7 @@ static void rewrap_blob_pasted(struct app *app, struct console *con, const char 
         console_error(con, "%s", why);
         return;
     }
-    (void)app_paste(con, "test content-rewrap", "user's public key", "PUBLIC KEY",
+    (void)cmd_paste(con, "test content-rewrap", "user's public key", "PUBLIC KEY",
                     rewrap_key_pasted);
 }
 
@@ -575,7 +575,7 @@ static int cmd_test_content_rewrap(struct console *con, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    return app_paste(con, "test content-rewrap", "content key wrapped to the CKEK",
+    return cmd_paste(con, "test content-rewrap", "content key wrapped to the CKEK",
                      "SIGNET WRAPPED KEY", rewrap_blob_pasted);
 }
 

@@ -32,6 +32,21 @@ void app_notice(struct app *app, enum app_note kind, const char *fmt, ...)
         app->notice_fn(app->notice_ctx, kind, text);
 }
 
+const char *app_reset_reason_name(enum hal_reset_reason r)
+{
+    switch (r) {
+    case HAL_RESET_POWER_ON:
+        return "power-on";
+    case HAL_RESET_SOFTWARE:
+        return "software";
+    case HAL_RESET_WATCHDOG:
+        return "watchdog";
+    case HAL_RESET_FAULT:
+        return "fault";
+    }
+    return "unknown";
+}
+
 bool app_now(struct app *app, x509_time *t, int64_t *secs)
 {
     int64_t now = 0;

@@ -18,7 +18,10 @@
 
 #include "app.h"
 
-/* ---- time and audit (core.c) ---- */
+/* ---- boot, time and audit (core.c) ---- */
+
+/* Why the board last reset, as the banner and `status` say it. */
+const char *app_reset_reason_name(enum hal_reset_reason r);
 
 /* Wall-clock now as X.509 time, and as seconds since 1970 when secs is non-NULL; false: the RTC
  * is unreadable. */
@@ -67,6 +70,16 @@ void app_set_net_poll(struct app *app, app_poll_fn fn);
 void app_kick_net_poll(struct app *app);
 /* The net task's part (main.c; on APP_SIG_NET_POLL it clears net_poll_kicked first). */
 void app_net_poll(struct app *app);
+
+/* ---- the CRLs from above (crl_fetch.c; boards with the network) ---- */
+
+/* Fetch "<base>/v1/crl" as src's CRL and hand it to revoke_accept_crl
+ * (net task). con non-NULL: held and told the outcome, then released; cmd names it in the audit
+ * log. -EBUSY one is in flight, -EIO not logged in, or http_client_get's errors. */
+int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, struct console *con,
+                  const char *cmd, const char **why);
+/* Each net tick: a licensing server fetches its root's CRL when due (see crl_fetch.c). */
+void app_crl_fetch_tick(struct app *app);
 
 /* ---- login (core_login.c) ---- */
 

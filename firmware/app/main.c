@@ -12,21 +12,6 @@
 enum console_sig { SIG_CONSOLE_RX = 1, SIG_CONSOLE_TICK };
 enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK, SIG_AUTO_LOGIN, SIG_REVOKE_TICK };
 
-const char *app_reset_reason_name(enum hal_reset_reason r)
-{
-    switch (r) {
-    case HAL_RESET_POWER_ON:
-        return "power-on";
-    case HAL_RESET_SOFTWARE:
-        return "software";
-    case HAL_RESET_WATCHDOG:
-        return "watchdog";
-    case HAL_RESET_FAULT:
-        return "fault";
-    }
-    return "unknown";
-}
-
 static void console_out(void *ctx, const char *buf, size_t len)
 {
     (void)ctx;
@@ -126,6 +111,26 @@ static void net_handler(struct k_task *t, const struct k_event *ev)
     }
 }
 
+/* Every HTTP endpoint module's routes, then the listeners. */
+static int start_http(struct app *app)
+{
+    int ret = service_start(app);
+
+#if SIGNET_TEST_HOOKS
+    if (!ret)
+        ret = app_test_forward_start(app);
+#endif
+    if (!ret)
+        ret = service_sign_start(app);
+    if (!ret)
+        ret = service_crl_start(app);
+    if (!ret)
+        ret = http_server_start(HTTP_PLAIN_PORT, false);
+    if (!ret)
+        ret = http_server_start(HTTP_TLS_PORT, true);
+    return ret;
+}
+
 static void start_network(struct app *app)
 {
     k_task_init(&app->sched, &app->net_task, "net", 1, net_handler, app, app->net_queue,
@@ -146,7 +151,7 @@ static void start_network(struct app *app)
     app->net_status = net_init(&cfg);
     if (app->net_status == 0) {
         k_timer_start(&app->net_timer, NET_TICK_MS, NET_TICK_MS);
-        app->http_status = service_start(app);
+        app->http_status = start_http(app);
     }
     (void)console_add_commands(&app->con, app_net_cmds, app_net_cmd_count);
     (void)console_add_commands(&app->con, app_crl_fetch_cmds, app_crl_fetch_cmd_count);

@@ -167,17 +167,5 @@ int service_start(struct app *app)
         ret = http_route_add("GET", "/v1/status", 0, status, app);
     if (!ret)
         ret = http_route_add("GET", "/v1/whoami", 0, whoami, app);
-#if SIGNET_TEST_HOOKS
-    if (!ret)
-        ret = app_test_forward_start(app);
-#endif
-    if (!ret)
-        ret = service_sign_start(app);
-    if (!ret)
-        ret = service_crl_start(app);
-    if (!ret)
-        ret = http_server_start(HTTP_PLAIN_PORT, false);
-    if (!ret)
-        ret = http_server_start(HTTP_TLS_PORT, true);
     return ret;
 }
