@@ -56,6 +56,7 @@ FIRMWARE_SRCS := \
 	firmware/acl/acl.c \
 	firmware/identity/identity.c \
 	firmware/issue/issue.c \
+	firmware/issue/issue_auth.c \
 	firmware/revoke/revoke.c \
 	firmware/app/cmd_revoke.c \
 	firmware/app/cmd_enroll.c \
@@ -82,8 +83,11 @@ FIRMWARE_SRCS := \
 	crypto/spki.c \
 	crypto/doc.c \
 	firmware/app/main.c \
+	firmware/app/core.c \
+	firmware/app/core_login.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
+	firmware/app/cmd_common.c \
 	firmware/app/start.c \
 	firmware/app/cmd_net.c \
 	firmware/app/hsm_link.c \
@@ -128,7 +132,7 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
 NET_SRCS := net/net.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
-	firmware/app/service_sign.c firmware/app/service_crl.c firmware/app/crl_fetch.c \
+	firmware/app/service_sign.c firmware/app/service_crl.c firmware/app/crl_fetch.c firmware/app/cmd_crl.c \
 	firmware/app/tls_setup.c firmware/app/test_forward.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
@@ -286,10 +290,12 @@ UNIT_enroll := firmware/enroll/enroll.c lib/civil_time.c lib/tlv.c crypto/doc.c 
 UNIT_OBJS_enroll := $(UNIT_OBJS_x509) $(EXPAT_SRCS:%.c=$(UNIT_BUILD)/expat/%.o)
 UNIT_LIBS_enroll := -lcrypto
 # firmware/issue's refusals over the real token, acl, enroll, revoke and tests/unit/fake_p11.
-UNIT_issue := firmware/issue/issue.c firmware/revoke/revoke.c firmware/acl/acl.c lib/hex.c \
+UNIT_issue := firmware/issue/issue.c firmware/issue/issue_auth.c firmware/identity/identity.c \
+	firmware/revoke/revoke.c firmware/acl/acl.c lib/hex.c \
 	crypto/x509_user.c crypto/x509_crl.c firmware/token/token_wrap.c $(UNIT_enroll)
 UNIT_OBJS_issue := $(UNIT_OBJS_enroll)
 UNIT_LIBS_issue := -lcrypto
+UNIT_FLAGS_issue := -DIDENTITY_VECTORS='"$(CURDIR)/tests/unit/vectors/identity"'
 UNIT_spki := crypto/spki.c crypto/heap.c crypto/rng.c crypto/token_pk.c
 UNIT_OBJS_spki := $(UNIT_OBJS_x509)
 # Upstream objects a test links (UNIT_OBJS_<name>), built with the tests' sanitizers but not our

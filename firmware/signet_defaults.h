@@ -122,7 +122,7 @@
 #endif
 
 /* A service that finds the token link down tries to bring it back after this long, doubling the
- * wait after each failed try up to the maximum (firmware/app/service.c). */
+ * wait after each failed try up to the maximum (firmware/app/core.c). */
 #ifndef APP_RELINK_MS
 #define APP_RELINK_MS 1000
 #endif
@@ -157,6 +157,11 @@
  * 64-column lines. */
 #ifndef APP_PASTE_MAX
 #define APP_PASTE_MAX 24576
+#endif
+/* One notice from the core to the operator (firmware/app/core.h): the longest is a refused boot
+ * login with its advice. */
+#ifndef APP_NOTICE_MAX
+#define APP_NOTICE_MAX 320
 #endif
 #ifndef APP_ARMOR_MAX
 #define APP_ARMOR_MAX 24576

@@ -31,6 +31,22 @@ enum app_nv_key {
     NV_KEY_AUDIT_BASE = 0x100, /* ..0x100 + AUDIT_SLOTS - 1: the audit ring */
 };
 
+/* What the core tells the operator, and where it goes (core.h: app_notice). */
+enum app_note {
+    APP_NOTE_INFO,  /* a line of information */
+    APP_NOTE_ERROR, /* a line saying what failed */
+    /* Output nobody typed a command for (the boot login): it starts on a fresh line, and the
+     * operator gets the prompt back after it. No text. */
+    APP_NOTE_UNASKED_BEGIN,
+    APP_NOTE_UNASKED_END,
+};
+/* Where notices go (the console adapter, cmd_common.c); text is one or more lines, without the
+ * last newline. */
+typedef void (*app_notice_fn)(void *ctx, enum app_note kind, const char *text);
+
+/* The net task's signals; the core posts APP_SIG_NET_POLL (app_kick_net_poll). */
+enum app_net_sig { APP_SIG_NET_RX = 1, APP_SIG_NET_TICK, APP_SIG_NET_POLL };
+
 struct app;
 /* A pasted armored block, whole (text up to and including its END line). */
 typedef void (*app_paste_fn)(struct app *app, struct console *con, const char *text, size_t len);
@@ -63,10 +79,11 @@ struct app {
     struct k_task net_task;
     struct k_event net_queue[APP_NET_QUEUE];
     struct k_timer net_timer;
-    volatile bool net_rx_kicked;  /* SIG_NET_RX is queued */
-    volatile bool signing_kicked; /* a look at the token's answers is queued (app_kick_signing) */
-    int net_status;               /* result of bringing the network up; 0 when running */
-    int http_status;              /* result of starting the HTTP service; 0 when listening */
+    volatile bool net_rx_kicked;       /* SIG_NET_RX is queued */
+    volatile bool net_poll_kicked;     /* APP_SIG_NET_POLL is queued (app_kick_net_poll) */
+    void (*net_poll)(struct app *app); /* app_set_net_poll */
+    int net_status;                    /* result of bringing the network up; 0 when running */
+    int http_status;                   /* result of starting the HTTP service; 0 when listening */
     struct console con;
     struct nvstore nv;
     int nv_status; /* result of mounting the store; 0 when usable */
@@ -92,7 +109,7 @@ struct app {
     bool online_renewal; /* the request in flight renews */
     struct k_timer expiry_timer;
     int32_t expiry_warned_day; /* the day (since 1970) the last "SLC expires soon" entry was made */
-    /* Auto-login (cmd_token.c): a sealed PIN is kept (hal/secret.h); the boot login is still to
+    /* Auto-login (core_login.c): a sealed PIN is kept (hal/secret.h); the boot login is still to
      * be tried, next after auto_login_wait_ms while the token cannot be reached. */
     bool auto_login;
     bool auto_login_pending;
@@ -110,6 +127,9 @@ struct app {
     struct token_job probe_job; /* /health: a link that is down tried again */
     uint64_t probe_at;
     uint32_t probe_wait_ms;
+    /* Where the core's notices go (app_set_notice: the console). */
+    app_notice_fn notice_fn;
+    void *notice_ctx;
 };
 
 /* The app a member (a token job embedded in it) belongs to. */
@@ -118,74 +138,23 @@ struct app {
 /* Boots the appliance and runs its scheduler; returns only if the scheduler is stopped. */
 void app_main(struct app *app);
 
-const char *app_reset_reason_name(enum hal_reset_reason r);
-
-/* firmware/app/service.c: the HTTP endpoints; starts listening. 0 or a negative errno. */
+/* The HTTP endpoint modules (adapters over the core), each adding its routes; main.c starts the
+ * listeners after them. 0 or a negative errno.
+ * firmware/app/service.c: GET /health, /v1/status, /v1/whoami. */
 int service_start(struct app *app);
-/* Why the service cannot sign right now, or NULL when it can (what /health says). */
-const char *app_not_ready_reason(struct app *app);
 /* firmware/app/service_sign.c: the signing endpoints (subenroll, certify, publish, license). */
 int service_sign_start(struct app *app);
-/* Answer the requests whose certificates the token has signed since (net task). */
-void service_sign_poll(struct app *app);
-/* Have the net task call service_sign_poll soon; interrupt context allowed. */
-void app_kick_signing(struct app *app);
 
 /* firmware/app/service_crl.c: GET /v1/crl on 443 and 80, the body revoke's CRL buffer. */
 int service_crl_start(struct app *app);
-/* firmware/app/crl_fetch.c: fetch "<base>/v1/crl" as src's CRL and hand it to revoke_accept_crl
- * (net task). con non-NULL: held and told the outcome, then released; cmd names it in the audit
- * log. -EBUSY one is in flight, -EIO not logged in, or http_client_get's errors. */
-int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, struct console *con,
-                  const char *cmd, const char **why);
-/* Each net tick: a licensing server fetches its root's CRL when due (see crl_fetch.c). */
-void app_crl_fetch_tick(struct app *app);
+/* firmware/app/cmd_crl.c: `crl fetch`. */
 extern const struct console_cmd app_crl_fetch_cmds[];
 extern const unsigned app_crl_fetch_cmd_count;
 
 /* firmware/app/tls_setup.c: find or make the TLS key and certificate in the token and start
  * serving HTTPS with them (needs a login). 0, or a negative errno with *why set. */
 int app_tls_setup(struct app *app, const char **why);
-#define APP_FP_TEXT_LEN (32 * 3 - 1) /* AB:CD:...:EF */
-void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1]);
 
-/* firmware/app/cmd_enroll.c: read a pasted armored block (BEGIN label ... END label) into
- * app->paste and hand it to done once the input is quiet after its END line; cmd names the
- * command in the audit log, what the thing for the operator. Anything but blank lines after the
- * END line in the same burst, an END line of another label, a too-large block, Ctrl-C or the
- * console's time-out refuse the paste (audited) and the rest of its burst is discarded, never run.
- * A paste may start another from its done. */
-int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
-              app_paste_fn done);
-/* The same, taking a block of either label (one block still: done tells them apart). */
-int app_paste_either(struct console *con, const char *cmd, const char *what, const char *label,
-                     const char *alt, app_paste_fn done);
-
-/* firmware/app/cmd_enroll.c: wall-clock now as X.509 time (false: RTC unreadable); audit. */
-bool app_now(struct app *app, x509_time *t, int64_t *secs);
-void app_audit(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A console command that changes what the token holds refused: "WHY; nothing changed" on the
- * console, "CMD: refused: WHY" in the audit log. */
-void app_console_refuse(struct app *app, struct console *con, const char *cmd, const char *why);
-/* cmd needs the login. Checked by such commands rather than by the console, so that an attempt
- * without it is audited too. */
-bool app_console_logged_in(struct console *con, const char *cmd);
-/* A certificate as PEM on the console. */
-int app_print_pem(struct console *con, const uint8_t *der, size_t len);
-/* Log (once a day) when the SLC has fewer than ENROLL_RENEW_WARN_DAYS left. */
-void app_check_expiry(struct app *app);
-/* Periodic: read the enrollment state again from the token (shared by cluster members) while
- * logged in, then check the expiry. */
-void app_refresh_state(struct app *app);
-/* Read what the token holds for this appliance (enrollment, ACL, identity sources) into RAM;
- * needs login. */
-int app_load_state(struct app *app, const char **why);
-void app_unload_state(struct app *app);
-
-/* firmware/app/cmd_token.c: at boot, note whether a sealed PIN is kept and, if so, have the house
- * task log in with it (timer, signal sig); app_auto_login_try is that task's part. */
-void app_auto_login_start(struct app *app, uint16_t sig);
-void app_auto_login_try(struct app *app);
 void app_hsm_link_setup(void); /* hsm_link.c: p11_client over the HSM UART; before token_init */
 
 extern const struct console_cmd app_enroll_cmds[];

@@ -3,7 +3,7 @@
  * import, enroll, renew, slc, audit. Documents travel armored (crypto/doc); a pasted block is read
  * line by line into one bounded buffer until its END line.
  */
-#include "app.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -39,88 +39,6 @@ static struct app *app_of(struct console *con)
     return con->user;
 }
 
-bool app_now(struct app *app, x509_time *t, int64_t *secs)
-{
-    int64_t now = 0;
-
-    (void)app;
-    if (hal_clock_wall_get(&now) != 0)
-        return false;
-    *t = enroll_time_at(now);
-    if (secs)
-        *secs = now;
-    return true;
-}
-
-void app_audit(struct app *app, const char *fmt, ...)
-{
-    char line[AUDIT_TEXT_MAX + 1];
-    int64_t now = 0;
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    (void)hal_clock_wall_get(&now);
-    audit_log(&app->audit, now, "%s", line);
-}
-
-void app_check_expiry(struct app *app)
-{
-    x509_time now;
-    int64_t secs;
-
-    if (!app->enroll.loaded || !enroll_slc_current(&app->enroll) || !app_now(app, &now, &secs))
-        return;
-    long days = enroll_days_left(&app->enroll, &now);
-    int32_t today = (int32_t)(secs / 86400);
-    if (days >= ENROLL_RENEW_WARN_DAYS || today == app->expiry_warned_day)
-        return;
-    app->expiry_warned_day = today;
-    if (days < 0)
-        app_audit(app, "warning: the SLC has expired; renew it (renew export / renew online)");
-    else
-        app_audit(app, "warning: the SLC expires in %ld days; renew it", days);
-}
-
-int app_load_state(struct app *app, const char **why)
-{
-    int ret = enroll_load(&app->enroll, why);
-    /* A damaged ACL denies everyone (acl_load says so), damaged identity sources trust no user;
-     * neither stops the rest. */
-    if (!ret) {
-        const char *ignored;
-        (void)acl_load(&app->acl, why);
-        (void)identity_load(&app->identity, &ignored);
-        /* Damaged revocation records refuse everything (revoke.c); a token that did not answer
-         * keeps what RAM holds. */
-        (void)revoke_load(&app->revoke, &ignored);
-    }
-    return ret;
-}
-
-void app_unload_state(struct app *app)
-{
-    enroll_unload(&app->enroll);
-    app->acl.loaded = false;
-    app->identity.loaded = false;
-    app->identity.count = 0;
-    revoke_unload(&app->revoke);
-}
-
-void app_refresh_state(struct app *app)
-{
-    audit_flush(&app->audit);
-    const char *why;
-
-    /* Not while a paste, a question or a network request is half done: it would change what
-     * they check. */
-    if (app->token.logged_in && app->enroll.loaded && !app->con.held && !app->con.busy &&
-        !app->paste.len && !app->con.read_fn && app_load_state(app, &why) != 0)
-        app->enroll.loaded = false; /* read again on next use */
-    app_check_expiry(app);
-}
-
 /* The RAM copy of the token's state, read after login; commands that need it say so. */
 static bool need_loaded(struct console *con)
 {
@@ -133,153 +51,6 @@ static bool need_loaded(struct console *con)
         return true;
     console_error(con, "%s", why);
     return false;
-}
-
-/* ---- pasting an armored block ---- */
-
-static void paste_clear(struct app_paste *p)
-{
-    memset(p->buf, 0, p->len);
-    p->len = 0;
-    p->ended = false;
-}
-
-/* Refuse the paste: say why, audit it, and swallow the rest of its burst (refused_lines of it
- * already seen), so none of it runs as a command with the operator's login. */
-static void paste_refuse(struct app *app, struct console *con, uint32_t refused_lines,
-                         const char *why)
-{
-    struct app_paste *p = &app->paste;
-
-    console_error(con, "%s; nothing changed", why);
-    app_audit(app, "%s: refused: %s", p->cmd, why);
-    paste_clear(p);
-    console_discard(con, refused_lines);
-}
-
-static bool blank(const char *line, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (line[i] != ' ' && line[i] != '\t')
-            return false;
-    return true;
-}
-
-/* "-----END <label>-----", trailing blanks allowed; any other label is not this paste's end. */
-static bool is_end_of(const char *line, size_t len, const char *label)
-{
-    size_t ll = strlen(label);
-
-    while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
-        len--;
-    return len == 9 + ll + 5 && memcmp(line, "-----END ", 9) == 0 &&
-           memcmp(line + 9, label, ll) == 0 && memcmp(line + 9 + ll, "-----", 5) == 0;
-}
-
-static void paste_line(struct console *con, const char *line, size_t len, void *ctx);
-
-/* The burst with the END line is over and nothing but blank lines followed: take the block. */
-static void paste_quiet(struct console *con, void *ctx)
-{
-    struct app *app = ctx;
-    struct app_paste *p = &app->paste;
-
-    p->ended = false;
-    p->done(app, con, p->buf, p->len);
-    /* A paste done started is still empty: clearing leaves it as it is. */
-    paste_clear(p);
-}
-
-static void paste_cancelled(struct app *app, struct console *con)
-{
-    struct app_paste *p = &app->paste;
-
-    switch (console_cancel_reason(con)) {
-    case CONSOLE_CANCEL_TIMEOUT:
-        console_error(con, "paste timed out (no input for %u s); nothing changed",
-                      (unsigned)(CONSOLE_READ_TIMEOUT_MS / 1000));
-        app_audit(app, "%s: cancelled: paste timed out", p->cmd);
-        break;
-    case CONSOLE_CANCEL_TOO_LONG:
-        /* The console has said so and discards the rest of the burst. */
-        console_puts(con, "paste cancelled; nothing changed\n");
-        app_audit(app, "%s: cancelled: pasted line too long", p->cmd);
-        break;
-    default:
-        console_puts(con, "cancelled; nothing changed\n");
-        app_audit(app, "%s: cancelled: Ctrl-C", p->cmd);
-        /* Ctrl-C may sit in the middle of a pasted burst: the rest of it is not for the prompt. */
-        console_discard(con, 0);
-        break;
-    }
-    paste_clear(p);
-}
-
-static void paste_line(struct console *con, const char *line, size_t len, void *ctx)
-{
-    struct app *app = ctx;
-    struct app_paste *p = &app->paste;
-
-    if (!line) {
-        paste_cancelled(app, con);
-        return;
-    }
-    if (p->ended) {
-        if (!blank(line, len)) {
-            /* A bundle or text after the block: which block was meant is not ours to guess. */
-            paste_refuse(app, con, 1, "text follows the END line (paste one block alone)");
-            return;
-        }
-        (void)console_read_line(con, "", CONSOLE_TIMEOUT | CONSOLE_INLINE, paste_line, app);
-        console_after_burst(con, paste_quiet, app);
-        return;
-    }
-    bool end = is_end_of(line, len, p->label) || (p->alt && is_end_of(line, len, p->alt));
-    char why[128];
-    if (!end && len >= 9 && memcmp(line, "-----END ", 9) == 0) {
-        snprintf(why, sizeof(why), "END line of another label (expected -----END %s-----%s%s)",
-                 p->label, p->alt ? " or the same with " : "", p->alt ? p->alt : "");
-        paste_refuse(app, con, 1, why);
-        return;
-    }
-    if (len + 1 > sizeof(p->buf) - p->len) {
-        snprintf(why, sizeof(why), "pasted text too large (over %u bytes)",
-                 (unsigned)sizeof(p->buf));
-        paste_refuse(app, con, 1, why);
-        return;
-    }
-    memcpy(p->buf + p->len, line, len);
-    p->len += len;
-    p->buf[p->len++] = '\n';
-    (void)console_read_line(con, "", CONSOLE_TIMEOUT | CONSOLE_INLINE, paste_line, app);
-    if (end) {
-        p->ended = true;
-        console_after_burst(con, paste_quiet, app);
-    }
-}
-
-/* cmd: the command, for the audit log; what: the thing pasted, for the operator. */
-int app_paste_either(struct console *con, const char *cmd, const char *what, const char *label,
-                     const char *alt, app_paste_fn done)
-{
-    struct app *app = app_of(con);
-    struct app_paste *p = &app->paste;
-
-    paste_clear(p);
-    p->done = done;
-    p->cmd = cmd;
-    p->label = label;
-    p->alt = alt;
-    console_printf(con,
-                   "Paste the %s (-----BEGIN %s----- ... -----END %s-----%s%s); Ctrl-C cancels.\n",
-                   what, label, label, alt ? ", or the same with " : "", alt ? alt : "");
-    return console_read_line(con, "", CONSOLE_TIMEOUT | CONSOLE_INLINE, paste_line, app);
-}
-
-int app_paste(struct console *con, const char *cmd, const char *what, const char *label,
-              app_paste_fn done)
-{
-    return app_paste_either(con, cmd, what, label, NULL, done);
 }
 
 /* ---- config ---- */
@@ -405,7 +176,7 @@ static int cmd_config_revocation(struct console *con, int argc, char **argv)
         return -1;
     }
     if (strcmp(argv[0], "custom") == 0)
-        return app_paste(con, "config revocation", "revoking party's public key", "PUBLIC KEY",
+        return cmd_paste(con, "config revocation", "revoking party's public key", "PUBLIC KEY",
                          revoker_pasted);
     if (strcmp(argv[0], "standard") != 0) {
         console_error(con, "revocation is 'standard' or 'custom'; nothing changed");
@@ -481,7 +252,7 @@ static int cmd_trust_import(struct console *con, int argc, char **argv)
     (void)argv;
     if (!need_loaded(con))
         return -1;
-    return app_paste(con, "trust import", "authority root certificate", "CERTIFICATE",
+    return cmd_paste(con, "trust import", "authority root certificate", "CERTIFICATE",
                      anchor_pasted);
 }
 
@@ -696,7 +467,7 @@ static int import_response(struct console *con, bool renewal)
 {
     if (!need_loaded(con))
         return -1;
-    return app_paste(con, renewal ? "renew import" : "enroll import", "enrollment response",
+    return cmd_paste(con, renewal ? "renew import" : "enroll import", "enrollment response",
                      label_response, response_pasted);
 }
 
@@ -845,30 +616,6 @@ static int cmd_slc_show(struct console *con, int argc, char **argv)
     return 0;
 }
 
-void app_console_refuse(struct app *app, struct console *con, const char *cmd, const char *why)
-{
-    console_error(con, "%s; nothing changed", why);
-    app_audit(app, "%s: refused: %s", cmd, why);
-}
-
-bool app_console_logged_in(struct console *con, const char *cmd)
-{
-    if (console_is_privileged(con))
-        return true;
-    console_error(con, "'%s' needs login first", cmd);
-    app_audit(con->user, "%s: refused: not logged in", cmd);
-    return false;
-}
-
-int app_print_pem(struct console *con, const uint8_t *d, size_t n)
-{
-    size_t alen = 0;
-    if (doc_armor("CERTIFICATE", d, n, armored, sizeof(armored), &alen) != 0)
-        return -1;
-    console_puts(con, armored);
-    return 0;
-}
-
 static int cmd_slc_export(struct console *con, int argc, char **argv)
 {
     struct app *app = app_of(con);
@@ -882,9 +629,9 @@ static int cmd_slc_export(struct console *con, int argc, char **argv)
         console_error(con, "no SLC installed");
         return -1;
     }
-    app_print_pem(con, s->slc, s->slc_len);
+    cmd_print_pem(con, s->slc, s->slc_len);
     for (size_t k = 0; k < s->chain_count; k++)
-        app_print_pem(con, s->chain[k], s->chain_len[k]);
+        cmd_print_pem(con, s->chain[k], s->chain_len[k]);
     return 0;
 }
 

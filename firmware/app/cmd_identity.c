@@ -3,7 +3,7 @@
  * certificates prove who a user is, each with the name domains it vouches for. Changing them
  * needs the login; every change and every refusal is audited.
  */
-#include "app.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <string.h>
@@ -71,7 +71,7 @@ static void ca_pasted(struct app *app, struct console *con, const char *text, si
     if (doc_unarmor(text, len, "CERTIFICATE", der, sizeof(der), &n, &why) != 0 ||
         !app_now(app, &now, NULL) ||
         identity_import(&app->identity, der, n, pending_domains, &now, &why) != 0) {
-        app_console_refuse(app, con, "identity import", why);
+        cmd_refuse(app, con, "identity import", why);
         return;
     }
     char subject[X509_SUBJECT_TEXT_MAX + 1];
@@ -93,15 +93,15 @@ static int cmd_identity_import(struct console *con, int argc, char **argv)
     size_t count;
     const char *why;
 
-    if (!app_console_logged_in(con, "identity import") || !loaded(con))
+    if (!cmd_logged_in(con, "identity import") || !loaded(con))
         return -1;
     /* The domains are refused before anything is pasted: a paste then has nothing to wait for. */
     if (identity_parse_domains(argc ? argv[0] : "", d, &count, &why) != 0) {
-        app_console_refuse(app, con, "identity import", why);
+        cmd_refuse(app, con, "identity import", why);
         return -1;
     }
     memcpy(pending_domains, argv[0], strlen(argv[0]) + 1);
-    return app_paste(con, "identity import", "user CA certificate", "CERTIFICATE", ca_pasted);
+    return cmd_paste(con, "identity import", "user CA certificate", "CERTIFICATE", ca_pasted);
 }
 
 /* ---- list, remove ---- */
@@ -142,17 +142,17 @@ static int cmd_identity_remove(struct console *con, int argc, char **argv)
     const char *why;
 
     (void)argc;
-    if (!app_console_logged_in(con, "identity remove") || !loaded(con))
+    if (!cmd_logged_in(con, "identity remove") || !loaded(con))
         return -1;
     if (acl_parse_fingerprint(argv[0], fp) != 0) {
-        app_console_refuse(app, con, "identity remove",
-                           "a fingerprint is 32 bytes in hex, AB:CD:... (as identity list shows)");
+        cmd_refuse(app, con, "identity remove",
+                   "a fingerprint is 32 bytes in hex, AB:CD:... (as identity list shows)");
         return -1;
     }
     const struct identity_source *s = find(&app->identity, fp);
     memcpy(subject, s ? s->subject : "", s ? strlen(s->subject) + 1 : 1);
     if (identity_remove(&app->identity, fp, &why) != 0) {
-        app_console_refuse(app, con, "identity remove", why);
+        cmd_refuse(app, con, "identity remove", why);
         return -1;
     }
     app_format_fingerprint(fp, fp_text);

@@ -1,5 +1,5 @@
 /* Console commands for the network: net show, net set, tls fingerprint. */
-#include "app.h"
+#include "core.h"
 
 #if SIGNET_HAS_NET
 #include <errno.h>

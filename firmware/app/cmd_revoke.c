@@ -3,7 +3,7 @@
  * cluster takes back, the CRL it signs, and the CRLs of those above it. Changes need the login
  * and are audited, refusals too; the decisions themselves are firmware/revoke's.
  */
-#include "app.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -73,18 +73,17 @@ static int cmd_revoke(struct console *con, int argc, char **argv)
     const char *why = "the clock is not set (time set)";
     x509_time now;
 
-    if (!app_console_logged_in(con, "revoke") || !loaded(con))
+    if (!cmd_logged_in(con, "revoke") || !loaded(con))
         return -1;
     if (revoke_parse_serial(argv[0], serial) != 0) {
-        app_console_refuse(
-            app, con, "revoke",
-            "a serial is 32 hex digits, the first two 40..7f (as `revocations` and the "
-            "certificates show it)");
+        cmd_refuse(app, con, "revoke",
+                   "a serial is 32 hex digits, the first two 40..7f (as `revocations` and the "
+                   "certificates show it)");
         return -1;
     }
     if ((argc > 1 && x509_crl_reason_parse(argv[1], &reason, &why) != 0) ||
         !app_now(app, &now, NULL) || revoke_serial(&app->revoke, serial, reason, &now, &why)) {
-        app_console_refuse(app, con, "revoke", why);
+        cmd_refuse(app, con, "revoke", why);
         return -1;
     }
     char hex[2 * X509_SERIAL_LEN + 1];
@@ -101,10 +100,10 @@ static int cmd_revoke_user(struct console *con, int argc, char **argv)
     const char *why;
 
     (void)argc;
-    if (!app_console_logged_in(con, "revoke user") || !loaded(con))
+    if (!cmd_logged_in(con, "revoke user") || !loaded(con))
         return -1;
     if (revoke_user(&app->revoke, argv[0], &why) != 0) {
-        app_console_refuse(app, con, "revoke user", why);
+        cmd_refuse(app, con, "revoke user", why);
         return -1;
     }
     app_audit(app, "revoke user %s", argv[0]);
@@ -121,10 +120,10 @@ static int cmd_unrevoke_user(struct console *con, int argc, char **argv)
     const char *why;
 
     (void)argc;
-    if (!app_console_logged_in(con, "unrevoke user") || !loaded(con))
+    if (!cmd_logged_in(con, "unrevoke user") || !loaded(con))
         return -1;
     if (revoke_unuser(&app->revoke, argv[0], &why) != 0) {
-        app_console_refuse(app, con, "unrevoke user", why);
+        cmd_refuse(app, con, "unrevoke user", why);
         return -1;
     }
     app_audit(app, "unrevoke user %s", argv[0]);
@@ -185,11 +184,11 @@ static int cmd_crl_hours(struct console *con, int argc, char **argv)
     const char *why = "crl-hours is 1..744 (the CRL's lifetime; it is signed again at half)";
 
     (void)argc;
-    if (!app_console_logged_in(con, "config crl-hours") || !loaded(con))
+    if (!cmd_logged_in(con, "config crl-hours") || !loaded(con))
         return -1;
     if (parse_count(argv[0], REVOKE_CRL_HOURS_MAX, &hours) != 0 ||
         revoke_set_crl_hours(&app->revoke, (unsigned)hours, &why) != 0) {
-        app_console_refuse(app, con, "config crl-hours", why);
+        cmd_refuse(app, con, "config crl-hours", why);
         return -1;
     }
     app_audit(app, "config crl-hours %lu", hours);
@@ -210,13 +209,13 @@ static void crl_pasted(struct app *app, struct console *con, const char *text, s
     x509_time now;
 
     if (x509_crl_pem_read(text, len, crl_der, sizeof(crl_der), &n) != 0) {
-        app_console_refuse(app, con, "crl import", why);
+        cmd_refuse(app, con, "crl import", why);
         return;
     }
     why = "the clock is not set (time set)";
     if (!app_now(app, &now, NULL) ||
         revoke_accept_crl(&app->revoke, src, crl_der, n, &now, &newer, &why) != 0) {
-        app_console_refuse(app, con, "crl import", why);
+        cmd_refuse(app, con, "crl import", why);
         return;
     }
     const struct revoke_held *h =
@@ -242,9 +241,9 @@ static int cmd_crl_import(struct console *con, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    if (!app_console_logged_in(con, "crl import") || !loaded(con))
+    if (!cmd_logged_in(con, "crl import") || !loaded(con))
         return -1;
-    return app_paste(con, "crl import", "CRL", "X509 CRL", crl_pasted);
+    return cmd_paste(con, "crl import", "CRL", "X509 CRL", crl_pasted);
 }
 
 /* The CRL as PEM, line by line: it may be far larger than one console line. */

@@ -3,7 +3,7 @@
  * the server's role, a licensing server's root, offline sub-enrollment on a root, and the
  * content-key encryption certificate. Every change is audited.
  */
-#include "app.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -208,7 +208,7 @@ static int cmd_subenroll(struct console *con, int argc, char **argv)
     (void)argv;
     if (!loaded(con))
         return -1;
-    return app_paste_either(con, "subenroll", "licensing server's enrollment or renewal request",
+    return cmd_paste_either(con, "subenroll", "licensing server's enrollment or renewal request",
                             "SIGNET ENROLLMENT REQUEST", "SIGNET RENEWAL REQUEST",
                             subenroll_pasted);
 }
@@ -231,7 +231,7 @@ static int cmd_ckek_export(struct console *con, int argc, char **argv)
         console_error(con, "%s", why);
         return -1;
     }
-    return app_print_pem(con, cert, len);
+    return cmd_print_pem(con, cert, len);
 }
 
 const struct console_cmd app_sign_cmds[] = {

@@ -1,5 +1,5 @@
 /* Console commands about the appliance itself: help, status, version, time, reboot. */
-#include "app.h"
+#include "core.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,15 +1,15 @@
 /*
  * Console commands for the token: token info, login, logout, token pin change, config
- * auto-login, key generate, key sign; and the boot login with the sealed PIN (auto-login).
+ * auto-login, key generate, key sign. The login itself, and the boot's auto-login, are the
+ * core's (core_login.c): login only collects the PIN.
  */
-#include "app.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include "hal/board.h"
 #include "hal/clock.h"
-#include "hal/secret.h"
 #include "hal/wdt.h"
 
 #include "crypto/p11/p11_client.h"
@@ -116,168 +116,14 @@ static int cmd_token_info(struct console *con, int argc, char **argv)
     return 0;
 }
 
-_Static_assert(TOKEN_PIN_MAX <= HAL_SECRET_MAX, "the held PIN must fit the sealed secret");
-
-static void wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
-}
-
-/* PINs are compared without an early exit, so the time taken says nothing of where they differ. */
-static bool same_secret(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
-{
-    uint8_t diff = a_len != b_len;
-    size_t n = a_len < b_len ? a_len : b_len;
-
-    for (size_t i = 0; i < n; i++)
-        diff |= a[i] ^ b[i];
-    return diff == 0;
-}
-
-/* Is a sealed PIN kept? Anything but "none" counts: an unreadable one is still there. */
-static bool sealed_pin_kept(int *err)
-{
-    uint8_t pin[HAL_SECRET_MAX];
-    size_t len = 0;
-    int ret = hal_secret_load(pin, sizeof(pin), &len);
-
-    wipe(pin, sizeof(pin));
-    if (err)
-        *err = ret;
-    return ret != -ENOENT && ret != -ENODEV;
-}
-
-/* What every login brings up, the operator's or the boot's: state from the token, HTTPS. */
-static void after_login(struct app *app, struct console *con)
-{
-    const char *lwhy;
-    if (app_load_state(app, &lwhy) != 0)
-        console_printf(con, "warning: enrollment state not read: %s\n", lwhy);
-    app_check_expiry(app);
-#if SIGNET_HAS_NET
-    /* The HTTPS identity needs the token's key: the first login makes it, later ones find it. */
-    const char *why;
-    if (app_tls_setup(app, &why) != 0) {
-        console_printf(con, "warning: HTTPS not available: %s\n", why);
-    } else if (app->tls_created) {
-        char fp[APP_FP_TEXT_LEN + 1];
-        app_format_fingerprint(app->tls_fp, fp);
-        app->tls_created = false;
-        console_printf(con,
-                       "HTTPS: new TLS key and self-signed certificate in the token\n"
-                       "TLS fingerprint (SHA-256): %s\n",
-                       fp);
-    }
-#endif
-}
-
-/* An operator's login ends a boot login still waiting for the token. With auto-login on, say so
- * when the PIN typed is not the sealed one: the next boot would try the sealed one. */
-static void note_sealed_pin(struct app *app, struct console *con)
-{
-    uint8_t sealed[HAL_SECRET_MAX];
-    size_t len = 0;
-
-    app->auto_login_pending = false;
-    if (!app->auto_login)
-        return;
-    if (hal_secret_load(sealed, sizeof(sealed), &len) != 0 ||
-        !same_secret(sealed, len, app->token.pin, app->token.pin_len))
-        console_puts(con, "note: auto-login is on but the sealed PIN is not this one; "
-                          "'config auto-login on' seals this one\n");
-    wipe(sealed, sizeof(sealed));
-}
-
 static void on_pin(struct console *con, const char *line, size_t len, void *ctx)
 {
-    struct app *app = app_of(con);
-    CK_RV rv;
-
     (void)ctx;
     if (!line) {
         console_puts(con, "login cancelled\n");
         return;
     }
-    rv = token_login(&app->token, (const uint8_t *)line, len);
-    if (rv != CKR_OK) {
-        (void)token_error(con, rv);
-        app_audit(app, "login refused: %s", token_rv_name(rv));
-        return;
-    }
-    console_puts(con, "logged in\n");
-    app_audit(app, "login");
-    note_sealed_pin(app, con);
-    after_login(app, con);
-}
-
-/* The token cannot be reached (not there yet, link down): nothing was tried against the PIN. */
-static bool unreachable(CK_RV rv)
-{
-    return rv == CKR_DEVICE_ERROR || rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
-           rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED;
-}
-
-void app_auto_login_start(struct app *app, uint16_t sig)
-{
-    k_timer_init(&app->sched, &app->auto_login_timer, &app->house_task, sig);
-    app->auto_login = sealed_pin_kept(NULL);
-    app->auto_login_pending = app->auto_login;
-    app->auto_login_wait_ms = APP_RELINK_MS;
-    if (app->auto_login) {
-        console_puts(&app->con, "auto-login: on; logging in with the sealed PIN\n");
-        k_timer_start(&app->auto_login_timer, 1, 0);
-    }
-}
-
-/*
- * One try of the PIN per boot: a refused PIN is not tried again (each try spends one of the
- * token's retry counter), and the sealed copy is left as it is for the operator to judge. Only
- * an unreachable token is tried again, with the relink back-off.
- */
-void app_auto_login_try(struct app *app)
-{
-    struct console *con = &app->con;
-    uint8_t pin[HAL_SECRET_MAX];
-    size_t len = 0;
-    CK_RV rv = CKR_OK;
-
-    if (!app->auto_login_pending || app->token.logged_in)
-        goto out;
-    int ret = hal_secret_load(pin, sizeof(pin), &len);
-    if (ret) {
-        app->auto_login_pending = false;
-        console_puts(con, "\n");
-        console_error(con, "auto-login: the sealed PIN is unreadable (%d); log in by hand", ret);
-        app_audit(app, "boot auto-login: failed: sealed PIN unreadable (%d)", ret);
-        goto prompt;
-    }
-    rv = token_login(&app->token, pin, len);
-    if (unreachable(rv)) {
-        k_timer_start(&app->auto_login_timer, app->auto_login_wait_ms, 0);
-        app->auto_login_wait_ms = app->auto_login_wait_ms < APP_RELINK_MAX_MS / 2
-                                      ? 2 * app->auto_login_wait_ms
-                                      : APP_RELINK_MAX_MS;
-        goto out;
-    }
-    app->auto_login_pending = false;
-    console_puts(con, "\n");
-    if (rv != CKR_OK) {
-        console_error(con,
-                      "auto-login: the token refused the sealed PIN: %s (0x%lx); log in by hand "
-                      "(the sealed PIN is kept until 'config auto-login off' or 'on')",
-                      token_rv_name(rv), (unsigned long)rv);
-        app_audit(app, "boot auto-login: refused: %s", token_rv_name(rv));
-        goto prompt;
-    }
-    console_puts(con, "auto-login: logged in with the sealed PIN\n");
-    app_audit(app, "boot auto-login: logged in");
-    after_login(app, con);
-prompt:
-    console_prompt(con);
-out:
-    wipe(pin, sizeof(pin));
+    (void)app_login(app_of(con), (const uint8_t *)line, len);
 }
 
 static int cmd_login(struct console *con, int argc, char **argv)
@@ -293,9 +139,7 @@ static int cmd_logout(struct console *con, int argc, char **argv)
 
     (void)argc;
     (void)argv;
-    (void)token_logout(&app->token);
-    app_unload_state(app);
-    app_audit(app, "logout");
+    app_logout(app);
     console_puts(con, "logged out\n");
     if (app->auto_login)
         console_puts(con, "auto-login stays on: the next boot logs in with the sealed PIN\n");
@@ -313,8 +157,7 @@ static int cmd_config_auto_login(struct console *con, int argc, char **argv)
         console_error(con, "unknown setting '%s' (on or off)", argv[0]);
         goto out;
     }
-    ret = on ? hal_secret_store(app->token.pin, app->token.pin_len) : hal_secret_wipe();
-    app->auto_login = sealed_pin_kept(NULL);
+    ret = app_auto_login_set(app, on);
     if (ret) {
         console_error(con, "auto-login: %s failed (%d); auto-login is %s",
                       on ? "sealing the PIN" : "wiping the sealed PIN", ret,
@@ -336,7 +179,7 @@ out:
 
 static void pin_entry_clear(struct app *app)
 {
-    wipe(app->pin_entry, sizeof(app->pin_entry));
+    app_wipe(app->pin_entry, sizeof(app->pin_entry));
     app->pin_entry_len[0] = app->pin_entry_len[1] = 0;
 }
 
@@ -360,15 +203,12 @@ static bool take_pin(struct app *app, struct console *con, int slot, const char 
 
 static void reseal(struct app *app, struct console *con)
 {
-    int ret = hal_secret_store(app->token.pin, app->token.pin_len);
+    int ret = app_auto_login_reseal(app);
 
     if (ret == 0) {
         console_puts(con, "auto-login: the sealed PIN is the new one\n");
         return;
     }
-    /* A stale sealed PIN would be refused at the next boot: rather none than that one. */
-    (void)hal_secret_wipe();
-    app->auto_login = sealed_pin_kept(NULL);
     console_printf(con,
                    "warning: auto-login: the new PIN could not be sealed (%d); auto-login is %s\n",
                    ret, app->auto_login ? "on (with the old PIN)" : "off");
@@ -385,7 +225,7 @@ static void on_new_pin_again(struct console *con, const char *line, size_t len, 
         console_puts(con, "PIN change cancelled; nothing changed\n");
         goto out;
     }
-    if (!same_secret((const uint8_t *)line, len, app->pin_entry[1], app->pin_entry_len[1])) {
+    if (!app_same_secret((const uint8_t *)line, len, app->pin_entry[1], app->pin_entry_len[1])) {
         console_error(con, "the new PINs differ; nothing changed");
         app_audit(app, "token pin change: refused: the new PINs differ");
         goto out;
@@ -698,7 +538,7 @@ static int cmd_test_content_new(struct console *con, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    return app_paste(con, "test content-new", "user's public key", "PUBLIC KEY",
+    return cmd_paste(con, "test content-new", "user's public key", "PUBLIC KEY",
                      content_new_pasted);
 }
 
@@ -728,7 +568,7 @@ static void rewrap_blob_pasted(struct app *app, struct console *con, const char 
         console_error(con, "%s", why);
         return;
     }
-    (void)app_paste(con, "test content-rewrap", "user's public key", "PUBLIC KEY",
+    (void)cmd_paste(con, "test content-rewrap", "user's public key", "PUBLIC KEY",
                     rewrap_key_pasted);
 }
 
@@ -738,7 +578,7 @@ static int cmd_test_content_rewrap(struct console *con, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    return app_paste(con, "test content-rewrap", "content key wrapped to the CKEK",
+    return cmd_paste(con, "test content-rewrap", "content key wrapped to the CKEK",
                      "SIGNET WRAPPED KEY", rewrap_blob_pasted);
 }
 

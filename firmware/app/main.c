@@ -1,4 +1,4 @@
-#include "app.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -13,22 +13,6 @@
 
 enum console_sig { SIG_CONSOLE_RX = 1, SIG_CONSOLE_TICK, SIG_CONSOLE_DONE };
 enum house_sig { SIG_WDT_KICK = 1, SIG_EXPIRY_CHECK, SIG_AUTO_LOGIN, SIG_REVOKE_TICK };
-enum net_sig { SIG_NET_RX = 1, SIG_NET_TICK, SIG_NET_SIGNED };
-
-const char *app_reset_reason_name(enum hal_reset_reason r)
-{
-    switch (r) {
-    case HAL_RESET_POWER_ON:
-        return "power-on";
-    case HAL_RESET_SOFTWARE:
-        return "software";
-    case HAL_RESET_WATCHDOG:
-        return "watchdog";
-    case HAL_RESET_FAULT:
-        return "fault";
-    }
-    return "unknown";
-}
 
 static void console_out(void *ctx, const char *buf, size_t len)
 {
@@ -104,32 +88,24 @@ static void eth_rx_notify(void *ctx)
     struct app *app = ctx;
     if (!app->net_rx_kicked) {
         app->net_rx_kicked = true;
-        (void)k_post(&app->net_task, SIG_NET_RX, 0);
-    }
-}
-
-void app_kick_signing(struct app *app)
-{
-    if (!app->signing_kicked) {
-        app->signing_kicked = true;
-        (void)k_post(&app->net_task, SIG_NET_SIGNED, 0);
+        (void)k_post(&app->net_task, APP_SIG_NET_RX, 0);
     }
 }
 
 /* Interrupt context: the token answered something — maybe a signature left in flight. */
 static void hsm_rx_notify(void *ctx)
 {
-    app_kick_signing(ctx);
+    app_kick_net_poll(ctx);
 }
 
 static void net_handler(struct k_task *t, const struct k_event *ev)
 {
     struct app *app = t->ctx;
 
-    if (ev->sig == SIG_NET_SIGNED) {
-        app->signing_kicked = false;
-        service_sign_poll(app);
-    } else if (ev->sig == SIG_NET_RX) {
+    if (ev->sig == APP_SIG_NET_POLL) {
+        app->net_poll_kicked = false;
+        app_net_poll(app);
+    } else if (ev->sig == APP_SIG_NET_RX) {
         app->net_rx_kicked = false;
         /* Frames left over: come back after the other tasks, as the console does. */
         if (net_input())
@@ -139,15 +115,35 @@ static void net_handler(struct k_task *t, const struct k_event *ev)
         http_tick((uint32_t)hal_clock_ms());
         http_client_tick((uint32_t)hal_clock_ms());
         app_crl_fetch_tick(app);
-        service_sign_poll(app); /* a token that never answers: the link's time-out ends it */
+        app_net_poll(app); /* a token that never answers: the link's time-out ends it */
     }
+}
+
+/* Every HTTP endpoint module's routes, then the listeners. */
+static int start_http(struct app *app)
+{
+    int ret = service_start(app);
+
+#if SIGNET_TEST_HOOKS
+    if (!ret)
+        ret = app_test_forward_start(app);
+#endif
+    if (!ret)
+        ret = service_sign_start(app);
+    if (!ret)
+        ret = service_crl_start(app);
+    if (!ret)
+        ret = http_server_start(HTTP_PLAIN_PORT, false);
+    if (!ret)
+        ret = http_server_start(HTTP_TLS_PORT, true);
+    return ret;
 }
 
 static void start_network(struct app *app)
 {
     k_task_init(&app->sched, &app->net_task, "net", 1, net_handler, app, app->net_queue,
                 APP_NET_QUEUE);
-    k_timer_init(&app->sched, &app->net_timer, &app->net_task, SIG_NET_TICK);
+    k_timer_init(&app->sched, &app->net_timer, &app->net_task, APP_SIG_NET_TICK);
     hal_eth_set_notify(eth_rx_notify, app);
     hal_uart_set_notify(HAL_UART_HSM, hsm_rx_notify, app);
     /* Until the token's RNG is reachable (tls_setup.c reseeds), at least differ per boot. */
@@ -163,7 +159,7 @@ static void start_network(struct app *app)
     app->net_status = net_init(&cfg);
     if (app->net_status == 0) {
         k_timer_start(&app->net_timer, NET_TICK_MS, NET_TICK_MS);
-        app->http_status = service_start(app);
+        app->http_status = start_http(app);
     }
     (void)console_add_commands(&app->con, app_net_cmds, app_net_cmd_count);
     (void)console_add_commands(&app->con, app_crl_fetch_cmds, app_crl_fetch_cmd_count);
@@ -285,6 +281,7 @@ void app_main(struct app *app)
     console_init(&app->con, console_out, NULL);
     app->con.user = app;
     app->con.privileged_fn = token_logged_in;
+    app_set_notice(app, cmd_notice, &app->con);
     (void)console_add_commands(&app->con, app_system_cmds, app_system_cmd_count);
     (void)console_add_commands(&app->con, app_token_cmds, app_token_cmd_count);
     (void)console_add_commands(&app->con, app_enroll_cmds, app_enroll_cmd_count);
@@ -303,7 +300,7 @@ void app_main(struct app *app)
     enroll_init(&app->enroll, &app->token, "Signet", SIGNET_VERSION);
     acl_init(&app->acl, &app->token);
     identity_init(&app->identity, &app->token);
-    issue_init(&app->issue, &app->token, &app->enroll, &app->acl, &app->revoke);
+    issue_init(&app->issue, &app->token, &app->enroll, &app->acl, &app->identity, &app->revoke);
     revoke_init(&app->revoke, &app->token, &app->enroll);
     app->expiry_warned_day = -1;
     k_timer_start(&app->expiry_timer, APP_STATE_REFRESH_MS, APP_STATE_REFRESH_MS);

@@ -11,7 +11,7 @@
  * GET /v1/whoami: JSON — the caller's TLS client-certificate fingerprint as this appliance sees
  * it: the principal an operator grants with `acl grant`.
  */
-#include "app.h"
+#include "core.h"
 
 #include <string.h>
 
@@ -21,37 +21,6 @@
 #include "hal/clock.h"
 #include "net/http.h"
 #include "net/tls.h"
-#include "firmware/app/token_work.h"
-
-/* Why the service cannot sign right now, or NULL when it can. */
-const char *app_not_ready_reason(struct app *app)
-{
-    if (!app->token.logged_in)
-        return "token not logged in";
-    if (!app_link_up(app))
-        return "token link down";
-    if (!tls_server_ready())
-        return "HTTPS identity not set up";
-    x509_time now;
-    if (!app_now(app, &now, NULL))
-        return "clock unreadable";
-    /* docs/requirements.md R7: until an SLC is in force every service says so, and serves the
-     * moment one is installed — nothing to reset. */
-    const char *blocked;
-    switch (enroll_state(&app->enroll, &now)) {
-    case ENROLL_ENROLLED:
-    case ENROLL_RENEWAL_PENDING:
-        /* docs/requirements.md R20: an SLC revoked from above, or (licensing server) no good
-         * CRL of the root, stops every service; firmware/revoke decides and says why. */
-        if (revoke_blocks_serving(&app->revoke, &now, &blocked))
-            return blocked;
-        return NULL;
-    case ENROLL_EXPIRED:
-        return "SLC expired";
-    default:
-        return "not enrolled";
-    }
-}
 
 static void health(void *ctx, const struct http_request *req, struct http_response *resp)
 {
@@ -198,17 +167,5 @@ int service_start(struct app *app)
         ret = http_route_add("GET", "/v1/status", 0, status, app);
     if (!ret)
         ret = http_route_add("GET", "/v1/whoami", 0, whoami, app);
-#if SIGNET_TEST_HOOKS
-    if (!ret)
-        ret = app_test_forward_start(app);
-#endif
-    if (!ret)
-        ret = service_sign_start(app);
-    if (!ret)
-        ret = service_crl_start(app);
-    if (!ret)
-        ret = http_server_start(HTTP_PLAIN_PORT, false);
-    if (!ret)
-        ret = http_server_start(HTTP_TLS_PORT, true);
     return ret;
 }

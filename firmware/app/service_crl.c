@@ -8,7 +8,7 @@
  * be ~600 KB, far more than a connection's output buffer): revoke calls http_forget_body before
  * it overwrites that buffer, so no client gets a mix of two CRLs.
  */
-#include "app.h"
+#include "core.h"
 
 #include <stdio.h>
 

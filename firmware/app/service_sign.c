@@ -11,10 +11,11 @@
  *   POST /v1/license    a use license for the caller's RAC
  *
  * The last three are for users, who prove who they are with a TLS client certificate from an
- * identity source (docs/requirements.md R16–R18, docs/identity.md). This file only gathers what
- * firmware/identity decides on — the presented chain, the ACL, a forwarded UserChain — and maps
- * its answer to a status: -EACCES 401 (no certificate), -EPERM 403. firmware/issue then issues
- * for that name only.
+ * identity source (docs/requirements.md R16–R18, docs/identity.md). This file only says who is
+ * asking (struct issue_caller: the TLS client certificate and chain, and a forwarded UserChain);
+ * firmware/issue decides (issue_granted for sub-enrollment, issue_who for users), and the answer
+ * maps to a status: -EACCES 401 (no certificate), -EPERM 403. firmware/issue then issues for that
+ * name only.
  *
  * XML in, XML out (firmware/issue does the work). Every refusal is a status with a one-line
  * reason — 400 malformed, 401 not authenticated, 403 not granted, 413 too large, 503 not ready —
@@ -23,14 +24,13 @@
  * little, as firmware/audit counts an entry that repeats the previous one instead of writing it
  * again (a client issuing in a loop is one record a minute), and /v1/status counts them all.
  */
-#include "app.h"
+#include "core.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "crypto/x509_user.h"
-#include "firmware/identity/identity.h"
 #include "net/http.h"
 #include "net/http_client.h"
 
@@ -38,7 +38,7 @@ typedef int (*issue_fn)(struct issue *is, const char *caller, const char *xml, s
                         const x509_time *now, char *out, size_t cap, size_t *olen,
                         char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
 
-/* A presented TLS chain goes on as a UserChain, which identity_who reads. */
+/* A presented TLS chain goes on as a UserChain, which issue_who reads. */
 _Static_assert(HTTP_CLIENT_CHAIN_MAX == DOC_USER_CHAIN_MAX &&
                    DOC_USER_CHAIN_MAX == X509_USER_CHAIN_MAX,
                "chain bounds differ");
@@ -172,8 +172,19 @@ static const char *forwarded_too(struct caller *c, const struct x509_cert *fwd, 
     return c->presented;
 }
 
+/* Who the TLS layer says is asking: the client certificate's fingerprint and chain, if any. */
+static void tls_caller(const struct http_request *req, struct x509_cert tls[HTTP_CLIENT_CHAIN_MAX],
+                       struct issue_caller *ic)
+{
+    size_t n = req->client_cert ? req->client_chain_n : 0;
+
+    for (size_t i = 0; i < n; i++)
+        tls[i] = (struct x509_cert){req->client_chain[i].der, req->client_chain[i].len};
+    *ic = (struct issue_caller){false, req->client_cert ? req->client_fp : NULL, tls, n};
+}
+
 /*
- * Who the request is for: firmware/identity decides, from the TLS chain and, when the body
+ * Who the request is for: issuing decides (issue_who), from the TLS chain and, when the body
  * carried one, the UserChain fwd[0..fwd_n). On refusal, answered and audited here: false.
  */
 static bool authenticate(struct app *app, const struct http_request *req,
@@ -181,14 +192,12 @@ static bool authenticate(struct app *app, const struct http_request *req,
                          const struct x509_cert *fwd, size_t fwd_n, struct caller *c)
 {
     struct x509_cert tls[HTTP_CLIENT_CHAIN_MAX] = {{0}};
+    struct issue_caller ic;
     char fp[APP_FP_TEXT_LEN + 1];
     const char *why = "not authenticated";
-    size_t n = req->client_cert ? req->client_chain_n : 0;
 
-    for (size_t i = 0; i < n; i++)
-        tls[i] = (struct x509_cert){req->client_chain[i].der, req->client_chain[i].len};
-    int ret = identity_who(&app->identity, &app->acl, tls, n, req->client_fp, fwd, fwd_n, now,
-                           &c->user, &why);
+    tls_caller(req, tls, &ic);
+    int ret = issue_who(&app->issue, &ic, fwd, fwd_n, now, &c->user, &why);
     if (ret == -EACCES) {
         refuse(app, resp, what, 401, presented(req, c), NO_CERTIFICATE);
         return false;
@@ -228,7 +237,7 @@ static void serve(struct app *app, const struct http_request *req, struct http_r
         job->audit = true;
         snprintf(job->who, sizeof(job->who), "%s", audit_who);
         /* The token may already have answered (or failed at once): look soon, in any case. */
-        app_kick_signing(app);
+        app_kick_net_poll(app);
         if (job->tag)
             return;
         token_sign_settle(&app->token); /* cannot defer: wait for it here */
@@ -237,7 +246,8 @@ static void serve(struct app *app, const struct http_request *req, struct http_r
     issued(app, resp, what, ret, audit_who, n, why, true);
 }
 
-void service_sign_poll(struct app *app)
+/* Answer the requests whose certificates the token has signed since (the net task's poll). */
+static void service_sign_poll(struct app *app)
 {
     struct issue_job *job;
 
@@ -263,18 +273,18 @@ static int subenroll_fn(struct issue *is, const char *caller, const char *xml, s
 static void subenroll(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct app *app = ctx;
-    char fp[APP_FP_TEXT_LEN + 1];
+    struct x509_cert tls[HTTP_CLIENT_CHAIN_MAX] = {{0}};
+    struct issue_caller ic;
+    char fp[APP_FP_TEXT_LEN + 1] = "";
+    const char *why;
     x509_time now;
 
-    /* Deny by default, before reading a byte of the request (docs/requirements.md R9). */
-    if (!req->client_cert) {
-        refuse(app, resp, "subenroll", 403, NULL,
-               "not granted: present a TLS client certificate granted on the root (acl grant)");
-        return;
-    }
-    if (!acl_find(&app->acl, req->client_fp)) {
-        app_format_fingerprint(req->client_fp, fp);
-        refuse(app, resp, "subenroll", 403, fp, "not granted");
+    /* Deny by default, before the body is parsed (docs/requirements.md R9): issuing decides. */
+    tls_caller(req, tls, &ic);
+    if (issue_granted(&app->issue, &ic, &why) != 0) {
+        if (ic.fp)
+            app_format_fingerprint(ic.fp, fp);
+        refuse(app, resp, "subenroll", 403, ic.fp ? fp : NULL, why);
         return;
     }
     if (ready(app, req, resp, "subenroll", NULL, &now)) {
@@ -377,7 +387,7 @@ static struct forward *free_forward(void)
 static int forward_doc(const struct http_request *req, size_t *len, const char **why)
 {
     *why = "the identity certificate chain is too large to forward";
-    /* A UserChain identity_who took (from a server our ACL grants) goes on as it came. */
+    /* A UserChain issue_who took (from a server our ACL grants) goes on as it came. */
     for (size_t i = 0; !certify_doc.user_chain_count && i < req->client_chain_n; i++) {
         if (req->client_chain[i].len > sizeof(certify_doc.user_chain[i]))
             return -E2BIG;
@@ -469,7 +479,7 @@ static void certify(void *ctx, const struct http_request *req, struct http_respo
     if (licensing)
         certify_forward(app, req, resp, &c);
     else {
-        /* identity_who took the user from a UserChain only for a granted server: that one. */
+        /* issue_who took the user from a UserChain only for a granted server: that one. */
         principal_fp = c.user.via[0] ? req->client_fp : NULL;
         serve(app, req, resp, "certify", certify_parsed, &now, c.user.cert.name, c.audit);
         principal_fp = NULL;
@@ -480,6 +490,7 @@ int service_sign_start(struct app *app)
 {
     int ret = http_route_add("POST", "/v1/subenroll", 0, subenroll, app);
 
+    app_set_net_poll(app, service_sign_poll);
     if (!ret)
         ret = http_route_add("POST", "/v1/certify", 0, certify, app);
     if (!ret)

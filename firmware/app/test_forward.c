@@ -9,7 +9,7 @@
  * HTTP_CLIENT_MAX forwards are in flight). `test net-timeouts CLIENT_MS DEFER_MS` shortens the
  * client's and the deferral's time-outs (0 restores a default).
  */
-#include "app.h"
+#include "core.h"
 
 #if SIGNET_HAS_NET && SIGNET_TEST_HOOKS
 #include <errno.h>

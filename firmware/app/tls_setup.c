@@ -8,7 +8,7 @@
  * which mbedTLS can only compute with the private key in memory; ECDSA it lets us hand to the
  * token (crypto/token_pk).
  */
-#include "app.h"
+#include "core.h"
 
 #include <errno.h>
 #include <string.h>
@@ -163,14 +163,4 @@ int app_tls_setup(struct app *app, const char **why)
     (void)mbedtls_sha256(der, len, app->tls_fp, 0);
     app->tls_created = created;
     return 0;
-}
-
-void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1])
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < 32; i++) {
-        out[3 * i] = hex[fp[i] >> 4];
-        out[3 * i + 1] = hex[fp[i] & 15];
-        out[3 * i + 2] = i == 31 ? '\0' : ':';
-    }
 }

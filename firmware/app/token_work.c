@@ -13,6 +13,7 @@
 
 #include "crypto/p11/p11_client.h"
 #include "firmware/app/app.h"
+#include "firmware/app/core.h"
 #include "hal/clock.h"
 
 /* ---- the console's commands ---- */

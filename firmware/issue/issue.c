@@ -18,12 +18,13 @@ static struct x509_info subject_info, license_info;
 static char why_buf[160];
 
 void issue_init(struct issue *is, struct token *token, struct enroll *enroll, struct acl *acl,
-                struct revoke *revoke)
+                struct identity *identity, struct revoke *revoke)
 {
     memset(is, 0, sizeof(*is));
     is->token = token;
     is->enroll = enroll;
     is->acl = acl;
+    is->identity = identity;
     is->revoke = revoke;
 }
 

@@ -39,6 +39,7 @@
 #include "crypto/x509.h"
 #include "firmware/acl/acl.h"
 #include "firmware/enroll/enroll.h"
+#include "firmware/identity/identity.h"
 #include "firmware/revoke/revoke.h"
 #include "firmware/token/token.h"
 
@@ -80,8 +81,9 @@ struct issue_job {
 struct issue {
     struct token *token;
     struct enroll *enroll;
-    struct acl *acl;       /* whose sub-enrollment certificates were issued */
-    struct revoke *revoke; /* what is taken back */
+    struct acl *acl;           /* who may sub-enroll, and whose certificates were issued */
+    struct identity *identity; /* who users are (issue_who) */
+    struct revoke *revoke;     /* what is taken back */
     char crl_url[X509_URL_MAX + 1];
     /* Serial numbers come from the token's RNG, fetched in batches (one round trip per 16). */
     uint8_t serials[16 * X509_SERIAL_LEN];
@@ -101,7 +103,30 @@ struct issue {
 };
 
 void issue_init(struct issue *is, struct token *token, struct enroll *enroll, struct acl *acl,
-                struct revoke *revoke);
+                struct identity *identity, struct revoke *revoke);
+
+/*
+ * Who is asking, as the adapter's transport says (issue_auth.c): the operator at the console, or
+ * a TLS client with the certificate chain its handshake proved. The adapters pass this in and
+ * issuing decides on it (docs/identity.md); none looks at the ACL or the identity sources itself.
+ */
+struct issue_caller {
+    bool console;                  /* the operator at the console (logged in): no certificate */
+    const uint8_t *fp;             /* the TLS client certificate's SHA-256; NULL: none presented */
+    const struct x509_cert *chain; /* the chain it presented, leaf first; chain_n 0: none */
+    size_t chain_n;
+};
+/* May caller sub-enroll a licensing server (docs/requirements.md R9)? The console may (offline
+ * sub-enrollment); a TLS client only when the ACL grants its certificate (deny by default: an ACL
+ * not loaded or unreadable grants nobody). 0, or -EPERM with *why: "not granted: present a TLS
+ * client certificate granted on the root (acl grant)" without one, "not granted" otherwise. */
+int issue_granted(const struct issue *is, const struct issue_caller *caller, const char **why);
+/* Who the user asking is (R16-R18): firmware/identity's identity_who over the caller's chain, or
+ * over fwd[0..fwd_n) (the UserChain a request carried) when the caller is a licensing server the
+ * ACL grants. 0 with *user; -EACCES no client certificate (the console is no user); -EPERM with
+ * *why. */
+int issue_who(struct issue *is, const struct issue_caller *caller, const struct x509_cert *fwd,
+              size_t fwd_n, const x509_time *now, struct identity_user *user, const char **why);
 
 /*
  * With `pending` NULL, the answer is written before these return. Otherwise they may return

@@ -1,0 +1,108 @@
+/*
+ * firmware/app/core.h — the appliance core: the one way in for the adapters (console commands
+ * cmd_*.c, HTTP endpoints service*.c) and the tasks main.c wires.
+ *
+ * The core owns what every adapter shares: the clock as X.509 time, the audit log, the token's
+ * state in RAM (load, unload, periodic refresh, the SLC expiry warning), readiness (why the
+ * service cannot sign), the login lifecycle with the boot's auto-login, and the look at the
+ * token's answers for signatures left in flight. Adapters call it and never each other.
+ * What the core has to tell the operator goes through one notice path (app_notice), which the
+ * console adapter prints.
+ */
+#ifndef APP_CORE_H
+#define APP_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+
+/* ---- boot, time and audit (core.c) ---- */
+
+/* Why the board last reset, as the banner and `status` say it. */
+const char *app_reset_reason_name(enum hal_reset_reason r);
+
+/* Wall-clock now as X.509 time, and as seconds since 1970 when secs is non-NULL; false: the RTC
+ * is unreadable. */
+bool app_now(struct app *app, x509_time *t, int64_t *secs);
+/* One audit entry, stamped with the wall clock (0 when unreadable). */
+void app_audit(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- telling the operator (core.c) ---- */
+
+/* enum app_note and app_notice_fn: app.h (struct app keeps the sink). */
+void app_set_notice(struct app *app, app_notice_fn fn, void *ctx);
+void app_notice(struct app *app, enum app_note kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- the token's state in RAM (core.c) ---- */
+
+/* Read what the token holds for this appliance (enrollment, ACL, identity sources, revocation)
+ * into RAM; needs login. 0, or a negative errno with *why set. */
+int app_load_state(struct app *app, const char **why);
+void app_unload_state(struct app *app);
+/* Log (once a day) when the SLC has fewer than ENROLL_RENEW_WARN_DAYS left. */
+void app_check_expiry(struct app *app);
+/* Periodic (house task): read the enrollment state again from the token (shared by cluster
+ * members) while logged in and nothing half done depends on it, then check the expiry. */
+void app_refresh_state(struct app *app);
+
+/* ---- readiness (core.c) ---- */
+
+/* Why the service cannot sign right now, or NULL when it can (what /health and /v1/status say).
+ * A token link found down is tried again here, with the relink back-off. */
+const char *app_not_ready_reason(struct app *app);
+
+#define APP_FP_TEXT_LEN (32 * 3 - 1) /* AB:CD:...:EF */
+/* A SHA-256 fingerprint as operators see and type it. */
+void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1]);
+
+/* ---- the net task's poll (core.c) ---- */
+
+/* What the net task runs when something a service waits for may have come in (the token
+ * answered a signature left in flight): registered by that service (service_sign.c), run by the
+ * net task on a kick and on every tick (a token that never answers: the link's time-out ends
+ * it). NULL: nothing to look at. */
+typedef void (*app_poll_fn)(struct app *app);
+void app_set_net_poll(struct app *app, app_poll_fn fn);
+/* Have the net task run the poll soon; interrupt context allowed. */
+void app_kick_net_poll(struct app *app);
+/* The net task's part (main.c; on APP_SIG_NET_POLL it clears net_poll_kicked first). */
+void app_net_poll(struct app *app);
+
+/* ---- the CRLs from above (crl_fetch.c; boards with the network) ---- */
+
+/* Fetch "<base>/v1/crl" as src's CRL and hand it to revoke_accept_crl
+ * (net task). con non-NULL: held and told the outcome, then released; cmd names it in the audit
+ * log. -EBUSY one is in flight, -EIO not logged in, or http_client_get's errors. */
+int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, struct console *con,
+                  const char *cmd, const char **why);
+/* Each net tick: a licensing server fetches its root's CRL when due (see crl_fetch.c). */
+void app_crl_fetch_tick(struct app *app);
+
+/* ---- login (core_login.c) ---- */
+
+/* Log in with pin (the operator's, typed on the console), then bring up what every login brings
+ * up: the state from the token and HTTPS. Notices say the outcome; audited. CKR_OK or the
+ * token's refusal. */
+CK_RV app_login(struct app *app, const uint8_t *pin, size_t len);
+/* Log out: the token forgets the PIN, RAM the state. Audited. */
+void app_logout(struct app *app);
+/* At boot, note whether a sealed PIN is kept and, if so, have the house task log in with it
+ * (timer, signal sig); app_auto_login_try is that task's part. */
+void app_auto_login_start(struct app *app, uint16_t sig);
+void app_auto_login_try(struct app *app);
+/* Seal the PIN of the login in force (on) or wipe the sealed one; app->auto_login says what is
+ * kept afterwards. 0 or hal_secret's negative errno. */
+int app_auto_login_set(struct app *app, bool on);
+/* After a PIN change with auto-login on: seal the new PIN, or (failing that) wipe the stale one.
+ * 0 or hal_secret's negative errno; app->auto_login says what is kept. */
+int app_auto_login_reseal(struct app *app);
+/* Two secrets compared without an early exit, so the time taken says nothing of where they
+ * differ. */
+bool app_same_secret(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
+/* Overwrite a secret in a way the compiler keeps. */
+void app_wipe(void *p, size_t n);
+
+#endif
