@@ -98,7 +98,7 @@ FIRMWARE_SRCS := \
 # crypto layer builds and checks certificates, and TLS needs it. Its headers are system headers to
 # our warnings.
 MBEDTLS_DIR := build/deps/src/mbedtls
-MBEDTLS_SRCS := $(addprefix $(MBEDTLS_DIR)/library/,aes.c asn1parse.c asn1write.c base64.c \
+MBEDTLS_SRCS := $(addprefix $(MBEDTLS_DIR)/library/,aes.c aesni.c asn1parse.c asn1write.c base64.c \
 	bignum.c bignum_core.c bignum_mod.c bignum_mod_raw.c block_cipher.c chacha20.c chachapoly.c \
 	cipher.c cipher_wrap.c constant_time.c ctr_drbg.c ecdh.c ecdsa.c ecp.c ecp_curves.c \
 	entropy.c entropy_poll.c error.c gcm.c hkdf.c md.c oid.c pk.c pk_ecc.c pk_wrap.c pkparse.c \

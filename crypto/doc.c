@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <expat.h>
@@ -20,7 +21,6 @@
 #include "crypto/rng.h"
 #include "crypto/x509.h"
 #include "crypto/x509_user.h"
-#include "mbedtls/base64.h"
 
 #define DOC_STR_(x) #x
 #define DOC_STR(x)  DOC_STR_(x)
@@ -210,20 +210,43 @@ static void doc_put_escaped(struct doc_out *w, const char *s)
         doc_put_escaped_char(w, *s);
 }
 
-/* RFC 4648 §4, written in place; mbedTLS wants room for its NUL, which the next write covers. */
+/*
+ * RFC 4648 §4, written in place (room kept for the NUL that ends the document). By table, not
+ * mbedTLS's constant-time coder: documents carry certificates, keys' public halves, requests and
+ * wrapped keys, nothing secret, and every response re-encodes its issuing chain (a third of a
+ * sub-enrollment's CPU went to base64 before, docs/performance.md).
+ */
+static const char doc_b64_digits[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 static void doc_put_base64(struct doc_out *w, const uint8_t *data, size_t len)
 {
-    size_t n = 0;
+    size_t n = (len + 2) / 3 * 4;
 
     if (w->full)
         return;
-    if (mbedtls_base64_encode((unsigned char *)w->buf + w->len, w->cap - w->len, &n, data, len) !=
-            0 ||
-        n > w->cap - 1 - w->len) {
+    if (len > SIZE_MAX / 2 || n + 1 > w->cap - w->len) {
         w->full = true;
         return;
     }
+    char *o = w->buf + w->len;
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3, o += 4) {
+        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
+        o[0] = doc_b64_digits[v >> 18];
+        o[1] = doc_b64_digits[(v >> 12) & 63];
+        o[2] = doc_b64_digits[(v >> 6) & 63];
+        o[3] = doc_b64_digits[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)data[i] << 16 | (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0);
+        o[0] = doc_b64_digits[v >> 18];
+        o[1] = doc_b64_digits[(v >> 12) & 63];
+        o[2] = i + 1 < len ? doc_b64_digits[(v >> 6) & 63] : '=';
+        o[3] = '=';
+    }
     w->len += n;
+    w->buf[w->len] = '\0';
 }
 
 static void doc_put_text_elem(struct doc_out *w, const char *indent, const char *name,
@@ -355,6 +378,36 @@ static bool doc_b64_alphabet(char c)
            c == '/' || c == '=';
 }
 
+/* A digit's value; 64 for '=' (doc_b64_alphabet has let only digits and '=' through). */
+static unsigned doc_b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return (unsigned)(c - 'A');
+    if (c >= 'a' && c <= 'z')
+        return (unsigned)(c - 'a') + 26;
+    if (c >= '0' && c <= '9')
+        return (unsigned)(c - '0') + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : 64;
+}
+
+/* One quantum of four characters into 1-3 bytes (*got); -EINVAL when '=' stands anywhere but in
+ * the last one or two places (RFC 4648 §4). Public data only: see doc_put_base64. */
+static int doc_b64_quad(const char q[4], uint8_t out[3], size_t *got)
+{
+    unsigned v[4];
+
+    for (int i = 0; i < 4; i++)
+        v[i] = doc_b64_value(q[i]);
+    if (v[0] == 64 || v[1] == 64 || (v[2] == 64 && v[3] != 64))
+        return -EINVAL;
+    *got = v[2] == 64 ? 1 : v[3] == 64 ? 2 : 3;
+    uint32_t x = v[0] << 18 | v[1] << 12 | (v[2] & 63) << 6 | (v[3] & 63);
+    out[0] = (uint8_t)(x >> 16);
+    out[1] = (uint8_t)(x >> 8);
+    out[2] = (uint8_t)x;
+    return 0;
+}
+
 /* One character of RFC 4648 §4 base64; 0, -EINVAL (not base64, or data after the padding) or
  * -E2BIG (decodes past cap). */
 static int doc_b64_put(struct doc_b64 *b, char c)
@@ -368,8 +421,7 @@ static int doc_b64_put(struct doc_b64 *b, char c)
     if (b->n < sizeof(b->quad))
         return 0;
     b->n = 0;
-    if (mbedtls_base64_decode(bytes, sizeof(bytes), &got, (const unsigned char *)b->quad,
-                              sizeof(b->quad)) != 0)
+    if (doc_b64_quad(b->quad, bytes, &got) != 0)
         return -EINVAL;
     if (got > b->cap - *b->len)
         return -E2BIG;

@@ -200,9 +200,9 @@ static int write_extensions(unsigned char **p, unsigned char *start, const struc
 
     if (pr->content)
         DER_EXT(p, start, len, write_content(p, start, pr->content), SIGNET_OID_CONTENT, false);
-    /* ARC.7: the licensing server's serial as an OCTET STRING of X509_SERIAL_LEN bytes. */
-    if (pr->via_serial)
-        DER_EXT(p, start, len, der_write_octets(p, start, pr->via_serial, X509_SERIAL_LEN),
+    /* ARC.7: the licensing server's serial prefix as an OCTET STRING of 8 bytes. */
+    if (pr->via_prefix)
+        DER_EXT(p, start, len, der_write_octets(p, start, pr->via_prefix, X509_SERIAL_PREFIX_LEN),
                 SIGNET_OID_VIA, false);
     if (pr->kind != X509_KIND_NONE)
         DER_EXT(p, start, len, write_kind(p, start, pr->kind), SIGNET_OID_KIND, false);
@@ -377,7 +377,7 @@ static bool uri_ok(const char *s)
 static bool profile_ok(const struct x509_profile *p)
 {
     return kind_ok(p) && (!p->crl_url || uri_ok(p->crl_url)) &&
-           (!p->via_serial || p->kind == X509_KIND_RAC) && p->spki && p->spki_len &&
+           (!p->via_prefix || p->kind == X509_KIND_RAC) && p->spki && p->spki_len &&
            p->spki_len <= X509_SPKI_MAX && present(p->cn) && strlen(p->cn) <= X509_CN_MAX &&
            p->serial[0] && !(p->serial[0] & 0x80) &&
            (!p->cluster_url || strlen(p->cluster_url) <= X509_URL_MAX) &&

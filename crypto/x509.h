@@ -20,9 +20,12 @@
  *   ARC.6  signetContent  SEQUENCE { contentId OCTET STRING (16), owner UTF8String,
  *                         wrappedKey OCTET STRING, grants SEQUENCE SIZE(1..16) OF
  *                         SEQUENCE { user UTF8String, rights BIT STRING } }   (licenses)
- *   ARC.7  signetVia      OCTET STRING (16): in a RAC that a licensing server asked for on a
- *                         user's behalf, the serial of that server's certificate under the same
- *                         root, so that revoking the server also refuses the RACs it gave out
+ *   ARC.7  signetVia      OCTET STRING (8): in a RAC that a licensing server asked for on a
+ *                         user's behalf, the serial prefix of that server (the first 8 octets of
+ *                         every certificate the root issued to it), so that revoking any of the
+ *                         server's certificates also refuses the RACs it gave out. Read also as
+ *                         16 octets (a whole serial, as firmware before prefixes wrote it: its
+ *                         first 8 octets are that server's prefix, docs/certificates.md)
  *   ARC.8  signetExcludedUsers SEQUENCE OF UTF8String: a CRL extension (crypto/x509_crl.h), the
  *                         user names the cluster excludes (`revoke user NAME`)
  * The cluster URL travels as a subjectAltName URI; where the issuer's CRL is, as a
@@ -78,7 +81,13 @@ typedef mbedtls_x509_time x509_time;
  * once; never before the issuer's own notBefore (docs/certificates.md, "Validity rules"). */
 #define X509_BACKDATE_SECS 300
 
-/* Make 16 random bytes a DER-minimal positive serial: first octet in 0x40..0x7f. */
+/* A sub-enrollment certificate's serial is its licensing server's prefix (chosen once per ACL
+ * grant, firmware/acl) followed by fresh random octets: revoking one of them can be matched to
+ * the server, and to what it forwarded, by the prefix alone (docs/certificates.md "Serials"). */
+#define X509_SERIAL_PREFIX_LEN 8
+
+/* Make 16 random bytes a DER-minimal positive serial: first octet in 0x40..0x7f. Only the first
+ * octet changes, so a prefix made with it stays the prefix of the serial. */
 static inline void x509_serial_fix(uint8_t serial[X509_SERIAL_LEN])
 {
     serial[0] = (uint8_t)((serial[0] & 0x3f) | 0x40);
@@ -152,7 +161,7 @@ struct x509_profile {
     enum x509_kind kind;                /* ARC.5 when not NONE; keyUsage follows the kind */
     const struct x509_content *content; /* ARC.6: publishing and use licenses only */
     const char *crl_url;                /* cRLDistributionPoints fullName URI (NULL/"": none) */
-    const uint8_t *via_serial;          /* ARC.7, X509_SERIAL_LEN bytes: RACs only (NULL: none) */
+    const uint8_t *via_prefix; /* ARC.7, X509_SERIAL_PREFIX_LEN bytes: RACs only (NULL: none) */
 };
 
 /* DER certificate into out[cap]. -EINVAL bad profile, -ENOSPC, -EIO the issuer did not sign. */
@@ -197,7 +206,8 @@ struct x509_info {
     struct x509_content content;    /* content.wrapped points into der */
     char crl_url[X509_URL_MAX + 1]; /* "" when there is no (URI) distribution point */
     bool has_via;
-    uint8_t via_serial[X509_SERIAL_LEN]; /* ARC.7, when has_via */
+    uint8_t via[X509_SERIAL_LEN]; /* ARC.7, when has_via: a prefix (8) or a whole serial (16) */
+    size_t via_len;
 };
 int x509_read(const uint8_t *der, size_t len, struct x509_info *out, const char **why);
 

@@ -115,6 +115,23 @@ const struct x509_crl_entry *x509_crl_search(const struct x509_crl_entry *entrie
     return NULL;
 }
 
+const struct x509_crl_entry *x509_crl_search_prefix(const struct x509_crl_entry *entries, size_t n,
+                                                    const uint8_t *prefix, size_t plen)
+{
+    size_t lo = 0, hi = n;
+
+    if (plen > X509_SERIAL_LEN)
+        return NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(entries[mid].serial, prefix, plen) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && memcmp(entries[lo].serial, prefix, plen) == 0 ? &entries[lo] : NULL;
+}
+
 const struct x509_crl_entry *x509_crl_find(const struct x509_crl *crl,
                                            const uint8_t serial[X509_SERIAL_LEN])
 {

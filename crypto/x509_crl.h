@@ -59,6 +59,10 @@ struct x509_crl_entry {
 
 /* Entries sorted by serial (memcmp order), so x509_crl_search can halve. */
 void x509_crl_sort(struct x509_crl_entry *entries, size_t n);
+/* The first entry (in that order) whose serial starts with prefix[plen] (plen <= 16), or NULL.
+ * O(log n): those entries are adjacent, the first at the lower bound of the prefix. */
+const struct x509_crl_entry *x509_crl_search_prefix(const struct x509_crl_entry *entries, size_t n,
+                                                    const uint8_t *prefix, size_t plen);
 /* The entry for serial in entries[n] sorted by x509_crl_sort, or NULL. O(log n). */
 const struct x509_crl_entry *x509_crl_search(const struct x509_crl_entry *entries, size_t n,
                                              const uint8_t serial[X509_SERIAL_LEN]);

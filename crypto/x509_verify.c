@@ -29,6 +29,7 @@ struct ext_ctx {
     char crl_url[X509_URL_MAX + 1];
     bool has_cdp, has_via;
     uint8_t via[X509_SERIAL_LEN];
+    size_t via_len;
     unsigned seen; /* our extensions met, by their arc number: each at most once */
     bool bad;      /* one of ours did not parse: the certificate is refused, not read without it */
     const char *why;     /* what was wrong with it, when we can say */
@@ -241,9 +242,10 @@ static int parse_via(struct ext_ctx *x, unsigned char *p, const unsigned char *e
 
     x->why = "malformed signetVia extension";
     if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_OCTET_STRING) != 0 || p + n != end ||
-        n != X509_SERIAL_LEN)
+        (n != X509_SERIAL_PREFIX_LEN && n != X509_SERIAL_LEN))
         return -1;
     memcpy(x->via, p, n);
+    x->via_len = n;
     x->has_via = true;
     return 0;
 }
@@ -450,7 +452,8 @@ static void fill_info(const mbedtls_x509_crt *c, const struct ext_ctx *x, struct
     out->has_content = x->has_content;
     memcpy(out->crl_url, x->crl_url, sizeof(out->crl_url));
     out->has_via = x->has_via;
-    memcpy(out->via_serial, x->via, sizeof(out->via_serial));
+    memcpy(out->via, x->via, sizeof(out->via));
+    out->via_len = x->via_len;
 }
 
 int x509_read(const uint8_t *der, size_t len, struct x509_info *out, const char **why)

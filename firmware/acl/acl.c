@@ -8,10 +8,11 @@
 
 #define OBJ_ACL "signet-acl"
 
-/* One TLV item per entry: the fingerprint, then the name; after it, when the principal was
- * issued a certificate, one item of its fingerprint and that certificate's serial. A firmware
- * that knows no serials skips those items (and drops them when it rewrites the list). */
-enum { ACL_TAG_ENTRY = 1, ACL_TAG_SERIAL = 2 };
+/* One TLV item per entry: the fingerprint, then the name; after it an item of its fingerprint and
+ * its serial prefix; and, in a record a firmware before prefixes wrote, one of its fingerprint and
+ * the serial of the last certificate that firmware issued to it. A firmware that does not know an
+ * item skips it (and drops it when it rewrites the list: a cluster's members run one firmware). */
+enum { ACL_TAG_ENTRY = 1, ACL_TAG_SERIAL = 2, ACL_TAG_PREFIX = 3 };
 
 static uint8_t io[TOKEN_DATA_MAX];
 
@@ -32,21 +33,57 @@ static bool name_ok(const char *name)
 
 static int index_of(const struct acl *a, const uint8_t fp[ACL_FP_LEN]);
 
-/* A serial item names an entry read before it, once; else the record is damaged. */
-static int decode_serial(struct acl *a, const uint8_t *v, size_t n)
+/* Serials (and so prefixes) are DER-minimal positive integers: x509_serial_fix's first octet. */
+static void prefix_fix(uint8_t prefix[ACL_PREFIX_LEN])
 {
-    if (n != ACL_FP_LEN + ACL_SERIAL_LEN)
+    prefix[0] = (uint8_t)((prefix[0] & 0x3f) | 0x40);
+}
+
+static bool prefix_ok(const uint8_t *prefix)
+{
+    return prefix[0] >= 0x40 && prefix[0] <= 0x7f;
+}
+
+/* A serial or prefix item names an entry read before it, once; else the record is damaged. */
+static int decode_extra(struct acl *a, uint8_t tag, const uint8_t *v, size_t n, bool seen[])
+{
+    size_t want = tag == ACL_TAG_SERIAL ? ACL_SERIAL_LEN : ACL_PREFIX_LEN;
+    int i = n == ACL_FP_LEN + want ? index_of(a, v) : -1;
+
+    if (i < 0 || !prefix_ok(v + ACL_FP_LEN))
         return -EINVAL;
-    int i = index_of(a, v);
-    if (i < 0 || a->entries[i].has_serial)
+    struct acl_entry *e = &a->entries[i];
+    if (tag == ACL_TAG_SERIAL) {
+        if (e->has_serial)
+            return -EINVAL;
+        e->has_serial = true;
+        memcpy(e->serial, v + ACL_FP_LEN, ACL_SERIAL_LEN);
+        return 0;
+    }
+    if (seen[i])
         return -EINVAL;
-    a->entries[i].has_serial = true;
-    memcpy(a->entries[i].serial, v + ACL_FP_LEN, ACL_SERIAL_LEN);
+    seen[i] = true;
+    memcpy(e->prefix, v + ACL_FP_LEN, ACL_PREFIX_LEN);
     return 0;
+}
+
+/*
+ * The prefix of an entry a firmware before prefixes wrote. With a serial recorded, that serial's
+ * first octets: revoking the certificate that firmware issued then refuses the server as before,
+ * and the RACs it certified (whose signetVia is that whole serial) match by the same prefix.
+ * Without, the fingerprint's first octets (itself a SHA-256). Either way every cluster member
+ * derives the same prefix from the same record, with no write, so no two members can issue
+ * certificates under different prefixes for one principal.
+ */
+static void derive_prefix(struct acl_entry *e)
+{
+    memcpy(e->prefix, e->has_serial ? e->serial : e->fp, ACL_PREFIX_LEN);
+    prefix_fix(e->prefix);
 }
 
 static int decode(struct acl *a, const uint8_t *buf, size_t len)
 {
+    bool has_prefix[ACL_ENTRIES_MAX] = {false};
     struct tlv_reader r;
     uint8_t tag;
     const uint8_t *v;
@@ -55,8 +92,8 @@ static int decode(struct acl *a, const uint8_t *buf, size_t len)
     a->count = 0;
     tlv_reader_init(&r, buf, len);
     while (tlv_next(&r, &tag, &v, &n)) {
-        if (tag == ACL_TAG_SERIAL) {
-            if (decode_serial(a, v, n) != 0)
+        if (tag == ACL_TAG_SERIAL || tag == ACL_TAG_PREFIX) {
+            if (decode_extra(a, tag, v, n, has_prefix) != 0)
                 return -EINVAL;
             continue;
         }
@@ -73,6 +110,9 @@ static int decode(struct acl *a, const uint8_t *buf, size_t len)
             return -EINVAL;
         a->count++;
     }
+    for (size_t i = 0; i < a->count; i++)
+        if (!has_prefix[i])
+            derive_prefix(&a->entries[i]);
     return r.bad ? -EINVAL : 0;
 }
 
@@ -105,6 +145,9 @@ static int store(struct acl *a, const struct acl_entry *entries, size_t count, c
         memcpy(item, entries[i].fp, ACL_FP_LEN);
         memcpy(item + ACL_FP_LEN, entries[i].name, n);
         int ret = tlv_put(io, sizeof(io), &len, ACL_TAG_ENTRY, item, ACL_FP_LEN + n);
+        memcpy(item + ACL_FP_LEN, entries[i].prefix, ACL_PREFIX_LEN);
+        if (!ret)
+            ret = tlv_put(io, sizeof(io), &len, ACL_TAG_PREFIX, item, ACL_FP_LEN + ACL_PREFIX_LEN);
         if (!ret && entries[i].has_serial) {
             memcpy(item + ACL_FP_LEN, entries[i].serial, ACL_SERIAL_LEN);
             ret = tlv_put(io, sizeof(io), &len, ACL_TAG_SERIAL, item, ACL_FP_LEN + ACL_SERIAL_LEN);
@@ -151,6 +194,11 @@ int acl_grant(struct acl *a, const uint8_t fp[ACL_FP_LEN], const char *name, con
         i = (int)count++;
         memset(&next[i], 0, sizeof(next[i]));
         memcpy(next[i].fp, fp, ACL_FP_LEN);
+        /* From the token's RNG: members sharing the token draw from one generator. */
+        *why = "the token gave no random bytes";
+        if (token_random(a->token, next[i].prefix, ACL_PREFIX_LEN) != CKR_OK)
+            return -EIO;
+        prefix_fix(next[i].prefix);
     }
     memcpy(next[i].name, name, strlen(name) + 1);
     return store(a, next, count, why);
@@ -172,24 +220,6 @@ int acl_revoke(struct acl *a, const uint8_t fp[ACL_FP_LEN], const char **why)
         if ((int)k != i)
             next[count++] = a->entries[k];
     return store(a, next, count, why);
-}
-
-int acl_record_serial(struct acl *a, const uint8_t fp[ACL_FP_LEN],
-                      const uint8_t serial[ACL_SERIAL_LEN], const char **why)
-{
-    static struct acl_entry next[ACL_ENTRIES_MAX];
-    int i = index_of(a, fp);
-
-    *why = "the ACL is not loaded (log in)";
-    if (!a->loaded)
-        return -EIO;
-    *why = "the licensing server is no longer granted";
-    if (i < 0)
-        return -ENOENT;
-    memcpy(next, a->entries, a->count * sizeof(next[0]));
-    next[i].has_serial = true;
-    memcpy(next[i].serial, serial, ACL_SERIAL_LEN);
-    return store(a, next, a->count, why);
 }
 
 const struct acl_entry *acl_find(const struct acl *a, const uint8_t fp[ACL_FP_LEN])

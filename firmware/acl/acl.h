@@ -8,10 +8,14 @@
  * module keeps a copy in RAM, read at login and rewritten with every change (only once the token
  * holds the new list). Functions return 0 or a negative errno with a one-line *why.
  *
- * Each principal also carries the serial of the sub-enrollment certificate this root last issued
- * to it (docs/identity.md "Revocation"): firmware/issue records it before the certificate is
- * answered, and checks it against the revocation list when the principal sub-enrolls, renews or
- * forwards a certification again, and writes it into the RACs it certifies through it (signetVia).
+ * Each principal also carries a serial prefix (docs/identity.md "Revocation", docs/certificates.md
+ * "Serials"): 8 octets from the token's RNG, chosen when it is granted (again when it is granted
+ * anew after a revoke; a rename keeps it). Every sub-enrollment certificate issued to it has a
+ * serial that starts with the prefix, so the prefix is known before any certificate exists and
+ * nothing is written when one is issued. firmware/issue refuses the principal, and the RACs it
+ * certified (signetVia = the prefix), once any serial starting with it is revoked.
+ * A record written before prefixes has none: its prefix is then derived, the same on every
+ * cluster member, from what the record holds (see acl.c), and stored with the next change.
  */
 #ifndef ACL_H
 #define ACL_H
@@ -20,17 +24,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/x509.h"
 #include "firmware/token/token.h"
 
 #define ACL_FP_LEN      32
 #define ACL_NAME_MAX    64
 #define ACL_ENTRIES_MAX 32
-#define ACL_SERIAL_LEN  16 /* X509_SERIAL_LEN: the serials this hierarchy issues */
+#define ACL_SERIAL_LEN  X509_SERIAL_LEN        /* the serials this hierarchy issues */
+#define ACL_PREFIX_LEN  X509_SERIAL_PREFIX_LEN /* the part of them that names the principal */
 
 struct acl_entry {
     uint8_t fp[ACL_FP_LEN];
     char name[ACL_NAME_MAX + 1];
-    bool has_serial; /* a sub-enrollment certificate was issued to it (since it was granted) */
+    /* First octet 0x40..0x7f, so that prefix || 8 random octets is a serial as x509_serial_fix
+     * makes them. */
+    uint8_t prefix[ACL_PREFIX_LEN];
+    /* A record of a firmware before prefixes: the last serial it issued to this principal. Kept
+     * (and written back) so that such a firmware on the same token still checks it. */
+    bool has_serial;
     uint8_t serial[ACL_SERIAL_LEN];
 };
 
@@ -46,15 +57,11 @@ void acl_init(struct acl *a, struct token *token);
  * list counts as empty: denying is the safe side. */
 int acl_load(struct acl *a, const char **why);
 
-/* Grant (or rename) a principal; -ENOSPC when the list is full. A new principal has no serial
- * recorded; a renamed one keeps its own. */
+/* Grant (or rename) a principal; -ENOSPC when the list is full, -EIO the token failed (its RNG,
+ * or the write). A new principal gets a fresh prefix; a renamed one keeps its own. */
 int acl_grant(struct acl *a, const uint8_t fp[ACL_FP_LEN], const char *name, const char **why);
 /* Revoke; -ENOENT when it was not granted. */
 int acl_revoke(struct acl *a, const uint8_t fp[ACL_FP_LEN], const char **why);
-/* Record the serial of the sub-enrollment certificate just issued to fp (replacing the one
- * before): -ENOENT not granted (any more), -EIO the token failed (RAM unchanged). */
-int acl_record_serial(struct acl *a, const uint8_t fp[ACL_FP_LEN],
-                      const uint8_t serial[ACL_SERIAL_LEN], const char **why);
 /* The entry for fp, or NULL: not granted (also when the list is not loaded). */
 const struct acl_entry *acl_find(const struct acl *a, const uint8_t fp[ACL_FP_LEN]);
 

@@ -44,12 +44,12 @@ static int cmd_acl_list(struct console *con, int argc, char **argv)
     }
     for (size_t i = 0; i < app->acl.count; i++) {
         const struct acl_entry *e = &app->acl.entries[i];
-        char serial[2 * ACL_SERIAL_LEN + 1] = "-";
-        for (size_t k = 0; e->has_serial && k < ACL_SERIAL_LEN; k++)
-            snprintf(serial + 2 * k, 3, "%02x", e->serial[k]);
+        char prefix[2 * ACL_PREFIX_LEN + 1];
+        for (size_t k = 0; k < ACL_PREFIX_LEN; k++)
+            snprintf(prefix + 2 * k, 3, "%02x", e->prefix[k]);
         app_format_fingerprint(e->fp, fp);
-        /* The serial of the certificate issued to it: what `revoke SERIAL` takes back. */
-        console_printf(con, "%s  %s  certificate %s\n", fp, e->name, serial);
+        /* How its certificates' serials start: `revoke SERIAL` of any of them takes it back. */
+        console_printf(con, "%s  %s  serial prefix %s\n", fp, e->name, prefix);
     }
     return 0;
 }

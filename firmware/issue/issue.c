@@ -64,17 +64,20 @@ static int for_caller(const char *caller, const char *named, const char *what, c
     return -EPERM;
 }
 
-/* 16 random bytes from the token, fetched in batches: a serial number or a content id. */
-static int take_random(struct issue *is, uint8_t out[X509_SERIAL_LEN])
+/* n (<= 16) random bytes from the token, fetched in batches: a serial number (or its part after
+ * a prefix) or a content id. A batch's tail too short for n is dropped, never reused. */
+static int take_random(struct issue *is, uint8_t *out, size_t n)
 {
-    if (!is->serials_left) {
-        if (token_random(is->token, is->serials, sizeof(is->serials)) != CKR_OK)
+    if (is->random_left < n) {
+        memset(is->random, 0, sizeof(is->random));
+        is->random_left = 0;
+        if (token_random(is->token, is->random, sizeof(is->random)) != CKR_OK)
             return -EIO;
-        is->serials_left = sizeof(is->serials) / X509_SERIAL_LEN;
+        is->random_left = sizeof(is->random);
     }
-    is->serials_left--;
-    memcpy(out, is->serials + is->serials_left * X509_SERIAL_LEN, X509_SERIAL_LEN);
-    memset(is->serials + is->serials_left * X509_SERIAL_LEN, 0, X509_SERIAL_LEN);
+    is->random_left -= n;
+    memcpy(out, is->random + is->random_left, n);
+    memset(is->random + is->random_left, 0, n);
     return 0;
 }
 
@@ -152,12 +155,17 @@ static const char *crl_url(struct issue *is)
     return is->crl_url;
 }
 
-/* What every certificate we issue carries besides its content: a fresh serial and the CDP. */
-static int stamp(struct issue *is, struct x509_profile *p)
+/* What every certificate we issue carries besides its content: a fresh serial (after prefix, when
+ * not NULL: a licensing server's, firmware/acl) and the CDP. */
+static int stamp(struct issue *is, struct x509_profile *p, const uint8_t *prefix)
 {
-    if (take_random(is, p->serial) != 0)
+    size_t at = prefix ? X509_SERIAL_PREFIX_LEN : 0;
+
+    if (prefix)
+        memcpy(p->serial, prefix, X509_SERIAL_PREFIX_LEN);
+    if (take_random(is, p->serial + at, X509_SERIAL_LEN - at) != 0)
         return -EIO;
-    x509_serial_fix(p->serial);
+    x509_serial_fix(p->serial); /* a prefix's first octet already is what this makes it */
     p->crl_url = crl_url(is);
     return 0;
 }
@@ -187,7 +195,7 @@ static int sign_cert(struct issue *is, struct x509_profile *p, uint8_t *der, siz
     struct x509_issuer issuer;
 
     *why = "the token failed";
-    if (stamp(is, p) != 0)
+    if (stamp(is, p, NULL) != 0)
         return -EIO;
     enroll_issuer(is->enroll, &issuer);
     int ret = x509_build(p, &issuer, der, cap, len);
@@ -258,7 +266,7 @@ static struct issue_job *free_job(struct issue *is)
  * when the caller can come back for it (pending, and a job free), else finished and answered now.
  */
 static int sign_job(struct issue *is, struct x509_profile *p, enum issue_job_kind kind,
-                    const uint8_t *record_fp, struct issue_job **pending, char *out, size_t cap,
+                    const uint8_t *prefix, struct issue_job **pending, char *out, size_t cap,
                     size_t *olen, const char **why)
 {
     struct issue_job *job = pending ? free_job(is) : NULL;
@@ -267,17 +275,13 @@ static int sign_job(struct issue *is, struct x509_profile *p, enum issue_job_kin
     if (!job)
         job = &is->now_job;
     *why = "the token failed";
-    if (stamp(is, p) != 0)
+    if (stamp(is, p, prefix) != 0)
         return -EIO;
     enroll_issuer(is->enroll, &issuer);
     *why = "the certificate could not be built";
     if (x509_tbs_build(p, &issuer, job->der, sizeof(job->der), &job->tbs_len) != 0)
         return -EINVAL;
     job->kind = kind;
-    job->record = record_fp != NULL;
-    if (record_fp)
-        memcpy(job->acl_fp, record_fp, ACL_FP_LEN);
-    memcpy(job->serial, p->serial, X509_SERIAL_LEN);
     token_sign_begin(is->token, &job->sign, &is->token->slc,
                      job->der + sizeof(job->der) - job->tbs_len, job->tbs_len);
     if (job != &is->now_job) {
@@ -326,13 +330,7 @@ int issue_job_answer(struct issue *is, struct issue_job *job, char *out, size_t 
                       job->sign.sig_len, &len) != 0)
         return -EINVAL;
     if (job->kind == ISSUE_JOB_SUBENROLL) {
-        /* Recorded before anyone sees the certificate: a certificate out there whose serial the
-         * ACL does not hold could not be taken back from the server's next requests. */
-        const char *w;
-        if (job->record && acl_record_serial(is->acl, job->acl_fp, job->serial, &w) != 0) {
-            *why = because("could not record the certificate", w);
-            return -EIO;
-        }
+        /* Nothing to record: the serial's prefix already ties it to its server (firmware/acl). */
         memset(&resp, 0, sizeof(resp));
         if (take_cert(job, len, resp.slc, sizeof(resp.slc), &resp.slc_len) != 0)
             return -EINVAL;
@@ -363,39 +361,43 @@ int issue_job_answer(struct issue *is, struct issue_job *job, char *out, size_t 
 /* ---- sub-enrollment ---- */
 
 /*
- * The licensing server behind ACL principal fp: granted, and the certificate last issued to it
- * not revoked (*serial: that serial, NULL when none was recorded). Revoking a server's
- * certificate takes back its renewal and what it forwards too, until an operator grants it anew.
+ * The licensing server behind ACL principal fp: granted, and no certificate issued to it revoked
+ * (no revoked serial starts with its prefix; *prefix: that prefix). Revoking a server's
+ * certificate takes back its renewal and what it forwards too, until an operator grants it anew
+ * (a new grant, a new prefix).
  */
-static int server_in_good_standing(struct issue *is, const uint8_t *fp, const uint8_t **serial,
+static int server_in_good_standing(struct issue *is, const uint8_t *fp, const uint8_t **prefix,
                                    const char **why)
 {
     const struct acl_entry *e = acl_find(is->acl, fp);
 
-    *serial = NULL;
+    *prefix = NULL;
     *why = "not granted";
     if (!e)
         return -EPERM;
-    if (!e->has_serial)
-        return 0;
-    *serial = e->serial;
-    return revoke_check_serial(is->revoke, e->serial, "licensing server certificate", why);
+    /* A firmware before prefixes may have recorded a serial under another prefix. */
+    if (e->has_serial && memcmp(e->serial, e->prefix, ACL_PREFIX_LEN) != 0) {
+        int ret = revoke_check_serial(is->revoke, e->serial, "licensing server certificate", why);
+        if (ret)
+            return ret;
+    }
+    *prefix = e->prefix;
+    return revoke_check_prefix(is->revoke, e->prefix, "licensing server certificate", why);
 }
 
 int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
                     const x509_time *now, char *out, size_t cap, size_t *olen,
                     char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
 {
-    _Static_assert(ACL_SERIAL_LEN == X509_SERIAL_LEN, "the ACL keeps our serials");
     struct enroll *e = is->enroll;
     struct x509_profile p = {0};
-    const uint8_t *before;
+    const uint8_t *prefix = NULL;
     int ret = may_issue(is, now, X509_RIGHT_SUBENROLL,
                         "sub-enrollment is served by a root cluster only", why);
 
     if (ret)
         return ret;
-    if (fp && (ret = server_in_good_standing(is, fp, &before, why)) != 0)
+    if (fp && (ret = server_in_good_standing(is, fp, &prefix, why)) != 0)
         return ret;
     if (doc_request_parse(xml, len, &req, why) != 0)
         return -EINVAL;
@@ -426,7 +428,7 @@ int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t
     p.revoker_spki = e->info.revoker_spki;
     p.revoker_spki_len = e->info.revoker_spki_len;
     validity(is, now, ISSUE_SUBENROLL_DAYS, 0, &p);
-    return sign_job(is, &p, ISSUE_JOB_SUBENROLL, fp, pending, out, cap, olen, why);
+    return sign_job(is, &p, ISSUE_JOB_SUBENROLL, prefix, pending, out, cap, olen, why);
 }
 
 /* ---- certification ---- */
@@ -488,7 +490,7 @@ int issue_certify_doc(struct issue *is, const char *caller, const uint8_t *via_f
     p.spki_len = spki_len;
     p.kind = X509_KIND_RAC;
     /* Revoking the server it came through takes this RAC back too (firmware/revoke). */
-    p.via_serial = via;
+    p.via_prefix = via;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
     return sign_job(is, &p, ISSUE_JOB_CERTIFY, NULL, pending, out, cap, olen, why);
 }
@@ -686,7 +688,7 @@ int issue_publish(struct issue *is, const char *caller, const char *xml, size_t 
     if (ret)
         return ret;
     *why = "the token failed";
-    if (take_random(is, pl.id) != 0)
+    if (take_random(is, pl.id, sizeof(pl.id)) != 0)
         return -EIO;
     ret = map_token(token_content_key_new(is->token, &is->token->ckek, subject_info.spki,
                                           subject_info.spki_len, to_ckek, &ckek_len, to_user,

@@ -23,11 +23,12 @@
  *
  * Revocation (docs/identity.md "Revocation"): what is presented — a RAC, a publishing license,
  * the licensing server a request comes through — is checked by firmware/revoke's revoke_check_*
- * and refused -EPERM "revoked: ..."; the certification of an excluded user too. The ACL records
- * for each licensing server the serial of the sub-enrollment certificate issued to it (in the
- * token, before the answer; else -EIO "could not record the certificate"), so revoking that
- * serial refuses the server's next sub-enrollment, renewal and forwarded certification, and
- * every RAC certified through it (signetVia).
+ * and refused -EPERM "revoked: ..."; the certification of an excluded user too. A licensing
+ * server's sub-enrollment certificate has a serial that starts with its ACL principal's prefix
+ * (firmware/acl; 8 fresh random octets follow), and the RACs it certifies carry that prefix as
+ * signetVia, so revoking any certificate issued to the server refuses its next sub-enrollment,
+ * renewal and forwarded certification, and every RAC certified through it — with nothing written
+ * to the token when a certificate is issued.
  */
 #ifndef ISSUE_H
 #define ISSUE_H
@@ -69,9 +70,6 @@ struct issue_job {
     uint8_t der[DOC_LICENSE_MAX]; /* the to-be-signed part at the end; then the certificate */
     size_t tbs_len;
     struct token_sign_job sign;
-    bool record; /* a sub-enrollment for acl_fp: its serial goes into the ACL before the answer */
-    uint8_t acl_fp[ACL_FP_LEN];
-    uint8_t serial[X509_SERIAL_LEN];
     uint32_t tag;
     const char *what;
     bool audit;
@@ -85,9 +83,10 @@ struct issue {
     struct identity *identity; /* who users are (issue_who) */
     struct revoke *revoke;     /* what is taken back */
     char crl_url[X509_URL_MAX + 1];
-    /* Serial numbers come from the token's RNG, fetched in batches (one round trip per 16). */
-    uint8_t serials[16 * X509_SERIAL_LEN];
-    size_t serials_left;
+    /* Serial numbers and content ids come from the token's RNG, fetched in batches (one round
+     * trip per 256 octets); each octet is used once and wiped. */
+    uint8_t random[256];
+    size_t random_left;
     /* The CKEK: its public key and its certificate under the current SLC, checked once per
      * (key handle, SLC) rather than per request. */
     uint8_t ckek_spki[DOC_KEY_MAX];
@@ -134,9 +133,9 @@ int issue_who(struct issue *is, const struct issue_caller *caller, const struct 
  * from issue_job_answer once issue_poll hands the job back. Publishing answers at once.
  */
 /* A root signs a licensing server's sub-enrollment (or its renewal) request. fp: the ACL
- * principal asking (its TLS client certificate's fingerprint; refused unless granted, and when the
- * certificate issued to it before is revoked), whose new serial is recorded; NULL for the
- * console's offline sub-enrollment, which records nothing. */
+ * principal asking (its TLS client certificate's fingerprint; refused unless granted, and when a
+ * certificate issued to it is revoked), whose prefix starts the new serial; NULL for the
+ * console's offline sub-enrollment (a serial of 16 random octets). */
 int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
                     const x509_time *now, char *out, size_t cap, size_t *olen,
                     char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
@@ -148,8 +147,8 @@ int issue_certify(struct issue *is, const char *caller, const char *xml, size_t 
 /* The same from a SignetCertifyRequest already parsed (doc_license_parse, DOC_CERTIFY_REQUEST):
  * the service reads it once to find a UserChain. doc is only read, and may be changed or reused
  * once this returns (a job in flight keeps what it needs). via_fp: the ACL principal (licensing
- * server) that forwarded it, NULL when the user came directly: refused when the certificate
- * recorded for it is revoked, and that serial goes into the RAC as signetVia. */
+ * server) that forwarded it, NULL when the user came directly: refused when a certificate issued
+ * to it is revoked, and its prefix goes into the RAC as signetVia. */
 int issue_certify_doc(struct issue *is, const char *caller, const uint8_t *via_fp,
                       const struct doc_license *doc, const x509_time *now, char *out, size_t cap,
                       size_t *olen, char who[ISSUE_WHO_MAX], const char **why,

@@ -712,6 +712,39 @@ int revoke_check_serial(const struct revoke *r, const uint8_t serial[X509_SERIAL
     return -EPERM;
 }
 
+/* The first serial starting with prefix on our list, else on the held root CRL. */
+static const struct x509_crl_entry *find_prefix(const struct revoke *r, const uint8_t *prefix,
+                                                const char **by)
+{
+    const struct x509_crl_entry *e =
+        x509_crl_search_prefix(r->sorted, r->count, prefix, X509_SERIAL_PREFIX_LEN);
+    *by = "";
+    if (!e && r->root.present) {
+        e = x509_crl_search_prefix(r->root.crl.entries, r->root.crl.count, prefix,
+                                   X509_SERIAL_PREFIX_LEN);
+        *by = " by the root";
+    }
+    return e;
+}
+
+int revoke_check_prefix(const struct revoke *r, const uint8_t prefix[X509_SERIAL_PREFIX_LEN],
+                        const char *what, const char **why)
+{
+    const char *by;
+    const struct x509_crl_entry *e;
+
+    *why = "the revocation state is not loaded (log in)";
+    if (!r->loaded)
+        return -EIO;
+    if (r->damaged)
+        return (*why = damaged_why()), -EPERM;
+    e = find_prefix(r, prefix, &by);
+    if (!e)
+        return 0;
+    *why = refuse_entry(what, e->serial, e, by);
+    return -EPERM;
+}
+
 int revoke_check_user(const struct revoke *r, const char *name, const char **why)
 {
     *why = "the revocation state is not loaded (log in)";
@@ -744,8 +777,9 @@ int revoke_check_cert(const struct revoke *r, const struct x509_info *cert, cons
         if (ret)
             return ret;
     }
+    /* A whole serial (written before prefixes) starts with its server's prefix too. */
     if (cert->has_via)
-        return revoke_check_serial(r, cert->via_serial, "licensing server", why);
+        return revoke_check_prefix(r, cert->via, "licensing server", why);
     return 0;
 }
 

@@ -103,8 +103,8 @@ int revoke_set_crl_hours(struct revoke *r, unsigned hours, const char **why);
  * license, use license, CKEK or licensing server certificate read with x509_read. Refused
  * (-EPERM, *why "revoked: ...") when its serial is on our list or on the held root CRL; for a
  * RAC also when its name is excluded (ours or the root CRL's ARC.8), or when the licensing server
- * it names as signetVia is revoked. what names it in *why ("rights account certificate",
- * "publishing license"). No lookup is a linear scan.
+ * it names as signetVia is revoked (revoke_check_prefix). what names it in *why ("rights account
+ * certificate", "publishing license"). No lookup is a linear scan.
  */
 int revoke_check_cert(const struct revoke *r, const struct x509_info *cert, const char *what,
                       const char **why);
@@ -113,6 +113,12 @@ int revoke_check_user(const struct revoke *r, const char *name, const char **why
 /* A serial of ours (a licensing server's certificate, as the ACL recorded it) on our list:
  * -EPERM "revoked: <what> <serial> (<reason>, <date>)". */
 int revoke_check_serial(const struct revoke *r, const uint8_t serial[X509_SERIAL_LEN],
+                        const char *what, const char **why);
+
+/* A licensing server (an ACL principal's serial prefix, firmware/acl) is revoked when any serial
+ * on our list or the held root CRL starts with its prefix: -EPERM "revoked: <what> <that
+ * serial> (<reason>, <date>)". O(log n), like revoke_check_serial. */
+int revoke_check_prefix(const struct revoke *r, const uint8_t prefix[X509_SERIAL_PREFIX_LEN],
                         const char *what, const char **why);
 
 /* This appliance's own SLC is on a CRL from above (the authority's, or for a licensing server

@@ -54,8 +54,10 @@ class Profile:
                                  (what, facts["crl_urls"], want))
 
     def via(self, what, facts, serial):
-        if facts["via"] != ("0410" + serial if serial else None):
-            self.problems.append("%s: signetVia %r, want %r" % (what, facts["via"], serial))
+        """signetVia: an OCTET STRING of the first 8 octets (the serial prefix) of serial."""
+        want = "0408" + serial[:16] if serial else None
+        if facts["via"] != want:
+            self.problems.append("%s: signetVia %r, want %r" % (what, facts["via"], want))
 
     def report(self):
         check(not self.problems, "%d problems:\n  " % len(self.problems) +
@@ -191,7 +193,7 @@ def test_every_certificate_kind_verifies_in_three_stacks(tmp):
                                  (name, facts[0]["crl_urls"], [url + "/v1/crl"]))
 
     # Users: bob certified at the root, alice through the licensing server (the root issues
-    # her RAC, naming the licensing server's certificate); alice publishes for bob at the
+    # her RAC, naming the licensing server's serial prefix); alice publishes for bob at the
     # licensing server, bob gets his use license there.
     org = Org(tmp, root.con, lic.con)
     pins = {lic.https_port: tls_fingerprint(lic.con), root.https_port: tls_fingerprint(root.con)}

@@ -42,15 +42,22 @@ def cdp_uri(cert):
 
 
 def via_of(cert):
-    """The signetVia serial (hex), or None."""
+    """The signetVia serial prefix (hex), or None."""
     try:
         ext = cert.extensions.get_extension_for_oid(VIA)
     except x509.ExtensionNotFound:
         return None
     check(not ext.critical, "signetVia is critical")
-    raw = ext.value.value  # an OCTET STRING of the 16-byte serial
-    check(len(raw) == 18 and raw[:2] == b"\x04\x10", "signetVia: %s" % raw.hex())
+    raw = ext.value.value  # an OCTET STRING of the licensing server's 8-byte serial prefix
+    check(len(raw) == 10 and raw[:2] == b"\x04\x08", "signetVia: %s" % raw.hex())
     return raw[2:].hex()
+
+
+def acl_prefix(con, name):
+    """The serial prefix `acl list` shows for the principal called name."""
+    m = re.search(r"  %s  serial prefix ([0-9a-f]{16})$" % name, con.command("acl list"), re.M)
+    check(m, "acl list shows no serial prefix for %s" % name, con)
+    return m.group(1)
 
 
 def backdated(cert, issuer, con):
@@ -98,8 +105,9 @@ def test_revocation_enforced_on_root_and_licensing_server(tmp):
     root_url = "https://%s:%d" % (HOST, root.https_port)
     fp = tls_fingerprint(lic.con)
     check("granted" in root.con.command("acl grant %s lic1" % fp), "acl grant", root.con)
-    check(re.search(r"lic1  certificate -$", root.con.command("acl list"), re.M),
-          "a fresh grant records no certificate", root.con)
+    prefix = acl_prefix(root.con, "lic1")
+    check(int(prefix[:2], 16) in range(0x40, 0x80), "prefix %s: no positive serial" % prefix,
+          root.con)
     out = online(lic.con, root_url)
     check("SLC installed for 'lic1'" in out, "sub-enrollment: %r" % out, lic.con)
     # The root may not have signed its first CRL when the LS fetched it after sub-enrolling
@@ -107,11 +115,21 @@ def test_revocation_enforced_on_root_and_licensing_server(tmp):
     fetch_root_crl(lic, 0)
     lic_certs = export_certs(lic.con, "slc export", tmp, "lic-slc")
     lic_slc = cert_of(lic_certs[0])
+    first_serial = serial_hex(lic_slc)
+    # A renewal: another certificate under the same prefix, nothing else the same.
+    lic.con.send("renew online %s\n" % root_url)
+    out = lic.con.expect(r"(SLC renewed[^\n]*|error: [^\n]*)\n", 60).group(1)
+    lic.con.expect(PROMPT, 30)
+    check("SLC renewed" in out, "renewal: %r" % out, lic.con)
+    fetch_root_crl(lic, 0)
+    lic_certs = export_certs(lic.con, "slc export", tmp, "lic-slc-renewed")
+    lic_slc = cert_of(lic_certs[0])
     lic_serial = serial_hex(lic_slc)
-    # The root recorded the serial of the certificate it issued, before it answered.
-    acl = root.con.command("acl list")
-    check(re.search(r"lic1  certificate %s$" % lic_serial, acl, re.M | re.I),
-          "acl list lacks the LS certificate %s: %r" % (lic_serial, acl), root.con)
+    # Both serials start with the principal's prefix; the root wrote nothing to its ACL.
+    for s in (first_serial, lic_serial):
+        check(s.startswith(prefix), "serial %s lacks the prefix %s" % (s, prefix), root.con)
+    check(first_serial[16:] != lic_serial[16:], "two serials share their random part", root.con)
+    check(acl_prefix(root.con, "lic1") == prefix, "the prefix changed", root.con)
     root_slc = cert_of(export_certs(root.con, "slc export", tmp, "root-slc")[0])
     backdated(lic_slc, root_slc, lic.con)
     check(cdp_uri(lic_slc) == ROOT_CRL, "the LS certificate's CDP: %r" % cdp_uri(lic_slc),
@@ -135,9 +153,8 @@ def test_revocation_enforced_on_root_and_licensing_server(tmp):
         backdated(rac[user.user], root_slc, root.con)
         check(cdp_uri(rac[user.user]) == ROOT_CRL,
               "RAC CDP %r" % cdp_uri(rac[user.user]), root.con)
-    check(via_of(rac[alice.user]) == lic_serial,
-          "alice's RAC via %r, the LS certificate %s" % (via_of(rac[alice.user]), lic_serial),
-          root.con)
+    check(via_of(rac[alice.user]) == prefix,
+          "alice's RAC via %r, the LS prefix %s" % (via_of(rac[alice.user]), prefix), root.con)
     check(via_of(rac[bob.user]) is None, "a RAC certified at the root names a via", root.con)
 
     # Files protected before anything is revoked, on both.
@@ -215,26 +232,30 @@ def test_revocation_enforced_on_root_and_licensing_server(tmp):
     rc, out = carol.certify(root.https_port)
     check(rc == 0, "carol certifies again: " + out, root.con)
 
-    # The licensing server's certificate revoked on the root. Before the LS holds that CRL, the
-    # root refuses what it forwards, the RACs it gave out, and its renewal.
-    out = root.con.command("revoke %s keyCompromise" % lic_serial)
-    check("revoked %s" % lic_serial in out, "revoke the LS: %r" % out, root.con)
-    want_ls = "revoked: licensing server certificate %s" % lic_serial
+    # The licensing server's first certificate (the one its renewal replaced) revoked on the
+    # root: the root refuses what the server forwards, the RACs it gave out, and its renewal,
+    # by the serial prefix they share.
+    out = root.con.command("revoke %s keyCompromise" % first_serial)
+    check("revoked %s" % first_serial in out, "revoke the LS: %r" % out, root.con)
+    want_ls = "revoked: licensing server certificate %s" % first_serial
     erin = org.client("erin@contoso.example", pins)
     erin.keygen()
     rc, out = erin.certify(lic.https_port)
     refused(rc, out, want_ls, "certify forwarded by a revoked LS", lic.con)
     check(not os.path.exists(erin.rac), "erin got a RAC")
     rc, out = alice.protect(root.https_port, plain, "bob@contoso.example:view")
-    refused(rc, out, "revoked: licensing server %s" % lic_serial, "a RAC via a revoked LS",
+    refused(rc, out, "revoked: licensing server %s" % first_serial, "a RAC via a revoked LS",
             root.con)
     lic.con.send("renew online %s\n" % root_url)
     out = lic.con.expect(r"(SLC renewed[^\n]*|error: [^\n]*)\n", 60).group(1)
     lic.con.expect(PROMPT, 30)
     check(want_ls in out, "renewal of a revoked LS: %r" % out, lic.con)
     check("subenroll: refused (403)" in root.con.command("audit show 16"), "audit", root.con)
-    # Once the LS holds the CRL naming its own certificate, it stops serving and says why.
-    fetch_root_crl(lic, 2)
+    # Once the LS holds the CRL naming its own (current) certificate, it stops serving and says
+    # why.
+    out = root.con.command("revoke %s keyCompromise" % lic_serial)
+    check("revoked %s" % lic_serial in out, "revoke the LS: %r" % out, root.con)
+    fetch_root_crl(lic, 3)
     status, body = https_get(lic.https_port, "/health")[:2]
     body = body.decode() if isinstance(body, bytes) else body
     check(status == 503 and "the SLC is revoked by the root (keyCompromise" in body,
@@ -242,11 +263,10 @@ def test_revocation_enforced_on_root_and_licensing_server(tmp):
     rc, out = dave.open(lic.https_port, mine(dave, "root"), os.path.join(dave.dir, "c.txt"))
     refused(rc, out, "not ready: the SLC is revoked by the root", "a revoked LS licenses", lic.con)
 
-    # Granted anew (a fresh grant records no certificate), the server may sub-enroll again.
+    # Granted anew (a fresh grant, a fresh prefix), the server may sub-enroll again.
     root.con.command("acl revoke %s" % fp)
     root.con.command("acl grant %s lic1" % fp)
-    check(re.search(r"lic1  certificate -$", root.con.command("acl list"), re.M),
-          "a new grant keeps the old certificate", root.con)
+    check(acl_prefix(root.con, "lic1") != prefix, "a new grant keeps the old prefix", root.con)
     lic.con.close()
     root.con.close()
     auth.close()

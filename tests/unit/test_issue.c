@@ -57,6 +57,9 @@ static void refused_writes_nothing(const uint8_t *fp, const char *xml)
     const char *why = NULL;
     size_t olen = 0;
     int mutations = fake_p11_mutations();
+    uint8_t prefix[ACL_PREFIX_LEN];
+
+    memcpy(prefix, acl_find(&acl, fp_a)->prefix, sizeof(prefix));
 
     CHECK(issue_subenroll(&is, fp, xml, strlen(xml), &now, out, sizeof(out), &olen, who, &why,
                           NULL) < 0);
@@ -64,6 +67,7 @@ static void refused_writes_nothing(const uint8_t *fp, const char *xml)
     CHECK_STR(why, "not enrolled");
     CHECK_EQ(fake_p11_mutations(), mutations);
     CHECK(acl_find(&acl, fp_a) != NULL && !acl_find(&acl, fp_a)->has_serial);
+    CHECK(memcmp(acl_find(&acl, fp_a)->prefix, prefix, sizeof(prefix)) == 0);
 }
 
 TEST(a_root_not_enrolled_refuses_everyone_and_nothing_changes)

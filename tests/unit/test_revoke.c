@@ -9,7 +9,10 @@
  * firmware/revoke keeps its lists in static storage (one instance per appliance): a "second
  * member" here is a second struct revoke over that same storage, i.e. an appliance that starts
  * with nothing in RAM but the token. Two real members: test_revoke_console_host.py.
+ * Licensing servers by serial prefix (revoke_check_prefix, signetVia): among neighbours in the
+ * sorted list, and timed over the full list.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "firmware/revoke/revoke.h"
 
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/sha256.h"
 #include "soft_key.h"
@@ -338,12 +342,22 @@ TEST(users_and_checks)
     serial_n(rac.serial, 7);
     rac.serial_len = X509_SERIAL_LEN;
     CHECK_EQ(revoke_check_cert(&rv, &rac, "rights account certificate", &why), 0);
+    /* signetVia is the server's prefix: any of its certificates revoked refuses the RAC. */
+    static const uint8_t via[X509_SERIAL_PREFIX_LEN] = {0x4d, 1, 2, 3, 4, 5, 6, 7};
+    uint8_t sv[X509_SERIAL_LEN] = {0x4d, 1, 2, 3, 4, 5, 6, 7, 0xde, 0xad};
     rac.has_via = true;
-    serial_n(rac.via_serial, 99);
+    rac.via_len = sizeof(via);
+    memcpy(rac.via, via, sizeof(via));
     CHECK_EQ(revoke_check_cert(&rv, &rac, "rights account certificate", &why), 0);
-    CHECK_EQ(revoke_serial(&rv, rac.via_serial, X509_CRL_REASON_KEY_COMPROMISE, &t0, &why), 0);
+    CHECK_EQ(revoke_serial(&rv, sv, X509_CRL_REASON_KEY_COMPROMISE, &t0, &why), 0);
     CHECK_EQ(revoke_check_cert(&rv, &rac, "rights account certificate", &why), -EPERM);
-    CHECK(starts(why, "revoked: licensing server 41"));
+    CHECK(starts(why, "revoked: licensing server 4d01020304050607dead"));
+    /* A whole serial there (before prefixes) matches by its first 8 octets the same way. */
+    rac.via_len = X509_SERIAL_LEN;
+    memset(rac.via + X509_SERIAL_PREFIX_LEN, 0x77, X509_SERIAL_LEN - X509_SERIAL_PREFIX_LEN);
+    CHECK_EQ(revoke_check_cert(&rv, &rac, "rights account certificate", &why), -EPERM);
+    rac.via[7] = 8; /* another server's */
+    CHECK_EQ(revoke_check_cert(&rv, &rac, "rights account certificate", &why), 0);
     rac.has_via = false;
     snprintf(rac.cn, sizeof(rac.cn), "Mallory@example.test");
     CHECK_EQ(revoke_check_cert(&rv, &rac, "rights account certificate", &why), -EPERM);
@@ -639,6 +653,42 @@ TEST(damaged_refuses_everything)
     CHECK(revoke_check_serial(&rv, s, "x", &why) != 0);
 }
 
+/* revoke_check_prefix: a server is revoked when any serial starts with its prefix; its
+ * neighbours in the sorted list (one more, one less in the prefix's last octet) are not. */
+TEST(prefix_checks_among_neighbours)
+{
+    const char *why;
+    uint8_t s[X509_SERIAL_LEN], p[X509_SERIAL_PREFIX_LEN];
+
+    fresh();
+    for (unsigned i = 0; i < 50; i++) {
+        memset(s, 0, sizeof(s));
+        s[0] = 0x50;
+        s[7] = (uint8_t)(2 * i + 1); /* odd prefixes are revoked, even ones are not */
+        s[15] = (uint8_t)i;
+        CHECK_EQ(revoke_serial(&rv, s, X509_CRL_REASON_SUPERSEDED, &t0, &why), 0);
+    }
+    memset(p, 0, sizeof(p));
+    p[0] = 0x50;
+    for (unsigned k = 0; k <= 100; k++) {
+        p[7] = (uint8_t)k;
+        int want = k % 2 ? -EPERM : 0;
+        CHECK_EQ(revoke_check_prefix(&rv, p, "licensing server certificate", &why), want);
+    }
+    p[7] = 1;
+    CHECK_EQ(revoke_check_prefix(&rv, p, "licensing server certificate", &why), -EPERM);
+    CHECK(starts(why, "revoked: licensing server certificate 5000000000000001000000000000000"));
+    CHECK(strstr(why, "(superseded, ") != NULL);
+    p[0] = 0x4f;
+    CHECK_EQ(revoke_check_prefix(&rv, p, "x", &why), 0);
+    p[0] = 0x51;
+    CHECK_EQ(revoke_check_prefix(&rv, p, "x", &why), 0);
+
+    struct revoke unloaded;
+    revoke_init(&unloaded, &tok, &enr);
+    CHECK_EQ(revoke_check_prefix(&unloaded, p, "x", &why), -EIO);
+}
+
 /* The list at its limit, written as the token would hold it: loads, refuses one more, and the
  * CRL of all 16384 entries is signed and verifies. */
 TEST(full_list)
@@ -671,6 +721,20 @@ TEST(full_list)
     CHECK_EQ(revoke_serial(&rv, s, X509_CRL_REASON_UNSPECIFIED, &t0, &why), -ENOSPC);
     serial_n(s, 12345);
     CHECK_EQ(revoke_check_serial(&rv, s, "x", &why), -EPERM);
+    /* By prefix, over the full list: within the bound a request can afford. */
+    uint8_t p[X509_SERIAL_PREFIX_LEN] = {0x41};
+    CHECK_EQ(revoke_check_prefix(&rv, p, "x", &why), -EPERM);
+    p[7] = 1;
+    struct timespec t_start, t_end;
+    clock_gettime(CLOCK_MONOTONIC, &t_start);
+    for (int i = 0; i < 100000; i++)
+        CHECK_EQ(revoke_check_prefix(&rv, p, "x", &why), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t_end);
+    double ns = ((double)(t_end.tv_sec - t_start.tv_sec) * 1e9 +
+                 (double)(t_end.tv_nsec - t_start.tv_nsec)) /
+                100000;
+    printf("# revoke_check_prefix over %d entries: %.0f ns\n", REVOKE_ENTRIES_MAX, ns);
+    CHECK(ns < 5000); /* a scan of 16384 entries takes tens of microseconds; this, 14 steps */
     revoke_tick(&rv, &t0);
     CHECK_EQ(read_back(&rv, &why), 0);
     CHECK_EQ(back.count, REVOKE_ENTRIES_MAX);
@@ -690,6 +754,7 @@ int main(void)
     RUN(authority_crl_blocks_serving);
     RUN(licensing_server_needs_root_crl);
     RUN(damaged_refuses_everything);
+    RUN(prefix_checks_among_neighbours);
     RUN(full_list);
     EVP_PKEY_free(slc_key.pkey);
     EVP_PKEY_free(auth_key.pkey);

@@ -1029,7 +1029,7 @@ static int issue_rac_cdp(struct cert *out, enum x509_kind kind, const char *crl_
     p.spki_len = user_key.spki_len;
     p.kind = kind;
     p.crl_url = crl_url;
-    p.via_serial = via;
+    p.via_prefix = via;
     struct x509_issuer is = issuer_of(&slc_key, &slc);
     int ret = x509_build(&p, &is, out->der, sizeof(out->der), &out->len);
     if (ret == 0 && (ret = x509_read(out->der, out->len, &out->info, &why)) != 0)
@@ -1077,20 +1077,21 @@ TEST(crl_url_and_via_build_and_read_back_here_and_in_openssl)
 
     CHECK_EQ(issue_rac_cdp(&leaf, X509_KIND_RAC, "https://rms.example.test/v1/crl", via_sn), 0);
     CHECK_STR(leaf.info.crl_url, "https://rms.example.test/v1/crl");
-    CHECK(leaf.info.has_via && memcmp(leaf.info.via_serial, via_sn, sizeof(via_sn)) == 0);
+    CHECK(leaf.info.has_via && leaf.info.via_len == X509_SERIAL_PREFIX_LEN &&
+          memcmp(leaf.info.via, via_sn, X509_SERIAL_PREFIX_LEN) == 0);
     CHECK_EQ(x509_chain_verify((struct x509_cert){leaf.der, leaf.len}, chain, 2, anchor, &now_t, 0,
                                &why),
              0);
     CHECK_EQ(openssl_verify(&leaf, &slc, &root), 0);
     CHECK_EQ(openssl_cdp(&leaf, text, sizeof(text)), 0);
     CHECK_STR(text, "https://rms.example.test/v1/crl");
-    /* ARC.7's bytes: OCTET STRING of the serial, non-critical */
+    /* ARC.7's bytes: OCTET STRING of the 8-byte serial prefix, non-critical */
     struct der want = {0};
     uint8_t oid[sizeof(arc_der) + 1];
     memcpy(oid, arc_der, sizeof(arc_der));
     oid[sizeof(arc_der)] = 7;
     struct der ext = {0}, val = {0};
-    tlv(&val, 0x04, via_sn, sizeof(via_sn));
+    tlv(&val, 0x04, via_sn, X509_SERIAL_PREFIX_LEN);
     tlv(&ext, 0x06, oid, sizeof(oid));
     tlv(&ext, 0x04, val.b, val.n);
     tlv(&want, 0x30, ext.b, ext.n);
@@ -1230,7 +1231,17 @@ TEST(hostile_crl_distribution_points_and_via_are_refused)
     tlv(&v[0], 0x04, via_sn, sizeof(via_sn));
     CHECK_EQ(with_exts(&c, X509_KIND_RAC, via, v, 1), 0);
     CHECK_EQ(x509_read(c.der, c.len, &info, &why), 0);
-    CHECK(info.has_via && memcmp(info.via_serial, via_sn, sizeof(via_sn)) == 0);
+    /* A whole serial, as firmware before prefixes wrote it, still reads. */
+    CHECK(info.has_via && info.via_len == X509_SERIAL_LEN &&
+          memcmp(info.via, via_sn, sizeof(via_sn)) == 0);
+    memset(v, 0, sizeof(v));
+    tlv(&v[0], 0x04, via_sn, X509_SERIAL_PREFIX_LEN);
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, via, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), 0);
+    CHECK(info.has_via && info.via_len == X509_SERIAL_PREFIX_LEN &&
+          memcmp(info.via, via_sn, X509_SERIAL_PREFIX_LEN) == 0);
+    memset(v, 0, sizeof(v));
+    tlv(&v[0], 0x04, via_sn, sizeof(via_sn));
     v[1] = v[0];
     CHECK_EQ(with_exts(&c, X509_KIND_RAC, via, v, 2), 0);
     CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
@@ -1244,6 +1255,10 @@ TEST(hostile_crl_distribution_points_and_via_are_refused)
     CHECK_EQ(with_exts(&c, X509_KIND_RAC, via, v, 1), 0);
     CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
     CHECK_STR(why, "malformed signetVia extension");
+    memset(v, 0, sizeof(v));
+    tlv(&v[0], 0x04, via_sn, X509_SERIAL_PREFIX_LEN + 1);
+    CHECK_EQ(with_exts(&c, X509_KIND_RAC, via, v, 1), 0);
+    CHECK_EQ(x509_read(c.der, c.len, &info, &why), -EINVAL);
     memset(v, 0, sizeof(v));
     tlv(&v[0], 0x02, via_sn, sizeof(via_sn));
     CHECK_EQ(with_exts(&c, X509_KIND_RAC, via, v, 1), 0);

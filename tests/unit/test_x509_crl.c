@@ -280,8 +280,22 @@ TEST(heap_sort_and_binary_search_agree_with_qsort_and_a_scan)
             for (size_t j = 0; j < n; j++)
                 present |= memcmp(a[j].serial, miss, X509_SERIAL_LEN) == 0;
             CHECK_EQ(x509_crl_search(a, n, miss) != NULL, present);
+            /* By prefix: the first entry starting with it, as a scan finds it, or none. */
+            for (size_t plen = 1; plen <= X509_SERIAL_LEN; plen += 7) {
+                const struct x509_crl_entry *first = NULL;
+                for (size_t j = 0; j < n && !first; j++)
+                    if (memcmp(a[j].serial, miss, plen) == 0)
+                        first = &a[j];
+                CHECK(x509_crl_search_prefix(a, n, miss, plen) == first);
+                first = NULL;
+                for (size_t j = 0; j < n && !first; j++)
+                    if (memcmp(a[j].serial, b[i].serial, plen) == 0)
+                        first = &a[j];
+                CHECK(first && x509_crl_search_prefix(a, n, b[i].serial, plen) == first);
+            }
         }
     }
+    CHECK(x509_crl_search_prefix(a, 5000, a[0].serial, X509_SERIAL_LEN + 1) == NULL);
     uint8_t any[X509_SERIAL_LEN] = {0x40};
     CHECK(x509_crl_search(NULL, 0, any) == NULL);
 }

@@ -184,8 +184,11 @@ static int judge(const struct x509_info *cert, const char **why)
     if (e)
         return fail(-EPERM, why, "revoked: %.64s (serial %s, %s)", cert->cn, hex,
                     x509_crl_reason_name(e->reason));
-    if (cert->kind == X509_KIND_RAC && cert->has_via && x509_crl_find(&crl, cert->via_serial)) {
-        serial_hex(cert->via_serial, hex);
+    /* signetVia: the server's serial prefix (or, before prefixes, a whole serial starting with
+     * it); any revoked serial starting with it revokes the server (docs/certificates.md). */
+    if (cert->kind == X509_KIND_RAC && cert->has_via &&
+        (e = x509_crl_search_prefix(crl.entries, crl.count, cert->via, X509_SERIAL_PREFIX_LEN))) {
+        serial_hex(e->serial, hex);
         return fail(-EPERM, why,
                     "revoked: %.64s was certified through the licensing server %s, which is "
                     "revoked",
