@@ -4,8 +4,9 @@
  *
  * The core owns what every adapter shares: the clock as X.509 time, the audit log, the token's
  * state in RAM (load, unload, periodic refresh, the SLC expiry warning), readiness (why the
- * service cannot sign), the login lifecycle with the boot's auto-login, and the look at the
- * token's answers for signatures left in flight. Adapters call it and never each other.
+ * service cannot sign), the login lifecycle with the boot's auto-login, the look at the
+ * token's answers for signatures left in flight, the CRLs fetched from above (crl_fetch.c) and
+ * the HTTPS identity (tls_setup.c, app.h). Adapters call it and never each other.
  * What the core has to tell the operator goes through one notice path (app_notice), which the
  * console adapter prints.
  */
