@@ -681,68 +681,48 @@ static const char *damaged_why(void)
     return "revoked: the revocation records in the token are damaged; nothing is accepted";
 }
 
-/* serial on our list or the held root CRL: the entry, and who said so. */
-static const struct x509_crl_entry *find_any(const struct revoke *r, const uint8_t *serial,
-                                             const char **by)
+/* The first serial on our list, else on the held root CRL, that starts with key[len] (len
+ * X509_SERIAL_LEN: that serial itself), and who said so. */
+static const struct x509_crl_entry *find_listed(const struct revoke *r, const uint8_t *key,
+                                                size_t len, const char **by)
 {
-    const struct x509_crl_entry *e = x509_crl_search(r->sorted, r->count, serial);
+    const struct x509_crl_entry *e = x509_crl_search_prefix(r->sorted, r->count, key, len);
     *by = "";
     if (!e && r->root.present) {
-        e = x509_crl_find(&r->root.crl, serial);
+        e = x509_crl_search_prefix(r->root.crl.entries, r->root.crl.count, key, len);
         *by = " by the root";
     }
     return e;
+}
+
+static int check_listed(const struct revoke *r, const uint8_t *key, size_t len, const char *what,
+                        const char **why)
+{
+    const char *by;
+    const struct x509_crl_entry *e;
+
+    *why = "the revocation state is not loaded (log in)";
+    if (!r->loaded)
+        return -EIO;
+    if (r->damaged)
+        return (*why = damaged_why()), -EPERM;
+    e = find_listed(r, key, len, &by);
+    if (!e)
+        return 0;
+    *why = refuse_entry(what, e->serial, e, by);
+    return -EPERM;
 }
 
 int revoke_check_serial(const struct revoke *r, const uint8_t serial[X509_SERIAL_LEN],
                         const char *what, const char **why)
 {
-    const char *by;
-    const struct x509_crl_entry *e;
-
-    *why = "the revocation state is not loaded (log in)";
-    if (!r->loaded)
-        return -EIO;
-    if (r->damaged)
-        return (*why = damaged_why()), -EPERM;
-    e = find_any(r, serial, &by);
-    if (!e)
-        return 0;
-    *why = refuse_entry(what, serial, e, by);
-    return -EPERM;
-}
-
-/* The first serial starting with prefix on our list, else on the held root CRL. */
-static const struct x509_crl_entry *find_prefix(const struct revoke *r, const uint8_t *prefix,
-                                                const char **by)
-{
-    const struct x509_crl_entry *e =
-        x509_crl_search_prefix(r->sorted, r->count, prefix, X509_SERIAL_PREFIX_LEN);
-    *by = "";
-    if (!e && r->root.present) {
-        e = x509_crl_search_prefix(r->root.crl.entries, r->root.crl.count, prefix,
-                                   X509_SERIAL_PREFIX_LEN);
-        *by = " by the root";
-    }
-    return e;
+    return check_listed(r, serial, X509_SERIAL_LEN, what, why);
 }
 
 int revoke_check_prefix(const struct revoke *r, const uint8_t prefix[X509_SERIAL_PREFIX_LEN],
                         const char *what, const char **why)
 {
-    const char *by;
-    const struct x509_crl_entry *e;
-
-    *why = "the revocation state is not loaded (log in)";
-    if (!r->loaded)
-        return -EIO;
-    if (r->damaged)
-        return (*why = damaged_why()), -EPERM;
-    e = find_prefix(r, prefix, &by);
-    if (!e)
-        return 0;
-    *why = refuse_entry(what, e->serial, e, by);
-    return -EPERM;
+    return check_listed(r, prefix, X509_SERIAL_PREFIX_LEN, what, why);
 }
 
 int revoke_check_user(const struct revoke *r, const char *name, const char **why)
