@@ -124,6 +124,13 @@ static uint64_t t_now(void)
     return transport->now_ms(transport->ctx);
 }
 
+/* Before a call looks at the link's state or buffers: nobody else is half-way through a call. */
+static void t_enter(void)
+{
+    if (transport->enter)
+        transport->enter(transport->ctx);
+}
+
 /* False once the deadline has passed; otherwise waits a moment (the transport says how). */
 static bool t_wait(uint64_t deadline)
 {
@@ -311,15 +318,9 @@ static CK_RV handshake(void)
 
 static bool pending_read(bool wait);
 
-static void t_acquire(void)
-{
-    if (transport && transport->acquire)
-        transport->acquire(transport->ctx);
-}
-
 static CK_RV call_begin(struct p11w *w, enum p11_call call, const char *sig)
 {
-    t_acquire();
+    t_enter();
     if (!link.initialized)
         return CKR_CRYPTOKI_NOT_INITIALIZED;
     /* The stream answers in order: a pair sent ahead is read (and kept) before anything else. */
@@ -378,6 +379,7 @@ static CK_RV p11_Finalize(CK_VOID_PTR reserved)
 
     if (reserved)
         return CKR_ARGUMENTS_BAD;
+    t_enter();
     if (!link.initialized)
         return CKR_CRYPTOKI_NOT_INITIALIZED;
     if (link.pending.state == PENDING_SENT)
@@ -1046,9 +1048,7 @@ static bool pending_read(bool wait)
 
 bool p11_client_sign_poll(CK_RV *rv)
 {
-    if (link.pending.state == PENDING_NONE)
-        return false;
-    t_acquire(); /* the pair's answer may be in the hands of a suspended call */
+    t_enter();
     if (link.pending.state == PENDING_NONE || !pending_read(false))
         return false;
     *rv = link.pending.rv;
@@ -1058,7 +1058,7 @@ bool p11_client_sign_poll(CK_RV *rv)
 
 CK_RV p11_client_sign_wait(void)
 {
-    t_acquire();
+    t_enter();
     if (link.pending.state == PENDING_NONE)
         return CKR_OPERATION_NOT_INITIALIZED;
     (void)pending_read(true);

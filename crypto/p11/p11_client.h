@@ -45,12 +45,10 @@ struct p11_transport {
     uint64_t (*now_ms)(void *ctx);                  /* a monotonic clock */
     /* Wait a moment for input, never past deadline_ms; false (at once) once it has passed. */
     bool (*wait)(void *ctx, uint64_t deadline_ms);
-    /*
-     * Optional (NULL: one caller only). Called before a call touches the client's buffers or
-     * the stream: where a call can be suspended inside wait (a fiber), a second caller must not
-     * start until the first has let go, or it would write over the first one's exchange.
-     */
-    void (*acquire)(void *ctx);
+    /* Optional (NULL: none). Called first by every call that may use the link, before the client
+     * looks at its own state: the link's owner may make the caller wait here until a call left
+     * waiting elsewhere (another context, firmware/app/hsm_link.c) has finished with the link. */
+    void (*enter)(void *ctx);
 };
 
 /*

@@ -4,7 +4,7 @@
  * The composition root's half of crypto/p11: the client encodes and decodes PKCS#11-RPC, this file
  * gives it HAL_UART_HSM, the board clock and a way to wait (docs/hsm-link.md). In the token task's
  * fiber (token_task.c) that wait parks the fiber; a call from any other task while it is parked
- * mid-call first lets the fiber's job finish with the link.
+ * mid-call first lets the fiber's job finish with the link (hsm_enter).
  */
 #include "firmware/app/app.h"
 
@@ -29,12 +29,14 @@ static void idle_a_moment(uint64_t now, uint64_t deadline_ms)
 }
 
 /*
- * A call from anyone but the holder would write into the middle of the holder's exchange (the
- * stream answers in order): let the holder's job go on until it parks elsewhere or finishes. The
- * caller waits as a synchronous call always has; the fiber's own deadlines bound it.
+ * p11_client calls this first thing in every call. A call from anyone but the holder would write
+ * into the middle of the holder's exchange (the stream answers in order) and reuse the client's
+ * buffers under it: let the holder's job go on until it has finished with the link. The caller
+ * waits as a synchronous call always has; the job's own deadlines bound it.
  */
-static void claim(void)
+static void hsm_enter(void *ctx)
 {
+    (void)ctx;
     while (holder && k_current_fiber() != holder) {
         if (k_fiber_run(holder) != 0)
             break; /* not parked after all, or we are another fiber: nothing to wait for */
@@ -43,38 +45,27 @@ static void claim(void)
     }
 }
 
-/* Before a call touches the client's buffers: a call parked mid-exchange finishes first. */
-static void hsm_acquire(void *ctx)
-{
-    (void)ctx;
-    claim();
-}
-
 static int hsm_open(void *ctx)
 {
     (void)ctx;
-    claim();
     return hal_uart_open(HAL_UART_HSM);
 }
 
 static void hsm_close(void *ctx)
 {
     (void)ctx;
-    claim();
     hal_uart_close(HAL_UART_HSM);
 }
 
 static int hsm_write_all(void *ctx, const uint8_t *p, size_t n)
 {
     (void)ctx;
-    claim();
     return hal_uart_write_all(HAL_UART_HSM, p, n);
 }
 
 static int hsm_read(void *ctx, uint8_t *p, size_t cap)
 {
     (void)ctx;
-    claim();
     return hal_uart_read(HAL_UART_HSM, p, cap);
 }
 
@@ -103,7 +94,6 @@ static bool hsm_wait(void *ctx, uint64_t deadline_ms)
         holder = NULL;
         return true;
     }
-    claim();
     idle_a_moment(now, deadline_ms);
     return true;
 }
@@ -116,7 +106,7 @@ static const struct p11_transport hsm_transport = {
     .read = hsm_read,
     .now_ms = hsm_now_ms,
     .wait = hsm_wait,
-    .acquire = hsm_acquire,
+    .enter = hsm_enter,
 };
 
 void app_hsm_link_setup(void)

@@ -136,6 +136,16 @@ static bool fake_wait(void *ctx, uint64_t deadline_ms)
     return true;
 }
 
+/* The transport's enter hook: how often, and how much of a call had gone out when it ran. */
+static unsigned enters;
+static size_t ncodes_at_enter;
+static void fake_enter(void *ctx)
+{
+    (void)ctx;
+    enters++;
+    ncodes_at_enter = ncodes;
+}
+
 static const struct p11_transport fake_transport = {
     .open = fake_open,
     .close = fake_close,
@@ -143,6 +153,7 @@ static const struct p11_transport fake_transport = {
     .read = fake_read,
     .now_ms = fake_now_ms,
     .wait = fake_wait,
+    .enter = fake_enter,
 };
 
 /* The two answers to the last pair sent: an OK init and a signature "SIG". */
@@ -212,6 +223,32 @@ static void answer_when_idle(void)
         say(late, late_len);
         late_len = 0;
     }
+}
+
+/* hsm_link.c makes a caller wait in enter for a call parked elsewhere: it must come before the
+ * call has written anything or looked at the pair in flight. */
+TEST(every_call_enters_before_it_touches_the_link)
+{
+    CK_FUNCTION_LIST_PTR f;
+    uint8_t ans[256];
+    CK_RV rv = CKR_GENERAL_ERROR;
+
+    start();
+    p11_client_get_function_list(&f);
+    enters = 0;
+    ncodes_at_enter = 99;
+    CHECK_EQ(send_pair(), CKR_OK);
+    CHECK_EQ(enters, 1);
+    CHECK_EQ(ncodes_at_enter, 0);
+    CHECK_EQ(ncodes, 2);
+    CHECK(!p11_client_sign_poll(&rv));
+    CHECK_EQ(enters, 2);
+    say(ans, pair_answers(ans));
+    CHECK_EQ(p11_client_sign_wait(), CKR_OK);
+    CHECK_EQ(enters, 3);
+    CHECK_EQ(f->C_Finalize(NULL), CKR_OK);
+    CHECK_EQ(enters, 4);
+    CHECK_EQ(f->C_Initialize(NULL), CKR_OK);
 }
 
 TEST(another_call_reads_the_pairs_answers_first_and_keeps_them)
@@ -500,6 +537,7 @@ int main(void)
 {
     p11_client_set_transport(&fake_transport);
     RUN(answers_in_pieces_are_collected_without_waiting);
+    RUN(every_call_enters_before_it_touches_the_link);
     RUN(another_call_reads_the_pairs_answers_first_and_keeps_them);
     RUN(a_second_pair_waits_until_the_first_is_collected);
     RUN(no_answer_in_time_fails_the_pair_and_downs_the_link);
