@@ -1,7 +1,7 @@
 """A frozen token must not freeze the appliance (issue 15, docs/hsm-link.md "No handler waits").
 
-The token server is stopped with SIGSTOP (it and every per-connection child), so the link stays
-connected but nothing answers: the worst case of a slow HSM. While a console command waits for
+The token server is stopped with SIGSTOP (it and every per-connection child) for 10 s, so the link
+stays connected but nothing answers: the worst case of a slow HSM. While a console command waits for
 it, plain `GET /health` on port 80 and the console's `status` must still answer promptly; the
 frozen command must fail within the link time-out; after SIGCONT everything works again.
 """
@@ -18,6 +18,7 @@ ANSWER_WITHIN = 0.5  # seconds: what a load balancer's health check may wait
 # exchange times out (firmware/signet_defaults.h P11_CALL_TIMEOUT_MS, P11_HANDSHAKE_TIMEOUT_MS,
 # P11_RESYNC_MS), with room for a loaded machine.
 FAILS_WITHIN = 12.0
+FROZEN_FOR = 10.0  # seconds the token server stays stopped
 
 
 def health_probe(port, stop, samples):
@@ -62,7 +63,12 @@ def test_a_frozen_token_freezes_neither_health_nor_the_console(tmp):
         check(failed_after < FAILS_WITHIN, "the frozen command failed only after %.1f s" %
               failed_after, con)
         print("the frozen command failed after %.1f s" % failed_after)
-        time.sleep(1.0)
+        # The token stays frozen for FROZEN_FOR in all; status keeps answering meanwhile.
+        while time.monotonic() < frozen_at + FROZEN_FOR:
+            took, out = timed_command(con, "status")
+            check(took < ANSWER_WITHIN, "console status took %.2f s with the token frozen" %
+                  took, con)
+            time.sleep(0.5)
     finally:
         tok.signal(signal.SIGCONT)
         stop.set()
