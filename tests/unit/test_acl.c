@@ -164,21 +164,26 @@ TEST(grant_refused_changes_nothing)
     CHECK(strstr(why, "not loaded"));
 }
 
-/* Records written by hand: what a damaged or older token holds. */
-static void put_entry(const uint8_t fp[ACL_FP_LEN], const char *name)
+/* Records written by hand: what a damaged or older token holds. An item is fp and n bytes after
+ * it: tag 1, the principal's name; tag 2, the serial an older firmware kept for it; tag 3, its
+ * serial prefix. */
+static void put_item(uint8_t tag, const uint8_t fp[ACL_FP_LEN], const void *bytes, size_t n)
 {
     uint8_t item[ACL_FP_LEN + ACL_NAME_MAX];
+    CHECK(n <= ACL_NAME_MAX);
     memcpy(item, fp, ACL_FP_LEN);
-    memcpy(item + ACL_FP_LEN, name, strlen(name));
-    CHECK_EQ(tlv_put(stored, sizeof(stored), &stored_len, 1, item, ACL_FP_LEN + strlen(name)), 0);
+    memcpy(item + ACL_FP_LEN, bytes, n);
+    CHECK_EQ(tlv_put(stored, sizeof(stored), &stored_len, tag, item, ACL_FP_LEN + n), 0);
+}
+
+static void put_entry(const uint8_t fp[ACL_FP_LEN], const char *name)
+{
+    put_item(1, fp, name, strlen(name));
 }
 
 static void put_serial(const uint8_t fp[ACL_FP_LEN], const uint8_t *serial, size_t n)
 {
-    uint8_t item[ACL_FP_LEN + 32];
-    memcpy(item, fp, ACL_FP_LEN);
-    memcpy(item + ACL_FP_LEN, serial, n);
-    CHECK_EQ(tlv_put(stored, sizeof(stored), &stored_len, 2, item, ACL_FP_LEN + n), 0);
+    put_item(2, fp, serial, n);
 }
 
 static int load_stored(void)
@@ -189,10 +194,7 @@ static int load_stored(void)
 
 static void put_prefix(const uint8_t fp[ACL_FP_LEN], const uint8_t *prefix, size_t n)
 {
-    uint8_t item[ACL_FP_LEN + 32];
-    memcpy(item, fp, ACL_FP_LEN);
-    memcpy(item + ACL_FP_LEN, prefix, n);
-    CHECK_EQ(tlv_put(stored, sizeof(stored), &stored_len, 3, item, ACL_FP_LEN + n), 0);
+    put_item(3, fp, prefix, n);
 }
 
 /* Prefix items in the stored record. */
