@@ -10,6 +10,7 @@ handing out Clients for its users. openssl_verify() is what a relying party chec
 import os
 import re
 import subprocess
+import time
 
 from enrollment import pem_blocks, prepare_appliance, trust
 from harness import PROMPT, ROOT, check
@@ -46,6 +47,12 @@ def online(con, url, timeout=60):
     if m.group(1).startswith("SLC installed"):
         # Then the CRL of whoever answered is fetched (crl_fetch.c): the console is back after.
         con.expect(PROMPT, timeout)
+        # A licensing server serves once it holds its root's CRL (docs/requirements.md R20): wait
+        # for that as an operator would, by status, rather than race the fetch.
+        deadline = time.monotonic() + timeout
+        while ("no CRL from the root yet" in con.command("status") and
+               time.monotonic() < deadline):
+            time.sleep(0.2)
     return m.group(1)
 
 
