@@ -16,29 +16,12 @@
 #define PROTOCOL_VERSION 0u
 /* Room ahead of a request for one small pipelined frame (C_SignInit before C_Sign). */
 #define LEAD_FRAME_MAX 256u
-/* The most an answer to a sent-ahead C_SignInit or C_Sign may carry (options + body): a
- * signature of the largest key we hold and its framing, with room to spare. */
-#define PENDING_BODY_MAX 1024u
-
-/* A C_SignInit + C_Sign pair sent ahead (p11_client_sign_send) and its answers. */
-struct p11_pending {
-    enum { PENDING_NONE, PENDING_SENT, PENDING_ANSWERED } state;
-    uint32_t code_init, code_sign;
-    uint64_t deadline;
-    CK_BYTE_PTR sig;
-    CK_ULONG_PTR sig_len;
-    CK_RV rv;
-    size_t got; /* bytes of the two answer frames read so far */
-    uint8_t in[2 * (FRAME_HDR + PENDING_BODY_MAX)];
-};
-
 struct p11_link {
     bool initialized; /* C_Initialize called and not finalized */
     bool up;
     uint64_t retry_at; /* no new handshake before this: the peer is resetting */
     uint32_t code;     /* request code of the last frame sent; never 0 */
     struct p11_link_stats stats;
-    struct p11_pending pending;
     uint8_t tx[FRAME_HDR + LEAD_FRAME_MAX + FRAME_HDR + P11_MSG_MAX];
     uint8_t rx[P11_MSG_MAX];
 };
@@ -316,16 +299,11 @@ static CK_RV handshake(void)
 
 /* ---- call plumbing shared by every C_* function ---- */
 
-static bool pending_read(bool wait);
-
 static CK_RV call_begin(struct p11w *w, enum p11_call call, const char *sig)
 {
     t_enter();
     if (!link.initialized)
         return CKR_CRYPTOKI_NOT_INITIALIZED;
-    /* The stream answers in order: a pair sent ahead is read (and kept) before anything else. */
-    if (link.pending.state == PENDING_SENT)
-        (void)pending_read(true);
     if (!link.up && handshake() != CKR_OK)
         return CKR_DEVICE_ERROR;
     p11w_init(w, link.tx + FRAME_HDR, P11_MSG_MAX);
@@ -382,8 +360,6 @@ static CK_RV p11_Finalize(CK_VOID_PTR reserved)
     t_enter();
     if (!link.initialized)
         return CKR_CRYPTOKI_NOT_INITIALIZED;
-    if (link.pending.state == PENDING_SENT)
-        (void)pending_read(true);
     if (link.up) {
         p11w_init(&w, link.tx + FRAME_HDR, P11_MSG_MAX);
         p11w_begin(&w, P11_CALL_Finalize, "");
@@ -916,163 +892,6 @@ static CK_RV p11_GenerateRandom(CK_SESSION_HANDLE session, CK_BYTE_PTR out, CK_U
     return call_end(&r, rv);
 }
 
-/*
- * C_SignInit and C_Sign in one write: the server handles frames strictly in order, so the second
- * waits behind the first and both answers come back in turn. One round trip instead of two, on
- * the path every certificate and license takes; and sent ahead, so that the caller can work
- * while the token signs.
- */
-CK_RV p11_client_sign_send(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key,
-                           const CK_BYTE *data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
-{
-    struct p11_pending *p = &link.pending;
-    struct p11w w1, w2;
-    CK_RV rv;
-
-    if (!mech || !data || !sig || !sig_len)
-        return CKR_ARGUMENTS_BAD;
-    rv = call_begin(&w1, P11_CALL_SignInit, "uMu");
-    if (rv != CKR_OK)
-        return rv;
-    if (p->state != PENDING_NONE)
-        return CKR_OPERATION_ACTIVE; /* the last pair's answers are not collected yet */
-    w1.cap = LEAD_FRAME_MAX;
-    p11w_ulong(&w1, session);
-    if (!p11w_mechanism(&w1, mech))
-        return CKR_MECHANISM_PARAM_INVALID;
-    p11w_ulong(&w1, key);
-    if (w1.failed)
-        return CKR_ARGUMENTS_BAD;
-    uint8_t *second = link.tx + FRAME_HDR + w1.len;
-    p11w_init(&w2, second + FRAME_HDR, P11_MSG_MAX);
-    p11w_begin(&w2, P11_CALL_Sign, "uayfy");
-    p11w_ulong(&w2, session);
-    p11w_byte_array(&w2, data, len);
-    p11w_byte_buffer(&w2, *sig_len);
-    if (w2.failed)
-        return CKR_ARGUMENTS_BAD;
-    p->code_init = next_code();
-    p->code_sign = next_code();
-    frame_header(link.tx, p->code_init, w1.len);
-    frame_header(second, p->code_sign, w2.len);
-    link.stats.calls += 2;
-    if (t_write_all(link.tx, 2 * FRAME_HDR + w1.len + w2.len) != 0)
-        return transport_error(-EPIPE);
-    p->deadline = t_now() + P11_CALL_TIMEOUT_MS;
-    p->sig = sig;
-    p->sig_len = sig_len;
-    p->got = 0;
-    p->state = PENDING_SENT;
-    return CKR_OK;
-}
-
-/*
- * How many bytes the two answer frames take, as far as their headers already read tell: one more
- * header's worth while a header is missing. 0: a header that is not ours or too long — the
- * stream is out of step.
- */
-static size_t pending_need(const struct p11_pending *p)
-{
-    size_t at = 0;
-
-    for (int i = 0; i < 2; i++) {
-        if (p->got < at + FRAME_HDR)
-            return at + FRAME_HDR;
-        const uint8_t *h = p->in + at;
-        uint32_t olen = get_u32(h + 4), dlen = get_u32(h + 8);
-        if (get_u32(h) != (i ? p->code_sign : p->code_init) || olen > PENDING_BODY_MAX ||
-            dlen > PENDING_BODY_MAX - olen)
-            return 0;
-        at += FRAME_HDR + olen + dlen;
-    }
-    return at;
-}
-
-/* The answer in the frame at in (header already checked), positioned for r. */
-static void pending_frame(const uint8_t *in, struct p11r *r)
-{
-    p11r_init(r, in + FRAME_HDR + get_u32(in + 4), get_u32(in + 8));
-}
-
-static void pending_answered(struct p11_pending *p, CK_RV rv)
-{
-    p->rv = rv;
-    p->state = PENDING_ANSWERED;
-}
-
-/* Both answers are in: read them as p11_client_sign always has. */
-static void pending_parse(struct p11_pending *p)
-{
-    struct p11r r;
-    CK_RV rv, rv_init;
-
-    pending_frame(p->in, &r);
-    rv_init = call_end(&r, p11r_begin(&r, P11_CALL_SignInit, ""));
-    pending_frame(p->in + FRAME_HDR + get_u32(p->in + 4) + get_u32(p->in + 8), &r);
-    rv = p11r_begin(&r, P11_CALL_Sign, "ay");
-    if (rv == CKR_OK)
-        rv = p11r_byte_array(&r, p->sig, p->sig_len);
-    rv = call_end(&r, rv);
-    /* If the init failed, the sign failed because of it: report the cause. */
-    pending_answered(p, rv_init != CKR_OK ? rv_init : rv);
-}
-
-/* Read what has come of the answers; wait for the rest if asked. True once answered (or lost). */
-static bool pending_read(bool wait)
-{
-    struct p11_pending *p = &link.pending;
-
-    while (p->state == PENDING_SENT) {
-        size_t need = pending_need(p);
-        if (need == 0) {
-            pending_answered(p, transport_error(-EPROTO));
-            break;
-        }
-        if (p->got == need) { /* both headers read, so need is the whole */
-            pending_parse(p);
-            break;
-        }
-        int n = t_read(p->in + p->got, need - p->got);
-        if (n < 0) {
-            pending_answered(p, transport_error(-EPIPE));
-        } else if (n > 0) {
-            p->got += (size_t)n;
-        } else if (wait ? !t_wait(p->deadline) : t_now() >= p->deadline) {
-            pending_answered(p, transport_error(-ETIMEDOUT));
-        } else if (!wait) {
-            return false;
-        }
-    }
-    return p->state == PENDING_ANSWERED;
-}
-
-bool p11_client_sign_poll(CK_RV *rv)
-{
-    t_enter();
-    if (link.pending.state == PENDING_NONE || !pending_read(false))
-        return false;
-    *rv = link.pending.rv;
-    link.pending.state = PENDING_NONE;
-    return true;
-}
-
-CK_RV p11_client_sign_wait(void)
-{
-    t_enter();
-    if (link.pending.state == PENDING_NONE)
-        return CKR_OPERATION_NOT_INITIALIZED;
-    (void)pending_read(true);
-    link.pending.state = PENDING_NONE;
-    return link.pending.rv;
-}
-
-CK_RV p11_client_sign(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key,
-                      const CK_BYTE *data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
-{
-    CK_RV rv = p11_client_sign_send(session, mech, key, data, len, sig, sig_len);
-    return rv == CKR_OK ? p11_client_sign_wait() : rv;
-}
-
 /* Write one request frame (header + body) at *pos; false when it does not fit or encode. */
 static bool pipeline_frame(uint8_t **pos, struct p11w *w, uint32_t *code)
 {
@@ -1082,6 +901,57 @@ static bool pipeline_frame(uint8_t **pos, struct p11w *w, uint32_t *code)
     frame_header(*pos, *code, w->len);
     *pos += FRAME_HDR + w->len;
     return true;
+}
+
+/*
+ * C_SignInit and C_Sign in one write: the server handles frames strictly in order, so the second
+ * waits behind the first and both answers come back in turn. One round trip instead of two, on
+ * the path every certificate and license takes.
+ */
+CK_RV p11_client_sign(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key,
+                      const CK_BYTE *data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
+{
+    uint32_t code_init, code_sign;
+    uint8_t *pos = link.tx, *end = link.tx + sizeof(link.tx);
+    struct p11w w;
+    struct p11r r;
+    CK_RV rv, rv_init;
+
+    if (!mech || !data || !sig || !sig_len)
+        return CKR_ARGUMENTS_BAD;
+    rv = call_begin(&w, P11_CALL_SignInit, "uMu"); /* connects if need be */
+    if (rv != CKR_OK)
+        return rv;
+    p11w_ulong(&w, session);
+    if (!p11w_mechanism(&w, mech))
+        return CKR_MECHANISM_PARAM_INVALID;
+    p11w_ulong(&w, key);
+    if (!pipeline_frame(&pos, &w, &code_init))
+        return CKR_ARGUMENTS_BAD;
+    p11w_init(&w, pos + FRAME_HDR, (size_t)(end - pos) - FRAME_HDR);
+    p11w_begin(&w, P11_CALL_Sign, "uayfy");
+    p11w_ulong(&w, session);
+    p11w_byte_array(&w, data, len);
+    p11w_byte_buffer(&w, *sig_len);
+    if (!pipeline_frame(&pos, &w, &code_sign))
+        return CKR_ARGUMENTS_BAD;
+    link.stats.calls += 2;
+    if (t_write_all(link.tx, (size_t)(pos - link.tx)) != 0)
+        return transport_error(-EPIPE);
+    uint64_t deadline = t_now() + P11_CALL_TIMEOUT_MS;
+    rv = frame_recv(code_init, deadline, &r);
+    if (rv != CKR_OK)
+        return rv;
+    rv_init = call_end(&r, p11r_begin(&r, P11_CALL_SignInit, ""));
+    rv = frame_recv(code_sign, deadline, &r);
+    if (rv != CKR_OK)
+        return rv;
+    rv = p11r_begin(&r, P11_CALL_Sign, "ay");
+    if (rv == CKR_OK)
+        rv = p11r_byte_array(&r, sig, sig_len);
+    rv = call_end(&r, rv);
+    /* If the init failed, the sign failed because of it: report the cause. */
+    return rv_init != CKR_OK ? rv_init : rv;
 }
 
 CK_RV p11_client_wrap_destroy(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech,

@@ -5,8 +5,8 @@
  * struct p11_transport the caller supplies (on the appliance firmware/app/hsm_link.c, over the
  * HSM UART); this module names no board service.
  *
- * The peer is stock `p11-kit server` (protocol version 0, p11-kit 0.24). Calls are synchronous
- * (but for p11_client_sign_send): each writes one request and waits for its answer, at most
+ * The peer is stock `p11-kit server` (protocol version 0, p11-kit 0.24). Calls are synchronous:
+ * each writes one request and waits for its answer, at most
  * P11_CALL_TIMEOUT_MS, in the transport's wait. Any transport failure, time-out or
  * malformed answer returns CKR_DEVICE_ERROR and marks the link down; the next call reconnects and
  * renegotiates by itself. The server keeps sessions and login per connection, so after a reconnect
@@ -65,20 +65,6 @@ CK_RV p11_client_get_function_list(CK_FUNCTION_LIST_PTR_PTR list);
  */
 CK_RV p11_client_sign(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key,
                       const CK_BYTE *data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len);
-
-/*
- * The same pair in two halves, so that the caller can work while the token signs: send now,
- * collect later with p11_client_sign_poll (never waits) or p11_client_sign_wait (waits, at most
- * P11_CALL_TIMEOUT_MS from the send). sig and *sig_len must stay valid until collected. One pair
- * at a time (CKR_OPERATION_ACTIVE until collected); any other call first reads the pair's answers
- * — the link answers in order — and keeps them for the collect.
- */
-CK_RV p11_client_sign_send(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key,
-                           const CK_BYTE *data, CK_ULONG len, CK_BYTE_PTR sig,
-                           CK_ULONG_PTR sig_len);
-/* True when the pair's answers are in (or the link failed under them): *rv is the result. */
-bool p11_client_sign_poll(CK_RV *rv);
-CK_RV p11_client_sign_wait(void);
 
 /* Most wraps p11_client_wrap_destroy pipelines ahead of its destroy. */
 #define P11_PIPELINE_WRAPS 2

@@ -188,8 +188,8 @@ static void subenroll_pasted(struct app *app, struct console *con, const char *t
     bool renewal = false;
 
     if (unarmor_request(text, len, &n, &renewal, &why) != 0 || !app_now(app, &now, NULL) ||
-        issue_subenroll(&app->issue, NULL, xml, n, &now, answer, sizeof(answer), &n, who, &why,
-                        NULL) != 0 ||
+        issue_subenroll(&app->issue, NULL, xml, n, &now, answer, sizeof(answer), &n, who, &why) !=
+            0 ||
         doc_armor("SIGNET ENROLLMENT RESPONSE", (const uint8_t *)answer, n, armored,
                   sizeof(armored), &alen) != 0) {
         console_error(con, "%s; nothing issued", why);

@@ -4,8 +4,8 @@
  *
  * The core owns what every adapter shares: the clock as X.509 time, the audit log, the token's
  * state in RAM (load, unload, periodic refresh, the SLC expiry warning), readiness (why the
- * service cannot sign), the login lifecycle with the boot's auto-login, the look at the
- * token's answers for signatures left in flight, the CRLs fetched from above (crl_fetch.c) and
+ * service cannot sign), the login lifecycle with the boot's auto-login, the net task's poll for
+ * work the token task has done, the CRLs fetched from above (crl_fetch.c) and
  * the HTTPS identity (tls_setup.c, app.h). Adapters call it and never each other.
  * What the core has to tell the operator goes through one notice path (app_notice), which the
  * console adapter prints.
@@ -61,10 +61,9 @@ void app_format_fingerprint(const uint8_t fp[32], char out[APP_FP_TEXT_LEN + 1])
 
 /* ---- the net task's poll (core.c) ---- */
 
-/* What the net task runs when something a service waits for may have come in (the token
- * answered a signature left in flight): registered by that service (service_sign.c), run by the
- * net task on a kick and on every tick (a token that never answers: the link's time-out ends
- * it). NULL: nothing to look at. */
+/* What the net task runs when something a service waits for may be done (a request the token
+ * task has issued): registered by that service (service_sign.c), run by the net task on a kick
+ * and on every tick. NULL: nothing to look at. */
 typedef void (*app_poll_fn)(struct app *app);
 void app_set_net_poll(struct app *app, app_poll_fn fn);
 /* Have the net task run the poll soon; interrupt context allowed. */

@@ -92,7 +92,7 @@ static void eth_rx_notify(void *ctx)
     }
 }
 
-/* Interrupt context: the token answered something — maybe a signature left in flight. */
+/* Interrupt context: the token answered: a scheduler pass resumes the token task's parked fiber. */
 static void hsm_rx_notify(void *ctx)
 {
     app_kick_net_poll(ctx);

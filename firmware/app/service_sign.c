@@ -34,23 +34,54 @@
 #include "net/http.h"
 #include "net/http_client.h"
 
-typedef int (*issue_fn)(struct issue *is, const char *caller, const char *xml, size_t len,
-                        const x509_time *now, char *out, size_t cap, size_t *olen,
-                        char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
+/* What firmware/issue does for one endpoint; via: the ACL principal asking (sub-enrollment) or
+ * forwarding (certification), NULL otherwise. */
+typedef int (*issue_fn)(struct issue *is, const char *caller, const uint8_t *via, const char *xml,
+                        size_t len, const x509_time *now, char *out, size_t cap, size_t *olen,
+                        char who[ISSUE_WHO_MAX], const char **why);
+
+/*
+ * A request whose issuing runs in the token task (token_task.h): the handler checks who asks and
+ * whether we serve, defers the answer and submits this; the token task issues, parking while the
+ * token works, and the net task answers once it is done (service_sign_poll). Everything the job
+ * reads is copied in: the connection, and its buffer, may go while it waits. As many as the
+ * connections that can hold an HTTPS buffer (each deferred request keeps its own).
+ */
+#define SIGN_JOBS (HTTP_BUFS - HTTP_PLAIN_BUFS)
+
+struct sign_job {
+    struct token_job tj;
+    struct app *app;
+    bool used;   /* submitted, not yet answered */
+    uint32_t id; /* http_defer's: what the answer completes */
+    const char *what;
+    issue_fn fn;
+    x509_time now;
+    bool has_via;
+    uint8_t via[HTTP_FINGERPRINT_LEN];
+    char caller[ISSUE_WHO_MAX];          /* "": none (sub-enrollment) */
+    char audit_who[ISSUE_AUDIT_WHO_MAX]; /* "": the name issuing found */
+    size_t body_len;
+    char body[HTTP_BODY_MAX];
+    /* Filled in by the token task. */
+    int ret;
+    size_t n;
+    char who[ISSUE_WHO_MAX];
+    char why[200];
+    char answer[DOC_LICENSE_XML_MAX + 1];
+};
+
+static struct sign_job sign_jobs[SIGN_JOBS];
 
 /* A presented TLS chain goes on as a UserChain, which issue_who reads. */
 _Static_assert(HTTP_CLIENT_CHAIN_MAX == DOC_USER_CHAIN_MAX &&
                    DOC_USER_CHAIN_MAX == X509_USER_CHAIN_MAX,
                "chain bounds differ");
 
-/* One answer at a time: handlers and service_sign_poll run to completion in the net task. */
-static char answer[DOC_LICENSE_XML_MAX + 1];
+/* One refusal at a time: handlers and service_sign_poll run to completion in the net task. */
 static char reason[200];
-/* The certification request, read once (for its UserChain, then issued from). */
+/* The certification request, read for its UserChain (and, on a licensing server, forwarded). */
 static struct doc_license certify_doc;
-/* The ACL principal of the request being issued (a licensing server sub-enrolling, or the one a
- * certification came through; NULL: none), for subenroll_fn and certify_parsed. */
-static const uint8_t *principal_fp;
 
 #define NO_CERTIFICATE                                                                             \
     "authenticate with your identity certificate (a TLS client certificate from your "             \
@@ -100,19 +131,19 @@ static void refuse(struct app *app, struct http_response *resp, const char *what
 }
 
 /* What issuing gave: the document, or the refusal. */
-static void issued(struct app *app, struct http_response *resp, const char *what, int ret,
-                   const char *who, size_t n, const char *why, bool audit_success)
+static void issued(struct app *app, struct http_response *resp, const struct sign_job *j)
 {
-    if (ret) {
-        refuse(app, resp, what, status_of(ret), who, why);
+    const char *who = j->audit_who[0] ? j->audit_who : j->who;
+
+    if (j->ret) {
+        refuse(app, resp, j->what, status_of(j->ret), who, j->why);
         return;
     }
-    if (audit_success)
-        app_audit(app, "%s: issued for %s", what, who);
+    app_audit(app, "%s: issued for %s", j->what, who);
     resp->status = 200;
     resp->content_type = "application/xml";
-    resp->body = answer;
-    resp->body_len = n;
+    resp->body = j->answer;
+    resp->body_len = j->n;
 }
 
 static const char *presented(const struct http_request *req, struct caller *c);
@@ -213,61 +244,95 @@ static bool authenticate(struct app *app, const struct http_request *req,
     return true;
 }
 
+/* The token task's part: issue, into the job. */
+static void sign_job_run(struct token_job *tj)
+{
+    struct sign_job *j = (struct sign_job *)(void *)((char *)tj - offsetof(struct sign_job, tj));
+    const char *why = NULL;
+
+    j->n = 0;
+    j->who[0] = '\0';
+    j->ret =
+        j->fn(&j->app->issue, j->caller[0] ? j->caller : NULL, j->has_via ? j->via : NULL, j->body,
+              j->body_len, &j->now, j->answer, sizeof(j->answer), &j->n, j->who, &why);
+    /* Copied: issuing's reasons may live in its scratch, which the next job reuses. */
+    snprintf(j->why, sizeof(j->why), "%s", why ? why : "the token failed");
+    app_kick_net_poll(j->app);
+}
+
 /*
- * Issue for caller (NULL for a licensing server's sub-enrollment), audited for audit_who (or the
- * name issuing found). While the token signs, the answer is deferred and the net task reads the
- * next request; service_sign_poll answers when the signature is in.
+ * Issue for caller (NULL for a licensing server's sub-enrollment; via: the ACL principal asking
+ * or forwarding), audited for audit_who (NULL: the name issuing found). The answer is deferred:
+ * the token task issues while the net task serves the next request.
  */
 static void serve(struct app *app, const struct http_request *req, struct http_response *resp,
                   const char *what, issue_fn fn, const x509_time *now, const char *caller,
-                  const char *audit_who)
+                  const uint8_t *via, const char *audit_who)
 {
-    char who[ISSUE_WHO_MAX] = "";
-    const char *why = NULL;
-    struct issue_job *job = NULL;
-    size_t n = 0;
+    struct sign_job *j = NULL;
 
-    int ret = fn(&app->issue, caller, (const char *)req->body, req->body_len, now, answer,
-                 sizeof(answer), &n, who, &why, &job);
-    if (!audit_who)
-        audit_who = who;
-    if (ret == -EINPROGRESS) {
-        job->tag = http_defer(req);
-        job->what = what;
-        job->audit = true;
-        snprintf(job->who, sizeof(job->who), "%s", audit_who);
-        /* The token may already have answered (or failed at once): look soon, in any case. */
-        app_kick_net_poll(app);
-        if (job->tag)
-            return;
-        token_sign_settle(&app->token); /* cannot defer: wait for it here */
-        ret = issue_job_answer(&app->issue, job, answer, sizeof(answer), &n, &why);
+    for (size_t i = 0; i < SIGN_JOBS && !j; i++)
+        if (!sign_jobs[i].used)
+            j = &sign_jobs[i];
+    uint32_t id = j && req->body_len <= sizeof(j->body) ? http_defer(req) : 0;
+    if (!id) {
+        refuse(app, resp, what, 503, audit_who ? audit_who : caller, "busy: try again");
+        return;
     }
-    issued(app, resp, what, ret, audit_who, n, why, true);
+    j->app = app;
+    j->used = true;
+    j->id = id;
+    j->what = what;
+    j->fn = fn;
+    j->now = *now;
+    j->has_via = via != NULL;
+    if (via)
+        memcpy(j->via, via, sizeof(j->via));
+    snprintf(j->caller, sizeof(j->caller), "%s", caller ? caller : "");
+    snprintf(j->audit_who, sizeof(j->audit_who), "%s", audit_who ? audit_who : "");
+    memcpy(j->body, req->body, req->body_len);
+    j->body_len = req->body_len;
+    j->tj = (struct token_job){.run = sign_job_run};
+    (void)token_job_submit(app, &j->tj); /* cannot fail: a free job is never queued */
 }
 
-/* Answer the requests whose certificates the token has signed since (the net task's poll). */
+/* Answer the requests the token task has issued since (the net task's poll). */
 static void service_sign_poll(struct app *app)
 {
-    struct issue_job *job;
-
-    while ((job = issue_poll(&app->issue)) != NULL) {
+    for (size_t i = 0; i < SIGN_JOBS; i++) {
+        struct sign_job *j = &sign_jobs[i];
         struct http_response resp = {0};
-        const char *why = NULL;
-        size_t n = 0;
-        int ret = issue_job_answer(&app->issue, job, answer, sizeof(answer), &n, &why);
-        issued(app, &resp, job->what, ret, job->who, n, why, job->audit);
-        (void)http_complete(job->tag, &resp); /* -ENOENT: the client left; nothing to do */
+        if (!j->used || !j->tj.done)
+            continue;
+        issued(app, &resp, j);
+        (void)http_complete(j->id, &resp); /* -ENOENT: the client left; nothing to do */
+        j->used = false;
     }
 }
 
-/* Sub-enrollment has no user: the ACL granted the caller. */
-static int subenroll_fn(struct issue *is, const char *caller, const char *xml, size_t len,
-                        const x509_time *now, char *out, size_t cap, size_t *olen,
-                        char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+/* Sub-enrollment has no user: the ACL granted the caller (via). */
+static int subenroll_fn(struct issue *is, const char *caller, const uint8_t *via, const char *xml,
+                        size_t len, const x509_time *now, char *out, size_t cap, size_t *olen,
+                        char who[ISSUE_WHO_MAX], const char **why)
 {
     (void)caller;
-    return issue_subenroll(is, principal_fp, xml, len, now, out, cap, olen, who, why, pending);
+    return issue_subenroll(is, via, xml, len, now, out, cap, olen, who, why);
+}
+
+static int publish_fn(struct issue *is, const char *caller, const uint8_t *via, const char *xml,
+                      size_t len, const x509_time *now, char *out, size_t cap, size_t *olen,
+                      char who[ISSUE_WHO_MAX], const char **why)
+{
+    (void)via;
+    return issue_publish(is, caller, xml, len, now, out, cap, olen, who, why);
+}
+
+static int license_fn(struct issue *is, const char *caller, const uint8_t *via, const char *xml,
+                      size_t len, const x509_time *now, char *out, size_t cap, size_t *olen,
+                      char who[ISSUE_WHO_MAX], const char **why)
+{
+    (void)via;
+    return issue_license(is, caller, xml, len, now, out, cap, olen, who, why);
 }
 
 static void subenroll(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -287,11 +352,8 @@ static void subenroll(void *ctx, const struct http_request *req, struct http_res
         refuse(app, resp, "subenroll", 403, ic.fp ? fp : NULL, why);
         return;
     }
-    if (ready(app, req, resp, "subenroll", NULL, &now)) {
-        principal_fp = req->client_fp;
-        serve(app, req, resp, "subenroll", subenroll_fn, &now, NULL, NULL);
-        principal_fp = NULL;
-    }
+    if (ready(app, req, resp, "subenroll", NULL, &now))
+        serve(app, req, resp, "subenroll", subenroll_fn, &now, NULL, req->client_fp, NULL);
 }
 
 /* Publishing and licensing: the caller proven by the TLS chain alone. */
@@ -304,30 +366,27 @@ static void user_endpoint(struct app *app, const struct http_request *req,
     if (!ready(app, req, resp, what, &c, &now) ||
         !authenticate(app, req, resp, what, &now, NULL, 0, &c))
         return;
-    serve(app, req, resp, what, fn, &now, c.user.cert.name, c.audit);
+    serve(app, req, resp, what, fn, &now, c.user.cert.name, NULL, c.audit);
 }
 
 static void publish(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-    user_endpoint(ctx, req, resp, "publish", issue_publish);
+    user_endpoint(ctx, req, resp, "publish", publish_fn);
 }
 
 static void license(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-    user_endpoint(ctx, req, resp, "license", issue_license);
+    user_endpoint(ctx, req, resp, "license", license_fn);
 }
 
 /* ---- certification: issued on a root, forwarded by a licensing server (R12, R18) ---- */
 
-/* The request read once: issued from certify_doc (the XML is not read again). */
-static int certify_parsed(struct issue *is, const char *caller, const char *xml, size_t len,
-                          const x509_time *now, char *out, size_t cap, size_t *olen,
-                          char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+/* Issued from the request as it came: the token task reads it again, into its own memory. */
+static int certify_fn(struct issue *is, const char *caller, const uint8_t *via, const char *xml,
+                      size_t len, const x509_time *now, char *out, size_t cap, size_t *olen,
+                      char who[ISSUE_WHO_MAX], const char **why)
 {
-    (void)xml;
-    (void)len;
-    return issue_certify_doc(is, caller, principal_fp, &certify_doc, now, out, cap, olen, who, why,
-                             pending);
+    return issue_certify(is, caller, via, xml, len, now, out, cap, olen, who, why);
 }
 
 /* A request being forwarded to the root: whom it is for, to audit the root's answer. */
@@ -480,9 +539,8 @@ static void certify(void *ctx, const struct http_request *req, struct http_respo
         certify_forward(app, req, resp, &c);
     else {
         /* issue_who took the user from a UserChain only for a granted server: that one. */
-        principal_fp = c.user.via[0] ? req->client_fp : NULL;
-        serve(app, req, resp, "certify", certify_parsed, &now, c.user.cert.name, c.audit);
-        principal_fp = NULL;
+        serve(app, req, resp, "certify", certify_fn, &now, c.user.cert.name,
+              c.user.via[0] ? req->client_fp : NULL, c.audit);
     }
 }
 

@@ -8,9 +8,8 @@
 #include "crypto/x509_user.h"
 #include "lib/civil_time.h"
 
-/* Scratch for one call at a time: handlers run to completion in the net task, and the console's
- * offline sub-enrollment in the console task, which the scheduler never interleaves with it. A
- * certificate left signing keeps what it needs in its own struct issue_job. */
+/* Scratch for one call at a time: every issue_* call runs in the token task, one job after the
+ * other (firmware/app/token_task.c), whether an HTTP request or the console asked for it. */
 static struct doc_request req;
 static struct doc_response resp;
 static struct doc_license in, out_doc;
@@ -188,14 +187,16 @@ static int issuer_chain(struct issue *is, size_t *count, uint8_t chain[][DOC_CER
     return 0;
 }
 
-/* Build and sign a certificate with the SLC key. */
-static int sign_cert(struct issue *is, struct x509_profile *p, uint8_t *der, size_t cap,
-                     size_t *len, const char **why)
+/* Build and sign a certificate with the SLC key (its serial after prefix, when not NULL), into
+ * der[cap]. Called in the token task (firmware/app/token_task.c): while the token signs, its
+ * fiber is parked and the appliance goes on. */
+static int sign_cert(struct issue *is, struct x509_profile *p, const uint8_t *prefix, uint8_t *der,
+                     size_t cap, size_t *len, const char **why)
 {
     struct x509_issuer issuer;
 
     *why = "the token failed";
-    if (stamp(is, p, NULL) != 0)
+    if (stamp(is, p, prefix) != 0)
         return -EIO;
     enroll_issuer(is->enroll, &issuer);
     int ret = x509_build(p, &issuer, der, cap, len);
@@ -251,113 +252,6 @@ static void use_license_profile(struct x509_profile *p, const struct x509_conten
     p->content = ul;
 }
 
-/* ---- certificates signed while the caller goes on ---- */
-
-static struct issue_job *free_job(struct issue *is)
-{
-    for (size_t i = 0; i < ISSUE_JOBS; i++)
-        if (!is->jobs[i].busy)
-            return &is->jobs[i];
-    return NULL;
-}
-
-/*
- * Build the certificate's to-be-signed part in a job and have the token sign it: left in flight
- * when the caller can come back for it (pending, and a job free), else finished and answered now.
- */
-static int sign_job(struct issue *is, struct x509_profile *p, enum issue_job_kind kind,
-                    const uint8_t *prefix, struct issue_job **pending, char *out, size_t cap,
-                    size_t *olen, const char **why)
-{
-    struct issue_job *job = pending ? free_job(is) : NULL;
-    struct x509_issuer issuer;
-
-    if (!job)
-        job = &is->now_job;
-    *why = "the token failed";
-    if (stamp(is, p, prefix) != 0)
-        return -EIO;
-    enroll_issuer(is->enroll, &issuer);
-    *why = "the certificate could not be built";
-    if (x509_tbs_build(p, &issuer, job->der, sizeof(job->der), &job->tbs_len) != 0)
-        return -EINVAL;
-    job->kind = kind;
-    token_sign_begin(is->token, &job->sign, &is->token->slc,
-                     job->der + sizeof(job->der) - job->tbs_len, job->tbs_len);
-    if (job != &is->now_job) {
-        job->busy = true;
-        *pending = job;
-        return -EINPROGRESS;
-    }
-    token_sign_settle(is->token);
-    return issue_job_answer(is, job, out, cap, olen, why);
-}
-
-struct issue_job *issue_poll(struct issue *is)
-{
-    (void)token_sign_poll(is->token);
-    for (size_t i = 0; i < ISSUE_JOBS; i++)
-        if (is->jobs[i].busy && is->jobs[i].sign.done)
-            return &is->jobs[i];
-    return NULL;
-}
-
-/* The signed certificate into dst[cap]. */
-static int take_cert(const struct issue_job *job, size_t len, uint8_t *dst, size_t cap,
-                     size_t *dst_len)
-{
-    if (len > cap)
-        return -E2BIG;
-    memcpy(dst, job->der, len);
-    *dst_len = len;
-    return 0;
-}
-
-int issue_job_answer(struct issue *is, struct issue_job *job, char *out, size_t cap, size_t *olen,
-                     const char **why)
-{
-    struct x509_issuer issuer;
-    size_t len = 0, n = 0;
-    int ret;
-
-    job->busy = false;
-    *why = "the token did not sign";
-    if (job->sign.rv != CKR_OK)
-        return -EIO;
-    enroll_issuer(is->enroll, &issuer);
-    *why = "the certificate could not be built";
-    if (x509_assemble(&issuer, job->der, sizeof(job->der), job->tbs_len, job->sign.sig,
-                      job->sign.sig_len, &len) != 0)
-        return -EINVAL;
-    if (job->kind == ISSUE_JOB_SUBENROLL) {
-        /* Nothing to record: the serial's prefix already ties it to its server (firmware/acl). */
-        memset(&resp, 0, sizeof(resp));
-        if (take_cert(job, len, resp.slc, sizeof(resp.slc), &resp.slc_len) != 0)
-            return -EINVAL;
-        *why = "the chain is too long";
-        if (issuer_chain(is, &resp.chain_count, resp.chain, resp.chain_len) != 0)
-            return -E2BIG;
-        *why = "the response does not fit";
-        if (doc_response_write(&resp, out, cap, &n) != 0)
-            return -E2BIG;
-        *olen = n;
-        is->stats.subenrolled++;
-        return 0;
-    }
-    memset(&out_doc, 0, sizeof(out_doc));
-    if (job->kind == ISSUE_JOB_CERTIFY) {
-        out_doc.kind = DOC_CERTIFY_RESPONSE;
-        ret = take_cert(job, len, out_doc.rac, sizeof(out_doc.rac), &out_doc.rac_len);
-    } else {
-        out_doc.kind = DOC_LICENSE_RESPONSE;
-        ret = take_cert(job, len, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len);
-    }
-    if (ret)
-        return -EINVAL;
-    return finish(is, out, cap, olen,
-                  job->kind == ISSUE_JOB_CERTIFY ? &is->stats.certified : &is->stats.licensed, why);
-}
-
 /* ---- sub-enrollment ---- */
 
 /*
@@ -387,7 +281,7 @@ static int server_in_good_standing(struct issue *is, const uint8_t *fp, const ui
 
 int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
                     const x509_time *now, char *out, size_t cap, size_t *olen,
-                    char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+                    char who[ISSUE_WHO_MAX], const char **why)
 {
     struct enroll *e = is->enroll;
     struct x509_profile p = {0};
@@ -428,7 +322,19 @@ int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t
     p.revoker_spki = e->info.revoker_spki;
     p.revoker_spki_len = e->info.revoker_spki_len;
     validity(is, now, ISSUE_SUBENROLL_DAYS, 0, &p);
-    return sign_job(is, &p, ISSUE_JOB_SUBENROLL, prefix, pending, out, cap, olen, why);
+    /* Nothing to record: the serial's prefix already ties it to its server (firmware/acl). */
+    memset(&resp, 0, sizeof(resp));
+    ret = sign_cert(is, &p, prefix, resp.slc, sizeof(resp.slc), &resp.slc_len, why);
+    if (ret)
+        return ret;
+    *why = "the chain is too long";
+    if (issuer_chain(is, &resp.chain_count, resp.chain, resp.chain_len) != 0)
+        return -E2BIG;
+    *why = "the response does not fit";
+    if (doc_response_write(&resp, out, cap, olen) != 0)
+        return -E2BIG;
+    is->stats.subenrolled++;
+    return 0;
 }
 
 /* ---- certification ---- */
@@ -457,10 +363,9 @@ int issue_certify_names(const char *caller, const struct doc_license *doc, char 
     return certify_names(caller, doc, cn, spki, sizeof(spki), &spki_len, who, why);
 }
 
-int issue_certify_doc(struct issue *is, const char *caller, const uint8_t *via_fp,
-                      const struct doc_license *doc, const x509_time *now, char *out, size_t cap,
-                      size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
-                      struct issue_job **pending)
+static int certify_doc(struct issue *is, const char *caller, const uint8_t *via_fp,
+                       const struct doc_license *doc, const x509_time *now, char *out, size_t cap,
+                       size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
 {
     static uint8_t spki[X509_SPKI_MAX];
     char cn[X509_CN_MAX + 1];
@@ -492,12 +397,15 @@ int issue_certify_doc(struct issue *is, const char *caller, const uint8_t *via_f
     /* Revoking the server it came through takes this RAC back too (firmware/revoke). */
     p.via_prefix = via;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
-    return sign_job(is, &p, ISSUE_JOB_CERTIFY, NULL, pending, out, cap, olen, why);
+    memset(&out_doc, 0, sizeof(out_doc));
+    out_doc.kind = DOC_CERTIFY_RESPONSE;
+    ret = sign_cert(is, &p, NULL, out_doc.rac, sizeof(out_doc.rac), &out_doc.rac_len, why);
+    return ret ? ret : finish(is, out, cap, olen, &is->stats.certified, why);
 }
 
-int issue_certify(struct issue *is, const char *caller, const char *xml, size_t len,
-                  const x509_time *now, char *out, size_t cap, size_t *olen,
-                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+int issue_certify(struct issue *is, const char *caller, const uint8_t *via_fp, const char *xml,
+                  size_t len, const x509_time *now, char *out, size_t cap, size_t *olen,
+                  char who[ISSUE_WHO_MAX], const char **why)
 {
     int ret = may_issue(is, now, X509_RIGHT_CERTIFY,
                         "certification is served by a root cluster only", why);
@@ -506,7 +414,7 @@ int issue_certify(struct issue *is, const char *caller, const char *xml, size_t 
         return ret;
     if (doc_license_parse(xml, len, DOC_CERTIFY_REQUEST, &in, why) != 0)
         return -EINVAL;
-    return issue_certify_doc(is, caller, NULL, &in, now, out, cap, olen, who, why, pending);
+    return certify_doc(is, caller, via_fp, &in, now, out, cap, olen, who, why);
 }
 
 /* ---- the content-key encryption key ---- */
@@ -549,7 +457,7 @@ static int ckek_issue_cert(struct issue *is, const x509_time *now, const char **
     p.kind = X509_KIND_CKEK;
     p.not_before = backdated(is, now);
     p.not_after = is->enroll->info.not_after; /* as long as the SLC that vouches for it */
-    ret = sign_cert(is, &p, is->ckek_cert, sizeof(is->ckek_cert), &len, why);
+    ret = sign_cert(is, &p, NULL, is->ckek_cert, sizeof(is->ckek_cert), &len, why);
     if (ret)
         return ret;
     *why = "the CKEK certificate cannot be read back";
@@ -643,7 +551,7 @@ static int check_rac(struct issue *is, const x509_time *now, const char **why)
 
 int issue_publish(struct issue *is, const char *caller, const char *xml, size_t len,
                   const x509_time *now, char *out, size_t cap, size_t *olen,
-                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+                  char who[ISSUE_WHO_MAX], const char **why)
 {
     static struct x509_content pl, ul;
     static uint8_t to_ckek[TOKEN_WRAPPED_MAX], to_user[TOKEN_WRAPPED_MAX];
@@ -653,7 +561,6 @@ int issue_publish(struct issue *is, const char *caller, const char *xml, size_t 
     int ret = may_issue(is, now, X509_RIGHT_ISSUE_PUBLISH,
                         "this server may not issue publishing licenses", why);
 
-    (void)pending; /* two signatures: answered at once */
     if (ret)
         return ret;
     if (doc_license_parse(xml, len, DOC_PUBLISH_REQUEST, &in, why) != 0)
@@ -717,11 +624,11 @@ int issue_publish(struct issue *is, const char *caller, const char *xml, size_t 
     p.kind = X509_KIND_PUBLISHING;
     p.content = &pl;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
-    ret = sign_cert(is, &p, out_doc.pl, sizeof(out_doc.pl), &out_doc.pl_len, why);
+    ret = sign_cert(is, &p, NULL, out_doc.pl, sizeof(out_doc.pl), &out_doc.pl_len, why);
     if (ret)
         return ret;
     use_license_profile(&p, &ul);
-    ret = sign_cert(is, &p, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
+    ret = sign_cert(is, &p, NULL, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
     return ret ? ret : finish(is, out, cap, olen, &is->stats.published, why);
 }
 
@@ -751,7 +658,7 @@ static int check_pl(struct issue *is, const x509_time *now, const char **why)
 
 int issue_license(struct issue *is, const char *caller, const char *xml, size_t len,
                   const x509_time *now, char *out, size_t cap, size_t *olen,
-                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending)
+                  char who[ISSUE_WHO_MAX], const char **why)
 {
     static struct x509_content ul;
     static uint8_t wrapped[TOKEN_WRAPPED_MAX];
@@ -802,5 +709,8 @@ int issue_license(struct issue *is, const char *caller, const char *xml, size_t 
     ul.grants[0] = *grant;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
     use_license_profile(&p, &ul);
-    return sign_job(is, &p, ISSUE_JOB_LICENSE, NULL, pending, out, cap, olen, why);
+    memset(&out_doc, 0, sizeof(out_doc));
+    out_doc.kind = DOC_LICENSE_RESPONSE;
+    ret = sign_cert(is, &p, NULL, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
+    return ret ? ret : finish(is, out, cap, olen, &is->stats.licensed, why);
 }

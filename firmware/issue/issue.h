@@ -54,28 +54,6 @@ struct issue_stats {
     uint32_t subenrolled, certified, published, licensed, refused;
 };
 
-/* Certificates being signed while the appliance goes on: the one in the token, the ones whose
- * signature came in and wait to be answered, and one being prepared. */
-#define ISSUE_JOBS 4
-
-enum issue_job_kind { ISSUE_JOB_SUBENROLL, ISSUE_JOB_CERTIFY, ISSUE_JOB_LICENSE };
-
-/*
- * A certificate whose signature the token makes while the caller goes on (issue_* given
- * `pending`). The last four fields are the caller's: what it needs to answer later.
- */
-struct issue_job {
-    bool busy;
-    enum issue_job_kind kind;
-    uint8_t der[DOC_LICENSE_MAX]; /* the to-be-signed part at the end; then the certificate */
-    size_t tbs_len;
-    struct token_sign_job sign;
-    uint32_t tag;
-    const char *what;
-    bool audit;
-    char who[ISSUE_AUDIT_WHO_MAX];
-};
-
 struct issue {
     struct token *token;
     struct enroll *enroll;
@@ -97,8 +75,6 @@ struct issue {
     uint8_t ckek_slc_serial[20];
     size_t ckek_slc_serial_len;
     struct issue_stats stats;
-    struct issue_job jobs[ISSUE_JOBS];
-    struct issue_job now_job; /* for answers given at once */
 };
 
 void issue_init(struct issue *is, struct token *token, struct enroll *enroll, struct acl *acl,
@@ -128,9 +104,8 @@ int issue_who(struct issue *is, const struct issue_caller *caller, const struct 
               size_t fwd_n, const x509_time *now, struct identity_user *user, const char **why);
 
 /*
- * With `pending` NULL, the answer is written before these return. Otherwise they may return
- * -EINPROGRESS with *pending: everything is checked and the token is signing; the answer comes
- * from issue_job_answer once issue_poll hands the job back. Publishing answers at once.
+ * These call the token (a signature, content keys, random octets): the appliance calls them from
+ * its token task only (firmware/app/token_task.c), one at a time, so they share scratch memory.
  */
 /* A root signs a licensing server's sub-enrollment (or its renewal) request. fp: the ACL
  * principal asking (its TLS client certificate's fingerprint; refused unless granted, and when a
@@ -138,21 +113,14 @@ int issue_who(struct issue *is, const struct issue_caller *caller, const struct 
  * console's offline sub-enrollment (a serial of 16 random octets). */
 int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
                     const x509_time *now, char *out, size_t cap, size_t *olen,
-                    char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
+                    char who[ISSUE_WHO_MAX], const char **why);
 /* A root certifies the caller: PKCS#10 in (its CN must name the caller), RAC for the caller out.
- * *who is the PKCS#10's CN. */
-int issue_certify(struct issue *is, const char *caller, const char *xml, size_t len,
-                  const x509_time *now, char *out, size_t cap, size_t *olen,
-                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
-/* The same from a SignetCertifyRequest already parsed (doc_license_parse, DOC_CERTIFY_REQUEST):
- * the service reads it once to find a UserChain. doc is only read, and may be changed or reused
- * once this returns (a job in flight keeps what it needs). via_fp: the ACL principal (licensing
- * server) that forwarded it, NULL when the user came directly: refused when a certificate issued
- * to it is revoked, and its prefix goes into the RAC as signetVia. */
-int issue_certify_doc(struct issue *is, const char *caller, const uint8_t *via_fp,
-                      const struct doc_license *doc, const x509_time *now, char *out, size_t cap,
-                      size_t *olen, char who[ISSUE_WHO_MAX], const char **why,
-                      struct issue_job **pending);
+ * *who is the PKCS#10's CN. via_fp: the ACL principal (licensing server) that forwarded it, NULL
+ * when the user came directly: refused when a certificate issued to it is revoked, and its prefix
+ * goes into the RAC as signetVia. */
+int issue_certify(struct issue *is, const char *caller, const uint8_t *via_fp, const char *xml,
+                  size_t len, const x509_time *now, char *out, size_t cap, size_t *olen,
+                  char who[ISSUE_WHO_MAX], const char **why);
 /* The check both make, for a licensing server that forwards the request instead: the PKCS#10
  * parses and its CN names the caller (-EPERM "you are X, the request names Y"). *who: the CN. */
 int issue_certify_names(const char *caller, const struct doc_license *doc, char who[ISSUE_WHO_MAX],
@@ -161,19 +129,12 @@ int issue_certify_names(const char *caller, const struct doc_license *doc, char 
  * out. *who is the RAC's CN. */
 int issue_publish(struct issue *is, const char *caller, const char *xml, size_t len,
                   const x509_time *now, char *out, size_t cap, size_t *olen,
-                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
+                  char who[ISSUE_WHO_MAX], const char **why);
 /* Licensing: publishing license and the caller's RAC in, the caller's use license out (granted
  * when the policy names the RAC's CN, compared as x509_user_name_equal does). */
 int issue_license(struct issue *is, const char *caller, const char *xml, size_t len,
                   const x509_time *now, char *out, size_t cap, size_t *olen,
-                  char who[ISSUE_WHO_MAX], const char **why, struct issue_job **pending);
-
-/* Never waits: a job whose signature came in (or failed), or NULL. A job in flight past the
- * link's time-out comes back failed. */
-struct issue_job *issue_poll(struct issue *is);
-/* The job's answer, as its issue_* call would have written it; the job is free after. */
-int issue_job_answer(struct issue *is, struct issue_job *job, char *out, size_t cap, size_t *olen,
-                     const char **why);
+                  char who[ISSUE_WHO_MAX], const char **why);
 
 /* The CKEK exists (made when missing) and its certificate under the current SLC is in the
  * token; *cert points at it. Needs an installed SLC. */

@@ -90,7 +90,6 @@ CK_RV token_with_session(struct token *t, token_op op, void *arg)
 {
     CK_RV rv = CKR_DEVICE_ERROR;
 
-    token_sign_settle(t); /* one operation at a time: a signature under way ends first */
     for (int attempt = 0; attempt < 2; attempt++) {
         rv = ensure_session(t);
         if (rv == CKR_OK)
@@ -532,9 +531,22 @@ static CK_RV sign_output(const struct token_key *k, const uint8_t *raw, size_t r
     return CKR_OK;
 }
 
-/* Send the job's C_SignInit + C_Sign; the answers are collected by sign_end. */
-static CK_RV sign_send(struct token *t, struct token_sign_job *j)
+/* A signature of data with k: what token_sign passes to op_sign. */
+struct sign_job {
+    struct token_key *k;
+    const uint8_t *data;
+    size_t len;
+    uint8_t digest[32];
+    uint8_t raw[TOKEN_SIG_MAX];
+    CK_ULONG raw_len;
+    uint8_t sig[TOKEN_SIG_MAX];
+    size_t sig_len;
+};
+
+/* C_SignInit + C_Sign in one round trip (p11_client_sign), then the signature as X.509 has it. */
+static CK_RV op_sign(struct token *t, void *arg)
 {
+    struct sign_job *j = arg;
     CK_MECHANISM mech;
     const uint8_t *in;
     size_t in_len;
@@ -546,39 +558,19 @@ static CK_RV sign_send(struct token *t, struct token_sign_job *j)
         return CKR_KEY_HANDLE_INVALID;
     sign_input(j->k, j->data, j->len, j->digest, &mech, &in, &in_len);
     j->raw_len = sizeof(j->raw);
-    return p11_client_sign_send(t->session, &mech, j->k->priv, in, in_len, j->raw, &j->raw_len);
-}
-
-static CK_RV op_sign(struct token *t, void *arg)
-{
-    struct token_sign_job *j = arg;
-    CK_RV rv = sign_send(t, j);
-
-    if (rv == CKR_OK)
-        rv = p11_client_sign_wait();
+    rv = p11_client_sign(t->session, &mech, j->k->priv, in, in_len, j->raw, &j->raw_len);
     if (rv == CKR_OK)
         rv = sign_output(j->k, j->raw, j->raw_len, j->sig, sizeof(j->sig), &j->sig_len);
     return rv;
 }
 
-static void sign_job_init(struct token_sign_job *j, struct token_key *k, const uint8_t *data,
-                          size_t len)
-{
-    j->k = k;
-    j->data = data;
-    j->len = len;
-    j->sig_len = 0;
-    j->rv = CKR_OK;
-    j->done = false;
-}
-
 CK_RV token_sign(struct token *t, struct token_key *k, const uint8_t *data, size_t len,
                  uint8_t *sig, size_t *sig_len)
 {
-    static struct token_sign_job j; /* one operation at a time; too large for a task's stack */
+    static struct sign_job j; /* one operation at a time; too large for a task's stack */
     CK_RV rv;
 
-    sign_job_init(&j, k, data, len);
+    j = (struct sign_job){.k = k, .data = data, .len = len};
     rv = token_with_session(t, op_sign, &j);
     if (rv == CKR_OK && j.sig_len > *sig_len)
         rv = CKR_BUFFER_TOO_SMALL;
@@ -587,57 +579,6 @@ CK_RV token_sign(struct token *t, struct token_key *k, const uint8_t *data, size
         *sig_len = j.sig_len;
     }
     return rv;
-}
-
-/* The job's answer is in: finish it, or after a lost link sign once more on a fresh session, as
- * token_with_session would have. */
-static void sign_end(struct token *t, struct token_sign_job *j, CK_RV rv)
-{
-    t->in_flight = NULL;
-    if (rv == CKR_OK)
-        rv = sign_output(j->k, j->raw, j->raw_len, j->sig, sizeof(j->sig), &j->sig_len);
-    if (token_link_lost(rv)) {
-        t->have_session = false;
-        rv = ensure_session(t);
-        if (rv == CKR_OK)
-            rv = op_sign(t, j);
-        if (token_link_lost(rv))
-            t->have_session = false;
-    }
-    j->rv = rv;
-    j->done = true;
-}
-
-void token_sign_begin(struct token *t, struct token_sign_job *j, struct token_key *k,
-                      const uint8_t *data, size_t len)
-{
-    CK_RV rv;
-
-    token_sign_settle(t);
-    sign_job_init(j, k, data, len);
-    rv = ensure_session(t);
-    if (rv == CKR_OK)
-        rv = sign_send(t, j);
-    if (rv == CKR_OK)
-        t->in_flight = j;
-    else
-        sign_end(t, j, rv);
-}
-
-bool token_sign_poll(struct token *t)
-{
-    CK_RV rv;
-
-    if (!t->in_flight || !p11_client_sign_poll(&rv))
-        return false;
-    sign_end(t, t->in_flight, rv);
-    return true;
-}
-
-void token_sign_settle(struct token *t)
-{
-    if (t->in_flight)
-        sign_end(t, t->in_flight, p11_client_sign_wait());
 }
 
 static CK_RV op_sign_digest(struct token *t, void *arg)
@@ -1025,7 +966,6 @@ CK_RV token_set_pin(struct token *t, const uint8_t *old_pin, size_t old_len, con
     rv = CKR_PIN_LEN_RANGE;
     if (old_len == 0 || old_len > sizeof(t->pin) || new_len == 0 || new_len > sizeof(t->pin))
         goto out;
-    token_sign_settle(t);
     rv = ensure_session(t);
     if (rv != CKR_OK)
         goto out;

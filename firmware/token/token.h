@@ -68,24 +68,6 @@ struct token_user_key {
     size_t modulus_len;
 };
 
-/*
- * A signature the token makes while the appliance goes on (token_sign_begin): the SLC key signing
- * one certificate while the next request is read and checked. data must stay valid, and the job
- * in place, until done; then rv says how it went and sig holds the signature (DER for EC).
- */
-struct token_sign_job {
-    struct token_key *k;
-    const uint8_t *data;
-    size_t len;
-    uint8_t digest[32];
-    uint8_t raw[TOKEN_SIG_MAX];
-    CK_ULONG raw_len;
-    uint8_t sig[TOKEN_SIG_MAX];
-    size_t sig_len;
-    CK_RV rv;
-    bool done;
-};
-
 struct token {
     CK_FUNCTION_LIST_PTR f;
     CK_SLOT_ID slot;
@@ -100,7 +82,6 @@ struct token {
     uint32_t relogins;
     struct token_user_key user_keys[TOKEN_USER_KEYS];
     uint32_t user_key_clock;
-    struct token_sign_job *in_flight; /* sent, its answer not yet collected */
 #if SIGNET_TEST_HOOKS
     /* Called at each step of a crash-safe replacement (tests of crash safety): the app's test
      * code announces the step and pauses there, so a test can cut the power at every point. */
@@ -166,17 +147,6 @@ CK_RV token_content_key_rewrap(struct token *t, struct token_key *ckek, const ui
  * CKR_KEY_HANDLE_INVALID. */
 CK_RV token_sign(struct token *t, struct token_key *k, const uint8_t *data, size_t len,
                  uint8_t *sig, size_t *sig_len);
-
-/*
- * The same signature in halves. token_sign_begin sends it and returns; the job is done at once
- * when it could not be sent. token_sign_poll never waits: it finishes the job in flight when its
- * answer is in (true then). Any other token operation, and token_sign_settle, first waits for the
- * job in flight. A link lost under a job is met as everywhere here: once more on a fresh session.
- */
-void token_sign_begin(struct token *t, struct token_sign_job *j, struct token_key *k,
-                      const uint8_t *data, size_t len);
-bool token_sign_poll(struct token *t);
-void token_sign_settle(struct token *t);
 
 /* The signature token_sign would make over data, given only the data's SHA-256 (data too large
  * to cross the HSM link, a CRL of thousands of entries): RSA PKCS#1 v1.5 over the DigestInfo

@@ -30,6 +30,7 @@ BENCH_ROWS=subenroll runs only raw sign, sub-enrollment and certification (one r
 the rows the sub-enrollment ratio needs, without the 10,000 revocations and the baseline. It
 measures the raw rate before and after the rows and divides by their mean: on the shared
 machine the raw rate alone moves by a factor of 1.5 from one minute to the next.
+BENCH_ROWS=license does the same for the use-license row (raw sign before and after it).
 """
 import base64
 import hashlib
@@ -275,6 +276,21 @@ def main():
             return report_subenroll(raw, sub_rate, sub_lat, sub_bad, cer_rate, cer_lat, cer_bad,
                                     status)
         lic_rate, lic_lat, lic_bad = load(port, user_ctx, "/v1/license", lic, pid)
+        if ROWS == "license":
+            m = RATE.search(con.command("key bench %d" % N, 600))
+            if not m:
+                sys.exit("key bench failed:\n" + con.transcript())
+            RAW_RUNS.extend([raw, int(m.group(3))])
+            raw = (raw + int(m.group(3))) / 2
+            head_rows(raw, sub_rate, sub_lat, cer_rate, cer_lat)
+            print("| use licenses, client-certificate users (POST /v1/license) | %.0f | %.2f | "
+                  "%.2f | %.2f | %s |" % (lic_rate, lic_rate / raw, pct(lic_lat, 50),
+                                          pct(lic_lat, 99), cpu_ms("/v1/license", 0)))
+            token_cpu_line()
+            if lic_bad:
+                print("note (license): %d non-200 answers, first: %s" % (len(lic_bad), lic_bad[0]))
+                sys.exit(1)
+            return
         typed = revoke_many(con, REVOKED)
         rev_rate, rev_lat, rev_bad = load(port, user_ctx, "/v1/license", lic, pid)
         rac_serial = ssl("x509", "-noout", "-serial", inp=certs[0].encode()).decode()

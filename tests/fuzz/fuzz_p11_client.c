@@ -156,15 +156,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f->C_Sign(s, (CK_BYTE_PTR) "data", 4, NULL, &n);
     n = sizeof(buf);
     p11_client_sign(s, &m, 1, (const CK_BYTE *)"data", 4, buf, &n);
-    /* Sent ahead: looked at before its answers are complete, then read by another call. */
-    n = sizeof(buf);
-    if (p11_client_sign_send(s, &m, 1, (const CK_BYTE *)"data", 4, buf, &n) == CKR_OK) {
-        CK_RV rv;
-        (void)p11_client_sign_poll(&rv);
-        f->C_GenerateRandom(s, id, sizeof(id));
-        (void)p11_client_sign_poll(&rv);
-        (void)p11_client_sign_wait();
-    }
     f->C_GenerateKeyPair(s, &m, attrs, 2, attrs, 2, &pub, &priv);
     n = sizeof(buf);
     f->C_WrapKey(s, &om, 1, 2, buf, &n);

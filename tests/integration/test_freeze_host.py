@@ -5,13 +5,19 @@ stays connected but nothing answers: the worst case of a slow HSM. While a conso
 it, plain `GET /health` on port 80 and the console's `status` must still answer promptly; the
 frozen command must fail within the link time-out; after SIGCONT everything works again.
 """
+import base64
+import http.client
+import os
+import re
 import signal
+import subprocess
 import threading
 import time
 
 from enrollment import enrolled_root
 from harness import PROMPT, check
-from netboard import http_get, wait_health
+from netboard import http_get, https_context, wait_health
+from rights import Org
 
 ANSWER_WITHIN = 0.5  # seconds: what a load balancer's health check may wait
 # The link's bound on one frozen operation: the call's time-out, then one reconnect whose version
@@ -80,5 +86,97 @@ def test_a_frozen_token_freezes_neither_health_nor_the_console(tmp):
     wait_health(con, lambda: http_get(nb.http_port), (200, "ok\n"))
     out = con.command("token info", 30)
     check("error" not in out, "token info after SIGCONT: %r" % out, con)
+    auth.close()
+    tok.close()
+
+
+def certify_body(tmp, name):
+    key = os.path.join(tmp, "rights.key")
+    subprocess.run(["openssl", "genrsa", "-out", key, "2048"], check=True, capture_output=True)
+    csr = subprocess.run(["openssl", "req", "-new", "-key", key, "-subj", "/CN=" + name,
+                          "-outform", "DER"], check=True, capture_output=True).stdout
+    return ("<SignetCertifyRequest version=\"1\"><CertificateRequest>%s</CertificateRequest>"
+            "</SignetCertifyRequest>" % base64.b64encode(csr).decode()).encode()
+
+
+def post(conn, path, body):
+    conn.request("POST", path, body=body, headers={"Content-Type": "application/xml"})
+    r = conn.getresponse()
+    return r.status, r.read().decode(errors="replace")
+
+
+def publish_body(certify_answer):
+    """A SignetPublishRequest for the RAC (and its chain) a certification answered with."""
+    rac = re.search(r"<RightsAccountCertificate>.*?</RightsAccountCertificate>", certify_answer,
+                    re.S)
+    chain = re.search(r"<Chain>.*?</Chain>", certify_answer, re.S)
+    return ("<SignetPublishRequest version=\"1\">%s%s<Policy><Grant user=\"bob@contoso.example\" "
+            "rights=\"view\"/></Policy></SignetPublishRequest>" %
+            (rac.group(0), chain.group(0))).encode()
+
+
+def test_a_publication_waiting_on_a_frozen_token_freezes_nothing_else(tmp):
+    """A user's POST /v1/publish, over a TLS connection made before the freeze, waits for the
+    frozen token (a content key, two signatures) in the token task: /health keeps answering, the
+    request ends by itself with a one-line 503 (or its licenses, if the token came back first),
+    and the next one works."""
+    auth, tok, nb = enrolled_root(tmp)
+    con = nb.con
+    user = Org(tmp, con).user("alice@contoso.example")
+    conn = http.client.HTTPSConnection("127.0.0.1", nb.https_port, timeout=60,
+                                       context=https_context(user.cert, user.key))
+    status, text = post(conn, "/v1/certify", certify_body(tmp, "alice@contoso.example"))
+    check(status == 200, "certify before the freeze: %d %r" % (status, text[:200]), con)
+    body = publish_body(text)
+    status, text = post(conn, "/v1/publish", body)
+    check(status == 200, "publish before the freeze: %d %r" % (status, text[:200]), con)
+    stop, samples = threading.Event(), []
+    probe = threading.Thread(target=health_probe, args=(nb.http_port, stop, samples), daemon=True)
+    result = {}
+
+    def frozen_certify():
+        start = time.monotonic()
+        try:
+            result["answer"] = post(conn, "/v1/publish", body)
+        except (OSError, http.client.HTTPException) as e:
+            result["answer"] = (None, repr(e))
+        result["took"] = time.monotonic() - start
+
+    asker = threading.Thread(target=frozen_certify, daemon=True)
+    try:
+        tok.signal(signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        probe.start()
+        asker.start()
+        time.sleep(1.0)
+        took, out = timed_command(con, "status")
+        check(took < ANSWER_WITHIN, "console status took %.2f s with the token frozen" % took,
+              con)
+        asker.join(FAILS_WITHIN + 5)
+        check(not asker.is_alive(), "the frozen publication never ended", con)
+        while time.monotonic() < frozen_at + FROZEN_FOR:
+            time.sleep(0.2)
+    finally:
+        tok.signal(signal.SIGCONT)
+        stop.set()
+        probe.join(15)
+        asker.join(30)
+    status, text = result["answer"]
+    print("the frozen publication ended after %.1f s: %s %r" % (result["took"], status,
+                                                                     text[:120]))
+    check(status == 503 and text.count("\n") == 1 or status == 200,
+          "the frozen publication: %s %r" % (status, text[:300]), con)
+    check(result["took"] < FAILS_WITHIN, "the frozen publication took %.1f s" % result["took"],
+          con)
+    slow = [(round(t, 2), c) for t, c in samples if t >= ANSWER_WITHIN or c is None]
+    check(samples and not slow, "/health answered late or not at all while a publication "
+          "waited on the frozen token: %r of %d probes" % (slow, len(samples)), con)
+    wait_health(con, lambda: http_get(nb.http_port), (200, "ok\n"))
+    conn.close()
+    conn = http.client.HTTPSConnection("127.0.0.1", nb.https_port, timeout=60,
+                                       context=https_context(user.cert, user.key))
+    status, text = post(conn, "/v1/publish", body)
+    check(status == 200, "publish after SIGCONT: %d %r" % (status, text[:200]), con)
+    conn.close()
     auth.close()
     tok.close()

@@ -597,24 +597,6 @@ CK_RV p11_client_sign(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE 
     return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
-CK_RV p11_client_sign_send(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k,
-                           const CK_BYTE *data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
-{
-    (void)s, (void)m, (void)k, (void)data, (void)len, (void)sig, (void)sig_len;
-    return CKR_FUNCTION_NOT_SUPPORTED;
-}
-
-bool p11_client_sign_poll(CK_RV *rv)
-{
-    *rv = CKR_FUNCTION_NOT_SUPPORTED;
-    return true;
-}
-
-CK_RV p11_client_sign_wait(void)
-{
-    return CKR_FUNCTION_NOT_SUPPORTED;
-}
-
 CK_RV p11_client_wrap_destroy(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m,
                               const CK_OBJECT_HANDLE *wrapping, CK_ULONG n, CK_OBJECT_HANDLE key,
                               CK_BYTE_PTR const *out, CK_ULONG_PTR const *out_len, bool *destroyed)

@@ -61,8 +61,7 @@ static void refused_writes_nothing(const uint8_t *fp, const char *xml)
 
     memcpy(prefix, acl_find(&acl, fp_a)->prefix, sizeof(prefix));
 
-    CHECK(issue_subenroll(&is, fp, xml, strlen(xml), &now, out, sizeof(out), &olen, who, &why,
-                          NULL) < 0);
+    CHECK(issue_subenroll(&is, fp, xml, strlen(xml), &now, out, sizeof(out), &olen, who, &why) < 0);
     CHECK(why != NULL);
     CHECK_STR(why, "not enrolled");
     CHECK_EQ(fake_p11_mutations(), mutations);

@@ -1,8 +1,7 @@
 /*
- * The p11 client's signature sent ahead (p11_client_sign_send, _poll, _wait) against a scripted
- * server on a fake transport (its own stream, clock and wait): answers that arrive in pieces,
- * another call in between, and answers that are late, out of step or too long; and C_SetPIN's
- * encoding.
+ * The p11 client's pipelined signature (p11_client_sign: C_SignInit and C_Sign in one write)
+ * against a scripted server on a fake transport (its own stream, clock and wait): answers that
+ * arrive in pieces, late, out of step or too long; and C_SetPIN's encoding.
  */
 #include "crypto/p11/p11_client.h"
 
@@ -170,13 +169,11 @@ static CK_ULONG sig_len;
 static void start(void)
 {
     CK_FUNCTION_LIST_PTR f;
-    CK_RV left;
 
     answer_version = true;
     refuse_open = false;
     eof = false;
     idle_hook = NULL;
-    (void)p11_client_sign_poll(&left); /* whatever an earlier test left uncollected */
     p11_client_get_function_list(&f);
     f->C_Finalize(NULL);
     f->C_Initialize(NULL);
@@ -185,170 +182,133 @@ static void start(void)
     sig_len = sizeof(sig);
 }
 
-static CK_RV send_pair(void)
+static CK_RV sign_pair(void)
 {
-    return p11_client_sign_send(1, &mech, 2, (const CK_BYTE *)"data", 4, sig, &sig_len);
+    return p11_client_sign(1, &mech, 2, (const CK_BYTE *)"data", 4, sig, &sig_len);
 }
 
-TEST(answers_in_pieces_are_collected_without_waiting)
+/* What the server says while the client waits: script[] from the next wait on, `step` bytes per
+ * wait (0: all at once). Made once the pair is written (its request codes are known then). */
+static uint8_t script[4096];
+static size_t script_len, script_at, script_step;
+static size_t (*script_make)(uint8_t *out);
+
+static void say_script(void)
 {
-    uint8_t ans[256];
-    CK_RV rv = CKR_GENERAL_ERROR;
+    if (script_make) {
+        script_len = script_make(script);
+        script_at = 0;
+        script_make = NULL;
+    }
+    size_t n = script_len - script_at;
+    if (script_step && n > script_step)
+        n = script_step;
+    say(script + script_at, n);
+    script_at += n;
+}
+
+static void script_start(size_t (*make)(uint8_t *out), size_t step)
+{
+    script_make = make;
+    script_step = step;
+    script_len = script_at = 0;
+    idle_hook = say_script;
+}
+
+TEST(a_signature_is_one_write_and_its_answers_may_come_in_pieces)
+{
+    struct p11_link_stats after;
 
     start();
-    CHECK_EQ(send_pair(), CKR_OK);
-    CHECK_EQ(ncodes, 2);
-    uint32_t idle_before = idle_calls;
-    CHECK(!p11_client_sign_poll(&rv)); /* nothing yet: and no waiting for it */
-    size_t n = pair_answers(ans);
-    say(ans, 5);
-    CHECK(!p11_client_sign_poll(&rv));
-    say(ans + 5, n - 6);
-    CHECK(!p11_client_sign_poll(&rv)); /* one byte short */
-    say(ans + n - 1, 1);
-    CHECK(p11_client_sign_poll(&rv));
-    CHECK_EQ(rv, CKR_OK);
+    script_start(pair_answers, 5);
+    CHECK_EQ(sign_pair(), CKR_OK);
+    CHECK_EQ(ncodes, 2); /* C_SignInit and C_Sign, in one write */
     CHECK_EQ(sig_len, 3);
     CHECK(memcmp(sig, "SIG", 3) == 0);
-    CHECK_EQ(idle_calls, idle_before);
-    CHECK(!p11_client_sign_poll(&rv)); /* collected once */
-}
-
-static uint8_t late[256];
-static size_t late_len;
-
-static void answer_when_idle(void)
-{
-    if (late_len) {
-        say(late, late_len);
-        late_len = 0;
-    }
+    p11_client_stats(&after);
+    CHECK(after.up);
 }
 
 /* hsm_link.c makes a caller wait in enter for a call parked elsewhere: it must come before the
- * call has written anything or looked at the pair in flight. */
+ * call has written anything. */
 TEST(every_call_enters_before_it_touches_the_link)
 {
     CK_FUNCTION_LIST_PTR f;
-    uint8_t ans[256];
-    CK_RV rv = CKR_GENERAL_ERROR;
 
     start();
     p11_client_get_function_list(&f);
     enters = 0;
     ncodes_at_enter = 99;
-    CHECK_EQ(send_pair(), CKR_OK);
+    script_start(pair_answers, 0);
+    CHECK_EQ(sign_pair(), CKR_OK);
     CHECK_EQ(enters, 1);
     CHECK_EQ(ncodes_at_enter, 0);
-    CHECK_EQ(ncodes, 2);
-    CHECK(!p11_client_sign_poll(&rv));
-    CHECK_EQ(enters, 2);
-    say(ans, pair_answers(ans));
-    CHECK_EQ(p11_client_sign_wait(), CKR_OK);
-    CHECK_EQ(enters, 3);
     CHECK_EQ(f->C_Finalize(NULL), CKR_OK);
-    CHECK_EQ(enters, 4);
+    CHECK_EQ(enters, 2);
     CHECK_EQ(f->C_Initialize(NULL), CKR_OK);
 }
 
-TEST(another_call_reads_the_pairs_answers_first_and_keeps_them)
+static size_t say_nothing(uint8_t *out)
 {
-    CK_FUNCTION_LIST_PTR f;
-    uint8_t rnd[4], ans[64];
-    CK_RV rv = CKR_GENERAL_ERROR;
-
-    start();
-    p11_client_get_function_list(&f);
-    CHECK_EQ(send_pair(), CKR_OK);
-    late_len = pair_answers(late);
-    idle_hook = answer_when_idle; /* the server answers while the client waits */
-    /* The random call's answer can only follow the pair's: queue it behind them. */
-    size_t n = 0;
-    {
-        struct p11w w;
-        p11w_init(&w, ans + 12, sizeof(ans) - 12);
-        p11w_begin(&w, P11_CALL_GenerateRandom, "ay");
-        p11w_byte_array(&w, "RAND", 4);
-        put32(ans, codes[1] + 1);
-        put32(ans + 4, 0);
-        put32(ans + 8, (uint32_t)w.len);
-        n = 12 + w.len;
-    }
-    memcpy(late + late_len, ans, n);
-    late_len += n;
-    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_OK);
-    CHECK(memcmp(rnd, "RAND", 4) == 0);
-    CHECK(p11_client_sign_poll(&rv));
-    CHECK_EQ(rv, CKR_OK);
-    CHECK(memcmp(sig, "SIG", 3) == 0);
+    (void)out;
+    return 0;
 }
 
-TEST(a_second_pair_waits_until_the_first_is_collected)
-{
-    uint8_t ans[256];
-    CK_RV rv;
-
-    start();
-    CHECK_EQ(send_pair(), CKR_OK);
-    size_t n = pair_answers(ans);
-    say(ans, n);
-    CHECK_EQ(send_pair(), CKR_OPERATION_ACTIVE);
-    CHECK(p11_client_sign_poll(&rv));
-    CHECK_EQ(rv, CKR_OK);
-    CHECK_EQ(send_pair(), CKR_OK);
-    n = pair_answers(ans);
-    say(ans, n);
-    CHECK_EQ(p11_client_sign_wait(), CKR_OK);
-}
-
-TEST(no_answer_in_time_fails_the_pair_and_downs_the_link)
+TEST(no_answer_in_time_fails_the_signature_and_downs_the_link)
 {
     struct p11_link_stats before, after;
-    CK_RV rv = CKR_OK;
 
     start();
-    CHECK_EQ(send_pair(), CKR_OK);
     p11_client_stats(&before);
-    CHECK(!p11_client_sign_poll(&rv));
-    now_ms += P11_CALL_TIMEOUT_MS + 1;
-    CHECK(p11_client_sign_poll(&rv));
-    CHECK_EQ(rv, CKR_DEVICE_ERROR);
+    script_start(say_nothing, 0);
+    uint64_t t0 = now_ms;
+    CHECK_EQ(sign_pair(), CKR_DEVICE_ERROR);
+    CHECK(now_ms - t0 >= P11_CALL_TIMEOUT_MS);
+    CHECK(now_ms - t0 <= P11_CALL_TIMEOUT_MS + 10);
     p11_client_stats(&after);
     CHECK(!after.up);
     CHECK_EQ(after.timeouts, before.timeouts + 1);
 }
 
+static size_t wrong_code(uint8_t *out)
+{
+    return frame(out, codes[ncodes - 1] + 7, P11_CALL_SignInit, NULL, 0, 0);
+}
+
+static size_t too_long(uint8_t *out)
+{
+    size_t n = frame(out, codes[ncodes - 2], P11_CALL_SignInit, NULL, 0, 0);
+    /* The second frame's header claims far more than any answer may carry; only it is sent. */
+    (void)frame(out + n, codes[ncodes - 1], P11_CALL_Sign, "SIG", 3, 1u << 20);
+    return n + 12;
+}
+
+static size_t not_a_signature(uint8_t *out)
+{
+    size_t n = frame(out, codes[ncodes - 2], P11_CALL_SignInit, NULL, 0, 0);
+    return n + frame(out + n, codes[ncodes - 1], P11_CALL_GenerateRandom, "SIG", 3, 0);
+}
+
 TEST(answers_out_of_step_or_too_long_are_refused)
 {
-    uint8_t ans[4096];
-    CK_RV rv = CKR_OK;
+    struct p11_link_stats st;
 
     /* Another request's code. */
     start();
-    CHECK_EQ(send_pair(), CKR_OK);
-    size_t n = frame(ans, codes[1] + 7, P11_CALL_SignInit, NULL, 0, 0);
-    say(ans, n);
-    CHECK(p11_client_sign_poll(&rv));
-    CHECK_EQ(rv, CKR_DEVICE_ERROR);
+    script_start(wrong_code, 0);
+    CHECK_EQ(sign_pair(), CKR_DEVICE_ERROR);
 
-    /* A body longer than any answer to a signature (the rest is never waited for). */
+    /* A body longer than any answer (the rest is never waited for). */
     start();
-    CHECK_EQ(send_pair(), CKR_OK);
-    n = frame(ans, codes[0], P11_CALL_SignInit, NULL, 0, 0);
-    n += frame(ans + n, codes[1], P11_CALL_Sign, "SIG", 3, 2000);
-    say(ans, 12 + 12 + 12); /* the first frame and the second's header */
-    CHECK(p11_client_sign_poll(&rv));
-    CHECK_EQ(rv, CKR_DEVICE_ERROR);
+    script_start(too_long, 0);
+    uint64_t t0 = now_ms;
+    CHECK_EQ(sign_pair(), CKR_DEVICE_ERROR);
+    CHECK(now_ms - t0 < P11_CALL_TIMEOUT_MS);
 
     /* A well-framed answer that is not a signature: refused, the link stays in step. */
     start();
-    CHECK_EQ(send_pair(), CKR_OK);
-    n = frame(ans, codes[0], P11_CALL_SignInit, NULL, 0, 0);
-    n += frame(ans + n, codes[1], P11_CALL_GenerateRandom, "SIG", 3, 0);
-    say(ans, n);
-    CHECK(p11_client_sign_poll(&rv));
-    CHECK_EQ(rv, CKR_DEVICE_ERROR);
-    struct p11_link_stats st;
+    script_start(not_a_signature, 0);
+    CHECK_EQ(sign_pair(), CKR_DEVICE_ERROR);
     p11_client_stats(&st);
     CHECK(st.up);
 }
@@ -536,11 +496,9 @@ TEST(no_transport_fails_calls_without_waiting)
 int main(void)
 {
     p11_client_set_transport(&fake_transport);
-    RUN(answers_in_pieces_are_collected_without_waiting);
+    RUN(a_signature_is_one_write_and_its_answers_may_come_in_pieces);
     RUN(every_call_enters_before_it_touches_the_link);
-    RUN(another_call_reads_the_pairs_answers_first_and_keeps_them);
-    RUN(a_second_pair_waits_until_the_first_is_collected);
-    RUN(no_answer_in_time_fails_the_pair_and_downs_the_link);
+    RUN(no_answer_in_time_fails_the_signature_and_downs_the_link);
     RUN(answers_out_of_step_or_too_long_are_refused);
     RUN(set_pin_sends_the_session_and_both_pins);
     RUN(an_answer_that_never_comes_fails_the_call_within_the_time_out);
