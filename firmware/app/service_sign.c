@@ -61,6 +61,10 @@ struct sign_job {
     uint8_t via[HTTP_FINGERPRINT_LEN];
     char caller[ISSUE_WHO_MAX];          /* "": none (sub-enrollment) */
     char audit_who[ISSUE_AUDIT_WHO_MAX]; /* "": the name issuing found */
+    /* checked: a use license the net task has checked (issue_license_check), lic all the token
+     * part needs; otherwise the request, issued by fn from its body. */
+    bool checked;
+    struct issue_license_req lic;
     size_t body_len;
     char body[HTTP_BODY_MAX];
     /* Filled in by the token task. */
@@ -252,28 +256,40 @@ static void sign_job_run(struct token_job *tj)
 
     j->n = 0;
     j->who[0] = '\0';
-    j->ret =
-        j->fn(&j->app->issue, j->caller[0] ? j->caller : NULL, j->has_via ? j->via : NULL, j->body,
-              j->body_len, &j->now, j->answer, sizeof(j->answer), &j->n, j->who, &why);
+    if (j->checked) {
+        snprintf(j->who, sizeof(j->who), "%s", j->lic.cn);
+        j->ret = issue_license_sign(&j->app->issue, &j->lic, &j->now, j->answer, sizeof(j->answer),
+                                    &j->n, &why);
+    } else {
+        j->ret =
+            j->fn(&j->app->issue, j->caller[0] ? j->caller : NULL, j->has_via ? j->via : NULL,
+                  j->body, j->body_len, &j->now, j->answer, sizeof(j->answer), &j->n, j->who, &why);
+    }
     /* Copied: issuing's reasons may live in its scratch, which the next job reuses. */
     snprintf(j->why, sizeof(j->why), "%s", why ? why : "the token failed");
     app_kick_net_poll(j->app);
 }
 
+/* A job to issue in, or NULL when all are busy. */
+static struct sign_job *free_sign_job(void)
+{
+    for (size_t i = 0; i < SIGN_JOBS; i++)
+        if (!sign_jobs[i].used) {
+            sign_jobs[i].checked = false;
+            return &sign_jobs[i];
+        }
+    return NULL;
+}
+
 /*
- * Issue for caller (NULL for a licensing server's sub-enrollment; via: the ACL principal asking
- * or forwarding), audited for audit_who (NULL: the name issuing found). The answer is deferred:
- * the token task issues while the net task serves the next request.
+ * Issue in j (NULL: none free) for caller (NULL for a licensing server's sub-enrollment; via: the
+ * ACL principal asking or forwarding), audited for audit_who (NULL: the name issuing found). The
+ * answer is deferred: the token task issues while the net task serves the next request.
  */
 static void serve(struct app *app, const struct http_request *req, struct http_response *resp,
-                  const char *what, issue_fn fn, const x509_time *now, const char *caller,
-                  const uint8_t *via, const char *audit_who)
+                  struct sign_job *j, const char *what, issue_fn fn, const x509_time *now,
+                  const char *caller, const uint8_t *via, const char *audit_who)
 {
-    struct sign_job *j = NULL;
-
-    for (size_t i = 0; i < SIGN_JOBS && !j; i++)
-        if (!sign_jobs[i].used)
-            j = &sign_jobs[i];
     uint32_t id = j && req->body_len <= sizeof(j->body) ? http_defer(req) : 0;
     if (!id) {
         refuse(app, resp, what, 503, audit_who ? audit_who : caller, "busy: try again");
@@ -290,8 +306,8 @@ static void serve(struct app *app, const struct http_request *req, struct http_r
         memcpy(j->via, via, sizeof(j->via));
     snprintf(j->caller, sizeof(j->caller), "%s", caller ? caller : "");
     snprintf(j->audit_who, sizeof(j->audit_who), "%s", audit_who ? audit_who : "");
-    memcpy(j->body, req->body, req->body_len);
-    j->body_len = req->body_len;
+    j->body_len = j->checked ? 0 : req->body_len; /* a checked one needs only lic */
+    memcpy(j->body, req->body, j->body_len);
     j->tj = (struct token_job){.run = sign_job_run};
     (void)token_job_submit(app, &j->tj); /* cannot fail: a free job is never queued */
 }
@@ -353,30 +369,49 @@ static void subenroll(void *ctx, const struct http_request *req, struct http_res
         return;
     }
     if (ready(app, req, resp, "subenroll", NULL, &now))
-        serve(app, req, resp, "subenroll", subenroll_fn, &now, NULL, req->client_fp, NULL);
+        serve(app, req, resp, free_sign_job(), "subenroll", subenroll_fn, &now, NULL,
+              req->client_fp, NULL);
 }
 
 /* Publishing and licensing: the caller proven by the TLS chain alone. */
-static void user_endpoint(struct app *app, const struct http_request *req,
-                          struct http_response *resp, const char *what, issue_fn fn)
+static void publish(void *ctx, const struct http_request *req, struct http_response *resp)
 {
+    struct app *app = ctx;
     struct caller c;
     x509_time now;
 
-    if (!ready(app, req, resp, what, &c, &now) ||
-        !authenticate(app, req, resp, what, &now, NULL, 0, &c))
+    if (!ready(app, req, resp, "publish", &c, &now) ||
+        !authenticate(app, req, resp, "publish", &now, NULL, 0, &c))
         return;
-    serve(app, req, resp, what, fn, &now, c.user.cert.name, NULL, c.audit);
+    serve(app, req, resp, free_sign_job(), "publish", publish_fn, &now, c.user.cert.name, NULL,
+          c.audit);
 }
 
-static void publish(void *ctx, const struct http_request *req, struct http_response *resp)
-{
-    user_endpoint(ctx, req, resp, "publish", publish_fn);
-}
-
+/* A use license is checked here, while the token task works on another request: only the
+ * re-wrap and the signature wait for the token (or, before the CKEK is loaded, all of it). */
 static void license(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-    user_endpoint(ctx, req, resp, "license", license_fn);
+    struct app *app = ctx;
+    char who[ISSUE_WHO_MAX] = "";
+    const char *why = NULL;
+    struct sign_job *j;
+    struct caller c;
+    x509_time now;
+
+    if (!ready(app, req, resp, "license", &c, &now) ||
+        !authenticate(app, req, resp, "license", &now, NULL, 0, &c))
+        return;
+    j = free_sign_job();
+    if (j) {
+        int ret = issue_license_check(&app->issue, c.user.cert.name, (const char *)req->body,
+                                      req->body_len, &now, &j->lic, who, &why);
+        if (ret && ret != -EINPROGRESS) {
+            refuse(app, resp, "license", status_of(ret), c.audit, why);
+            return;
+        }
+        j->checked = ret == 0;
+    }
+    serve(app, req, resp, j, "license", license_fn, &now, c.user.cert.name, NULL, c.audit);
 }
 
 /* ---- certification: issued on a root, forwarded by a licensing server (R12, R18) ---- */
@@ -539,7 +574,7 @@ static void certify(void *ctx, const struct http_request *req, struct http_respo
         certify_forward(app, req, resp, &c);
     else {
         /* issue_who took the user from a UserChain only for a granted server: that one. */
-        serve(app, req, resp, "certify", certify_fn, &now, c.user.cert.name,
+        serve(app, req, resp, free_sign_job(), "certify", certify_fn, &now, c.user.cert.name,
               c.user.via[0] ? req->client_fp : NULL, c.audit);
     }
 }

@@ -14,6 +14,10 @@ static struct doc_request req;
 static struct doc_response resp;
 static struct doc_license in, out_doc;
 static struct x509_info subject_info, license_info;
+/* issue_license_check's own, as it runs in the net task while a token job may be parked in the
+ * middle of using the ones above. */
+static struct doc_license check_in;
+static struct x509_info check_rac_info, check_pl_info;
 static char why_buf[160];
 
 void issue_init(struct issue *is, struct token *token, struct enroll *enroll, struct acl *acl,
@@ -471,6 +475,17 @@ static int ckek_issue_cert(struct issue *is, const x509_time *now, const char **
     return 0;
 }
 
+/* The CKEK and its certificate were checked under the current SLC and token epoch: nothing to
+ * ask the token. */
+static bool ckek_known(const struct issue *is, const x509_time *now)
+{
+    const struct x509_info *slc = &is->enroll->info;
+
+    return is->ckek_cert_len && is->ckek_epoch == is->token->epoch &&
+           same_bytes(is->ckek_slc_serial, is->ckek_slc_serial_len, slc->serial, slc->serial_len) &&
+           x509_time_cmp(now, &slc->not_after) <= 0;
+}
+
 int issue_ckek_ready(struct issue *is, const x509_time *now, const uint8_t **cert, size_t *len,
                      const char **why)
 {
@@ -483,9 +498,7 @@ int issue_ckek_ready(struct issue *is, const x509_time *now, const uint8_t **cer
     *why = "not enrolled";
     if (!enroll_serving(is->enroll, now))
         return -EAGAIN;
-    if (is->ckek_cert_len && is->ckek_epoch == t->epoch &&
-        same_bytes(is->ckek_slc_serial, is->ckek_slc_serial_len, slc->serial, slc->serial_len) &&
-        x509_time_cmp(now, &is->enroll->info.not_after) <= 0)
+    if (ckek_known(is, now))
         goto ready;
     is->ckek_cert_len = 0;
     *why = "the token failed";
@@ -524,29 +537,31 @@ ready:
 
 /* ---- publishing and licensing ---- */
 
-/* The caller's RAC, checked against the authority root through the chain it came with. */
-static int check_rac(struct issue *is, const x509_time *now, const char **why)
+/* The caller's RAC in doc, checked against the authority root through the chain it came with;
+ * read into rac. */
+static int check_rac(struct issue *is, const struct doc_license *doc, struct x509_info *rac,
+                     const x509_time *now, const char **why)
 {
     struct x509_cert chain[DOC_CHAIN_MAX];
     const char *w;
 
-    if (x509_read(in.rac, in.rac_len, &subject_info, &w) != 0) {
+    if (x509_read(doc->rac, doc->rac_len, rac, &w) != 0) {
         *why = because("rights account certificate", w);
         return -EINVAL;
     }
     *why = "not a rights account certificate";
-    if (subject_info.kind != X509_KIND_RAC)
+    if (rac->kind != X509_KIND_RAC)
         return -EINVAL;
-    for (size_t i = 0; i < in.chain_count; i++)
-        chain[i] = (struct x509_cert){in.chain[i], in.chain_len[i]};
-    if (x509_chain_verify((struct x509_cert){in.rac, in.rac_len}, chain, in.chain_count,
+    for (size_t i = 0; i < doc->chain_count; i++)
+        chain[i] = (struct x509_cert){doc->chain[i], doc->chain_len[i]};
+    if (x509_chain_verify((struct x509_cert){doc->rac, doc->rac_len}, chain, doc->chain_count,
                           (struct x509_cert){is->enroll->anchor, is->enroll->anchor_len}, now, 0,
                           &w) != 0) {
         *why = because("rights account certificate refused", w);
         return -EPERM;
     }
     /* Its serial, its user's name, and the licensing server it was certified through. */
-    return revoke_check_cert(is->revoke, &subject_info, "rights account certificate", why);
+    return revoke_check_cert(is->revoke, rac, "rights account certificate", why);
 }
 
 int issue_publish(struct issue *is, const char *caller, const char *xml, size_t len,
@@ -565,7 +580,7 @@ int issue_publish(struct issue *is, const char *caller, const char *xml, size_t 
         return ret;
     if (doc_license_parse(xml, len, DOC_PUBLISH_REQUEST, &in, why) != 0)
         return -EINVAL;
-    ret = check_rac(is, now, why);
+    ret = check_rac(is, &in, &subject_info, now, why);
     if (ret)
         return ret;
     set_who(who, subject_info.cn);
@@ -634,83 +649,144 @@ int issue_publish(struct issue *is, const char *caller, const char *xml, size_t 
 
 /* The publishing license was issued by this cluster: signed by our SLC key (through our own
  * chain), valid now, and its content key wrapped to our CKEK. */
-static int check_pl(struct issue *is, const x509_time *now, const char **why)
+static int check_pl(struct issue *is, const struct doc_license *doc, struct x509_info *pl,
+                    const x509_time *now, const char **why)
 {
     const char *w;
 
-    if (x509_read(in.pl, in.pl_len, &license_info, &w) != 0) {
+    if (x509_read(doc->pl, doc->pl_len, pl, &w) != 0) {
         *why = because("publishing license", w);
         return -EINVAL;
     }
     *why = "not a publishing license";
-    if (license_info.kind != X509_KIND_PUBLISHING || !license_info.has_content)
+    if (pl->kind != X509_KIND_PUBLISHING || !pl->has_content)
         return -EINVAL;
-    if (verify_by_us(is, (struct x509_cert){in.pl, in.pl_len}, now, &w) != 0) {
+    if (verify_by_us(is, (struct x509_cert){doc->pl, doc->pl_len}, now, &w) != 0) {
         *why = because(
             "publishing license not issued by this cluster (open it where it was protected)", w);
         return -EPERM;
     }
     *why = "the publishing license is for another cluster's content key";
-    if (!same_bytes(license_info.spki, license_info.spki_len, is->ckek_spki, is->ckek_spki_len))
+    if (!same_bytes(pl->spki, pl->spki_len, is->ckek_spki, is->ckek_spki_len))
         return -EPERM;
-    return revoke_check_cert(is->revoke, &license_info, "publishing license", why);
+    return revoke_check_cert(is->revoke, pl, "publishing license", why);
 }
 
-int issue_license(struct issue *is, const char *caller, const char *xml, size_t len,
-                  const x509_time *now, char *out, size_t cap, size_t *olen,
-                  char who[ISSUE_WHO_MAX], const char **why)
+/* The checks of a license request, from doc into rac and pl; the last needs the CKEK known. */
+static int license_checks(struct issue *is, const char *caller, const char *xml, size_t len,
+                          const x509_time *now, struct doc_license *doc, struct x509_info *rac,
+                          struct x509_info *pl, struct issue_license_req *r,
+                          char who[ISSUE_WHO_MAX], const char **why)
 {
-    static struct x509_content ul;
-    static uint8_t wrapped[TOKEN_WRAPPED_MAX];
-    struct x509_profile p = {0};
-    size_t wrapped_len = sizeof(wrapped);
     const struct x509_grant *grant = NULL;
     int ret =
         may_issue(is, now, X509_RIGHT_ISSUE_USE, "this server may not issue use licenses", why);
 
     if (ret)
         return ret;
-    if (doc_license_parse(xml, len, DOC_LICENSE_REQUEST, &in, why) != 0)
+    if (doc_license_parse(xml, len, DOC_LICENSE_REQUEST, doc, why) != 0)
         return -EINVAL;
-    ret = check_rac(is, now, why);
+    ret = check_rac(is, doc, rac, now, why);
     if (ret)
         return ret;
-    set_who(who, subject_info.cn);
-    ret = for_caller(caller, subject_info.cn, "RAC", why);
+    set_who(who, rac->cn);
+    ret = for_caller(caller, rac->cn, "RAC", why);
     if (ret)
         return ret;
-    ret = issue_ckek_ready(is, now, NULL, NULL, why);
-    if (!ret)
-        ret = check_pl(is, now, why);
+    if (!ckek_known(is, now)) {
+        *why = "the content-key encryption key is not loaded yet";
+        return -EINPROGRESS;
+    }
+    ret = check_pl(is, doc, pl, now, why);
     if (ret)
         return ret;
-    for (size_t i = 0; i < license_info.content.grant_count && !grant; i++)
-        if (x509_user_name_equal(license_info.content.grants[i].user, subject_info.cn))
-            grant = &license_info.content.grants[i];
+    for (size_t i = 0; i < pl->content.grant_count && !grant; i++)
+        if (x509_user_name_equal(pl->content.grants[i].user, rac->cn))
+            grant = &pl->content.grants[i];
     if (!grant) {
-        snprintf(why_buf, sizeof(why_buf), "not granted: the policy does not name %s",
-                 subject_info.cn);
+        snprintf(why_buf, sizeof(why_buf), "not granted: the policy does not name %s", rac->cn);
         *why = why_buf;
         return -EPERM;
     }
-    ret = map_token(token_content_key_rewrap(is->token, &is->token->ckek,
-                                             license_info.content.wrapped,
-                                             license_info.content.wrapped_len, subject_info.spki,
-                                             subject_info.spki_len, wrapped, &wrapped_len),
-                    why);
+    *why = "the publishing license's content key is too large";
+    if (pl->content.wrapped_len > sizeof(r->wrapped) || rac->spki_len > sizeof(r->spki))
+        return -EINVAL;
+    memset(r, 0, sizeof(*r));
+    memcpy(r->cn, rac->cn, sizeof(r->cn));
+    memcpy(r->spki, rac->spki, rac->spki_len);
+    r->spki_len = rac->spki_len;
+    memcpy(r->wrapped, pl->content.wrapped, pl->content.wrapped_len);
+    r->wrapped_len = pl->content.wrapped_len;
+    memcpy(r->id, pl->content.id, sizeof(r->id));
+    memcpy(r->owner, pl->content.owner, sizeof(r->owner));
+    r->grant = *grant;
+    memcpy(r->ckek_spki, is->ckek_spki, is->ckek_spki_len);
+    r->ckek_spki_len = is->ckek_spki_len;
+    return 0;
+}
+
+int issue_license_check(struct issue *is, const char *caller, const char *xml, size_t len,
+                        const x509_time *now, struct issue_license_req *r, char who[ISSUE_WHO_MAX],
+                        const char **why)
+{
+    return license_checks(is, caller, xml, len, now, &check_in, &check_rac_info, &check_pl_info, r,
+                          who, why);
+}
+
+int issue_license_sign(struct issue *is, const struct issue_license_req *r, const x509_time *now,
+                       char *out, size_t cap, size_t *olen, const char **why)
+{
+    static struct x509_content ul;
+    static uint8_t wrapped[TOKEN_WRAPPED_MAX];
+    struct x509_profile p = {0};
+    size_t wrapped_len = sizeof(wrapped);
+    int ret = issue_ckek_ready(is, now, NULL, NULL, why);
+
+    if (ret)
+        return ret;
+    /* Checked against another CKEK (a cluster member replaced it since): ask again. */
+    *why = "the content-key encryption key changed meanwhile: try again";
+    if (!same_bytes(is->ckek_spki, is->ckek_spki_len, r->ckek_spki, r->ckek_spki_len))
+        return -EAGAIN;
+    ret =
+        map_token(token_content_key_rewrap(is->token, &is->token->ckek, r->wrapped, r->wrapped_len,
+                                           r->spki, r->spki_len, wrapped, &wrapped_len),
+                  why);
     if (ret)
         return ret;
     memset(&ul, 0, sizeof(ul));
-    memcpy(ul.id, license_info.content.id, sizeof(ul.id));
-    memcpy(ul.owner, license_info.content.owner, sizeof(ul.owner));
+    memcpy(ul.id, r->id, sizeof(ul.id));
+    memcpy(ul.owner, r->owner, sizeof(ul.owner));
     ul.wrapped = wrapped;
     ul.wrapped_len = wrapped_len;
     ul.grant_count = 1;
-    ul.grants[0] = *grant;
+    ul.grants[0] = r->grant;
     validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
-    use_license_profile(&p, &ul);
+    p.cn = r->cn;
+    p.org = "Signet use license";
+    p.spki = r->spki;
+    p.spki_len = r->spki_len;
+    p.kind = X509_KIND_USE;
+    p.content = &ul;
     memset(&out_doc, 0, sizeof(out_doc));
     out_doc.kind = DOC_LICENSE_RESPONSE;
     ret = sign_cert(is, &p, NULL, out_doc.ul, sizeof(out_doc.ul), &out_doc.ul_len, why);
     return ret ? ret : finish(is, out, cap, olen, &is->stats.licensed, why);
+}
+
+int issue_license(struct issue *is, const char *caller, const char *xml, size_t len,
+                  const x509_time *now, char *out, size_t cap, size_t *olen,
+                  char who[ISSUE_WHO_MAX], const char **why)
+{
+    static struct issue_license_req r;
+    int ret =
+        license_checks(is, caller, xml, len, now, &in, &subject_info, &license_info, &r, who, why);
+
+    if (ret == -EINPROGRESS) { /* in the token task: load the CKEK, then check again */
+        ret = issue_ckek_ready(is, now, NULL, NULL, why);
+        if (!ret)
+            ret = license_checks(is, caller, xml, len, now, &in, &subject_info, &license_info, &r,
+                                 who, why);
+    }
+    return ret ? ret : issue_license_sign(is, &r, now, out, cap, olen, why);
 }

@@ -136,6 +136,32 @@ int issue_license(struct issue *is, const char *caller, const char *xml, size_t 
                   const x509_time *now, char *out, size_t cap, size_t *olen,
                   char who[ISSUE_WHO_MAX], const char **why);
 
+/*
+ * The same in two halves, so that the checks run where the request arrives (the net task) while
+ * the token works on another request, and only the token's part waits in the token task.
+ * issue_license_check needs no token: 0 with *r (all the token part needs, copied: the request
+ * may go), a refusal as issue_license's, or -EINPROGRESS when the CKEK is not loaded yet (call
+ * issue_license in the token task instead). It keeps its own scratch, apart from the functions
+ * above. issue_license_sign re-wraps and signs (token task).
+ */
+struct issue_license_req {
+    char cn[X509_CN_MAX + 1];
+    uint8_t spki[X509_SPKI_MAX]; /* the RAC's key, which the content key is wrapped to */
+    size_t spki_len;
+    uint8_t wrapped[TOKEN_WRAPPED_MAX]; /* the content key, wrapped to the CKEK */
+    size_t wrapped_len;
+    uint8_t id[X509_CONTENT_ID_LEN];
+    char owner[X509_CN_MAX + 1];
+    struct x509_grant grant;
+    uint8_t ckek_spki[DOC_KEY_MAX]; /* the CKEK the publishing license was checked against */
+    size_t ckek_spki_len;
+};
+int issue_license_check(struct issue *is, const char *caller, const char *xml, size_t len,
+                        const x509_time *now, struct issue_license_req *r, char who[ISSUE_WHO_MAX],
+                        const char **why);
+int issue_license_sign(struct issue *is, const struct issue_license_req *r, const x509_time *now,
+                       char *out, size_t cap, size_t *olen, const char **why);
+
 /* The CKEK exists (made when missing) and its certificate under the current SLC is in the
  * token; *cert points at it. Needs an installed SLC. */
 int issue_ckek_ready(struct issue *is, const x509_time *now, const uint8_t **cert, size_t *len,
