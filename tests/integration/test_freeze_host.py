@@ -5,19 +5,15 @@ stays connected but nothing answers: the worst case of a slow HSM. While a conso
 it, plain `GET /health` on port 80 and the console's `status` must still answer promptly; the
 frozen command must fail within the link time-out; after SIGCONT everything works again.
 """
-import base64
 import http.client
-import os
-import re
 import signal
-import subprocess
 import threading
 import time
 
 from enrollment import enrolled_root
 from harness import PROMPT, check
 from netboard import http_get, https_context, wait_health
-from rights import Org
+from rights import Org, certify_body, post, publish_body
 
 ANSWER_WITHIN = 0.5  # seconds: what a load balancer's health check may wait
 # The link's bound on one frozen operation: the call's time-out, then one reconnect whose version
@@ -88,31 +84,6 @@ def test_a_frozen_token_freezes_neither_health_nor_the_console(tmp):
     check("error" not in out, "token info after SIGCONT: %r" % out, con)
     auth.close()
     tok.close()
-
-
-def certify_body(tmp, name):
-    key = os.path.join(tmp, "rights.key")
-    subprocess.run(["openssl", "genrsa", "-out", key, "2048"], check=True, capture_output=True)
-    csr = subprocess.run(["openssl", "req", "-new", "-key", key, "-subj", "/CN=" + name,
-                          "-outform", "DER"], check=True, capture_output=True).stdout
-    return ("<SignetCertifyRequest version=\"1\"><CertificateRequest>%s</CertificateRequest>"
-            "</SignetCertifyRequest>" % base64.b64encode(csr).decode()).encode()
-
-
-def post(conn, path, body):
-    conn.request("POST", path, body=body, headers={"Content-Type": "application/xml"})
-    r = conn.getresponse()
-    return r.status, r.read().decode(errors="replace")
-
-
-def publish_body(certify_answer):
-    """A SignetPublishRequest for the RAC (and its chain) a certification answered with."""
-    rac = re.search(r"<RightsAccountCertificate>.*?</RightsAccountCertificate>", certify_answer,
-                    re.S)
-    chain = re.search(r"<Chain>.*?</Chain>", certify_answer, re.S)
-    return ("<SignetPublishRequest version=\"1\">%s%s<Policy><Grant user=\"bob@contoso.example\" "
-            "rights=\"view\"/></Policy></SignetPublishRequest>" %
-            (rac.group(0), chain.group(0))).encode()
 
 
 def test_a_publication_waiting_on_a_frozen_token_freezes_nothing_else(tmp):

@@ -7,6 +7,7 @@ user's side, authenticated by an identity certificate (--id-cert/--id-key) from 
 user CA; Org is such an organisation, its CA trusted on the appliances given (`identity import`),
 handing out Clients for its users. openssl_verify() is what a relying party checks.
 """
+import base64
 import os
 import re
 import subprocess
@@ -203,3 +204,32 @@ class Org:
     def client(self, name, fingerprints=None, **kw):
         """A Client for name, with a fresh identity certificate (kw: OrgCA.user's)."""
         return Client(self.tmp, name, fingerprints, self.user(name, **kw))
+
+
+# ---- raw requests, for tests that drive the endpoints over one kept-alive connection ----
+
+def certify_body(tmp, name):
+    """A SignetCertifyRequest for name, with a fresh RSA key of its own."""
+    key = os.path.join(tmp, "rights.key")
+    subprocess.run(["openssl", "genrsa", "-out", key, "2048"], check=True, capture_output=True)
+    csr = subprocess.run(["openssl", "req", "-new", "-key", key, "-subj", "/CN=" + name,
+                          "-outform", "DER"], check=True, capture_output=True).stdout
+    return ("<SignetCertifyRequest version=\"1\"><CertificateRequest>%s</CertificateRequest>"
+            "</SignetCertifyRequest>" % base64.b64encode(csr).decode()).encode()
+
+
+def post(conn, path, body):
+    """POST an XML document on a kept-alive connection: (status, text)."""
+    conn.request("POST", path, body=body, headers={"Content-Type": "application/xml"})
+    r = conn.getresponse()
+    return r.status, r.read().decode(errors="replace")
+
+
+def publish_body(certify_answer):
+    """A SignetPublishRequest for the RAC (and its chain) a certification answered with."""
+    rac = re.search(r"<RightsAccountCertificate>.*?</RightsAccountCertificate>", certify_answer,
+                    re.S)
+    chain = re.search(r"<Chain>.*?</Chain>", certify_answer, re.S)
+    return ("<SignetPublishRequest version=\"1\">%s%s<Policy><Grant user=\"bob@contoso.example\" "
+            "rights=\"view\"/></Policy></SignetPublishRequest>" %
+            (rac.group(0), chain.group(0))).encode()
