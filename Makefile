@@ -90,6 +90,7 @@ FIRMWARE_SRCS := \
 	firmware/app/cmd_common.c \
 	firmware/app/start.c \
 	firmware/app/cmd_net.c \
+	firmware/app/core_net.c \
 	firmware/app/hsm_link.c \
 	firmware/app/token_task.c \
 	firmware/app/token_work.c

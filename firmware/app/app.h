@@ -169,12 +169,6 @@ extern const struct console_cmd app_identity_cmds[];
 extern const unsigned app_identity_cmd_count;
 extern const struct console_cmd app_revoke_cmds[];
 extern const unsigned app_revoke_cmd_count;
-#if SIGNET_HAS_NET
-struct net_config;
-/* firmware/app/cmd_net.c: the network setting kept in the NV store; DHCP when there is none or
- * it is unreadable (*bad set then). */
-void app_net_config_load(struct app *app, struct net_config *cfg, bool *bad);
-#endif
 #if SIGNET_HAS_NET && SIGNET_TEST_HOOKS
 /* firmware/app/test_forward.c (test builds): POST /v1/test/forward and its console commands. */
 int app_test_forward_start(struct app *app);

@@ -71,6 +71,15 @@ void app_kick_net_poll(struct app *app);
 /* The net task's part (main.c; on APP_SIG_NET_POLL it clears net_poll_kicked first). */
 void app_net_poll(struct app *app);
 
+/* ---- the network setting (core_net.c; boards with the network) ---- */
+
+struct net_config;
+/* The setting kept in the NV store; DHCP when there is none or it is unreadable (*bad then). */
+void app_net_config_load(struct app *app, struct net_config *cfg, bool *bad);
+/* Check c, store it, then apply it: 0, or a negative errno with *why (one line); a setting
+ * refused or not stored is not applied. */
+int app_net_config_set(struct app *app, const struct net_config *c, const char **why);
+
 /* ---- the CRLs from above (crl_fetch.c; boards with the network) ---- */
 
 /* Fetch "<base>/v1/crl" as src's CRL and hand it to revoke_accept_crl
