@@ -29,6 +29,11 @@ void cmd_refuse(struct app *app, struct console *con, const char *cmd, const cha
 /* cmd needs the login. Checked by such commands rather than by the console, so that an attempt
  * without it is audited too. */
 bool cmd_logged_in(struct console *con, const char *cmd);
+/* The core's CRL fetch (app_crl_fetch), told on con: "fetching ...", the console held until the
+ * outcome is printed (cmd_crl.c). cmd names it in the audit log; `crl fetch` itself reports a
+ * failure as an error, an enrollment's fetch as a warning (what the enrollment did stands). */
+int cmd_crl_fetch_told(struct console *con, enum revoke_source src, const char *url,
+                       const char *cmd, const char **why);
 /* A certificate as PEM on the console. */
 int cmd_print_pem(struct console *con, const uint8_t *der, size_t len);
 

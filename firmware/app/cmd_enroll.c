@@ -509,8 +509,8 @@ static void online_done(void *ctx, int status, const char *body, size_t len, con
         }
         /* Then the CRL of whoever answered (crl_fetch.c), the console held until it is in. */
         const char *why_crl;
-        if (ok && app_crl_fetch(app, licensing ? REVOKE_FROM_ROOT : REVOKE_FROM_AUTHORITY,
-                                online_url, con, what, &why_crl) == 0)
+        if (ok && cmd_crl_fetch_told(con, licensing ? REVOKE_FROM_ROOT : REVOKE_FROM_AUTHORITY,
+                                     online_url, what, &why_crl) == 0)
             return;
         if (ok)
             console_printf(con, "warning: the CRL was not fetched: %s\n", why_crl);

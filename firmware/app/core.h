@@ -6,7 +6,8 @@
  * state in RAM (load, unload, periodic refresh, the SLC expiry warning), readiness (why the
  * service cannot sign), the login lifecycle with the boot's auto-login, the net task's poll for
  * work the token task has done, the CRLs fetched from above (crl_fetch.c) and
- * the HTTPS identity (tls_setup.c, app.h). Adapters call it and never each other.
+ * the HTTPS identity (tls_setup.c, app.h). Adapters call it and never each other; the core
+ * prints nothing: a CRL fetch tells its outcome to a callback (the console's is in cmd_crl.c).
  * What the core has to tell the operator goes through one notice path (app_notice), which the
  * console adapter prints.
  */
@@ -82,11 +83,26 @@ int app_net_config_set(struct app *app, const struct net_config *c, const char *
 
 /* ---- the CRLs from above (crl_fetch.c; boards with the network) ---- */
 
-/* Fetch "<base>/v1/crl" as src's CRL and hand it to revoke_accept_crl
- * (net task). con non-NULL: held and told the outcome, then released; cmd names it in the audit
- * log. -EBUSY one is in flight, -EIO not logged in, or http_client_get's errors. */
-int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, struct console *con,
-                  const char *cmd, const char **why);
+/* How a CRL fetch ended, for whoever asked for it. */
+struct app_crl_outcome {
+    enum revoke_source src;
+    const char *from; /* "root" or "authority" */
+    const char *url;  /* what was fetched */
+    int ret;          /* 0: accepted (or the one held again); else why says why not */
+    const char *why;  /* one line */
+    bool newer;       /* a newer CRL than the one held */
+    uint64_t number;  /* the CRL held now (ret 0) */
+    size_t entries, excluded;
+    const char *blocking; /* why the appliance does not serve now (revoke), or NULL */
+};
+typedef void (*app_crl_done_fn)(void *ctx, const struct app_crl_outcome *o);
+/* Fetch "<base>/v1/crl" as src's CRL and hand it to revoke_accept_crl (net task); done (may be
+ * NULL) is told the outcome; cmd names it in the audit log. -EBUSY one is in flight, -EIO not
+ * logged in, or http_client_get's errors (*why; done is not called then). */
+int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, const char *cmd,
+                  app_crl_done_fn done, void *ctx, const char **why);
+/* Where a fetch of base would go, for telling the operator ("" when base is unusable). */
+const char *app_crl_fetch_url(void);
 /* Each net tick: a licensing server fetches its root's CRL when due (see crl_fetch.c). */
 void app_crl_fetch_tick(struct app *app);
 

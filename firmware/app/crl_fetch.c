@@ -32,8 +32,9 @@
 static struct {
     bool busy;
     enum revoke_source src;
-    struct console *con; /* held until the answer is in; NULL: the periodic fetch */
-    const char *cmd;     /* for the audit log */
+    app_crl_done_fn done; /* told the outcome; NULL: the periodic fetch */
+    void *done_ctx;
+    const char *cmd; /* for the audit log */
     char url[DOC_URL_MAX + sizeof(FETCH_PATH)];
     /* The periodic fetch of the root's CRL (licensing servers). */
     uint64_t retry_at_ms; /* 0: no failure pending */
@@ -92,32 +93,31 @@ static void periodic_failed(struct app *app, const char *why)
 static void fetch_done(void *ctx, int status, const char *body, size_t len, const char *why)
 {
     struct app *app = ctx;
-    struct console *con = f.con;
-    const char *from = from_name(f.src);
-    bool newer = false;
+    app_crl_done_fn done = f.done;
+    struct app_crl_outcome o = {.src = f.src, .from = from_name(f.src), .url = f.url, .ret = -EIO};
     x509_time now;
     int64_t secs = 0;
-    int ret = -EIO;
 
     f.busy = false;
-    f.con = NULL;
+    f.done = NULL;
     if (status == 200) {
         why = "the clock is not set (time set)";
         if (app_now(app, &now, &secs))
-            ret = revoke_accept_crl(&app->revoke, f.src, (const uint8_t *)body, len, &now, &newer,
-                                    &why);
+            o.ret = revoke_accept_crl(&app->revoke, f.src, (const uint8_t *)body, len, &now,
+                                      &o.newer, &why);
     } else if (status) {
         /* The server's reason is one line of text: bounded, printable. */
         size_t n = 0;
-        int k = snprintf(f.why, sizeof(f.why), "the %s answered %d: ", from, status);
+        int k = snprintf(f.why, sizeof(f.why), "the %s answered %d: ", o.from, status);
         size_t at = k > 0 && (size_t)k < sizeof(f.why) ? (size_t)k : 0;
         for (; n < len && at < sizeof(f.why) - 1 && body[n] != '\n' && body[n] != '\r'; n++)
             f.why[at++] = (body[n] >= 0x20 && body[n] < 0x7f) ? body[n] : '?';
         f.why[at] = '\0';
         why = f.why;
     }
+    o.why = why;
     if (f.src == REVOKE_FROM_ROOT) {
-        if (ret == 0) {
+        if (o.ret == 0) {
             f.last_ok = secs;
             f.retry_at_ms = 0;
             f.retry_wait_ms = 0;
@@ -130,32 +130,23 @@ static void fetch_done(void *ctx, int status, const char *body, size_t len, cons
     }
     const struct revoke_held *h =
         f.src == REVOKE_FROM_ROOT ? &app->revoke.root : &app->revoke.authority;
-    if (ret == 0 && newer)
-        app_audit(app, "%s: the %s's CRL number %llu, %zu entries", f.cmd, from,
-                  (unsigned long long)h->crl.number, h->crl.count);
-    else if (ret != 0 && con)
-        app_audit(app, "%s: the %s's CRL: %s", f.cmd, from, why);
-    if (!con)
+    o.number = h->crl.number;
+    o.entries = h->crl.count;
+    o.excluded = h->crl.excluded_count;
+    if (o.ret == 0 && o.newer)
+        app_audit(app, "%s: the %s's CRL number %llu, %zu entries", f.cmd, o.from,
+                  (unsigned long long)o.number, o.entries);
+    else if (o.ret != 0 && done)
+        app_audit(app, "%s: the %s's CRL: %s", f.cmd, o.from, why);
+    if (!done)
         return;
-    if (ret != 0 && strcmp(f.cmd, "crl fetch") == 0)
-        console_error(con, "the %s's CRL: %s; the one held stays in force", from, why);
-    else if (ret != 0) /* what the command did (an enrollment) stands */
-        console_printf(con, "warning: the %s's CRL was not fetched: %s\n", from, why);
-    else if (newer)
-        console_printf(con, "the %s's CRL number %llu accepted: %zu entries, %zu excluded users\n",
-                       from, (unsigned long long)h->crl.number, h->crl.count,
-                       h->crl.excluded_count);
-    else
-        console_printf(con, "the %s's CRL number %llu is the one held\n", from,
-                       (unsigned long long)h->crl.number);
-    const char *block;
-    if (app_now(app, &now, NULL) && revoke_blocks_serving(&app->revoke, &now, &block))
-        console_printf(con, "serving:   no: %s\n", block);
-    console_release(con);
+    if (!app_now(app, &now, NULL) || !revoke_blocks_serving(&app->revoke, &now, &o.blocking))
+        o.blocking = NULL;
+    done(f.done_ctx, &o);
 }
 
-int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, struct console *con,
-                  const char *cmd, const char **why)
+int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, const char *cmd,
+                  app_crl_done_fn done, void *ctx, const char **why)
 {
     int ret;
 
@@ -172,13 +163,15 @@ int app_crl_fetch(struct app *app, enum revoke_source src, const char *base, str
         return ret;
     f.busy = true;
     f.src = src;
-    f.con = con;
+    f.done = done;
+    f.done_ctx = ctx;
     f.cmd = cmd;
-    if (con) {
-        console_printf(con, "fetching the %s's CRL from %s...\n", from_name(src), f.url);
-        console_hold(con);
-    }
     return 0;
+}
+
+const char *app_crl_fetch_url(void)
+{
+    return f.url;
 }
 
 /* When the root's CRL is to be fetched next (Unix seconds): now when none is held; else
@@ -215,6 +208,6 @@ void app_crl_fetch_tick(struct app *app)
         return;
     if (!app_now(app, &now, &secs) || secs < root_due(r))
         return;
-    if (app_crl_fetch(app, REVOKE_FROM_ROOT, e->cfg.root_url, NULL, "crl fetch", &why) != 0)
+    if (app_crl_fetch(app, REVOKE_FROM_ROOT, e->cfg.root_url, "crl fetch", NULL, NULL, &why) != 0)
         periodic_failed(app, why);
 }
