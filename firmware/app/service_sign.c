@@ -76,6 +76,10 @@ struct sign_job {
 };
 
 static struct sign_job sign_jobs[SIGN_JOBS];
+/* A name is copied into the job whole: a truncated one would be another user. */
+_Static_assert(sizeof(((struct sign_job *)0)->caller) >=
+                   sizeof(((struct identity_user *)0)->cert.name),
+               "a user's name does not fit a job");
 
 /* A presented TLS chain goes on as a UserChain, which issue_who reads. */
 _Static_assert(HTTP_CLIENT_CHAIN_MAX == DOC_USER_CHAIN_MAX &&
