@@ -370,6 +370,9 @@ bool tls_conn_run(struct tls_conn *c)
     bool wake = false;
 
     c->away_ret = handshake_steps(c);
+    /* The flight out now, not when the owner is woken: the client is waiting for it. */
+    if (c->pcb && c->parked)
+        (void)altcp_output(c->pcb);
     c->away = false;
     c->away_done = true;
     wake = c->parked;
