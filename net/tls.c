@@ -415,12 +415,13 @@ static int steps_somewhere(struct tls_conn *c)
     }
     if (!runner.start)
         return handshake_steps(c);
+    bool waited = c->want_runner;
     c->away = true;
     c->want_runner = false;
     if (!runner.start(runner.ctx, c)) {
         c->away = false;
         c->want_runner = true;
-        stats.runner_waits++;
+        stats.runner_waits += !waited; /* once per wait, not per look */
         return STEPS_AWAY;
     }
     if (c->away) {

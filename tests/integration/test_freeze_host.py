@@ -5,12 +5,15 @@ stays connected but nothing answers: the worst case of a slow HSM. While a conso
 it, plain `GET /health` on port 80 and the console's `status` must still answer promptly; the
 frozen command must fail within the link time-out; after SIGCONT everything works again. The same
 while HTTPS handshakes wait for their signature: they park on the handshake fibers, not in the net
-task, and end by themselves (an alert or a close) or complete once the token is back.
+task (one more waits for a free fiber), and end by themselves (an alert, or a close at the head
+time-out) or complete once the token is back.
 """
 import http.client
 import json
 import signal
+import socket
 import ssl
+import struct
 import threading
 import time
 
@@ -102,6 +105,22 @@ def handshake(port, results, i):
         c.close()
 
 
+def client_hello_then_leave(port, wait):
+    """Send a ClientHello, wait while the board's handshake parks on the token, then reset the
+    connection: the session is freed while its handshake step is parked (the fiber frees it)."""
+    ctx = https_context()
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.setblocking(False)
+    tls = ctx.wrap_socket(s, do_handshake_on_connect=False)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    time.sleep(wait)
+    tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    tls.close()
+
+
 def test_handshakes_waiting_on_a_frozen_token_freeze_no_one(tmp):
     auth, tok, nb = enrolled_root(tmp)
     con = nb.con
@@ -110,7 +129,8 @@ def test_handshakes_waiting_on_a_frozen_token_freeze_no_one(tmp):
     stop, samples = threading.Event(), []
     probe = threading.Thread(target=health_probe, args=(nb.http_port, stop, samples), daemon=True)
     probe.start()
-    results = [None, None]
+    # Three requests and a leaver: one more than the handshake fibers, so one waits for a fiber.
+    results = [None, None, None]
     shakers = [threading.Thread(target=handshake, args=(nb.https_port, results, i), daemon=True)
                for i in range(len(results))]
     try:
@@ -118,11 +138,16 @@ def test_handshakes_waiting_on_a_frozen_token_freeze_no_one(tmp):
         frozen_at = time.monotonic()
         for t in shakers:
             t.start()
+        # A third client gives up while its handshake waits: freed under the parked step.
+        leaver = threading.Thread(target=client_hello_then_leave, args=(nb.https_port, 2.0),
+                                  daemon=True)
+        leaver.start()
         time.sleep(1.0)
         took, out = timed_command(con, "status")
         check(took < ANSWER_WITHIN, "console status took %.2f s with handshakes waiting" % took,
               con)
-        check("tls fibers: 2 of" in out, "both handshakes park on the fibers: %r" % out, con)
+        check("tls fibers: 3 of 3 waiting" in out, "the handshakes park on the fibers: %r" % out,
+              con)
         while time.monotonic() < frozen_at + FROZEN_FOR:
             took, out = timed_command(con, "status")
             check(took < ANSWER_WITHIN, "console status took %.2f s with handshakes waiting" %
@@ -130,6 +155,7 @@ def test_handshakes_waiting_on_a_frozen_token_freeze_no_one(tmp):
             time.sleep(0.5)
     finally:
         tok.signal(signal.SIGCONT)
+    leaver.join(15)
     for t in shakers:
         t.join(FAILS_WITHIN + 30)
     stop.set()
@@ -157,7 +183,8 @@ def test_handshakes_waiting_on_a_frozen_token_freeze_no_one(tmp):
     check(code == 200, "status after SIGCONT: %d %s" % (code, body), con)
     tls = json.loads(body)["tls"]
     print("tls counters: %r" % tls)
-    check(tls["token_waits"] >= 2 and tls["waiting_for_token"] == 0,
+    check(tls["token_waits"] >= 3 and tls["fiber_waits"] >= 1 and tls["waiting_for_token"] == 0
+          and tls["waiting_for_fiber"] == 0,
           "the handshakes waited off the net task, and none waits now: %r" % tls, con)
     auth.close()
     tok.close()
