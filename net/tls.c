@@ -411,7 +411,10 @@ static int steps_somewhere(struct tls_conn *c)
         return STEPS_AWAY;
     if (c->away_done) {
         c->away_done = false;
-        return c->away_ret;
+        /* They stopped for the peer, or for send room: what came since (its event found them
+         * away) goes through the steps now, or it would wait for the next event. */
+        if (c->away_ret != MBEDTLS_ERR_SSL_WANT_READ && c->away_ret != MBEDTLS_ERR_SSL_WANT_WRITE)
+            return c->away_ret;
     }
     if (!runner.start)
         return handshake_steps(c);
