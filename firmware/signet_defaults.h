@@ -86,6 +86,20 @@
 #define APP_TOKEN_STACK (48u * 1024u)
 #endif
 
+/* HTTPS handshake fibers (firmware/app/tls_fibers.c): a handshake step that waits for the token
+ * parks on one of these, not in the net task. More than one, so that a handshake stuck on a frozen
+ * token does not hold up the others behind it; a handful, because the token signs one at a time
+ * anyway. Each stack holds a handshake step's deepest path (mbedTLS's TLS 1.3 key schedule, ECDHE,
+ * the client certificate's parse and signature check; mbedTLS keeps its numbers on the heap):
+ * `status` shows the high-water mark, 3392 bytes on vexpress-a9 after TLS 1.3 and 1.2 handshakes
+ * with EC and RSA client certificates (tests/system/test_qemu_https.py), so ~4.8 times that. */
+#ifndef APP_TLS_FIBERS
+#define APP_TLS_FIBERS 3
+#endif
+#ifndef APP_TLS_STACK
+#define APP_TLS_STACK (16u * 1024u)
+#endif
+
 /* Bytes the console task takes per event, so a paste cannot starve other tasks. */
 #ifndef APP_CONSOLE_CHUNK
 #define APP_CONSOLE_CHUNK 64

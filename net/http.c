@@ -563,6 +563,15 @@ static void tls_pump(struct conn *c)
         conn_idle_buf(c);
 }
 
+/* Its handshake waited off the net task (for the token, or for a runner) and can go on now. */
+static void tls_woken(void *arg)
+{
+    struct conn *c = arg;
+
+    if (c->state != C_FREE && c->tls && !c->established)
+        tls_pump(c);
+}
+
 /* A TLS session for c, made on its first byte (an idle connection costs none): the slowest
  * session holders are reaped while the pool or the crypto heap has no room for one more
  * handshake. */
@@ -573,8 +582,10 @@ static bool conn_start_tls(struct conn *c)
         crypto_heap_stats(&hs);
         if (hs.in_use + HTTP_TLS_HEAP_NEED <= CRYPTO_HEAP_MAX) {
             c->tls = tls_conn_new(c->pcb);
-            if (c->tls)
+            if (c->tls) {
+                tls_conn_set_wake(c->tls, tls_woken, c);
                 return true;
+            }
         }
         if (!evict(PICK_TLS, true, 0, c))
             break;

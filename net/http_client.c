@@ -251,6 +251,15 @@ static err_t tls_pump(struct client *c, bool eof)
     return ERR_OK;
 }
 
+/* Its handshake waited off the net task (for the token, or for a runner) and can go on now. */
+static void tls_woken(void *arg)
+{
+    struct client *c = arg;
+
+    if (c->busy && c->pcb && c->tls && !c->established)
+        (void)tls_pump(c, false);
+}
+
 static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     struct client *c = arg;
@@ -454,6 +463,7 @@ static int start(const char *url, const char *path_default, const char *content_
             *why = "no memory for a TLS session";
             return -ENOMEM;
         }
+        tls_conn_set_wake(c->tls, tls_woken, c);
     }
     c->get = content_type == NULL;
     c->in_body = false;

@@ -22,6 +22,17 @@ struct tls_conn {
     bool has_peer;
     bool cert_checked; /* the client's Certificate message was checked (check_client_cert) */
     int last_err;      /* the mbedTLS error that ended the session, for tls_conn_why */
+    /* Handshake steps on the runner's stack (tls_set_runner): away while they run there (parked on
+     * the token, or about to return), then their result kept in away_ret until the owner's next
+     * tls_conn_handshake. */
+    bool away;
+    bool away_done;
+    bool parked;      /* the runner returned to us while away: tls_conn_run asks for a wake */
+    bool want_runner; /* no runner was free: woken when one is */
+    bool dying;       /* freed while away: the runner frees it when it lets go */
+    int away_ret;
+    void (*wake)(void *arg);
+    void *wake_arg;
     struct altcp_pcb *pcb;
     struct pbuf *rx; /* ciphertext received, not yet consumed by mbedTLS */
     mbedtls_ssl_context ssl;
@@ -35,6 +46,7 @@ static mbedtls_ssl_config conf, client_conf;
 static mbedtls_x509_crt own_cert;
 static bool ready;
 static struct tls_stats stats;
+static struct tls_runner runner;
 
 /* ALPN: we speak HTTP/1.1 only; clients offering h2 as well settle on it. */
 static const char *alpn[] = {"http/1.1", NULL};
@@ -94,6 +106,22 @@ bool tls_server_ready(void)
 void tls_stats(struct tls_stats *out)
 {
     *out = stats;
+    out->waiting_token = out->waiting_runner = 0;
+    for (size_t i = 0; i < HTTP_TLS_SESSIONS + HTTP_CLIENT_MAX; i++) {
+        out->waiting_token += pool[i].used && pool[i].away;
+        out->waiting_runner += pool[i].used && pool[i].want_runner;
+    }
+}
+
+void tls_set_runner(const struct tls_runner *r)
+{
+    runner = r ? *r : (struct tls_runner){0};
+}
+
+void tls_conn_set_wake(struct tls_conn *c, void (*fn)(void *arg), void *arg)
+{
+    c->wake = fn;
+    c->wake_arg = arg;
 }
 
 /* mbedTLS BIO: hand over queued ciphertext, and only now open the TCP window for it. */
@@ -101,7 +129,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
     struct tls_conn *c = ctx;
 
-    if (!c->rx)
+    if (!c->rx || !c->pcb)
         return MBEDTLS_ERR_SSL_WANT_READ;
     u16_t n = (u16_t)(len < c->rx->tot_len ? len : c->rx->tot_len);
     n = pbuf_copy_partial(c->rx, buf, n, 0);
@@ -114,6 +142,9 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
     struct tls_conn *c = ctx;
+
+    if (!c->pcb) /* freed while its handshake waited for the token (tls_conn_free) */
+        return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
     u16_t room = altcp_sndbuf(c->pcb);
     u16_t n = (u16_t)(len < room ? len : room);
 
@@ -177,6 +208,15 @@ void tls_conn_free(struct tls_conn *c)
         return;
     if (c->rx)
         pbuf_free(c->rx);
+    c->rx = NULL;
+    if (c->away) {
+        /* The runner's stack is inside mbedTLS with this session, parked on the token: the
+         * session lives on, cut off from its connection and owner, until tls_conn_run ends. */
+        c->dying = true;
+        c->pcb = NULL;
+        c->wake = NULL;
+        return;
+    }
     mbedtls_ssl_free(&c->ssl);
     memset(c, 0, sizeof(*c));
 }
@@ -325,10 +365,83 @@ static int handshake_steps(struct tls_conn *c)
     return ret;
 }
 
+bool tls_conn_run(struct tls_conn *c)
+{
+    bool wake = false;
+
+    c->away_ret = handshake_steps(c);
+    /* The flight out now, not when the owner is woken: the client is waiting for it. */
+    if (c->pcb && c->parked)
+        (void)altcp_output(c->pcb);
+    c->away = false;
+    c->away_done = true;
+    wake = c->parked;
+    c->parked = false;
+    if (c->dying) {
+        if (!c->client)
+            stats.handshake_failures++; /* its connection went while the token was asked */
+        mbedtls_ssl_free(&c->ssl);
+        memset(c, 0, sizeof(*c));
+        wake = false;
+    }
+    /* The runner is free again once this returns: a session that found none busy tries again. */
+    for (size_t i = 0; !wake && i < HTTP_TLS_SESSIONS + HTTP_CLIENT_MAX; i++)
+        wake = pool[i].used && pool[i].want_runner;
+    return wake;
+}
+
+void tls_wake(void)
+{
+    for (size_t i = 0; i < HTTP_TLS_SESSIONS + HTTP_CLIENT_MAX; i++) {
+        struct tls_conn *c = &pool[i];
+        if (c->used && !c->dying && (c->away_done || c->want_runner) && c->wake)
+            c->wake(c->wake_arg);
+    }
+}
+
+/*
+ * The steps, on the runner's stack when there is one: STEPS_AWAY while they are away (waiting for
+ * the token there, or for a runner to be free), else what they ended with (0 or an mbedTLS error).
+ */
+#define STEPS_AWAY 1 /* never an mbedTLS result: those are 0 or negative */
+
+static int steps_somewhere(struct tls_conn *c)
+{
+    if (c->away)
+        return STEPS_AWAY;
+    if (c->away_done) {
+        c->away_done = false;
+        /* They stopped for the peer, or for send room: what came since (its event found them
+         * away) goes through the steps now, or it would wait for the next event. */
+        if (c->away_ret != MBEDTLS_ERR_SSL_WANT_READ && c->away_ret != MBEDTLS_ERR_SSL_WANT_WRITE)
+            return c->away_ret;
+    }
+    if (!runner.start)
+        return handshake_steps(c);
+    bool waited = c->want_runner;
+    c->away = true;
+    c->want_runner = false;
+    if (!runner.start(runner.ctx, c)) {
+        c->away = false;
+        c->want_runner = true;
+        stats.runner_waits += !waited; /* once per wait, not per look */
+        return STEPS_AWAY;
+    }
+    if (c->away) {
+        c->parked = true;
+        stats.token_waits++;
+        return STEPS_AWAY;
+    }
+    c->away_done = false;
+    return c->away_ret;
+}
+
 int tls_conn_handshake(struct tls_conn *c)
 {
-    int ret = handshake_steps(c);
+    int ret = steps_somewhere(c);
 
+    if (ret == STEPS_AWAY)
+        return 0;
     (void)altcp_output(c->pcb);
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
         return 0;

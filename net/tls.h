@@ -21,7 +21,14 @@
  * it to TCP only as the TLS layer consumes it, so the TCP window is the flow control. Writes go
  * straight into the TCP send buffer and say "again later" (0) when it is full. Sessions come from
  * a fixed pool of HTTP_TLS_SESSIONS server and HTTP_CLIENT_MAX client sessions; their buffers from
- * crypto/heap. All calls run in the net task.
+ * crypto/heap. All calls run in the net task, but for tls_conn_run.
+ *
+ * Handshake steps may wait for the token (the key's signature, the RNG's reseed). With a runner
+ * set (tls_set_runner, by the composition root) they run on the runner's stack instead of the
+ * caller's, which may park there until the token answers: tls_conn_handshake then says "waiting"
+ * (0), the net task goes on, and the session's wake callback is called (from tls_wake, in the net
+ * task) once the result is in, or once a runner is free for a session that found none. A session
+ * freed while its steps are parked lives on, cut off from its TCP connection, until they let go.
  */
 #ifndef NET_TLS_H
 #define NET_TLS_H
@@ -44,7 +51,34 @@ struct tls_stats {
     uint32_t client_certs;       /* handshakes in which the client presented a certificate */
     uint32_t client_handshakes;  /* our client sessions: completed */
     uint32_t client_failures;    /* our client sessions: failed handshakes */
+    uint32_t token_waits;        /* handshake steps that parked on the runner (the token) */
+    uint32_t runner_waits;       /* handshake steps that found no runner free and waited */
+    uint32_t waiting_token;      /* now: sessions whose steps are parked on the runner */
+    uint32_t waiting_runner;     /* now: sessions waiting for a runner */
 };
+
+/*
+ * Where handshake steps run. start(ctx, c) runs tls_conn_run(c) on another stack, now: true when
+ * taken (done on return, or parked there and finished later), false when no stack is free (c is
+ * woken when one is). NULL start, or no runner set: the steps run on the caller's stack.
+ */
+struct tls_runner {
+    bool (*start)(void *ctx, struct tls_conn *c);
+    void *ctx;
+};
+void tls_set_runner(const struct tls_runner *r);
+
+/* The runner's side: run c's handshake steps here (they may park). True when the net task should
+ * call tls_wake afterwards (the caller had been told "waiting", or a session waits for a
+ * runner). */
+bool tls_conn_run(struct tls_conn *c);
+
+/* Net task: call the wake callback of every session whose parked steps finished or that waits for
+ * a runner. */
+void tls_wake(void);
+
+/* Who to tell that c's handshake can go on (tls_conn_handshake again); net task context. */
+void tls_conn_set_wake(struct tls_conn *c, void (*fn)(void *arg), void *arg);
 
 /*
  * Serve with this certificate (DER) and key (kept by reference: it must outlive the server).

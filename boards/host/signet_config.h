@@ -20,6 +20,8 @@
 #define HAL_CONTEXT_STACK_MIN (16u * 1024u)
 /* The token task's stack: room for ASan's larger frames (the SANITIZE=1 build). */
 #define APP_TOKEN_STACK (256u * 1024u)
+/* The same for the HTTPS handshake fibers (firmware/app/tls_fibers.c). */
+#define APP_TLS_STACK (256u * 1024u)
 
 #include "firmware/signet_defaults.h"
 

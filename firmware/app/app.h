@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "firmware/acl/acl.h"
+#include "firmware/app/tls_fibers.h"
 #include "firmware/app/token_task.h"
 #include "firmware/audit/audit.h"
 #include "firmware/console/console.h"
@@ -44,8 +45,9 @@ enum app_note {
  * last newline. */
 typedef void (*app_notice_fn)(void *ctx, enum app_note kind, const char *text);
 
-/* The net task's signals; the core posts APP_SIG_NET_POLL (app_kick_net_poll). */
-enum app_net_sig { APP_SIG_NET_RX = 1, APP_SIG_NET_TICK, APP_SIG_NET_POLL };
+/* The net task's signals; the core posts APP_SIG_NET_POLL (app_kick_net_poll), the handshake
+ * fibers APP_SIG_TLS_WAKE (a handshake that waited off the net task can go on: tls_wake). */
+enum app_net_sig { APP_SIG_NET_RX = 1, APP_SIG_NET_TICK, APP_SIG_NET_POLL, APP_SIG_TLS_WAKE };
 
 struct app;
 /* A pasted armored block, whole (text up to and including its END line). */
@@ -98,6 +100,9 @@ struct app {
     uint8_t tls_fp[32];
     bool tls_created; /* the last setup made a new key or certificate */
     uint32_t tls_token_signs;
+#if SIGNET_HAS_NET
+    struct tls_fiber tls_fibers[APP_TLS_FIBERS]; /* where handshake steps run (tls_fibers.h) */
+#endif
     struct enroll enroll;
     struct acl acl;              /* who may sub-enroll (docs/requirements.md R9) */
     struct identity identity;    /* who users are (docs/requirements.md R16-R18) */

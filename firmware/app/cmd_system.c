@@ -63,6 +63,30 @@ static void print_wall(struct console *con, const char *label)
     console_printf(con, "%s%s\n", label, iso);
 }
 
+#if SIGNET_HAS_NET
+/* The HTTPS handshake fibers (tls_fibers.h): how many wait for the token, the deepest stack. */
+static void print_tls_fibers(struct console *con, const struct app *app)
+{
+    unsigned parked = 0;
+    unsigned long runs = 0, calls = 0, used = 0;
+
+    for (size_t i = 0; i < APP_TLS_FIBERS; i++) {
+        const struct tls_fiber *f = &app->tls_fibers[i];
+        size_t u = k_fiber_stack_used(&f->task);
+        parked += f->fiber.parked;
+        runs += f->runs;
+        calls += f->token_calls;
+        if (u > used)
+            used = (unsigned long)u;
+    }
+    console_printf(con,
+                   "tls fibers: %u of %u waiting for the token, %lu steps, %lu token calls; "
+                   "stack %lu of %lu bytes used\n",
+                   parked, (unsigned)APP_TLS_FIBERS, runs, calls, used,
+                   (unsigned long)sizeof(app->tls_fibers[0].stack));
+}
+#endif
+
 static int cmd_status(struct console *con, int argc, char **argv)
 {
     struct app *app = app_of(con);
@@ -147,6 +171,9 @@ static int cmd_status(struct console *con, int argc, char **argv)
                                       : "a job running",
                    token_task_backlog(app), (unsigned long)tt->jobs_run,
                    (unsigned long)k_fiber_stack_used(&tt->task), (unsigned long)sizeof(tt->stack));
+#if SIGNET_HAS_NET
+    print_tls_fibers(con, app);
+#endif
     return 0;
 }
 

@@ -80,6 +80,7 @@ static void console_handler(struct k_task *t, const struct k_event *ev)
 #include "net/http_client.h"
 #include "net/net.h"
 #include "net/net_port.h"
+#include "net/tls.h"
 
 /* Interrupt context: frames are waiting in the driver. Posted once until handled — by its own
  * flag, not by an empty queue: a tick or a token answer queued first must not swallow it. */
@@ -102,7 +103,9 @@ static void net_handler(struct k_task *t, const struct k_event *ev)
 {
     struct app *app = t->ctx;
 
-    if (ev->sig == APP_SIG_NET_POLL) {
+    if (ev->sig == APP_SIG_TLS_WAKE) {
+        tls_wake();
+    } else if (ev->sig == APP_SIG_NET_POLL) {
         app->net_poll_kicked = false;
         app_net_poll(app);
     } else if (ev->sig == APP_SIG_NET_RX) {
@@ -112,6 +115,7 @@ static void net_handler(struct k_task *t, const struct k_event *ev)
             eth_rx_notify(app);
     } else {
         net_tick();
+        tls_wake(); /* in case a handshake fiber's wake found the queue full */
         http_tick((uint32_t)hal_clock_ms());
         http_client_tick((uint32_t)hal_clock_ms());
         app_crl_fetch_tick(app);
@@ -144,6 +148,7 @@ static void start_network(struct app *app)
     k_task_init(&app->sched, &app->net_task, "net", 1, net_handler, app, app->net_queue,
                 APP_NET_QUEUE);
     k_timer_init(&app->sched, &app->net_timer, &app->net_task, APP_SIG_NET_TICK);
+    app_tls_fibers_start(app);
     hal_eth_set_notify(eth_rx_notify, app);
     hal_uart_set_notify(HAL_UART_HSM, hsm_rx_notify, app);
     /* Until the token's RNG is reachable (tls_setup.c reseeds), at least differ per boot. */

@@ -117,6 +117,10 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     jsonw_uint(&w, "client_handshakes", ts.client_handshakes);
     jsonw_uint(&w, "client_failures", ts.client_failures);
     jsonw_uint(&w, "token_signatures", app->tls_token_signs);
+    jsonw_uint(&w, "waiting_for_token", ts.waiting_token);
+    jsonw_uint(&w, "waiting_for_fiber", ts.waiting_runner);
+    jsonw_uint(&w, "token_waits", ts.token_waits);
+    jsonw_uint(&w, "fiber_waits", ts.runner_waits);
     jsonw_uint(&w, "heap_in_use", cs.in_use);
     jsonw_uint(&w, "heap_peak", cs.peak);
     jsonw_object_end(&w);

@@ -27,17 +27,32 @@
     3650 /* a self-signed identity: its fingerprint, not its dates, is trusted                     \
           */
 
+/* The RNG's reseed (crypto/rng): in a handshake step it is asked for on a handshake fiber, which
+ * waits for the token there (tls_fibers.h); in a token job directly. Anywhere else (the net task
+ * parsing a document, whose expat salt draws from the RNG) it fails at once rather than wait for
+ * the token there: the draw fails, its caller copes (doc_salt falls back), and the next draw on
+ * a fiber reseeds. */
 static int token_entropy(void *ctx, uint8_t *out, size_t len)
 {
     struct app *app = ctx;
-    return token_random(&app->token, out, len) == CKR_OK ? 0 : -EIO;
+    struct tls_fiber *f = app_tls_fiber_current(app);
+    CK_RV rv = CKR_FUNCTION_FAILED;
+
+    if (f)
+        rv = app_tls_fiber_random(f, out, len);
+    else if (k_current_fiber() == &app->token_task.task)
+        rv = token_random(&app->token, out, len);
+    return rv == CKR_OK ? 0 : -EIO;
 }
 
+/* A handshake's signature: on a handshake fiber through its token job, never in the net task. */
 static int tls_sign(void *ctx, const uint8_t *digest, size_t len, uint8_t rs[TOKEN_PK_P256_RS])
 {
     struct app *app = ctx;
+    struct tls_fiber *f = app_tls_fiber_current(app);
     size_t n = TOKEN_PK_P256_RS;
-    CK_RV rv = token_sign_digest(&app->token, &app->token.tls, digest, len, rs, &n);
+    CK_RV rv = f ? app_tls_fiber_sign(f, digest, len, rs, &n)
+                 : token_sign_digest(&app->token, &app->token.tls, digest, len, rs, &n);
 
     app->tls_token_signs++;
     return rv == CKR_OK ? 0 : -EIO;

@@ -145,6 +145,22 @@ int k_fiber_run(struct k_task *t)
     return 0;
 }
 
+int k_fiber_call(struct k_task *t, uint16_t sig, uint32_t arg)
+{
+    if (k_current)
+        return -EPERM;
+    if (!t->fiber)
+        return -EINVAL;
+    if (t->fiber->busy)
+        return -EBUSY;
+    t->dispatched++;
+    t->fiber->sched->dispatched++;
+    t->fiber->ev = (struct k_event){sig, arg};
+    t->fiber->busy = true;
+    k_fiber_enter(t);
+    return 0;
+}
+
 int k_post(struct k_task *t, uint16_t sig, uint32_t arg)
 {
     uint32_t irq = hal_irq_save();

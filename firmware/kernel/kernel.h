@@ -118,6 +118,15 @@ int k_fiber_wait(uint64_t deadline_ms);
  */
 int k_fiber_run(struct k_task *t);
 
+/*
+ * Dispatch (sig, arg) to t's idle fiber handler now, from task context outside fibers, and return
+ * once it parks or returns: for a caller that hands work to a fiber and wants it done at once when
+ * nothing makes it wait (the TLS handshake steps, firmware/app/tls_fibers.c). The event bypasses
+ * t's queue. 0, -EBUSY t's handler is in progress, -EINVAL t is not a fiber task, -EPERM called
+ * from a fiber.
+ */
+int k_fiber_call(struct k_task *t, uint16_t sig, uint32_t arg);
+
 /* Bytes of t's fiber stack ever used (its high-water mark); 0 for a plain task. */
 size_t k_fiber_stack_used(const struct k_task *t);
 /* False once the guard words at the far end of t's fiber stack were overwritten. The scheduler

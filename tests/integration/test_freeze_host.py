@@ -3,16 +3,23 @@
 The token server is stopped with SIGSTOP (it and every per-connection child) for 10 s, so the link
 stays connected but nothing answers: the worst case of a slow HSM. While a console command waits for
 it, plain `GET /health` on port 80 and the console's `status` must still answer promptly; the
-frozen command must fail within the link time-out; after SIGCONT everything works again.
+frozen command must fail within the link time-out; after SIGCONT everything works again. The same
+while HTTPS handshakes wait for their signature: they park on the handshake fibers, not in the net
+task (one more waits for a free fiber), and end by themselves (an alert, or a close at the head
+time-out) or complete once the token is back.
 """
 import http.client
+import json
 import signal
+import socket
+import ssl
+import struct
 import threading
 import time
 
 from enrollment import enrolled_root
 from harness import PROMPT, check
-from netboard import http_get, https_context, wait_health
+from netboard import http_get, https_context, https_get, request, wait_health
 from rights import Org, certify_body, post, publish_body
 
 ANSWER_WITHIN = 0.5  # seconds: what a load balancer's health check may wait
@@ -149,5 +156,101 @@ def test_a_publication_waiting_on_a_frozen_token_freezes_nothing_else(tmp):
     status, text = post(conn, "/v1/publish", body)
     check(status == 200, "publish after SIGCONT: %d %r" % (status, text[:200]), con)
     conn.close()
+
+
+def handshake(port, results, i):
+    """One HTTPS request on a fresh connection (a full handshake); record how it ended and when."""
+    start = time.monotonic()
+    c = http.client.HTTPSConnection("127.0.0.1", port, timeout=40, context=https_context())
+    try:
+        code, _ = request(c, "GET", "/health")
+        results[i] = ("answered %d" % code, time.monotonic() - start)
+    except (ssl.SSLError, OSError, http.client.HTTPException) as e:
+        results[i] = ("failed: %s" % type(e).__name__, time.monotonic() - start)
+    finally:
+        c.close()
+
+
+def client_hello_then_leave(port, wait):
+    """Send a ClientHello, wait while the board's handshake parks on the token, then reset the
+    connection: the session is freed while its handshake step is parked (the fiber frees it)."""
+    ctx = https_context()
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.setblocking(False)
+    tls = ctx.wrap_socket(s, do_handshake_on_connect=False)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    time.sleep(wait)
+    tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    tls.close()
+
+
+def test_handshakes_waiting_on_a_frozen_token_freeze_no_one(tmp):
+    auth, tok, nb = enrolled_root(tmp)
+    con = nb.con
+    wait_health(con, lambda: http_get(nb.http_port), (200, "ok\n"))
+    check(https_get(nb.https_port)[0] == 200, "HTTPS before the freeze", con)
+    stop, samples = threading.Event(), []
+    probe = threading.Thread(target=health_probe, args=(nb.http_port, stop, samples), daemon=True)
+    probe.start()
+    # Three requests and a leaver: one more than the handshake fibers, so one waits for a fiber.
+    results = [None, None, None]
+    shakers = [threading.Thread(target=handshake, args=(nb.https_port, results, i), daemon=True)
+               for i in range(len(results))]
+    try:
+        tok.signal(signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        for t in shakers:
+            t.start()
+        # A third client gives up while its handshake waits: freed under the parked step.
+        leaver = threading.Thread(target=client_hello_then_leave, args=(nb.https_port, 2.0),
+                                  daemon=True)
+        leaver.start()
+        time.sleep(1.0)
+        took, out = timed_command(con, "status")
+        check(took < ANSWER_WITHIN, "console status took %.2f s with handshakes waiting" % took,
+              con)
+        check("tls fibers: 3 of 3 waiting" in out, "the handshakes park on the fibers: %r" % out,
+              con)
+        while time.monotonic() < frozen_at + FROZEN_FOR:
+            took, out = timed_command(con, "status")
+            check(took < ANSWER_WITHIN, "console status took %.2f s with handshakes waiting" %
+                  took, con)
+            time.sleep(0.5)
+    finally:
+        tok.signal(signal.SIGCONT)
+    leaver.join(15)
+    for t in shakers:
+        t.join(FAILS_WITHIN + 30)
+    stop.set()
+    probe.join(15)
+    print("handshakes started during the freeze: %r" % results)
+    check(all(results), "a handshake never ended: %r" % results, con)
+    # Each ends by itself: an alert or a close after the link's time-out, or an answer once the
+    # token is back; never the client's own time-out.
+    for how, after in results:
+        check(after < FROZEN_FOR + FAILS_WITHIN and "timeout" not in how.lower(),
+              "a handshake ended %r after %.1f s" % (how, after), con)
+    slow = [(round(t, 2), c) for t, c in samples if t >= ANSWER_WITHIN or c is None]
+    check(samples and not slow, "/health answered late or not at all while handshakes waited for "
+          "the frozen token: %r of %d probes" % (slow, len(samples)), con)
+    # HTTPS works again: a fresh handshake and the status document, which counts the waits.
+    wait_health(con, lambda: http_get(nb.http_port), (200, "ok\n"))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            code, body = https_get(nb.https_port, "/v1/status")
+            break
+        except (ssl.SSLError, OSError, http.client.HTTPException):
+            check(time.monotonic() < deadline, "HTTPS did not come back after SIGCONT", con)
+            time.sleep(0.5)
+    check(code == 200, "status after SIGCONT: %d %s" % (code, body), con)
+    tls = json.loads(body)["tls"]
+    print("tls counters: %r" % tls)
+    check(tls["token_waits"] >= 3 and tls["fiber_waits"] >= 1 and tls["waiting_for_token"] == 0
+          and tls["waiting_for_fiber"] == 0,
+          "the handshakes waited off the net task, and none waits now: %r" % tls, con)
     auth.close()
     tok.close()

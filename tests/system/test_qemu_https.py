@@ -1,13 +1,15 @@
 """HTTPS on the appliance image: QEMU's LAN9118 and user network, TLS signatures by the token over
 UART1. What an operator and a client would check: curl, openssl s_client, the console."""
 import json
+import os
 import re
 import socket
+import ssl
 import subprocess
 
 from harness import check
 from hsm import Token, console_login
-from netboard import http_get, https_get, qemu_on_network
+from netboard import http_get, https_context, https_get, qemu_on_network
 
 FP = re.compile(r"(?:[0-9A-F]{2}:){31}[0-9A-F]{2}")
 
@@ -46,4 +48,26 @@ def test_qemu_serves_https_with_the_token_key(tmp):
         except OSError:
             pass
     check(https_get(nb.https_port, "/v1/whoami")[0] == 200, "no answer after garbage", nb.con)
+    # Client certificates (their parse and CertificateVerify check run in a handshake step, the
+    # deepest), over TLS 1.3 and 1.2.
+    for name, spec in (("ec-client", ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+                       ("rsa-client", ["rsa:2048"])):
+        key, crt = os.path.join(tmp, name + ".key"), os.path.join(tmp, name + ".pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", spec[0], "-nodes", "-keyout", key,
+                        "-out", crt, "-days", "30", "-subj", "/CN=" + name] + spec[1:],
+                       capture_output=True, check=True, timeout=60)
+        for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            code, body = https_get(nb.https_port, "/v1/whoami", ctx=https_context(crt, key, version))
+            check(code == 200 and json.loads(body)["client_certificate"],
+                  "%s over %s: %d %r" % (name, version, code, body), nb.con)
+    # The handshakes ran on the handshake fibers (their signatures through the token task), and
+    # the deepest step left a quarter of a fiber's stack free (signet_defaults.h APP_TLS_STACK).
+    out = nb.con.command("status")
+    m = re.search(r"^tls fibers: 0 of \d+ waiting for the token, (\d+) steps, (\d+) token calls; "
+                  r"stack (\d+) of (\d+) bytes used$", out, re.M)
+    check(m, "no tls fibers line in status: %r" % out, nb.con)
+    steps, calls, used, size = (int(g) for g in m.groups())
+    print("tls fibers: %s" % m.group(0))
+    check(steps >= 3 and calls >= 3 and 0 < used < size * 3 // 4, "tls fibers: %r" % m.group(0),
+          nb.con)
     tok.close()

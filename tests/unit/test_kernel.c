@@ -165,7 +165,7 @@ TEST(run_wakes_for_interrupt_posts_and_caps_idle)
 /* One stack per test: a fiber never ends, so under ASan its stack keeps the marks its frames left.
  */
 #define FIBER_STACK (64 * 1024)
-static _Alignas(16) uint8_t fiber_stacks[4][FIBER_STACK];
+static _Alignas(16) uint8_t fiber_stacks[6][FIBER_STACK];
 static uint8_t *fiber_stack;
 static unsigned fiber_stacks_used;
 static struct k_fiber fiber;
@@ -313,6 +313,32 @@ TEST(fiber_run_finishes_a_parked_handler_for_a_plain_task)
     CHECK(!fiber.busy);
 }
 
+TEST(fiber_call_runs_an_idle_handler_at_once)
+{
+    struct k_task f, b;
+    struct k_event qf[2], qb[2];
+
+    fiber_reset();
+    k_task_init_fiber(&sched, &f, "f", 0, waiter, NULL, qf, 2, &fiber, fiber_stack, FIBER_STACK);
+    k_task_init(&sched, &b, "b", 1, logger, NULL, qb, 2);
+    CHECK_EQ(k_fiber_call(&b, 1, 0), -EINVAL); /* not a fiber task */
+    CHECK_EQ(k_fiber_call(&f, 2, 0), 0);       /* nothing to wait for: done on return */
+    CHECK_STR(log_buf, "f2");
+    CHECK(!fiber.busy);
+    CHECK_EQ(k_fiber_call(&f, 1, 0), 0); /* parks: back here while it waits */
+    CHECK(fiber.parked);
+    CHECK_EQ(k_fiber_call(&f, 2, 0), -EBUSY);
+    CHECK_EQ(k_post(&b, 3, 0), 0);
+    CHECK(k_step(&sched)); /* the others go on meanwhile */
+    CHECK_STR(log_buf, "f2f1b3");
+    fiber_go = true;
+    CHECK(k_step(&sched)); /* the scheduler's pass finishes it */
+    CHECK_STR(log_buf, "f2f1b3F1");
+    CHECK(!fiber.busy);
+    CHECK_EQ(f.dispatched, 2);
+    CHECK_EQ(f.count, 0); /* the calls bypassed the queue */
+}
+
 static uintptr_t deep_frame;
 
 static void deep(struct k_task *t, const struct k_event *ev)
@@ -365,6 +391,7 @@ int main(void)
     RUN(parked_fiber_lets_others_run_and_keeps_its_events);
     RUN(parked_fiber_bounds_the_idle_and_resumes_at_its_deadline);
     RUN(fiber_run_finishes_a_parked_handler_for_a_plain_task);
+    RUN(fiber_call_runs_an_idle_handler_at_once);
     RUN(fiber_stack_high_water_and_guard);
     return unit_summary();
 }
