@@ -267,21 +267,13 @@ def main():
         if ROWS == "subenroll":
             # The raw rate again, after the rows: on a shared machine it drifts within a minute;
             # the ratios use the mean of before and after.
-            m = RATE.search(con.command("key bench %d" % N, 600))
-            if not m:
-                sys.exit("key bench failed:\n" + con.transcript())
-            RAW_RUNS.extend([raw, int(m.group(3))])
-            raw = (raw + int(m.group(3))) / 2
+            raw = raw_again(con, raw)
             status = https_get(port, "/v1/status")[1]
             return report_subenroll(raw, sub_rate, sub_lat, sub_bad, cer_rate, cer_lat, cer_bad,
                                     status)
         lic_rate, lic_lat, lic_bad = load(port, user_ctx, "/v1/license", lic, pid)
         if ROWS == "license":
-            m = RATE.search(con.command("key bench %d" % N, 600))
-            if not m:
-                sys.exit("key bench failed:\n" + con.transcript())
-            RAW_RUNS.extend([raw, int(m.group(3))])
-            raw = (raw + int(m.group(3))) / 2
+            raw = raw_again(con, raw)
             head_rows(raw, sub_rate, sub_lat, cer_rate, cer_lat)
             print("| use licenses, client-certificate users (POST /v1/license) | %.0f | %.2f | "
                   "%.2f | %.2f | %s |" % (lic_rate, lic_rate / raw, pct(lic_lat, 50),
@@ -329,6 +321,15 @@ def main():
     print("appliance counters after the run: " + status.strip())
     if sub_bad or cer_bad or lic_bad or rev_bad or not revoked_ok:
         sys.exit(1)
+
+
+def raw_again(con, raw):
+    """The raw rate again, after the rows: the mean of before and after (RAW_RUNS keeps both)."""
+    m = RATE.search(con.command("key bench %d" % N, 600))
+    if not m:
+        sys.exit("key bench failed:\n" + con.transcript())
+    RAW_RUNS.extend([raw, int(m.group(3))])
+    return (raw + int(m.group(3))) / 2
 
 
 def head_rows(raw, sub_rate, sub_lat, cer_rate, cer_lat):

@@ -48,6 +48,15 @@ def timed_command(con, line, timeout=30):
     return time.monotonic() - start, out
 
 
+def status_answers_until(con, deadline, while_what):
+    """The console's status answers within ANSWER_WITHIN, every 0.5 s, until deadline."""
+    while time.monotonic() < deadline:
+        took, out = timed_command(con, "status")
+        check(took < ANSWER_WITHIN, "console status took %.2f s with %s" % (took, while_what),
+              con)
+        time.sleep(0.5)
+
+
 def test_a_frozen_token_freezes_neither_health_nor_the_console(tmp):
     auth, tok, nb = enrolled_root(tmp)
     con = nb.con
@@ -73,11 +82,7 @@ def test_a_frozen_token_freezes_neither_health_nor_the_console(tmp):
               failed_after, con)
         print("the frozen command failed after %.1f s" % failed_after)
         # The token stays frozen for FROZEN_FOR in all; status keeps answering meanwhile.
-        while time.monotonic() < frozen_at + FROZEN_FOR:
-            took, out = timed_command(con, "status")
-            check(took < ANSWER_WITHIN, "console status took %.2f s with the token frozen" %
-                  took, con)
-            time.sleep(0.5)
+        status_answers_until(con, frozen_at + FROZEN_FOR, "the token frozen")
     finally:
         tok.signal(signal.SIGCONT)
         stop.set()
@@ -214,11 +219,7 @@ def test_handshakes_waiting_on_a_frozen_token_freeze_no_one(tmp):
               con)
         check("tls fibers: 3 of 3 waiting" in out, "the handshakes park on the fibers: %r" % out,
               con)
-        while time.monotonic() < frozen_at + FROZEN_FOR:
-            took, out = timed_command(con, "status")
-            check(took < ANSWER_WITHIN, "console status took %.2f s with handshakes waiting" %
-                  took, con)
-            time.sleep(0.5)
+        status_answers_until(con, frozen_at + FROZEN_FOR, "handshakes waiting")
     finally:
         tok.signal(signal.SIGCONT)
     leaver.join(15)
