@@ -37,7 +37,7 @@ def test_status_fields(tmp):
     out = con.command("status")
     for field in ("board:     host", "version:", "uptime:", "boot:      #1 (reset: power-on)",
                   "time:", "watchdog:  interval timer", "nv store:  bank 0", "console:",
-                  "kernel:    4 tasks",  # house, net, console, token
+                  "kernel:    7 tasks",  # house, net, console, token, 3 TLS handshake fibers
                   "token task: "):
         check(field in out, "status lacks %r" % field, con)
 

@@ -27,6 +27,9 @@ ANSWER_WITHIN = 0.5  # seconds: what a load balancer's health check may wait
 # exchange times out (firmware/signet_defaults.h P11_CALL_TIMEOUT_MS, P11_HANDSHAKE_TIMEOUT_MS,
 # P11_RESYNC_MS), with room for a loaded machine.
 FAILS_WITHIN = 12.0
+# A request's token job may queue behind one other job already waiting for the frozen token (the
+# house task's state refresh, /health's link probe): each is bounded by the link's bound, in turn.
+QUEUED_FAILS_WITHIN = 2 * FAILS_WITHIN
 FROZEN_FOR = 10.0  # seconds the token server stays stopped
 
 
@@ -135,7 +138,7 @@ def test_a_publication_waiting_on_a_frozen_token_freezes_nothing_else(tmp):
         took, out = timed_command(con, "status")
         check(took < ANSWER_WITHIN, "console status took %.2f s with the token frozen" % took,
               con)
-        asker.join(FAILS_WITHIN + 5)
+        asker.join(QUEUED_FAILS_WITHIN + 5)
         check(not asker.is_alive(), "the frozen publication never ended", con)
         while time.monotonic() < frozen_at + FROZEN_FOR:
             time.sleep(0.2)
@@ -149,7 +152,8 @@ def test_a_publication_waiting_on_a_frozen_token_freezes_nothing_else(tmp):
                                                                      text[:120]))
     check(status == 503 and text.count("\n") == 1 or status == 200,
           "the frozen publication: %s %r" % (status, text[:300]), con)
-    check(result["took"] < FAILS_WITHIN, "the frozen publication took %.1f s" % result["took"],
+    check(result["took"] < QUEUED_FAILS_WITHIN, "the frozen publication took %.1f s" %
+          result["took"],
           con)
     slow = [(round(t, 2), c) for t, c in samples if t >= ANSWER_WITHIN or c is None]
     check(samples and not slow, "/health answered late or not at all while a publication "
