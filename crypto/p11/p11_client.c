@@ -19,8 +19,9 @@
 struct p11_link {
     bool initialized; /* C_Initialize called and not finalized */
     bool up;
-    uint64_t retry_at; /* no new handshake before this: the peer is resetting */
-    uint32_t code;     /* request code of the last frame sent; never 0 */
+    uint64_t retry_at;     /* no new handshake before this: the peer is resetting */
+    bool reconnect_failed; /* since the last p11_client_begin_work: fail calls at once */
+    uint32_t code;         /* request code of the last frame sent; never 0 */
     struct p11_link_stats stats;
     uint8_t tx[FRAME_HDR + LEAD_FRAME_MAX + FRAME_HDR + P11_MSG_MAX];
     uint8_t rx[P11_MSG_MAX];
@@ -85,6 +86,7 @@ static const struct p11_transport *transport = &no_transport;
 void p11_client_set_transport(const struct p11_transport *t)
 {
     transport = t ? t : &no_transport;
+    link.reconnect_failed = false; /* another link: worth trying */
 }
 
 static void t_close(void)
@@ -263,18 +265,31 @@ static CK_RV version_exchange(void)
     return CKR_OK;
 }
 
+void p11_client_begin_work(void)
+{
+    link.reconnect_failed = false;
+}
+
 static CK_RV handshake(void)
 {
     struct p11w w;
     struct p11r r;
     CK_RV rv;
 
+    /* This piece of work has tried the link and found it dead: its other calls fail at once
+     * rather than each wait out the time-outs again (a frozen peer cost a job 7 s per attempt). */
+    if (link.reconnect_failed) {
+        link.stats.failed_at_once++;
+        return CKR_DEVICE_ERROR;
+    }
     /* A resync is under way: wait for it (at most P11_RESYNC_MS) rather than fail a call that
      * could succeed a moment later. */
     wait_until(link.retry_at);
     rv = version_exchange();
-    if (rv != CKR_OK)
+    if (rv != CKR_OK) {
+        link.reconnect_failed = true;
         return rv;
+    }
     link.up = true;
     /* The server-side C_Initialize: our handshake string, no reserved argument. */
     p11w_init(&w, link.tx + FRAME_HDR, P11_MSG_MAX);
@@ -289,6 +304,7 @@ static CK_RV handshake(void)
         rv = CKR_DEVICE_ERROR;
     if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
         link_down();
+        link.reconnect_failed = true;
         return CKR_DEVICE_ERROR;
     }
     link.stats.connects++;
@@ -347,6 +363,7 @@ static CK_RV p11_Initialize(CK_VOID_PTR args)
     /* The link is opened by the first call that needs it: a token that is not there yet must
      * not hold up whoever initialises the library (the console, at boot). */
     link.initialized = true;
+    link.reconnect_failed = false;
     return CKR_OK;
 }
 

@@ -30,6 +30,8 @@ struct p11_link_stats {
     uint32_t timeouts;
     uint32_t malformed;  /* answers refused as malformed (the link stayed up) */
     uint32_t generation; /* increments with every new connection: sessions older than this died */
+    uint32_t
+        failed_at_once; /* calls refused without the link: a reconnect had failed (begin_work) */
 };
 
 /*
@@ -58,6 +60,14 @@ struct p11_transport {
 void p11_client_set_transport(const struct p11_transport *t);
 
 CK_RV p11_client_get_function_list(CK_FUNCTION_LIST_PTR_PTR list);
+
+/*
+ * A new piece of work begins (on the appliance: a token job). Once an attempt to reconnect has
+ * failed, every later call fails at once with CKR_DEVICE_ERROR, without touching the link, until
+ * this is called: a piece of work meets a dead link's time-outs once, not at each of its calls.
+ * The first call after it may again wait for a resync under way and try the link once more.
+ */
+void p11_client_begin_work(void);
 
 /*
  * C_SignInit + C_Sign pipelined in one round trip (an extension: same results as the two calls).

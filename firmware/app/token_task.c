@@ -3,13 +3,19 @@
  *
  * The kernel event is only a doorbell; the jobs themselves wait in an intrusive list, so the queue
  * can never overflow and a job is never lost. One job per event: a caller that has to let the link
- * go first (hsm_link.c's claim) waits for the job in hand, not for the whole backlog.
+ * go first (hsm_link.c's hsm_enter) waits for the job in hand, not for the whole backlog.
+ *
+ * The task is the most urgent after the house task's watchdog: the token is the appliance's
+ * bottleneck, and a job's start must not wait behind a burst of network events (a job's later
+ * steps resume at the start of every scheduler pass anyway). It cannot starve the others: each
+ * job was submitted by one of them, and every one that uses the link parks while it waits.
  */
 #include "firmware/app/token_task.h"
 
 #include <errno.h>
 #include <stddef.h>
 
+#include "crypto/p11/p11_client.h"
 #include "firmware/app/app.h"
 
 enum token_sig { SIG_TOKEN_JOB = 1 };
@@ -34,6 +40,9 @@ static void token_handler(struct k_task *t, const struct k_event *ev)
         tt->tail = NULL;
     job->next = NULL;
     tt->running = job;
+    /* Each job meets a dead link's time-outs once: a job queued behind one that found the token
+     * frozen tries it again (it may be back), then fails its other calls at once. */
+    p11_client_begin_work();
     job->run(job);
     tt->running = NULL;
     tt->jobs_run++;
@@ -51,7 +60,7 @@ void token_task_start(struct app *app)
 
     tt->head = tt->tail = tt->running = NULL;
     tt->jobs_run = 0;
-    k_task_init_fiber(&app->sched, &tt->task, "token", 3, token_handler, tt, tt->queue,
+    k_task_init_fiber(&app->sched, &tt->task, "token", 0, token_handler, tt, tt->queue,
                       APP_TOKEN_QUEUE, &tt->fiber, tt->stack, sizeof(tt->stack));
 }
 

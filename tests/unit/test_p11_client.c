@@ -475,6 +475,42 @@ TEST(the_next_call_after_the_peer_hangs_up_reconnects)
     idle_hook = NULL;
 }
 
+/* A frozen token: the version byte never comes. One piece of work waits for that once; its
+ * other calls fail at once; the next piece of work waits for the resync and tries again. */
+TEST(after_a_failed_reconnect_the_rest_of_the_work_fails_at_once)
+{
+    CK_FUNCTION_LIST_PTR f;
+    struct p11_link_stats before, after;
+    uint8_t rnd[4];
+
+    start();
+    p11_client_get_function_list(&f);
+    p11_client_stats(&before);
+    answer_version = false;
+    uint64_t t0 = now_ms;
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_DEVICE_ERROR);
+    CHECK(now_ms - t0 >= P11_HANDSHAKE_TIMEOUT_MS);
+    int opened = opens;
+    uint64_t t1 = now_ms;
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_DEVICE_ERROR);
+    CHECK_EQ(now_ms, t1);    /* no wait, */
+    CHECK_EQ(opens, opened); /* and the link was not touched */
+    p11_client_stats(&after);
+    CHECK_EQ(after.failed_at_once, before.failed_at_once + 1);
+    CHECK_EQ(after.connects, before.connects);
+
+    answer_version = true;
+    ncodes = 0; /* the resync's zeros are not requests to answer */
+    random_answered = false;
+    idle_hook = answer_random;
+    p11_client_begin_work();
+    CHECK_EQ(f->C_GenerateRandom(1, rnd, 4), CKR_OK);
+    CHECK(now_ms - t1 >= P11_RESYNC_MS); /* it let the resync happen first */
+    CHECK(memcmp(rnd, "RAND", 4) == 0);
+    CHECK_EQ(opens, opened + 1);
+    idle_hook = NULL;
+}
+
 TEST(no_transport_fails_calls_without_waiting)
 {
     CK_FUNCTION_LIST_PTR f;
@@ -504,6 +540,7 @@ int main(void)
     RUN(an_answer_that_never_comes_fails_the_call_within_the_time_out);
     RUN(a_frame_longer_than_any_message_is_refused_and_downs_the_link);
     RUN(the_next_call_after_the_peer_hangs_up_reconnects);
+    RUN(after_a_failed_reconnect_the_rest_of_the_work_fails_at_once);
     RUN(no_transport_fails_calls_without_waiting);
     return unit_summary();
 }
