@@ -120,20 +120,26 @@ def load(port, ctx, path, body, pid=None):
     t0 = time.monotonic()
     c0 = cpu_seconds(pid) if pid else 0
     t_c0 = group_cpu_seconds(TOKEN_PGID[0]) if TOKEN_PGID[0] else 0
+    me0 = time.process_time()
     threads = [threading.Thread(target=client) for _ in range(CONNECTIONS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    wall = time.monotonic() - t0
     if pid and lat:
         CPU_MS.setdefault(path, []).append((cpu_seconds(pid) - c0) * 1000 / len(lat))
+        CLIENT_MS.setdefault(path, []).append((time.process_time() - me0) * 1000 / len(lat))
         if TOKEN_PGID[0]:
-            TOKEN_MS.setdefault(path, []).append(
-                (group_cpu_seconds(TOKEN_PGID[0]) - t_c0) * 1000 / len(lat))
-    return len(lat) / (time.monotonic() - t0), sorted(lat), bad
+            token_s = group_cpu_seconds(TOKEN_PGID[0]) - t_c0
+            TOKEN_MS.setdefault(path, []).append(token_s * 1000 / len(lat))
+            TOKEN_BUSY.setdefault(path, []).append(token_s / wall)
+    return len(lat) / wall, sorted(lat), bad
 
 
 CPU_MS = {}
+CLIENT_MS = {}  # this script's own CPU per request (the load generator's share of the 2 cores)
+TOKEN_BUSY = {}  # the token server's CPU seconds per second of the row: 1.0 is never idle
 RAW_RUNS = []  # with BENCH_ROWS=subenroll: the raw rate before and after the rows
 
 
@@ -255,11 +261,14 @@ def main():
         con.command("key bench 50", 60)  # warm-up
         TOKEN_PGID[0] = tok.proc.pid
         t_c0 = group_cpu_seconds(TOKEN_PGID[0])
+        w0 = time.monotonic()
         m = RATE.search(con.command("key bench %d" % N, 600))
         if not m:
             sys.exit("key bench failed:\n" + con.transcript())
         raw = int(m.group(3))
-        TOKEN_MS["raw"] = [(group_cpu_seconds(TOKEN_PGID[0]) - t_c0) * 1000 / N]
+        token_s = group_cpu_seconds(TOKEN_PGID[0]) - t_c0
+        TOKEN_MS["raw"] = [token_s * 1000 / N]
+        TOKEN_BUSY["raw"] = [token_s / (time.monotonic() - w0)]
         pid = con.proc.pid
         load(port, ctx, "/v1/subenroll", sub)  # warm-up: the connections and the CKEK
         sub_rate, sub_lat, sub_bad = load(port, ctx, "/v1/subenroll", sub, pid)
@@ -352,6 +361,12 @@ def token_cpu_line():
     parts = ["%s %.2f" % (k, v[0]) for k, v in TOKEN_MS.items() if v]
     if parts:
         print("token server CPU ms per signature (per request): " + ", ".join(parts))
+    busy = ["%s %.0f %%" % (k, v[0] * 100) for k, v in TOKEN_BUSY.items() if v]
+    if busy:
+        print("token server busy during the row: " + ", ".join(busy))
+    mine = ["%s %.2f" % (k, v[0]) for k, v in CLIENT_MS.items() if v]
+    if mine:
+        print("load generator (this script) CPU ms per request: " + ", ".join(mine))
 
 
 def ratio_lines(raw, sub_rate, cer_rate):
