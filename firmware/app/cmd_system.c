@@ -113,9 +113,12 @@ static int cmd_status(struct console *con, int argc, char **argv)
                        (unsigned)app->nv.nkeys);
     struct p11_link_stats ls;
     p11_client_stats(&ls);
-    console_printf(con, "token link: %s, %lu connects, %lu calls, %lu lost (%lu timeouts)\n",
+    console_printf(con,
+                   "token link: %s, %lu connects, %lu calls, %lu lost (%lu timeouts), "
+                   "%lu failed at once\n",
                    ls.up ? "up" : "down", (unsigned long)ls.connects, (unsigned long)ls.calls,
-                   (unsigned long)ls.failures, (unsigned long)ls.timeouts);
+                   (unsigned long)ls.failures, (unsigned long)ls.timeouts,
+                   (unsigned long)ls.failed_at_once);
     console_printf(con, "login:     %s%s\n", app->token.logged_in ? "yes" : "no",
                    app->token.relogins ? " (re-logged in after link loss)" : "");
     console_printf(con, "auto-login: %s%s\n", app->auto_login ? "on" : "off",

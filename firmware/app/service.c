@@ -98,6 +98,7 @@ static void status(void *ctx, const struct http_request *req, struct http_respon
     jsonw_uint(&w, "connects", ls.connects);
     jsonw_uint(&w, "calls", ls.calls);
     jsonw_uint(&w, "lost_calls", ls.failures);
+    jsonw_uint(&w, "failed_at_once", ls.failed_at_once);
     jsonw_uint(&w, "relogins", app->token.relogins);
     jsonw_object_end(&w);
     jsonw_object_begin(&w, "http");
