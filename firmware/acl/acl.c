@@ -120,11 +120,14 @@ int acl_load(struct acl *a, const char **why)
 {
     size_t len = 0;
 
-    a->loaded = false;
-    a->count = 0;
+    /* Read, then replace: the net task, which checks grants while the token task's fiber waits
+     * for the token, sees the old list until the new one is whole, never an empty one. A token
+     * that does not answer leaves what was loaded (it signs nothing either). */
     *why = "the token did not answer";
     if (token_data_read(a->token, OBJ_ACL, io, sizeof(io), &len) != CKR_OK)
         return -EIO;
+    a->loaded = false;
+    a->count = 0;
     *why = "the stored ACL is damaged; nobody is granted until it is rewritten";
     if (decode(a, io, len) != 0) {
         a->count = 0;

@@ -164,12 +164,12 @@ static void refresh_info(struct enroll *e)
         e->slc.slc_len = 0;
 }
 
-int enroll_load(struct enroll *e, const char **why)
+/* What enroll_load reads, into e (a staging copy). */
+static int load_into(struct enroll *e, const char **why)
 {
     bool found = false;
     CK_RV rv;
 
-    e->loaded = false;
     *why = "the token did not answer";
     rv = token_find_key(e->token, &e->token->slc, &found, &e->alg);
     if (rv == CKR_OK && !found)
@@ -199,6 +199,38 @@ int enroll_load(struct enroll *e, const char **why)
     *why = "the stored SLC is damaged";
     if (io_len && decode_slc(&e->slc, io, io_len) != 0)
         return -EINVAL;
+    refresh_info(e);
+    e->loaded = true;
+    return 0;
+}
+
+/*
+ * Read into a copy, then replace: the net task checks what this holds (enroll_serving, the
+ * issuer) while the token task's fiber waits for the token in here, and must see the old state
+ * or the new one, never "not loaded" or half of each (docs/architecture.md). The copy's info
+ * points into the copy's SLC: it is read again from e's own once e holds it.
+ */
+int enroll_load(struct enroll *e, const char **why)
+{
+    static struct enroll staged;
+    int ret;
+
+    staged = *e;
+    staged.loaded = false;
+    ret = load_into(&staged, why);
+    if (ret) {
+        e->loaded = false; /* read again on next use, as before */
+        return ret;
+    }
+    /* What a load reads, and nothing else (a response enroll_check passed stays checked). */
+    e->cfg = staged.cfg;
+    memcpy(e->anchor, staged.anchor, staged.anchor_len);
+    e->anchor_len = staged.anchor_len;
+    e->slc = staged.slc;
+    memcpy(e->spki, staged.spki, staged.spki_len);
+    e->spki_len = staged.spki_len;
+    e->alg = staged.alg;
+    e->spki_epoch = staged.spki_epoch;
     refresh_info(e);
     e->loaded = true;
     return 0;

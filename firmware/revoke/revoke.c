@@ -55,8 +55,11 @@ enum {
 
 static uint8_t io[TOKEN_DATA_MAX];
 static struct x509_crl_entry own_entries[REVOKE_ENTRIES_MAX], own_sorted[REVOKE_ENTRIES_MAX];
-static struct x509_crl_entry
-    staged[REVOKE_ENTRIES_MAX]; /* a load or a CRL read, before it counts */
+static struct x509_crl_entry staged[REVOKE_ENTRIES_MAX], /* a load's, before it counts */
+    staged_sorted[REVOKE_ENTRIES_MAX],                   /* a load's, sorted */
+    /* A CRL's, apart from a load's: the net task reads a fetched CRL while a load in the token
+     * task waits for the token between two chunks of the own list. */
+    staged_crl_entries[X509_CRL_ENTRIES_MAX];
 static struct x509_crl_entry root_entries[X509_CRL_ENTRIES_MAX];
 static struct x509_crl_entry authority_entries[X509_CRL_ENTRIES_MAX];
 static char staged_users[REVOKE_USERS_MAX][X509_CN_MAX + 1];
@@ -173,7 +176,8 @@ static size_t chunk_encode(const struct x509_crl_entry *entries, size_t n, uint8
     return CHUNK_HEADER + n * ENTRY_BYTES;
 }
 
-/* The own list from the token into staged[]: -EIO (token), -EINVAL (damaged). */
+/* The own list from the token into staged[] (and sorted, staged_sorted[]): -EIO (token),
+ * -EINVAL (damaged). */
 static int read_list(struct token *t, size_t *count, uint32_t *chunks)
 {
     char name[32];
@@ -192,10 +196,10 @@ static int read_list(struct token *t, size_t *count, uint32_t *chunks)
         total += got;
     }
     /* No serial twice: a sorted copy shows it, and the checks need one anyway. */
-    memcpy(own_sorted, staged, total * sizeof(staged[0]));
-    x509_crl_sort(own_sorted, total);
+    memcpy(staged_sorted, staged, total * sizeof(staged[0]));
+    x509_crl_sort(staged_sorted, total);
     for (size_t i = 1; i < total; i++)
-        if (memcmp(own_sorted[i - 1].serial, own_sorted[i].serial, X509_SERIAL_LEN) == 0)
+        if (memcmp(staged_sorted[i - 1].serial, staged_sorted[i].serial, X509_SERIAL_LEN) == 0)
             return -EINVAL;
     *count = total;
     *chunks = n;
@@ -334,7 +338,7 @@ static int issuer_of(const struct revoke *r, enum revoke_source src, struct x509
     return 0;
 }
 
-/* Read and verify der into staged_crl (entries in staged[]). */
+/* Read and verify der into staged_crl (entries in staged_crl_entries[]). */
 static int read_crl(const struct revoke *r, enum revoke_source src, const uint8_t *der, size_t len,
                     const char **why)
 {
@@ -343,7 +347,7 @@ static int read_crl(const struct revoke *r, enum revoke_source src, const uint8_
 
     if (ret)
         return ret;
-    staged_crl.entries = staged;
+    staged_crl.entries = staged_crl_entries;
     staged_crl.entries_cap = X509_CRL_ENTRIES_MAX;
     return x509_crl_read(der, len, issuer, &staged_crl, why);
 }
@@ -353,7 +357,7 @@ static void hold(struct revoke *r, enum revoke_source src, int64_t fetched_at)
     struct revoke_held *h = held_of(r, src);
     struct x509_crl_entry *store = src == REVOKE_FROM_ROOT ? root_entries : authority_entries;
 
-    memcpy(store, staged, staged_crl.count * sizeof(staged[0]));
+    memcpy(store, staged_crl_entries, staged_crl.count * sizeof(staged_crl_entries[0]));
     h->crl = staged_crl;
     h->crl.entries = store;
     h->crl.entries_cap = X509_CRL_ENTRIES_MAX;
@@ -427,14 +431,14 @@ static void refresh_dirty(struct revoke *r)
 
 int revoke_load(struct revoke *r, const char **why)
 {
-    static struct x509_crl_entry keep_sorted[REVOKE_ENTRIES_MAX];
     struct crl_state s;
     size_t count = 0, users = 0, len = 0;
     uint32_t chunks = 0;
     int bad = 0, ret;
 
-    /* read_list sorts into own_sorted: keep the old copy until the whole read succeeded. */
-    memcpy(keep_sorted, own_sorted, r->count * sizeof(own_sorted[0]));
+    /* Everything is read into staging first and replaces what the checks use only once it is
+     * whole: the net task checks while the token task's fiber waits for the token here, and must
+     * never see a list that is half the old and half the new. */
     ret = read_list(r->token, &count, &chunks);
     if (ret == -EIO)
         goto token_failed;
@@ -460,6 +464,7 @@ int revoke_load(struct revoke *r, const char **why)
         return -EINVAL;
     }
     memcpy(own_entries, staged, count * sizeof(staged[0]));
+    memcpy(own_sorted, staged_sorted, count * sizeof(staged_sorted[0]));
     r->count = count;
     memcpy(r->users, staged_users, users * sizeof(staged_users[0]));
     r->user_count = users;
@@ -474,7 +479,6 @@ int revoke_load(struct revoke *r, const char **why)
     return 0;
 
 token_failed:
-    memcpy(own_sorted, keep_sorted, r->count * sizeof(own_sorted[0]));
     *why = "the token did not answer";
     return -EIO;
 }

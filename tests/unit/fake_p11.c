@@ -31,8 +31,17 @@ static bool fail_applies, fail_powers_off;
 static int mutating, cut_at; /* as fail_at, counted in mutating calls */
 static bool cut_applies, cut_powers_off, cut_again;
 
+/* Called as each call begins: where the firmware's fiber would park while the token works. */
+static void (*on_call)(void);
+
+void fake_p11_on_call(void (*fn)(void))
+{
+    on_call = fn;
+}
+
 void fake_p11_reset(void)
 {
+    on_call = NULL;
     memset(objs, 0, sizeof(objs));
     pairs_made = 0;
     nfound = next_found = 0;
@@ -173,6 +182,8 @@ static CK_RV call_gate(bool *apply)
 {
     *apply = true;
     calls++;
+    if (on_call)
+        on_call();
     if (power_off)
         return (*apply = false), CKR_DEVICE_ERROR;
     if (!fail_at || calls != fail_at)

@@ -54,6 +54,11 @@ void fake_p11_cut_mutation_at(int nth, bool applies, bool power, bool again);
 int fake_p11_mutating_calls(void);
 int fake_p11_pairs_made(void);
 
+/* fn (NULL: none) runs as every call begins, until the reset: a call is where the token task's
+ * fiber parks on the appliance and other tasks look at what it is changing (they must see a
+ * whole state, old or new). */
+void fake_p11_on_call(void (*fn)(void));
+
 /* Calls made, and mutating calls that took effect, since the reset. */
 int fake_p11_calls(void);
 int fake_p11_mutations(void);

@@ -149,6 +149,35 @@ TEST(refused_revoke_writes_nothing)
     CHECK_EQ(fake_p11_mutations(), mutations);
 }
 
+static unsigned calls_seen, calls_wrong;
+
+/* The net task checks grants while a reload waits for the token. */
+static void look_while_loading(void)
+{
+    calls_seen++;
+    if (!acl.loaded || !acl_find(&acl, fp_a))
+        calls_wrong++;
+}
+
+TEST(a_reload_grants_as_before_while_it_waits_for_the_token)
+{
+    const char *why = NULL;
+
+    granted_a();
+    calls_seen = calls_wrong = 0;
+    fake_p11_on_call(look_while_loading);
+    CHECK_EQ(acl_load(&acl, &why), 0);
+    fake_p11_on_call(NULL);
+    CHECK(calls_seen >= 1);
+    CHECK_EQ(calls_wrong, 0);
+    CHECK(acl_find(&acl, fp_a) != NULL);
+    /* a token that does not answer leaves the list as it was: it signs nothing either */
+    fake_p11_power_cut_at(1, false);
+    CHECK_EQ(acl_load(&acl, &why), -EIO);
+    CHECK(acl.loaded && acl_find(&acl, fp_a) != NULL);
+    fake_p11_power_on();
+}
+
 int main(void)
 {
     RUN(grant_and_revoke_are_what_a_fresh_appliance_finds);
@@ -157,5 +186,6 @@ int main(void)
     RUN(a_damaged_list_grants_nobody);
     RUN(a_list_the_token_cannot_give_grants_nobody);
     RUN(refused_revoke_writes_nothing);
+    RUN(a_reload_grants_as_before_while_it_waits_for_the_token);
     return unit_summary();
 }

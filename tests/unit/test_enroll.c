@@ -125,11 +125,37 @@ TEST(a_damaged_configuration_is_refused_at_load)
     CHECK(!enroll_serving(&en, &now));
 }
 
+static unsigned calls_seen, calls_wrong;
+
+/* The net task reads the state while a reload waits for the token. */
+static void look_while_loading(void)
+{
+    calls_seen++;
+    if (enroll_state(&en, &now) != ENROLL_REQUEST_EXPORTED || !en.spki_len)
+        calls_wrong++;
+}
+
+TEST(a_reload_shows_the_old_state_until_the_new_one_is_whole)
+{
+    const char *why = NULL;
+
+    with_key();
+    CHECK_EQ(enroll_request_record(&en, DOC_ENROLLMENT, &why), 0);
+    calls_seen = calls_wrong = 0;
+    fake_p11_on_call(look_while_loading);
+    CHECK_EQ(enroll_load(&en, &why), 0);
+    fake_p11_on_call(NULL);
+    CHECK(calls_seen >= 3);
+    CHECK_EQ(calls_wrong, 0);
+    CHECK_EQ(enroll_state(&en, &now), ENROLL_REQUEST_EXPORTED);
+}
+
 int main(void)
 {
     RUN(states_follow_the_token_objects);
     RUN(a_name_persists_and_a_cut_leaves_old_or_new);
     RUN(refusals_write_nothing);
     RUN(a_damaged_configuration_is_refused_at_load);
+    RUN(a_reload_shows_the_old_state_until_the_new_one_is_whole);
     return unit_summary();
 }

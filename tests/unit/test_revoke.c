@@ -31,20 +31,26 @@
 
 #define OBJS 48
 
-static struct {
+struct obj {
     char name[32];
     uint8_t data[TOKEN_DATA_MAX];
     size_t len;
     bool used;
-} objs[OBJS];
+};
+static struct obj objs[OBJS];
 static bool write_fails, read_fails, sign_fails;
 static int writes, signs;
 static char last_written[32];
+
+/* Runs as each read begins: where the token task's fiber parks on the appliance. */
+static void (*on_read)(void);
 
 CK_RV token_data_read(struct token *t, const char *name, uint8_t *out, size_t cap, size_t *len)
 {
     (void)t;
     *len = 0;
+    if (on_read)
+        on_read();
     if (read_fails)
         return CKR_DEVICE_ERROR;
     for (size_t i = 0; i < OBJS; i++)
@@ -741,6 +747,58 @@ TEST(full_list)
     printf("# a CRL of %d entries: %zu bytes\n", REVOKE_ENTRIES_MAX, rv.crl_len);
 }
 
+/* What the net task sees while a reload waits for the token: the old list, whole. */
+static unsigned reads_seen, reads_wrong;
+
+static void look_while_reading(void)
+{
+    uint8_t s[X509_SERIAL_LEN];
+    const char *why;
+
+    reads_seen++;
+    for (unsigned i = 0; i < 600; i += 7) {
+        serial_n(s, 1000 + i);
+        if (rv.count != 600 || revoke_check_serial(&rv, s, "x", &why) != -EPERM)
+            reads_wrong++;
+    }
+}
+
+TEST(a_reload_shows_the_old_list_until_the_new_one_is_whole)
+{
+    uint8_t s[X509_SERIAL_LEN];
+    const char *why;
+
+    fresh();
+    for (unsigned i = 0; i < 600; i++) { /* two chunks: a reload parks between them */
+        serial_n(s, 1000 + i);
+        CHECK_EQ(revoke_serial(&rv, s, X509_CRL_REASON_CESSATION_OF_OPERATION, &t0, &why), 0);
+    }
+    /* 100 more, which sort before them, are in the token but not yet in RAM (as when another
+     * cluster member revoked them): the token with 600, RAM loaded from it, then 700 back */
+    static struct obj with_600[OBJS], with_700[OBJS];
+    memcpy(with_600, objs, sizeof(objs));
+    for (unsigned i = 0; i < 100; i++) {
+        serial_n(s, 100 + i);
+        CHECK_EQ(revoke_serial(&rv, s, X509_CRL_REASON_CESSATION_OF_OPERATION, &t0, &why), 0);
+    }
+    memcpy(with_700, objs, sizeof(objs));
+    memcpy(objs, with_600, sizeof(objs));
+    CHECK_EQ(revoke_load(&rv, &why), 0);
+    CHECK_EQ(rv.count, 600);
+    memcpy(objs, with_700, sizeof(objs));
+    reads_seen = reads_wrong = 0;
+    on_read = look_while_reading;
+    CHECK_EQ(revoke_load(&rv, &why), 0);
+    on_read = NULL;
+    CHECK(reads_seen >= 3);
+    CHECK_EQ(reads_wrong, 0);
+    CHECK_EQ(rv.count, 700);
+    serial_n(s, 1000 + 599);
+    CHECK_EQ(revoke_check_serial(&rv, s, "x", &why), -EPERM);
+    serial_n(s, 100);
+    CHECK_EQ(revoke_check_serial(&rv, s, "x", &why), -EPERM);
+}
+
 int main(void)
 {
     hierarchy();
@@ -756,6 +814,7 @@ int main(void)
     RUN(damaged_refuses_everything);
     RUN(prefix_checks_among_neighbours);
     RUN(full_list);
+    RUN(a_reload_shows_the_old_list_until_the_new_one_is_whole);
     EVP_PKEY_free(slc_key.pkey);
     EVP_PKEY_free(auth_key.pkey);
     return unit_summary();
