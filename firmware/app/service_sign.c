@@ -61,10 +61,13 @@ struct sign_job {
     uint8_t via[HTTP_FINGERPRINT_LEN];
     char caller[ISSUE_WHO_MAX];          /* "": none (sub-enrollment) */
     char audit_who[ISSUE_AUDIT_WHO_MAX]; /* "": the name issuing found */
-    /* checked: a use license the net task has checked (issue_license_check), lic all the token
-     * part needs; otherwise the request, issued by fn from its body. */
-    bool checked;
-    struct issue_license_req lic;
+    /* What the net task checked (issue_*_check), all the token part needs; NOT_CHECKED: the
+     * request, issued by fn from its body. */
+    enum { NOT_CHECKED, CHECKED_LICENSE, CHECKED_CERT } checked;
+    union {
+        struct issue_license_req lic;
+        struct issue_cert_req cert;
+    } r;
     size_t body_len;
     char body[HTTP_BODY_MAX];
     /* Filled in by the token task. */
@@ -260,10 +263,14 @@ static void sign_job_run(struct token_job *tj)
 
     j->n = 0;
     j->who[0] = '\0';
-    if (j->checked) {
-        snprintf(j->who, sizeof(j->who), "%s", j->lic.cn);
-        j->ret = issue_license_sign(&j->app->issue, &j->lic, &j->now, j->answer, sizeof(j->answer),
-                                    &j->n, &why);
+    if (j->checked == CHECKED_LICENSE) {
+        snprintf(j->who, sizeof(j->who), "%s", j->r.lic.cn);
+        j->ret = issue_license_sign(&j->app->issue, &j->r.lic, &j->now, j->answer,
+                                    sizeof(j->answer), &j->n, &why);
+    } else if (j->checked == CHECKED_CERT) {
+        snprintf(j->who, sizeof(j->who), "%s", j->r.cert.cn);
+        j->ret = issue_cert_sign(&j->app->issue, &j->r.cert, &j->now, j->answer, sizeof(j->answer),
+                                 &j->n, &why);
     } else {
         j->ret =
             j->fn(&j->app->issue, j->caller[0] ? j->caller : NULL, j->has_via ? j->via : NULL,
@@ -279,7 +286,7 @@ static struct sign_job *free_sign_job(void)
 {
     for (size_t i = 0; i < SIGN_JOBS; i++)
         if (!sign_jobs[i].used) {
-            sign_jobs[i].checked = false;
+            sign_jobs[i].checked = NOT_CHECKED;
             return &sign_jobs[i];
         }
     return NULL;
@@ -310,7 +317,7 @@ static void serve(struct app *app, const struct http_request *req, struct http_r
         memcpy(j->via, via, sizeof(j->via));
     snprintf(j->caller, sizeof(j->caller), "%s", caller ? caller : "");
     snprintf(j->audit_who, sizeof(j->audit_who), "%s", audit_who ? audit_who : "");
-    j->body_len = j->checked ? 0 : req->body_len; /* a checked one needs only lic */
+    j->body_len = j->checked ? 0 : req->body_len; /* a checked one needs only j->r */
     memcpy(j->body, req->body, j->body_len);
     j->tj = (struct token_job){.run = sign_job_run};
     (void)token_job_submit(app, &j->tj); /* cannot fail: a free job is never queued */
@@ -328,15 +335,6 @@ static void service_sign_poll(struct app *app)
         (void)http_complete(j->id, &resp); /* -ENOENT: the client left; nothing to do */
         j->used = false;
     }
-}
-
-/* Sub-enrollment has no user: the ACL granted the caller (via). */
-static int subenroll_fn(struct issue *is, const char *caller, const uint8_t *via, const char *xml,
-                        size_t len, const x509_time *now, char *out, size_t cap, size_t *olen,
-                        char who[ISSUE_WHO_MAX], const char **why)
-{
-    (void)caller;
-    return issue_subenroll(is, via, xml, len, now, out, cap, olen, who, why);
 }
 
 static int publish_fn(struct issue *is, const char *caller, const uint8_t *via, const char *xml,
@@ -372,9 +370,21 @@ static void subenroll(void *ctx, const struct http_request *req, struct http_res
         refuse(app, resp, "subenroll", 403, ic.fp ? fp : NULL, why);
         return;
     }
-    if (ready(app, req, resp, "subenroll", NULL, &now))
-        serve(app, req, resp, free_sign_job(), "subenroll", subenroll_fn, &now, NULL,
-              req->client_fp, NULL);
+    if (!ready(app, req, resp, "subenroll", NULL, &now))
+        return;
+    /* Checked here, while the token task signs another request: only the signature waits. */
+    struct sign_job *j = free_sign_job();
+    if (j) {
+        char who[ISSUE_WHO_MAX] = "";
+        int ret = issue_subenroll_check(&app->issue, req->client_fp, (const char *)req->body,
+                                        req->body_len, &now, &j->r.cert, who, &why);
+        if (ret) {
+            refuse(app, resp, "subenroll", status_of(ret), who, why);
+            return;
+        }
+        j->checked = CHECKED_CERT;
+    }
+    serve(app, req, resp, j, "subenroll", NULL, &now, NULL, req->client_fp, NULL);
 }
 
 /* Publishing and licensing: the caller proven by the TLS chain alone. */
@@ -408,25 +418,17 @@ static void license(void *ctx, const struct http_request *req, struct http_respo
     j = free_sign_job();
     if (j) {
         int ret = issue_license_check(&app->issue, c.user.cert.name, (const char *)req->body,
-                                      req->body_len, &now, &j->lic, who, &why);
+                                      req->body_len, &now, &j->r.lic, who, &why);
         if (ret && ret != -EINPROGRESS) {
             refuse(app, resp, "license", status_of(ret), c.audit, why);
             return;
         }
-        j->checked = ret == 0;
+        j->checked = ret == 0 ? CHECKED_LICENSE : NOT_CHECKED;
     }
     serve(app, req, resp, j, "license", license_fn, &now, c.user.cert.name, NULL, c.audit);
 }
 
 /* ---- certification: issued on a root, forwarded by a licensing server (R12, R18) ---- */
-
-/* Issued from the request as it came: the token task reads it again, into its own memory. */
-static int certify_fn(struct issue *is, const char *caller, const uint8_t *via, const char *xml,
-                      size_t len, const x509_time *now, char *out, size_t cap, size_t *olen,
-                      char who[ISSUE_WHO_MAX], const char **why)
-{
-    return issue_certify(is, caller, via, xml, len, now, out, cap, olen, who, why);
-}
 
 /* A request being forwarded to the root: whom it is for, to audit the root's answer. */
 struct forward {
@@ -538,6 +540,28 @@ static void certify_forward(struct app *app, const struct http_request *req,
     }
 }
 
+/* A root: checked here (the request is parsed already), signed in the token task. */
+static void certify_here(struct app *app, const struct http_request *req,
+                         struct http_response *resp, const x509_time *now, const struct caller *c)
+{
+    /* issue_who took the user from a UserChain only for a granted server: that one. */
+    const uint8_t *via = c->user.via[0] ? req->client_fp : NULL;
+    struct sign_job *j = free_sign_job();
+
+    if (j) {
+        char who[ISSUE_WHO_MAX] = "";
+        const char *why = NULL;
+        int ret = issue_certify_check(&app->issue, c->user.cert.name, via, &certify_doc, now,
+                                      &j->r.cert, who, &why);
+        if (ret) {
+            refuse(app, resp, "certify", status_of(ret), c->audit, why);
+            return;
+        }
+        j->checked = CHECKED_CERT;
+    }
+    serve(app, req, resp, j, "certify", NULL, now, c->user.cert.name, via, c->audit);
+}
+
 static void certify(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct app *app = ctx;
@@ -576,11 +600,8 @@ static void certify(void *ctx, const struct http_request *req, struct http_respo
         return;
     if (licensing)
         certify_forward(app, req, resp, &c);
-    else {
-        /* issue_who took the user from a UserChain only for a granted server: that one. */
-        serve(app, req, resp, free_sign_job(), "certify", certify_fn, &now, c.user.cert.name,
-              c.user.via[0] ? req->client_fp : NULL, c.audit);
-    }
+    else
+        certify_here(app, req, resp, &now, &c);
 }
 
 int service_sign_start(struct app *app)

@@ -14,10 +14,16 @@ static struct doc_request req;
 static struct doc_response resp;
 static struct doc_license in, out_doc;
 static struct x509_info subject_info, license_info;
-/* issue_license_check's own, as it runs in the net task while a token job may be parked in the
- * middle of using the ones above. */
+/* The check halves' own (issue_*_check), as they run in the net task while a token job may be
+ * parked in the middle of using the ones above. */
 static struct doc_license check_in;
 static struct x509_info check_rac_info, check_pl_info;
+static struct doc_request check_req;
+/* What issue_subenroll and issue_certify checked, for their own token half. */
+static struct issue_cert_req cert_req;
+_Static_assert(DOC_NAME_MAX <= X509_CN_MAX, "a server name is a certificate's CN");
+_Static_assert(sizeof(cert_req.slc_serial) >= sizeof(((struct x509_info *)0)->serial),
+               "an SLC serial does not fit");
 static char why_buf[160];
 
 void issue_init(struct issue *is, struct token *token, struct enroll *enroll, struct acl *acl,
@@ -283,12 +289,14 @@ static int server_in_good_standing(struct issue *is, const uint8_t *fp, const ui
     return revoke_check_prefix(is->revoke, e->prefix, "licensing server certificate", why);
 }
 
-int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
-                    const x509_time *now, char *out, size_t cap, size_t *olen,
-                    char who[ISSUE_WHO_MAX], const char **why)
+/*
+ * Every check of a sub-enrollment request, parsed into rq; what its certificate needs into *r.
+ * Runs in either task: it asks the token nothing.
+ */
+static int subenroll_checks(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
+                            const x509_time *now, struct doc_request *rq, struct issue_cert_req *r,
+                            char who[ISSUE_WHO_MAX], const char **why)
 {
-    struct enroll *e = is->enroll;
-    struct x509_profile p = {0};
     const uint8_t *prefix = NULL;
     int ret = may_issue(is, now, X509_RIGHT_SUBENROLL,
                         "sub-enrollment is served by a root cluster only", why);
@@ -297,48 +305,55 @@ int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t
         return ret;
     if (fp && (ret = server_in_good_standing(is, fp, &prefix, why)) != 0)
         return ret;
-    if (doc_request_parse(xml, len, &req, why) != 0)
+    if (doc_request_parse(xml, len, rq, why) != 0)
         return -EINVAL;
-    set_who(who, req.server_name);
+    set_who(who, rq->server_name);
     *why = "an enrollment request goes to the enrollment authority, not to a root";
-    if (req.kind == DOC_ENROLLMENT)
+    if (rq->kind == DOC_ENROLLMENT)
         return -EINVAL;
     /* docs/requirements.md R14: the root's revocation applies to the servers below it. */
     *why = "a licensing server sets no revocation policy: the root's applies";
-    if (req.revocation != DOC_REVOCATION_STANDARD)
+    if (rq->revocation != DOC_REVOCATION_STANDARD)
         return -EINVAL;
     *why = "the key is neither RSA 2048-4096 nor P-256";
-    if (!rsa_in_bounds(req.public_key, req.public_key_len) &&
-        !spki_is_p256(req.public_key, req.public_key_len))
+    if (!rsa_in_bounds(rq->public_key, rq->public_key_len) &&
+        !spki_is_p256(rq->public_key, rq->public_key_len))
         return -EINVAL;
-    if (x509_csr_verify(req.pop, req.pop_len, req.public_key, req.public_key_len, why) != 0)
+    if (x509_csr_verify(rq->pop, rq->pop_len, rq->public_key, rq->public_key_len, why) != 0)
         return -EINVAL;
-    p.cn = req.server_name;
-    p.org = "Signet licensing server";
-    p.spki = req.public_key;
-    p.spki_len = req.public_key_len;
-    p.ca = true;
-    p.path_len = 0; /* a licensing server issues licenses, never another server */
-    p.rights = X509_RIGHT_ISSUE_USE | X509_RIGHT_ISSUE_PUBLISH;
-    p.cluster_url = req.cluster_url;
-    p.sku = req.sku;
-    p.version = req.version;
-    p.revoker_spki = e->info.revoker_spki;
-    p.revoker_spki_len = e->info.revoker_spki_len;
-    validity(is, now, ISSUE_SUBENROLL_DAYS, 0, &p);
+    *why = "the request's key is too large";
+    if (rq->public_key_len > sizeof(r->spki))
+        return -EINVAL;
+    memset(r, 0, sizeof(*r));
+    snprintf(r->cn, sizeof(r->cn), "%s", rq->server_name);
+    memcpy(r->spki, rq->public_key, rq->public_key_len);
+    r->spki_len = rq->public_key_len;
+    snprintf(r->cluster_url, sizeof(r->cluster_url), "%s", rq->cluster_url);
+    snprintf(r->sku, sizeof(r->sku), "%s", rq->sku);
+    snprintf(r->version, sizeof(r->version), "%s", rq->version);
     /* Nothing to record: the serial's prefix already ties it to its server (firmware/acl). */
-    memset(&resp, 0, sizeof(resp));
-    ret = sign_cert(is, &p, prefix, resp.slc, sizeof(resp.slc), &resp.slc_len, why);
-    if (ret)
-        return ret;
-    *why = "the chain is too long";
-    if (issuer_chain(is, &resp.chain_count, resp.chain, resp.chain_len) != 0)
-        return -E2BIG;
-    *why = "the response does not fit";
-    if (doc_response_write(&resp, out, cap, olen) != 0)
-        return -E2BIG;
-    is->stats.subenrolled++;
+    r->has_prefix = prefix != NULL;
+    if (prefix)
+        memcpy(r->prefix, prefix, sizeof(r->prefix));
+    memcpy(r->slc_serial, is->enroll->info.serial, is->enroll->info.serial_len);
+    r->slc_serial_len = is->enroll->info.serial_len;
     return 0;
+}
+
+int issue_subenroll_check(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
+                          const x509_time *now, struct issue_cert_req *r, char who[ISSUE_WHO_MAX],
+                          const char **why)
+{
+    return subenroll_checks(is, fp, xml, len, now, &check_req, r, who, why);
+}
+
+int issue_subenroll(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
+                    const x509_time *now, char *out, size_t cap, size_t *olen,
+                    char who[ISSUE_WHO_MAX], const char **why)
+{
+    int ret = subenroll_checks(is, fp, xml, len, now, &req, &cert_req, who, why);
+
+    return ret ? ret : issue_cert_sign(is, &cert_req, now, out, cap, olen, why);
 }
 
 /* ---- certification ---- */
@@ -367,21 +382,19 @@ int issue_certify_names(const char *caller, const struct doc_license *doc, char 
     return certify_names(caller, doc, cn, spki, sizeof(spki), &spki_len, who, why);
 }
 
-static int certify_doc(struct issue *is, const char *caller, const uint8_t *via_fp,
-                       const struct doc_license *doc, const x509_time *now, char *out, size_t cap,
-                       size_t *olen, char who[ISSUE_WHO_MAX], const char **why)
+int issue_certify_check(struct issue *is, const char *caller, const uint8_t *via_fp,
+                        const struct doc_license *doc, const x509_time *now,
+                        struct issue_cert_req *r, char who[ISSUE_WHO_MAX], const char **why)
 {
-    static uint8_t spki[X509_SPKI_MAX];
     char cn[X509_CN_MAX + 1];
-    struct x509_profile p = {0};
     const uint8_t *via = NULL;
-    size_t spki_len = 0;
     int ret = may_issue(is, now, X509_RIGHT_CERTIFY,
                         "certification is served by a root cluster only", why);
 
     if (ret)
         return ret;
-    ret = certify_names(caller, doc, cn, spki, sizeof(spki), &spki_len, who, why);
+    memset(r, 0, sizeof(*r));
+    ret = certify_names(caller, doc, cn, r->spki, sizeof(r->spki), &r->spki_len, who, why);
     if (!ret)
         ret = revoke_check_user(is->revoke, caller, why);
     if (!ret && via_fp)
@@ -390,21 +403,18 @@ static int certify_doc(struct issue *is, const char *caller, const uint8_t *via_
         return ret;
     /* Content keys are wrapped to this key with RSA-OAEP. */
     *why = "a rights account key must be RSA 2048-4096";
-    if (!rsa_in_bounds(spki, spki_len))
+    if (!rsa_in_bounds(r->spki, r->spki_len))
         return -EINVAL;
+    r->rac = true;
     /* The name as proven, not as the request spelled it (the domain's case may differ). */
-    p.cn = caller;
-    p.org = "Signet user";
-    p.spki = spki;
-    p.spki_len = spki_len;
-    p.kind = X509_KIND_RAC;
+    snprintf(r->cn, sizeof(r->cn), "%s", caller);
     /* Revoking the server it came through takes this RAC back too (firmware/revoke). */
-    p.via_prefix = via;
-    validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
-    memset(&out_doc, 0, sizeof(out_doc));
-    out_doc.kind = DOC_CERTIFY_RESPONSE;
-    ret = sign_cert(is, &p, NULL, out_doc.rac, sizeof(out_doc.rac), &out_doc.rac_len, why);
-    return ret ? ret : finish(is, out, cap, olen, &is->stats.certified, why);
+    r->has_prefix = via != NULL;
+    if (via)
+        memcpy(r->prefix, via, sizeof(r->prefix));
+    memcpy(r->slc_serial, is->enroll->info.serial, is->enroll->info.serial_len);
+    r->slc_serial_len = is->enroll->info.serial_len;
+    return 0;
 }
 
 int issue_certify(struct issue *is, const char *caller, const uint8_t *via_fp, const char *xml,
@@ -418,7 +428,69 @@ int issue_certify(struct issue *is, const char *caller, const uint8_t *via_fp, c
         return ret;
     if (doc_license_parse(xml, len, DOC_CERTIFY_REQUEST, &in, why) != 0)
         return -EINVAL;
-    return certify_doc(is, caller, via_fp, &in, now, out, cap, olen, who, why);
+    ret = issue_certify_check(is, caller, via_fp, &in, now, &cert_req, who, why);
+    return ret ? ret : issue_cert_sign(is, &cert_req, now, out, cap, olen, why);
+}
+
+/* ---- the token's half of both ---- */
+
+/* A licensing server's certificate: a CA for licenses only, with the root's revocation. */
+static void server_profile(const struct issue *is, const struct issue_cert_req *r,
+                           struct x509_profile *p)
+{
+    p->org = "Signet licensing server";
+    p->ca = true;
+    p->path_len = 0; /* a licensing server issues licenses, never another server */
+    p->rights = X509_RIGHT_ISSUE_USE | X509_RIGHT_ISSUE_PUBLISH;
+    p->cluster_url = r->cluster_url;
+    p->sku = r->sku;
+    p->version = r->version;
+    p->revoker_spki = is->enroll->info.revoker_spki;
+    p->revoker_spki_len = is->enroll->info.revoker_spki_len;
+}
+
+int issue_cert_sign(struct issue *is, const struct issue_cert_req *r, const x509_time *now,
+                    char *out, size_t cap, size_t *olen, const char **why)
+{
+    const struct x509_info *slc = &is->enroll->info;
+    struct x509_profile p = {0};
+    int ret;
+
+    *why = "not enrolled";
+    if (!enroll_serving(is->enroll, now))
+        return -EAGAIN;
+    /* Checked under another SLC (renewed or replaced since): what was checked may not hold. */
+    *why = "the SLC changed meanwhile: try again";
+    if (!same_bytes(r->slc_serial, r->slc_serial_len, slc->serial, slc->serial_len))
+        return -EAGAIN;
+    p.cn = r->cn;
+    p.spki = r->spki;
+    p.spki_len = r->spki_len;
+    if (r->rac) {
+        p.org = "Signet user";
+        p.kind = X509_KIND_RAC;
+        p.via_prefix = r->has_prefix ? r->prefix : NULL;
+        validity(is, now, 0, ISSUE_LICENSE_YEARS, &p);
+        memset(&out_doc, 0, sizeof(out_doc));
+        out_doc.kind = DOC_CERTIFY_RESPONSE;
+        ret = sign_cert(is, &p, NULL, out_doc.rac, sizeof(out_doc.rac), &out_doc.rac_len, why);
+        return ret ? ret : finish(is, out, cap, olen, &is->stats.certified, why);
+    }
+    server_profile(is, r, &p);
+    validity(is, now, ISSUE_SUBENROLL_DAYS, 0, &p);
+    memset(&resp, 0, sizeof(resp));
+    ret = sign_cert(is, &p, r->has_prefix ? r->prefix : NULL, resp.slc, sizeof(resp.slc),
+                    &resp.slc_len, why);
+    if (ret)
+        return ret;
+    *why = "the chain is too long";
+    if (issuer_chain(is, &resp.chain_count, resp.chain, resp.chain_len) != 0)
+        return -E2BIG;
+    *why = "the response does not fit";
+    if (doc_response_write(&resp, out, cap, olen) != 0)
+        return -E2BIG;
+    is->stats.subenrolled++;
+    return 0;
 }
 
 /* ---- the content-key encryption key ---- */

@@ -162,6 +162,36 @@ int issue_license_check(struct issue *is, const char *caller, const char *xml, s
 int issue_license_sign(struct issue *is, const struct issue_license_req *r, const x509_time *now,
                        char *out, size_t cap, size_t *olen, const char **why);
 
+/*
+ * Sub-enrollment and certification in two halves as well. The check halves make every check
+ * issue_subenroll and issue_certify make, without the token (the net task calls them; they keep
+ * their own scratch, shared with issue_license_check): 0 with *r (all the certificate needs,
+ * copied), or the same refusal. issue_certify_check takes the request already parsed: the
+ * adapter reads it for the UserChain. issue_cert_sign stamps a serial, builds, signs and writes
+ * the response (token task); -EAGAIN when the SLC changed since the check.
+ */
+struct issue_cert_req {
+    bool rac;                    /* a user's RAC; else a licensing server's certificate */
+    char cn[X509_CN_MAX + 1];    /* the server's name, or the user's as proven */
+    uint8_t spki[X509_SPKI_MAX]; /* the subject's key, checked */
+    size_t spki_len;
+    bool has_prefix; /* the server's: its serial's prefix, or a RAC's signetVia */
+    uint8_t prefix[X509_SERIAL_PREFIX_LEN];
+    char cluster_url[DOC_URL_MAX + 1]; /* a server's only */
+    char sku[DOC_SKU_MAX + 1];
+    char version[DOC_VERSION_MAX + 1];
+    uint8_t slc_serial[20]; /* the SLC it was checked under */
+    size_t slc_serial_len;
+};
+int issue_subenroll_check(struct issue *is, const uint8_t *fp, const char *xml, size_t len,
+                          const x509_time *now, struct issue_cert_req *r, char who[ISSUE_WHO_MAX],
+                          const char **why);
+int issue_certify_check(struct issue *is, const char *caller, const uint8_t *via_fp,
+                        const struct doc_license *doc, const x509_time *now,
+                        struct issue_cert_req *r, char who[ISSUE_WHO_MAX], const char **why);
+int issue_cert_sign(struct issue *is, const struct issue_cert_req *r, const x509_time *now,
+                    char *out, size_t cap, size_t *olen, const char **why);
+
 /* The CKEK exists (made when missing) and its certificate under the current SLC is in the
  * token; *cert points at it. Needs an installed SLC. */
 int issue_ckek_ready(struct issue *is, const x509_time *now, const uint8_t **cert, size_t *len,

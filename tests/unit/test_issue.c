@@ -65,6 +65,13 @@ static void refused_writes_nothing(const uint8_t *fp, const char *xml)
     CHECK(why != NULL);
     CHECK_STR(why, "not enrolled");
     CHECK_EQ(fake_p11_mutations(), mutations);
+    /* the net task's half refuses alike, and asks the token nothing */
+    static struct issue_cert_req r;
+    int calls = fake_p11_calls();
+    why = NULL;
+    CHECK_EQ(issue_subenroll_check(&is, fp, xml, strlen(xml), &now, &r, who, &why), -EAGAIN);
+    CHECK_STR(why, "not enrolled");
+    CHECK_EQ(fake_p11_calls(), calls);
     CHECK(acl_find(&acl, fp_a) != NULL && !acl_find(&acl, fp_a)->has_serial);
     CHECK(memcmp(acl_find(&acl, fp_a)->prefix, prefix, sizeof(prefix)) == 0);
 }
