@@ -32,6 +32,14 @@
  * parsing a document, whose expat salt draws from the RNG) it fails at once rather than wait for
  * the token there: the draw fails, its caller copes (doc_salt falls back), and the next draw on
  * a fiber reseeds. */
+/* The token task's own fiber: a token job (the TLS set-up, a job's own client session) may call
+ * the token directly. Anywhere else but a handshake fiber the call would wait where nothing may
+ * wait on the token: it fails at once instead. */
+static bool on_token_fiber(struct app *app)
+{
+    return k_current_fiber() == &app->token_task.task;
+}
+
 static int token_entropy(void *ctx, uint8_t *out, size_t len)
 {
     struct app *app = ctx;
@@ -40,19 +48,24 @@ static int token_entropy(void *ctx, uint8_t *out, size_t len)
 
     if (f)
         rv = app_tls_fiber_random(f, out, len);
-    else if (k_current_fiber() == &app->token_task.task)
+    else if (on_token_fiber(app))
         rv = token_random(&app->token, out, len);
     return rv == CKR_OK ? 0 : -EIO;
 }
 
-/* A handshake's signature: on a handshake fiber through its token job, never in the net task. */
+/* A handshake's signature: on a handshake fiber through its token job, or in a token job; never
+ * in the net task. */
 static int tls_sign(void *ctx, const uint8_t *digest, size_t len, uint8_t rs[TOKEN_PK_P256_RS])
 {
     struct app *app = ctx;
     struct tls_fiber *f = app_tls_fiber_current(app);
     size_t n = TOKEN_PK_P256_RS;
-    CK_RV rv = f ? app_tls_fiber_sign(f, digest, len, rs, &n)
-                 : token_sign_digest(&app->token, &app->token.tls, digest, len, rs, &n);
+    CK_RV rv = CKR_FUNCTION_FAILED;
+
+    if (f)
+        rv = app_tls_fiber_sign(f, digest, len, rs, &n);
+    else if (on_token_fiber(app))
+        rv = token_sign_digest(&app->token, &app->token.tls, digest, len, rs, &n);
 
     app->tls_token_signs++;
     return rv == CKR_OK ? 0 : -EIO;
