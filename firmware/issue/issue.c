@@ -289,6 +289,17 @@ static int server_in_good_standing(struct issue *is, const uint8_t *fp, const ui
     return revoke_check_prefix(is->revoke, e->prefix, "licensing server certificate", why);
 }
 
+/* The end of a check half: the licensing server's prefix (NULL: none) and the SLC in force, which
+ * the token half finds unchanged or refuses. */
+static void checked_under(const struct issue *is, const uint8_t *prefix, struct issue_cert_req *r)
+{
+    r->has_prefix = prefix != NULL;
+    if (prefix)
+        memcpy(r->prefix, prefix, sizeof(r->prefix));
+    memcpy(r->slc_serial, is->enroll->info.serial, is->enroll->info.serial_len);
+    r->slc_serial_len = is->enroll->info.serial_len;
+}
+
 /*
  * Every check of a sub-enrollment request, parsed into rq; what its certificate needs into *r.
  * Runs in either task: it asks the token nothing.
@@ -332,11 +343,7 @@ static int subenroll_checks(struct issue *is, const uint8_t *fp, const char *xml
     snprintf(r->sku, sizeof(r->sku), "%s", rq->sku);
     snprintf(r->version, sizeof(r->version), "%s", rq->version);
     /* Nothing to record: the serial's prefix already ties it to its server (firmware/acl). */
-    r->has_prefix = prefix != NULL;
-    if (prefix)
-        memcpy(r->prefix, prefix, sizeof(r->prefix));
-    memcpy(r->slc_serial, is->enroll->info.serial, is->enroll->info.serial_len);
-    r->slc_serial_len = is->enroll->info.serial_len;
+    checked_under(is, prefix, r);
     return 0;
 }
 
@@ -409,11 +416,7 @@ int issue_certify_check(struct issue *is, const char *caller, const uint8_t *via
     /* The name as proven, not as the request spelled it (the domain's case may differ). */
     snprintf(r->cn, sizeof(r->cn), "%s", caller);
     /* Revoking the server it came through takes this RAC back too (firmware/revoke). */
-    r->has_prefix = via != NULL;
-    if (via)
-        memcpy(r->prefix, via, sizeof(r->prefix));
-    memcpy(r->slc_serial, is->enroll->info.serial, is->enroll->info.serial_len);
-    r->slc_serial_len = is->enroll->info.serial_len;
+    checked_under(is, via, r);
     return 0;
 }
 
