@@ -27,11 +27,6 @@
     3650 /* a self-signed identity: its fingerprint, not its dates, is trusted                     \
           */
 
-/* The RNG's reseed (crypto/rng): in a handshake step it is asked for on a handshake fiber, which
- * waits for the token there (tls_fibers.h); in a token job directly. Anywhere else (the net task
- * parsing a document, whose expat salt draws from the RNG) it fails at once rather than wait for
- * the token there: the draw fails, its caller copes (doc_salt falls back), and the next draw on
- * a fiber reseeds. */
 /* The token task's own fiber: a token job (the TLS set-up, a job's own client session) may call
  * the token directly. Anywhere else but a handshake fiber the call would wait where nothing may
  * wait on the token: it fails at once instead. */
@@ -40,6 +35,11 @@ static bool on_token_fiber(struct app *app)
     return k_current_fiber() == &app->token_task.task;
 }
 
+/* The RNG's reseed (crypto/rng): in a handshake step it is asked for on a handshake fiber, which
+ * waits for the token there (tls_fibers.h); in a token job directly. Anywhere else (the net task
+ * parsing a document, whose expat salt draws from the RNG) it fails at once rather than wait for
+ * the token there: the draw fails, its caller copes (doc_salt falls back), and the next draw on
+ * a fiber reseeds. */
 static int token_entropy(void *ctx, uint8_t *out, size_t len)
 {
     struct app *app = ctx;
