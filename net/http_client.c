@@ -7,8 +7,10 @@
 
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
+#include "lib/ipv4.h"
 #include "lwip/sys.h"
 #include "http_parse.h"
+#include "resolve.h"
 #include "signet_config.h"
 #include "tls.h"
 
@@ -16,6 +18,8 @@
 struct client {
     bool busy;
     bool established; /* TLS handshake done (always true without TLS) */
+    bool resolving;   /* waiting for the server's name to resolve */
+    uint16_t port;
     struct altcp_pcb *pcb;
     struct tls_conn *tls; /* https only */
     http_client_done_fn done;
@@ -46,6 +50,8 @@ static void detach(struct altcp_pcb *pcb)
     altcp_err(pcb, NULL);
 }
 
+static void resolved(void *ctx, uint32_t addr, const char *why);
+
 /* End the exchange: close, then report exactly once. ERR_ABRT if the connection had to be
  * aborted (what a callback of that connection must then return). */
 static err_t finish(struct client *c, int status, const char *body, size_t len, const char *why)
@@ -53,6 +59,9 @@ static err_t finish(struct client *c, int status, const char *body, size_t len, 
     struct altcp_pcb *pcb = c->pcb;
     err_t ret = ERR_OK;
 
+    if (c->resolving)
+        resolve_cancel(resolved, c);
+    c->resolving = false;
     c->pcb = NULL;
     if (c->tls) {
         if (pcb && c->established)
@@ -339,22 +348,23 @@ static err_t on_connected(void *arg, struct altcp_pcb *pcb, err_t err)
 
 struct url {
     bool tls;
+    bool named; /* host is a name to resolve, else ip holds the address */
     ip_addr_t ip;
     uint16_t port;
-    const char *authority; /* A.B.C.D[:PORT], for the Host header */
+    char host[RESOLVE_NAME_MAX + 1];
+    const char *authority; /* HOST[:PORT], for the Host header */
     size_t authority_len;
     const char *path; /* NULL: none given */
 };
 
-/* "http[s]://A.B.C.D[:PORT][/PATH]"; the path is printable ASCII without spaces. */
+/* "http[s]://HOST[:PORT][/PATH]", HOST an IPv4 address or a host name; the path is printable
+ * ASCII without spaces. */
 static int parse_url(const char *s, struct url *u, const char **why)
 {
-    char host[16];
     size_t n = 0;
-    int dots = 0;
     const char *p;
 
-    *why = "the URL must be http[s]://A.B.C.D[:PORT][/PATH] (an IPv4 address: no name lookup)";
+    *why = "the URL must be http[s]://HOST[:PORT][/PATH] (HOST an IPv4 address or a host name)";
     if (strncmp(s, "http://", 7) == 0) {
         u->tls = false;
         p = s + 7;
@@ -365,16 +375,17 @@ static int parse_url(const char *s, struct url *u, const char **why)
         return -EINVAL;
     }
     u->authority = p;
-    for (; (*p >= '0' && *p <= '9') || *p == '.'; p++) {
-        if (n == sizeof(host) - 1)
+    for (; *p && *p != ':' && *p != '/'; p++) {
+        if (n == sizeof(u->host) - 1)
             return -EINVAL;
-        dots += *p == '.';
-        host[n++] = *p;
+        u->host[n++] = *p;
     }
-    host[n] = '\0';
-    if (dots != 3 || !ip4addr_aton(host, ip_2_ip4(&u->ip)))
+    u->host[n] = '\0';
+    uint32_t a;
+    u->named = ipv4_parse(u->host, &a) != 0;
+    if (u->named && resolve_name_check(u->host, n) != 0)
         return -EINVAL;
-    IP_SET_TYPE(&u->ip, IPADDR_TYPE_V4);
+    ip_addr_set_ip4_u32_val(u->ip, lwip_htonl(u->named ? 0 : a));
     u->port = u->tls ? 443 : 80;
     if (*p == ':') {
         unsigned long v = 0;
@@ -424,6 +435,43 @@ static int compose(struct client *c, const struct url *u, const char *path,
     c->out_sent = c->in_len = 0;
     c->in[0] = '\0';
     return 0;
+}
+
+/* Release what start() took, reporting nothing: it is refusing the call. */
+static void undo_start(struct client *c)
+{
+    detach(c->pcb);
+    altcp_abort(c->pcb);
+    c->pcb = NULL;
+    tls_conn_free(c->tls);
+    c->tls = NULL;
+    c->busy = false;
+}
+
+static int connect_to(struct client *c, const ip_addr_t *ip, const char **why)
+{
+    err_t err = altcp_connect(c->pcb, ip, c->port, on_connected);
+
+    *why = err == ERR_RTE ? "cannot connect: no route" : "cannot connect: out of memory";
+    return err == ERR_OK ? 0 : -EIO;
+}
+
+/* The server's name resolved (why NULL) or did not: connect, or end the exchange. */
+static void resolved(void *ctx, uint32_t addr, const char *why)
+{
+    struct client *c = ctx;
+    ip_addr_t ip;
+
+    if (!c->busy || !c->resolving)
+        return;
+    c->resolving = false;
+    if (why) {
+        (void)finish(c, 0, NULL, 0, why);
+        return;
+    }
+    ip_addr_set_ip4_u32_val(ip, lwip_htonl(addr));
+    if (connect_to(c, &ip, &why) != 0)
+        (void)finish(c, 0, NULL, 0, why);
 }
 
 /* Start an exchange: content_type NULL a GET into big[cap], else a POST of body[len]. */
@@ -479,18 +527,25 @@ static int start(const char *url, const char *path_default, const char *content_
     altcp_recv(c->pcb, on_recv);
     altcp_sent(c->pcb, on_sent);
     altcp_err(c->pcb, on_err);
-    err_t err = altcp_connect(c->pcb, &u.ip, u.port, on_connected);
-    if (err != ERR_OK) {
-        detach(c->pcb);
-        altcp_abort(c->pcb);
-        c->pcb = NULL;
-        tls_conn_free(c->tls);
-        c->tls = NULL;
-        c->busy = false;
-        *why = err == ERR_RTE ? "cannot connect: no route" : "cannot connect: out of memory";
-        return -EIO;
+    c->port = u.port;
+    c->resolving = false;
+    if (u.named) {
+        uint32_t addr = 0;
+        ret = resolve_start(u.host, &addr, resolved, c, why);
+        if (ret == 0) {
+            c->resolving = true;
+            return 0;
+        }
+        if (ret < 0) {
+            undo_start(c);
+            return ret;
+        }
+        ip_addr_set_ip4_u32_val(u.ip, lwip_htonl(addr));
     }
-    return 0;
+    ret = connect_to(c, &u.ip, why);
+    if (ret)
+        undo_start(c);
+    return ret;
 }
 
 int http_client_post(const char *url, const char *path_default, const char *content_type,

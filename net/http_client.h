@@ -2,7 +2,8 @@
  * net/http_client — HTTP/1.1 POSTs, up to HTTP_CLIENT_MAX at once, for online enrollment,
  * renewal, sub-enrollment and the certification requests a licensing server forwards.
  *
- * The URL is http[s]://A.B.C.D[:PORT][/PATH]: an IPv4 literal (the appliance resolves no names).
+ * The URL is http[s]://HOST[:PORT][/PATH], HOST an IPv4 address or a host name (net/resolve looks
+ * it up; the lookup counts against the request's deadline, and its failure is the request's).
  * Over https (TLS 1.3 or 1.2, mbedTLS client) the appliance presents its own HTTPS identity
  * (net/tls: the certificate whose fingerprint `tls fingerprint` shows, key in the token) as the
  * client certificate — the principal a root's ACL grants. The server's certificate is not

@@ -4,11 +4,13 @@
 #include <string.h>
 
 #include "hal/eth.h"
+#include "resolve.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
@@ -134,8 +136,18 @@ bool net_input(void)
 
 void net_tick(void)
 {
-    if (started)
-        sys_check_timeouts();
+    if (!started)
+        return;
+    sys_check_timeouts();
+    resolve_tick(sys_now());
+}
+
+void net_set_dns(const struct resolve_server *s, unsigned n)
+{
+    resolve_set_servers(s, n);
+    /* Back to DHCP's servers: ask for them now rather than at the lease's renewal. */
+    if (!n && started && using_dhcp && dhcp_supplied_address(&eth_netif))
+        (void)dhcp_renew(&eth_netif);
 }
 
 void net_info(struct net_info *out)

@@ -45,4 +45,9 @@ bool net_input(void);
 void net_tick(void);
 void net_info(struct net_info *out);
 
+/* The DNS servers to ask (net/resolve.h): the operator's (n 1..RESOLVE_SERVERS), or n 0 for
+ * those DHCP gives, asked for again at once. */
+struct resolve_server;
+void net_set_dns(const struct resolve_server *s, unsigned n);
+
 #endif

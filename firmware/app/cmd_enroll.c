@@ -687,7 +687,7 @@ const struct console_cmd app_enroll_cmds[] = {
     {"enroll import", "", "paste the authority's response; install the SLC", cmd_enroll_import, 0,
      0, CONSOLE_NEEDS_LOGIN},
 #if SIGNET_HAS_NET
-    {"enroll online", "URL", "enroll with the authority (or root) at http[s]://A.B.C.D[:PORT]",
+    {"enroll online", "URL", "enroll with the authority (or root) at http[s]://HOST[:PORT]",
      cmd_enroll_online, 1, 1, CONSOLE_NEEDS_LOGIN},
     {"renew online", "URL", "renew the SLC with the authority at URL", cmd_renew_online, 1, 1,
      CONSOLE_NEEDS_LOGIN},

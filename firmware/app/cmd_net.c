@@ -1,12 +1,15 @@
-/* Console commands for the network: net show, net set, tls fingerprint. */
+/* Console commands for the network: net show, net set, net resolve, tls fingerprint. */
 #include "core.h"
 
 #if SIGNET_HAS_NET
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/ipv4.h"
 #include "net/net.h"
+#include "net/resolve.h"
 #include "net/tls.h"
 
 static void print_ip(struct console *con, const char *label, uint32_t a)
@@ -41,8 +44,73 @@ static int cmd_net_show(struct console *con, int argc, char **argv)
         print_ip(con, "netmask:   ", ni.mask);
         print_ip(con, "gateway:   ", ni.gw);
     }
+    struct resolve_server dns[RESOLVE_SERVERS];
+    bool from_dhcp;
+    unsigned n = resolve_servers(dns, &from_dhcp);
+    console_puts(con, "dns:       ");
+    for (unsigned i = 0; i < n; i++) {
+        char a[IPV4_TEXT_MAX + 1];
+        ipv4_format(dns[i].addr, a);
+        console_printf(con, i ? ", %s" : "%s", a);
+        if (dns[i].port != RESOLVE_DNS_PORT)
+            console_printf(con, ":%u", (unsigned)dns[i].port);
+    }
+    console_puts(con, n ? (from_dhcp ? " (from DHCP)\n" : " (set)\n")
+                        : (from_dhcp ? "none (DHCP gave none)\n" : "none\n"));
     console_printf(con, "frames:    %lu in, %lu out, %lu dropped\n", (unsigned long)ni.rx_frames,
                    (unsigned long)ni.tx_frames, (unsigned long)ni.rx_dropped);
+    return 0;
+}
+
+/* "A.B.C.D[:PORT][,A.B.C.D[:PORT]]" into s; the count, or -1. */
+static int parse_dns_list(char *list, struct resolve_server s[RESOLVE_SERVERS])
+{
+    unsigned n = 0;
+
+    for (char *item = list; item; n++) {
+        char *next = strchr(item, ',');
+        if (next)
+            *next++ = '\0';
+        char *colon = strchr(item, ':');
+        unsigned long port = RESOLVE_DNS_PORT;
+        if (colon) {
+            char *end;
+            *colon++ = '\0';
+            port = strtoul(colon, &end, 10);
+            if (*colon < '1' || *colon > '9' || *end || port > 65535)
+                return -1;
+        }
+        if (n == RESOLVE_SERVERS || ipv4_parse(item, &s[n].addr) != 0)
+            return -1;
+        s[n].port = (uint16_t)port;
+        item = next;
+    }
+    return (int)n;
+}
+
+static int net_set_dns_cmd(struct console *con, char *arg)
+{
+    struct app *app = con->user;
+    struct resolve_server s[RESOLVE_SERVERS];
+    const char *why;
+    char shown[64];
+    int n = strcmp(arg, "dhcp") == 0 ? 0 : -1;
+
+    snprintf(shown, sizeof(shown), "%s", arg);
+    if (n < 0)
+        n = parse_dns_list(arg, s);
+    if (n < 0) {
+        console_error(con, "bad DNS servers '%s' (want A.B.C.D[:PORT][,A.B.C.D[:PORT]] or dhcp)",
+                      shown);
+        return -1;
+    }
+    if (app_net_dns_set(app, s, (unsigned)n, &why) != 0) {
+        console_error(con, "%s", why);
+        app_audit(app, "net set dns %s: refused: %s", shown, why);
+        return -1;
+    }
+    app_audit(app, "net set dns %s", shown);
+    console_printf(con, n ? "dns: %s\n" : "dns: from DHCP\n", shown);
     return 0;
 }
 
@@ -52,6 +120,8 @@ static int cmd_net_set(struct console *con, int argc, char **argv)
     struct net_config c = {0};
     const char *why;
 
+    if (argc == 2 && strcmp(argv[0], "dns") == 0)
+        return net_set_dns_cmd(con, argv[1]);
     if (argc == 1 && strcmp(argv[0], "dhcp") == 0) {
         c.dhcp = true;
     } else if ((argc == 2 || argc == 3) && strcmp(argv[0], "static") == 0) {
@@ -64,7 +134,8 @@ static int cmd_net_set(struct console *con, int argc, char **argv)
             return -1;
         }
     } else {
-        console_error(con, "usage: net set dhcp | net set static A.B.C.D/PREFIX [GATEWAY]");
+        console_error(con, "usage: net set dhcp | net set static A.B.C.D/PREFIX [GATEWAY] | "
+                           "net set dns A.B.C.D[:PORT][,A.B.C.D[:PORT]]|dhcp");
         return -1;
     }
     if (app_net_config_set(app, &c, &why) != 0) {
@@ -72,6 +143,48 @@ static int cmd_net_set(struct console *con, int argc, char **argv)
         return -1;
     }
     console_puts(con, c.dhcp ? "network: DHCP\n" : "network: static address set\n");
+    return 0;
+}
+
+static void resolve_answer(void *ctx, uint32_t addr, const char *why)
+{
+    struct console *con = ctx;
+
+    if (why) {
+        console_error(con, "%s", why);
+    } else {
+        char a[IPV4_TEXT_MAX + 1];
+        ipv4_format(addr, a);
+        console_printf(con, "%s\n", a);
+    }
+    console_release(con);
+}
+
+/* A diagnostic: what the URLs' names resolve to, as http_client will see it. */
+static int cmd_net_resolve(struct console *con, int argc, char **argv)
+{
+    struct app *app = con->user;
+    uint32_t addr = 0;
+    const char *why;
+
+    (void)argc;
+    if (app->net_status) {
+        console_error(con, "no network interface");
+        return -1;
+    }
+    if (ipv4_parse(argv[0], &addr) == 0) {
+        resolve_answer(con, addr, NULL);
+        return 0;
+    }
+    int ret = resolve_start(argv[0], &addr, resolve_answer, con, &why);
+    if (ret < 0) {
+        console_error(con, "%s", why);
+        return -1;
+    }
+    if (ret == 1)
+        resolve_answer(con, addr, NULL); /* known already: answered within the command */
+    else
+        console_hold(con);
     return 0;
 }
 
@@ -93,8 +206,11 @@ static int cmd_tls_fingerprint(struct console *con, int argc, char **argv)
 
 const struct console_cmd app_net_cmds[] = {
     {"net show", "", "network interface, address, counters", cmd_net_show, 0, 0, CONSOLE_QUICK},
-    {"net set", "dhcp | static A.B.C.D/PREFIX [GATEWAY]", "address by DHCP or fixed (kept in NV)",
-     cmd_net_set, 1, 3, CONSOLE_NEEDS_LOGIN},
+    {"net set", "dhcp | static A.B.C.D/PREFIX [GATEWAY] | dns A.B.C.D[:PORT][,...]|dhcp",
+     "address by DHCP or fixed; DNS servers by DHCP or these (kept in NV)", cmd_net_set, 1, 3,
+     CONSOLE_NEEDS_LOGIN},
+    {"net resolve", "NAME", "look a host name up as URLs' names are", cmd_net_resolve, 1, 1,
+     CONSOLE_QUICK},
     {"tls fingerprint", "", "SHA-256 fingerprint of the HTTPS certificate", cmd_tls_fingerprint, 0,
      0, 0},
 };

@@ -242,7 +242,7 @@ const struct console_cmd app_sign_cmds[] = {
     {"acl revoke", "FINGERPRINT", "withdraw a grant", cmd_acl_revoke, 1, 1, CONSOLE_NEEDS_LOGIN},
     {"config role", "root|licensing", "this server's role (before enrollment)", cmd_config_role, 1,
      1, CONSOLE_NEEDS_LOGIN},
-    {"config root-url", "URL", "a licensing server's root, https://A.B.C.D[:PORT]",
+    {"config root-url", "URL", "a licensing server's root, https://HOST[:PORT]",
      cmd_config_root_url, 1, 1, CONSOLE_NEEDS_LOGIN},
     {"subenroll", "", "paste a licensing server's request; print the response (offline)",
      cmd_subenroll, 0, 0, CONSOLE_NEEDS_LOGIN},

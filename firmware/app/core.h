@@ -80,6 +80,12 @@ void app_net_config_load(struct app *app, struct net_config *cfg, bool *bad);
 /* Check c, store it, then apply it: 0, or a negative errno with *why (one line); a setting
  * refused or not stored is not applied. */
 int app_net_config_set(struct app *app, const struct net_config *c, const char **why);
+/* The DNS servers kept in the NV store (n 0: DHCP's), applied; at boot, after the interface. */
+void app_net_dns_load(struct app *app);
+/* Check, store, then apply the operator's DNS servers (n 1..RESOLVE_SERVERS), or n 0 for DHCP's:
+ * 0, or a negative errno with *why. */
+struct resolve_server;
+int app_net_dns_set(struct app *app, const struct resolve_server *s, unsigned n, const char **why);
 
 /* ---- the CRLs from above (crl_fetch.c; boards with the network) ---- */
 

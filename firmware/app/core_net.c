@@ -10,6 +10,7 @@
 
 #include "lib/ipv4.h"
 #include "net/net.h"
+#include "net/resolve.h"
 
 /* NV record NV_KEY_NET_CONFIG: version 1, mode (0 DHCP, 1 static), address, mask, gateway
  * (big-endian). */
@@ -28,6 +29,11 @@ static uint32_t get_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+
+/* NV record NV_KEY_NET_DNS: version 1, count (0: DHCP's), then per server its address and port
+ * (big-endian). */
+#define NETDNS_VERSION 1
+#define NETDNS_LEN(n)  (2 + 6 * (n))
 
 /* Why a static setting cannot work, or NULL. The one check for typed and stored settings. */
 static const char *static_config_problem(const struct net_config *c)
@@ -94,6 +100,63 @@ int app_net_config_set(struct app *app, const struct net_config *c, const char *
     *why = "the interface refused the setting";
     if (net_configure(c) != 0)
         return -EIO;
+    return 0;
+}
+/* Why a DNS server cannot be one, or NULL. */
+static const char *dns_server_problem(const struct resolve_server *s)
+{
+    if (s->addr == 0 || (s->addr >> 28) == 0xe || (s->addr >> 28) == 0xf)
+        return "a DNS server is a unicast address";
+    if (s->port == 0)
+        return "a DNS server's port is 1..65535";
+    return NULL;
+}
+
+void app_net_dns_load(struct app *app)
+{
+    uint8_t rec[NETDNS_LEN(RESOLVE_SERVERS)];
+    struct resolve_server s[RESOLVE_SERVERS];
+    size_t len = 0;
+
+    if (app->nv_status || app->net_status ||
+        nvstore_read(&app->nv, NV_KEY_NET_DNS, rec, sizeof(rec), &len) != 0)
+        return; /* never set: DHCP's */
+    unsigned n = len >= 2 ? rec[1] : 0;
+    if (len < 2 || rec[0] != NETDNS_VERSION || n > RESOLVE_SERVERS || len != NETDNS_LEN(n)) {
+        app_audit(app, "net set dns: the stored setting is unreadable; using DHCP's servers");
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        s[i].addr = get_be32(rec + 2 + 6 * i);
+        s[i].port = (uint16_t)(rec[6 + 6 * i] << 8 | rec[7 + 6 * i]);
+        if (dns_server_problem(&s[i]))
+            return;
+    }
+    net_set_dns(s, n);
+}
+
+int app_net_dns_set(struct app *app, const struct resolve_server *s, unsigned n, const char **why)
+{
+    uint8_t rec[NETDNS_LEN(RESOLVE_SERVERS)] = {NETDNS_VERSION, (uint8_t)n};
+
+    *why = "at most two DNS servers";
+    if (n > RESOLVE_SERVERS)
+        return -EINVAL;
+    for (unsigned i = 0; i < n; i++) {
+        *why = dns_server_problem(&s[i]);
+        if (*why)
+            return -EINVAL;
+        put_be32(rec + 2 + 6 * i, s[i].addr);
+        rec[6 + 6 * i] = (uint8_t)(s[i].port >> 8);
+        rec[7 + 6 * i] = (uint8_t)s[i].port;
+    }
+    *why = "no network interface";
+    if (app->net_status)
+        return -ENODEV;
+    *why = "could not store the setting (NV store unavailable)";
+    if (app->nv_status || nvstore_write(&app->nv, NV_KEY_NET_DNS, rec, NETDNS_LEN(n)) != 0)
+        return -EIO;
+    net_set_dns(s, n);
     return 0;
 }
 #endif

@@ -58,7 +58,7 @@ static const char *from_name(enum revoke_source src)
     return src == REVOKE_FROM_ROOT ? "root" : "authority";
 }
 
-/* "<base>/v1/crl": base as the operator gave it (http[s]://A.B.C.D[:PORT][/PATH]); a trailing
+/* "<base>/v1/crl": base as the operator gave it (http[s]://HOST[:PORT][/PATH]); a trailing
  * slash is dropped so the path does not double it. */
 static int crl_url(const char *base, char *out, size_t cap, const char **why)
 {

@@ -163,6 +163,7 @@ static void start_network(struct app *app)
         console_puts(&app->con, "warning: stored network setting unreadable; using DHCP\n");
     app->net_status = net_init(&cfg);
     if (app->net_status == 0) {
+        app_net_dns_load(app);
         k_timer_start(&app->net_timer, NET_TICK_MS, NET_TICK_MS);
         app->http_status = start_http(app);
     }

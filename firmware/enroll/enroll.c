@@ -369,7 +369,7 @@ int enroll_set_role(struct enroll *e, enum enroll_role role, const char **why)
 
 int enroll_check_root_url(const char *url, const char **why)
 {
-    *why = "the root's URL is https://A.B.C.D[:PORT] without a path";
+    *why = "the root's URL is https://HOST[:PORT] without a path";
     if (!printable(url, DOC_URL_MAX) || strncmp(url, "https://", 8) != 0 || !url[8] ||
         strchr(url + 8, '/'))
         return -EINVAL;

@@ -98,7 +98,7 @@ int enroll_set_revocation(struct enroll *e, enum doc_revocation r, const uint8_t
  * sets no revocation policy (docs/requirements.md R14): switching to it resets revocation to
  * standard. */
 int enroll_set_role(struct enroll *e, enum enroll_role role, const char **why);
-/* A licensing server's root: https://A.B.C.D[:PORT], no path (the service adds it). */
+/* A licensing server's root: https://HOST[:PORT], no path (the service adds it). */
 int enroll_set_root_url(struct enroll *e, const char *url, const char **why);
 /* Whether url would do as the root's URL, changing nothing. */
 int enroll_check_root_url(const char *url, const char **why);

@@ -125,8 +125,8 @@ def test_online_enrollment_and_renewal(tmp):
     out = con.command("enroll online http://10.0.2.2:1", 60)
     check(out.startswith("sent the") and "error: " in out, "unreachable: %r" % out, con)
     check(slc_show(con)[0]["serial"] == new["serial"], "a failed request changed the SLC", con)
-    out = con.command("enroll online https://rms.example.test/")
-    check(out.startswith("error: the URL must be http[s]://A.B.C.D"), out, con)
+    out = con.command("enroll online https://rms_example.test/")
+    check(out.startswith("error: the URL must be http[s]://HOST[:PORT][/PATH]"), out, con)
     auth.close()
     tok.close()
 
@@ -320,7 +320,7 @@ def test_every_refusal_changes_nothing_and_is_audited(tmp):
     resp_old = enroll_offline(con, auth, "--days", "730")
     time.sleep(1.1)  # the renewal's notBefore is a later second
     before = snapshot(con, tok)
-    url = "https://ca.example.com/"
+    url = "https://ca_example.com/"  # not a host name: refused before anything is sent
     refusals = [
         ("renew online " + url, "renew online: refused"),
         ("enroll online " + url, "enroll online: refused"),
@@ -338,7 +338,7 @@ def test_every_refusal_changes_nothing_and_is_audited(tmp):
         check(snapshot(con, tok) == before, "%s changed the state" % command, con)
         check(audited in con.command("audit show 5"), "%s: not audited" % command, con)
     # The reason is audited whole.
-    check("the URL must be http[s]://A.B.C.D[:PORT][/PATH] (an IPv4 address: no name lookup)"
+    check("the URL must be http[s]://HOST[:PORT][/PATH] (HOST an IPv4 address or a host name)"
           in con.command("audit show 30"), "renew online's reason is cut", con)
     # A reboot: no "renewal pending" appeared in the token.
     con.send("reboot\n")
