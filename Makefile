@@ -51,8 +51,10 @@ FIRMWARE_SRCS := \
 	lib/jsonw.c \
 	lib/ipv4.c \
 	lib/hostname.c \
+	lib/ntp.c \
 	lib/tlv.c \
 	firmware/audit/audit.c \
+	firmware/timesync/timesync.c \
 	firmware/enroll/enroll.c \
 	firmware/acl/acl.c \
 	firmware/identity/identity.c \
@@ -133,9 +135,9 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/altcp_alloc.c core/altcp_tcp.c core/dns.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c \
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
-NET_SRCS := net/net.c net/resolve.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
+NET_SRCS := net/net.c net/resolve.c net/sntp.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
 	firmware/app/service_sign.c firmware/app/service_crl.c firmware/app/crl_fetch.c firmware/app/cmd_crl.c \
-	firmware/app/tls_setup.c firmware/app/tls_fibers.c firmware/app/test_forward.c
+	firmware/app/core_time.c firmware/app/tls_setup.c firmware/app/tls_fibers.c firmware/app/test_forward.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
 CFLAGS += $(NET_INC) -DSIGNET_HAS_NET=1
@@ -232,7 +234,7 @@ UNIT_BUILD := build/unit
 UNIT_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 UNIT_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(UNIT_SAN) -I. -Iboards/host \
 	-Itests/unit $(PKCS11_INC) $(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
-UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 hostname http_parse \
+UNIT_TESTS := kernel console nvstore civil_time ringbuf p11_wire sha256 ecdsa_der jsonw ipv4 hostname ntp timesync http_parse \
 	x509 tlv audit doc spki p11_client token x509_user identity x509_crl revoke acl token_data acl_token enroll issue
 UNIT_kernel := firmware/kernel/kernel.c tests/unit/fake_board.c boards/host/host_context.c boards/host/host_switch.S
 UNIT_console := firmware/console/console.c
@@ -252,6 +254,8 @@ UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := lib/jsonw.c
 UNIT_ipv4 := lib/ipv4.c
 UNIT_hostname := lib/hostname.c
+UNIT_ntp := lib/ntp.c
+UNIT_timesync := firmware/timesync/timesync.c
 UNIT_tlv := lib/tlv.c
 # firmware/acl against an in-memory token object store (the test's token_data_read/write).
 UNIT_acl := firmware/acl/acl.c lib/tlv.c lib/hex.c

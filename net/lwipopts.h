@@ -75,7 +75,7 @@ int resolve_peek_input(struct pbuf *p, struct netif *inp);
 /* Segments queued or unacknowledged, shared by every connection: four full send queues, and one
  * each (a FIN, a flight's tail) for every connection closing at once. */
 #define MEMP_NUM_TCP_SEG (4 * TCP_SND_QUEUELEN + NET_TCP_CONNECTIONS)
-#define MEMP_NUM_UDP_PCB 8 /* DHCP, DNS_MAX_SOURCE_PORTS queries, NTP, spare */
+#define MEMP_NUM_UDP_PCB 10 /* DHCP, DNS_MAX_SOURCE_PORTS queries, SNTP_SERVERS, spare */
 
 /* TCP: a full-size segment and a window of four of them. */
 #define TCP_MSS            1460

@@ -5,6 +5,7 @@
 
 #include "hal/eth.h"
 #include "resolve.h"
+#include "sntp.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/init.h"
@@ -140,6 +141,7 @@ void net_tick(void)
         return;
     sys_check_timeouts();
     resolve_tick(sys_now());
+    sntp_tick(sys_now());
 }
 
 void net_set_dns(const struct resolve_server *s, unsigned n)

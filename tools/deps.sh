@@ -21,7 +21,7 @@ PACKAGES=(
     qemu-system-arm
     softhsm2 p11-kit libp11-kit-dev opensc openssl curl wrk
     libslirp-dev libssl-dev libcurl4-openssl-dev libengine-pkcs11-openssl python3-cryptography gnutls-bin
-    dnsmasq-base
+    dnsmasq-base chrony faketime
     dpkg-dev xz-utils bzip2 ca-certificates debian-archive-keyring
 )
 
@@ -54,8 +54,18 @@ if ((${#missing[@]})); then
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq || die "apt-get update failed (is the Debian archive reachable?)"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-        die "apt-get install failed for: ${missing[*]}"
+    # Servers the tests start themselves (chronyd, and later others) must not also start as
+    # system services: a chronyd of the machine's would set its clock. Debian's policy-rc.d
+    # says "do not start" to every package's scripts for the length of the install.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=false
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=true
+    fi
+    rc=0
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+    if $own_policy; then rm -f "$policy"; fi
+    ((rc == 0)) || die "apt-get install failed for: ${missing[*]}"
 fi
 
 # ---- 2. upstream sources ----

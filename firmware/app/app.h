@@ -30,6 +30,7 @@ enum app_nv_key {
     NV_KEY_BOOT_COUNT = 1,
     NV_KEY_NET_CONFIG = 2,
     NV_KEY_NET_DNS = 3,
+    NV_KEY_NTP = 4,
     NV_KEY_AUDIT_BASE = 0x100, /* ..0x100 + AUDIT_SLOTS - 1: the audit ring */
 };
 

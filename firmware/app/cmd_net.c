@@ -188,6 +188,36 @@ static int cmd_net_resolve(struct console *con, int argc, char **argv)
     return 0;
 }
 
+/* time ntp SERVER[,SERVER...] | off | confirm: the clock decides which certificates are valid,
+ * so every change, refusal and step is audited. */
+static int cmd_time_ntp(struct console *con, int argc, char **argv)
+{
+    struct app *app = con->user;
+    const char *why;
+    char line[200];
+
+    (void)argc;
+    if (strcmp(argv[0], "confirm") == 0) {
+        if (app_time_ntp_confirm(app, &why) != 0) {
+            console_error(con, "%s", why);
+            app_audit(app, "time ntp confirm: refused: %s", why);
+            return -1;
+        }
+        app_time_describe(line, sizeof(line));
+        console_printf(con, "time ntp: stepped as confirmed\nntp:       %s\n", line);
+        return 0;
+    }
+    if (app_time_ntp_set(app, argv[0], &why) != 0) {
+        console_error(con, "%s", why);
+        app_audit(app, "time ntp %.300s: refused: %s", argv[0], why);
+        return -1;
+    }
+    app_audit(app, "time ntp %s", argv[0]);
+    console_printf(con, strcmp(argv[0], "off") == 0 ? "time ntp: off\n" : "time ntp: asking %s\n",
+                   argv[0]);
+    return 0;
+}
+
 static int cmd_tls_fingerprint(struct console *con, int argc, char **argv)
 {
     struct app *app = con->user;
@@ -211,6 +241,9 @@ const struct console_cmd app_net_cmds[] = {
      CONSOLE_NEEDS_LOGIN},
     {"net resolve", "NAME", "look a host name up as URLs' names are", cmd_net_resolve, 1, 1,
      CONSOLE_QUICK},
+    {"time ntp", "SERVER[,SERVER[,SERVER]] | off | confirm",
+     "network time from these servers (HOST[:PORT]); confirm a step over a day", cmd_time_ntp, 1, 1,
+     CONSOLE_NEEDS_LOGIN | CONSOLE_QUICK},
     {"tls fingerprint", "", "SHA-256 fingerprint of the HTTPS certificate", cmd_tls_fingerprint, 0,
      0, 0},
 };

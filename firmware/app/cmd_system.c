@@ -103,6 +103,11 @@ static int cmd_status(struct console *con, int argc, char **argv)
     console_printf(con, "boot:      #%lu (reset: %s)\n", (unsigned long)app->boot_count,
                    app_reset_reason_name(app->reset_reason));
     print_wall(con, "time:      ");
+#if SIGNET_HAS_NET
+    char ntp_line[200];
+    app_time_describe(ntp_line, sizeof(ntp_line));
+    console_printf(con, "ntp:       %s\n", ntp_line);
+#endif
     console_printf(con, "watchdog:  %s, %u ms\n", hal_wdt_kind(), (unsigned)APP_WDT_TIMEOUT_MS);
     if (app->nv_status)
         console_printf(con, "nv store:  unavailable (%d)\n", app->nv_status);
@@ -185,6 +190,11 @@ static int cmd_time_show(struct console *con, int argc, char **argv)
     (void)argc;
     (void)argv;
     print_wall(con, "");
+#if SIGNET_HAS_NET
+    char ntp_line[200];
+    app_time_describe(ntp_line, sizeof(ntp_line));
+    console_printf(con, "ntp: %s\n", ntp_line);
+#endif
     return 0;
 }
 

@@ -87,6 +87,21 @@ void app_net_dns_load(struct app *app);
 struct resolve_server;
 int app_net_dns_set(struct app *app, const struct resolve_server *s, unsigned n, const char **why);
 
+/* ---- network time (core_time.c; boards with the network) ---- */
+
+/* The servers kept in the NV store; the first round a few seconds after boot. */
+void app_time_load(struct app *app);
+/* "HOST[:PORT][,...]" (up to SNTP_SERVERS) or "off": checked, stored, then in force, the first
+ * round at once. 0, or a negative errno with *why. The caller audits it. */
+int app_time_ntp_set(struct app *app, const char *list, const char **why);
+/* Make the step over a day that the servers agreed on and the operator has now confirmed:
+ * 0 (audited), or -ENOENT (none waiting, or it is over 10 minutes old) with *why. */
+int app_time_ntp_confirm(struct app *app, const char **why);
+/* The net task's part, every tick: start a round when one is due. */
+void app_time_tick(struct app *app);
+/* One line: the servers, how the last round ended, the last sync and offset. */
+void app_time_describe(char *out, size_t cap);
+
 /* ---- the CRLs from above (crl_fetch.c; boards with the network) ---- */
 
 /* How a CRL fetch ended, for whoever asked for it. */

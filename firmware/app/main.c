@@ -119,6 +119,7 @@ static void net_handler(struct k_task *t, const struct k_event *ev)
         http_tick((uint32_t)hal_clock_ms());
         http_client_tick((uint32_t)hal_clock_ms());
         app_crl_fetch_tick(app);
+        app_time_tick(app);
         app_net_poll(app); /* a token that never answers: the link's time-out ends it */
     }
 }
@@ -164,6 +165,7 @@ static void start_network(struct app *app)
     app->net_status = net_init(&cfg);
     if (app->net_status == 0) {
         app_net_dns_load(app);
+        app_time_load(app);
         k_timer_start(&app->net_timer, NET_TICK_MS, NET_TICK_MS);
         app->http_status = start_http(app);
     }
