@@ -137,7 +137,8 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
 NET_SRCS := net/net.c net/resolve.c net/sntp.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
 	firmware/app/service_sign.c firmware/app/service_crl.c firmware/app/crl_fetch.c firmware/app/cmd_crl.c \
-	firmware/app/core_time.c firmware/app/tls_setup.c firmware/app/tls_fibers.c firmware/app/test_forward.c
+	firmware/app/core_time.c firmware/app/core_metrics.c firmware/app/service_metrics.c \
+	firmware/app/tls_setup.c firmware/app/tls_fibers.c firmware/app/test_forward.c
 ifneq ($(filter eth,$(BOARD_FEATURES)),)
 NET_INC := -I$(LWIP_DIR)/include -Inet/port -Inet
 CFLAGS += $(NET_INC) -DSIGNET_HAS_NET=1

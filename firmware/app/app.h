@@ -31,6 +31,7 @@ enum app_nv_key {
     NV_KEY_NET_CONFIG = 2,
     NV_KEY_NET_DNS = 3,
     NV_KEY_NTP = 4,
+    NV_KEY_METRICS = 5,
     NV_KEY_AUDIT_BASE = 0x100, /* ..0x100 + AUDIT_SLOTS - 1: the audit ring */
 };
 
@@ -154,6 +155,8 @@ int service_sign_start(struct app *app);
 
 /* firmware/app/service_crl.c: GET /v1/crl on 443 and 80, the body revoke's CRL buffer. */
 int service_crl_start(struct app *app);
+/* GET /metrics (service_metrics.c). */
+int service_metrics_start(struct app *app);
 /* firmware/app/cmd_crl.c: `crl fetch`. */
 extern const struct console_cmd app_crl_fetch_cmds[];
 extern const unsigned app_crl_fetch_cmd_count;

@@ -12,6 +12,26 @@
 #include "net/resolve.h"
 #include "net/tls.h"
 
+/* Who may read GET /metrics, as config metrics set it. */
+static void print_metrics(struct console *con)
+{
+    uint8_t fp[32];
+    char text[APP_FP_TEXT_LEN + 1];
+
+    switch (app_metrics_mode(fp)) {
+    case APP_METRICS_OPEN:
+        console_puts(con, "metrics:   GET /metrics open to anyone, on port 80 only\n");
+        break;
+    case APP_METRICS_HTTPS:
+        app_format_fingerprint(fp, text);
+        console_printf(con, "metrics:   GET /metrics over HTTPS only, to the client %s\n", text);
+        break;
+    case APP_METRICS_OFF:
+        console_puts(con, "metrics:   off\n");
+        break;
+    }
+}
+
 static void print_ip(struct console *con, const char *label, uint32_t a)
 {
     char text[IPV4_TEXT_MAX + 1];
@@ -57,6 +77,7 @@ static int cmd_net_show(struct console *con, int argc, char **argv)
     }
     console_puts(con, n ? (from_dhcp ? " (from DHCP)\n" : " (set)\n")
                         : (from_dhcp ? "none (DHCP gave none)\n" : "none\n"));
+    print_metrics(con);
     console_printf(con, "frames:    %lu in, %lu out, %lu dropped\n", (unsigned long)ni.rx_frames,
                    (unsigned long)ni.tx_frames, (unsigned long)ni.rx_dropped);
     return 0;
@@ -218,6 +239,38 @@ static int cmd_time_ntp(struct console *con, int argc, char **argv)
     return 0;
 }
 
+static int cmd_config_metrics(struct console *con, int argc, char **argv)
+{
+    struct app *app = con->user;
+    enum app_metrics_mode mode;
+    uint8_t fp[32] = {0};
+    const char *why;
+
+    if (argc == 1 && strcmp(argv[0], "open") == 0) {
+        mode = APP_METRICS_OPEN;
+    } else if (argc == 1 && strcmp(argv[0], "off") == 0) {
+        mode = APP_METRICS_OFF;
+    } else if (argc == 2 && strcmp(argv[0], "https") == 0 &&
+               acl_parse_fingerprint(argv[1], fp) == 0) {
+        mode = APP_METRICS_HTTPS;
+    } else {
+        console_error(con, "usage: config metrics open | https FINGERPRINT | off (the scraper's "
+                           "certificate, SHA-256 in hex)");
+        return -1;
+    }
+    if (app_metrics_set(app, mode, fp, &why) != 0) {
+        console_error(con, "%s", why);
+        app_audit(app, "config metrics %s: refused: %s", argv[0], why);
+        return -1;
+    }
+    char text[APP_FP_TEXT_LEN + 1];
+    app_format_fingerprint(fp, text);
+    app_audit(app, "config metrics %s%s%s", argv[0], mode == APP_METRICS_HTTPS ? " " : "",
+              mode == APP_METRICS_HTTPS ? text : "");
+    print_metrics(con);
+    return 0;
+}
+
 static int cmd_tls_fingerprint(struct console *con, int argc, char **argv)
 {
     struct app *app = con->user;
@@ -244,6 +297,9 @@ const struct console_cmd app_net_cmds[] = {
     {"time ntp", "SERVER[,SERVER[,SERVER]] | off | confirm",
      "network time from these servers (HOST[:PORT]); confirm a step over a day", cmd_time_ntp, 1, 1,
      CONSOLE_NEEDS_LOGIN | CONSOLE_QUICK},
+    {"config metrics", "open | https FINGERPRINT | off",
+     "who may read GET /metrics: anyone on port 80 (default), one HTTPS client, nobody",
+     cmd_config_metrics, 1, 2, CONSOLE_NEEDS_LOGIN},
     {"tls fingerprint", "", "SHA-256 fingerprint of the HTTPS certificate", cmd_tls_fingerprint, 0,
      0, 0},
 };

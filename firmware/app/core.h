@@ -99,8 +99,29 @@ int app_time_ntp_set(struct app *app, const char *list, const char **why);
 int app_time_ntp_confirm(struct app *app, const char **why);
 /* The net task's part, every tick: start a round when one is due. */
 void app_time_tick(struct app *app);
+struct app_time_state {
+    bool on;           /* servers are configured */
+    bool synced;       /* the last round agreed, and the clock follows it */
+    bool pending;      /* a step over a day waits for `time ntp confirm` */
+    int64_t last_sync; /* Unix seconds; 0: none since the servers were set */
+    int64_t offset_ms; /* what the last sync found */
+};
+void app_time_state(struct app_time_state *out);
 /* One line: the servers, how the last round ended, the last sync and offset. */
 void app_time_describe(char *out, size_t cap);
+
+/* ---- who reads GET /metrics (core_metrics.c; boards with the network) ---- */
+
+enum app_metrics_mode { APP_METRICS_OPEN, APP_METRICS_HTTPS, APP_METRICS_OFF };
+void app_metrics_load(struct app *app);
+/* Store, then use: 0, or -EIO with *why. fp: the client certificate's (APP_METRICS_HTTPS). */
+int app_metrics_set(struct app *app, enum app_metrics_mode mode, const uint8_t fp[32],
+                    const char **why);
+/* The mode, and (fp non-NULL) the fingerprint it names. */
+enum app_metrics_mode app_metrics_mode(uint8_t fp[32]);
+/* The one decision: may this caller (over TLS or not, with this client certificate's
+ * fingerprint, or NULL for none) read the metrics? false with *why, one line. */
+bool app_metrics_may_read(bool secure, const uint8_t *client_fp, const char **why);
 
 /* ---- the CRLs from above (crl_fetch.c; boards with the network) ---- */
 

@@ -40,6 +40,7 @@ static struct {
     int64_t last_sync; /* Unix seconds of the last round that agreed; 0: none */
     int64_t last_offset_ms;
     char state[200]; /* how the last round ended, for status */
+    bool synced;     /* the last round agreed (and the clock follows it) */
     bool pending;    /* a step over a day, waiting for `time ntp confirm` */
     int64_t pending_offset_ms;
     uint64_t pending_at_ms;
@@ -106,6 +107,7 @@ static int step(struct app *app, int64_t offset_ms, const char *how, const char 
 
 static void in_sync(const struct timesync_verdict *v, unsigned n)
 {
+    ntp.synced = true;
     ntp.pending = false;
     (void)hal_clock_wall_get(&ntp.last_sync);
     ntp.last_offset_ms = v->offset_ms;
@@ -133,6 +135,7 @@ static void round_done(void *ctx, const struct sntp_sample *s, unsigned n)
             first_why = s[i].why;
     }
     timesync_decide(t, n, &v);
+    ntp.synced = false;
     ntp.next_ms = now + (v.action == TIMESYNC_IN_SYNC || v.action == TIMESYNC_STEP ? NTP_POLL_MS
                                                                                    : NTP_RETRY_MS);
     format_secs((v.offset_ms + (v.offset_ms < 0 ? -500 : 500)) / 1000, by, sizeof(by));
@@ -246,7 +249,7 @@ int app_time_ntp_set(struct app *app, const char *list, const char **why)
     memcpy(ntp.servers, servers, sizeof(servers));
     memcpy(ntp.list, list, len);
     ntp.list[len] = '\0';
-    ntp.pending = false;
+    ntp.pending = ntp.synced = false;
     ntp.last_sync = 0;
     snprintf(ntp.state, sizeof(ntp.state), off ? "off" : "asking");
     poll_now(app);
@@ -264,11 +267,21 @@ int app_time_ntp_confirm(struct app *app, const char **why)
     if (ret)
         return ret;
     ntp.pending = false;
+    ntp.synced = true;
     (void)hal_clock_wall_get(&ntp.last_sync);
     ntp.last_offset_ms = ntp.pending_offset_ms;
     snprintf(ntp.state, sizeof(ntp.state), "in sync (stepped as confirmed)");
     ntp.next_ms = hal_clock_ms() + NTP_POLL_MS;
     return 0;
+}
+
+void app_time_state(struct app_time_state *out)
+{
+    out->on = ntp.n > 0;
+    out->synced = ntp.n > 0 && ntp.synced;
+    out->pending = ntp.n > 0 && ntp.pending;
+    out->last_sync = ntp.last_sync;
+    out->offset_ms = ntp.last_offset_ms;
 }
 
 void app_time_describe(char *out, size_t cap)

@@ -138,6 +138,8 @@ static int start_http(struct app *app)
     if (!ret)
         ret = service_crl_start(app);
     if (!ret)
+        ret = service_metrics_start(app);
+    if (!ret)
         ret = http_server_start(HTTP_PLAIN_PORT, false);
     if (!ret)
         ret = http_server_start(HTTP_TLS_PORT, true);
@@ -166,6 +168,7 @@ static void start_network(struct app *app)
     if (app->net_status == 0) {
         app_net_dns_load(app);
         app_time_load(app);
+        app_metrics_load(app);
         k_timer_start(&app->net_timer, NET_TICK_MS, NET_TICK_MS);
         app->http_status = start_http(app);
     }

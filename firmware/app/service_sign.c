@@ -136,7 +136,7 @@ static void refuse(struct app *app, struct http_response *resp, const char *what
 {
     snprintf(reason, sizeof(reason), "%s\n", why);
     reason_answer(resp, status);
-    app->issue.stats.refused++;
+    issue_count_refusal(&app->issue.stats, status);
     app_audit(app, "%s: refused (%d)%s%s: %s", what, status, who && who[0] ? " for " : "",
               who ? who : "", why);
 }
@@ -454,7 +454,7 @@ static void forwarded(void *ctx, int status, const char *body, size_t len, const
             size_t line = 0;
             while (line < len && line < 120 && body[line] >= ' ' && body[line] <= '~')
                 line++;
-            forward_app->issue.stats.refused++;
+            issue_count_refusal(&forward_app->issue.stats, status);
             app_audit(forward_app, "certify: forwarded for %s; the root refused (%d): %.*s", f->who,
                       status, (int)line, body);
         }
@@ -465,7 +465,7 @@ static void forwarded(void *ctx, int status, const char *body, size_t len, const
     } else {
         snprintf(reason, sizeof(reason), "the root did not answer: %s\n", why);
         reason_answer(&resp, 503);
-        forward_app->issue.stats.refused++;
+        issue_count_refusal(&forward_app->issue.stats, 503);
         app_audit(forward_app, "certify: forwarding to the root failed for %s: %s", f->who, why);
     }
     (void)http_complete(f->id, &resp);
@@ -533,7 +533,7 @@ static void certify_forward(struct app *app, const struct http_request *req,
         struct http_response busy = {0};
         snprintf(reason, sizeof(reason), "cannot forward to the root: %s\n", why);
         reason_answer(&busy, 503);
-        app->issue.stats.refused++;
+        issue_count_refusal(&app->issue.stats, 503);
         app_audit(app, "certify: forwarding to the root failed for %s: %s", c->audit, why);
         (void)http_complete(id, &busy);
         f->used = false;

@@ -865,3 +865,15 @@ int issue_license(struct issue *is, const char *caller, const char *xml, size_t 
     }
     return ret ? ret : issue_license_sign(is, &r, now, out, cap, olen, why);
 }
+
+const int issue_refusal_status[ISSUE_REFUSAL_KINDS] = {400, 401, 403, 413, 503, 0};
+
+void issue_count_refusal(struct issue_stats *s, int status)
+{
+    unsigned i = 0;
+
+    while (i < ISSUE_REFUSAL_KINDS - 1 && issue_refusal_status[i] != status)
+        i++;
+    s->refused++;
+    s->refused_by[i]++;
+}

@@ -50,9 +50,18 @@
 /* Who a deferred answer is audited for: a user's name, identity subject, fingerprint, via. */
 #define ISSUE_AUDIT_WHO_MAX 384
 
+/* Refusals are counted by the HTTP status they were answered with (the class of their reason):
+ * 400, 401, 403, 413, 503, and any other. */
+#define ISSUE_REFUSAL_KINDS 6
+extern const int issue_refusal_status[ISSUE_REFUSAL_KINDS]; /* the last, 0: any other */
+
 struct issue_stats {
     uint32_t subenrolled, certified, published, licensed, refused;
+    uint32_t refused_by[ISSUE_REFUSAL_KINDS];
 };
+
+/* One more refusal, answered with this HTTP status. */
+void issue_count_refusal(struct issue_stats *s, int status);
 
 struct issue {
     struct token *token;
