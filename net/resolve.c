@@ -23,7 +23,7 @@ struct lookup {
     resolve_done_fn done; /* NULL: cancelled */
     void *ctx;
     char name[RESOLVE_NAME_MAX + 1];
-    char why[RESOLVE_NAME_MAX + 96];
+    char why[RESOLVE_NAME_MAX + 160];
 };
 
 static struct lookup lookups[RESOLVE_MAX];

@@ -215,7 +215,7 @@ static int cmd_time_ntp(struct console *con, int argc, char **argv)
 {
     struct app *app = con->user;
     const char *why;
-    char line[200];
+    char line[512];
 
     (void)argc;
     if (strcmp(argv[0], "confirm") == 0) {

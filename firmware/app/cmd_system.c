@@ -104,7 +104,7 @@ static int cmd_status(struct console *con, int argc, char **argv)
                    app_reset_reason_name(app->reset_reason));
     print_wall(con, "time:      ");
 #if SIGNET_HAS_NET
-    char ntp_line[200];
+    char ntp_line[512];
     app_time_describe(ntp_line, sizeof(ntp_line));
     console_printf(con, "ntp:       %s\n", ntp_line);
 #endif
@@ -191,7 +191,7 @@ static int cmd_time_show(struct console *con, int argc, char **argv)
     (void)argv;
     print_wall(con, "");
 #if SIGNET_HAS_NET
-    char ntp_line[200];
+    char ntp_line[512];
     app_time_describe(ntp_line, sizeof(ntp_line));
     console_printf(con, "ntp: %s\n", ntp_line);
 #endif

@@ -39,7 +39,7 @@ static struct {
     uint64_t next_ms;
     int64_t last_sync; /* Unix seconds of the last round that agreed; 0: none */
     int64_t last_offset_ms;
-    char state[200]; /* how the last round ended, for status */
+    char state[SNTP_SPEC_MAX + 200]; /* how the last round ended, for status */
     bool synced;     /* the last round agreed (and the clock follows it) */
     bool pending;    /* a step over a day, waiting for `time ntp confirm` */
     int64_t pending_offset_ms;
