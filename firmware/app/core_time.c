@@ -40,8 +40,8 @@ static struct {
     int64_t last_sync; /* Unix seconds of the last round that agreed; 0: none */
     int64_t last_offset_ms;
     char state[SNTP_SPEC_MAX + 200]; /* how the last round ended, for status */
-    bool synced;     /* the last round agreed (and the clock follows it) */
-    bool pending;    /* a step over a day, waiting for `time ntp confirm` */
+    bool synced;                     /* the last round agreed (and the clock follows it) */
+    bool pending;                    /* a step over a day, waiting for `time ntp confirm` */
     int64_t pending_offset_ms;
     uint64_t pending_at_ms;
 } ntp;
