@@ -46,7 +46,7 @@ def test_errors_follow_the_convention(tmp):
     con, _, _, _ = boot(tmp)
     cases = {
         "nosuch": "error: unknown command 'nosuch' (try help)",
-        "time": "error: 'time' needs one of: show set",
+        "time": "error: 'time' needs one of: show set ntp",
         "time set": "error: usage: time set ISO8601",
         "status extra": "error: usage: status",
         "time set 2026-11-01T00:00:00Z": "error: 'time set' needs login first",
@@ -69,8 +69,9 @@ def test_time_set_and_show(tmp):
     check(out.strip() == "error: bad time '2026-13-01T00:00:00Z' (expected "
           "YYYY-MM-DDTHH:MM:SSZ, UTC)", "bad time: %r" % out, con)
     con.command("time set 2030-01-02T03:04:05Z")
-    out = con.command("time show").strip()
-    check(re.match(r"2030-01-02T03:04:0[5-9]Z$", out), "time show: %r" % out, con)
+    lines = con.command("time show").strip().splitlines()
+    check(re.match(r"2030-01-02T03:04:0[5-9]Z$", lines[0]), "time show: %r" % lines, con)
+    check(lines[1:] == ["ntp: off (the clock is set by hand: `time set`)"], "time show: %r" % lines, con)
     tok.close()
 
 
