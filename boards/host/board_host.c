@@ -219,9 +219,13 @@ void hal_uart_stats(enum hal_uart_id id, struct hal_uart_stats *out)
 
 /* ---- nv: a file with NOR rules, so the store is exercised as it is on flash ---- */
 
+/* The file: the store's blocks, then the audit ring's. */
+static const uint32_t region_first[] = {[HAL_NV_STORE] = 0, [HAL_NV_AUDIT] = HOST_NV_BLOCKS};
+static const uint32_t region_blocks[] = {
+    [HAL_NV_STORE] = HOST_NV_BLOCKS, [HAL_NV_AUDIT] = HOST_AUDIT_BLOCKS};
 static bool nv_ready;
 
-int hal_nv_open(struct hal_nv_geometry *geo)
+int hal_nv_open(enum hal_nv_region r, struct hal_nv_geometry *geo)
 {
     const char *path = hb_nv_path();
     int ret;
@@ -229,45 +233,51 @@ int hal_nv_open(struct hal_nv_geometry *geo)
     if (!path)
         return -ENODEV;
     if (!nv_ready) {
-        ret = hb_nv_open(path, (size_t)HOST_NV_BLOCK_SIZE * HOST_NV_BLOCKS);
+        ret = hb_nv_open(path, (size_t)HOST_NV_BLOCK_SIZE * (HOST_NV_BLOCKS + HOST_AUDIT_BLOCKS));
         if (ret)
             return ret;
         nv_ready = true;
     }
     geo->block_size = HOST_NV_BLOCK_SIZE;
-    geo->block_count = HOST_NV_BLOCKS;
+    geo->block_count = region_blocks[r];
     geo->write_align = HOST_NV_WRITE_ALIGN;
     return 0;
 }
 
-static bool nv_range_ok(uint32_t off, size_t len)
+/* The file offset of off in region r, when [off, off + len) lies inside it. */
+static bool nv_range_ok(enum hal_nv_region r, uint32_t off, size_t len, uint64_t *at)
 {
-    return nv_ready && len <= (size_t)HOST_NV_BLOCK_SIZE * HOST_NV_BLOCKS &&
-           off <= (size_t)HOST_NV_BLOCK_SIZE * HOST_NV_BLOCKS - len;
+    size_t size = (size_t)HOST_NV_BLOCK_SIZE * region_blocks[r];
+
+    *at = (uint64_t)region_first[r] * HOST_NV_BLOCK_SIZE + off;
+    return nv_ready && len <= size && off <= size - len;
 }
 
-int hal_nv_read(uint32_t off, void *buf, size_t len)
+int hal_nv_read(enum hal_nv_region r, uint32_t off, void *buf, size_t len)
 {
-    if (!nv_range_ok(off, len))
+    uint64_t at;
+
+    if (!nv_range_ok(r, off, len, &at))
         return -EINVAL;
-    return hb_nv_pread(buf, len, off);
+    return hb_nv_pread(buf, len, at);
 }
 
-int hal_nv_program(uint32_t off, const void *buf, size_t len)
+int hal_nv_program(enum hal_nv_region r, uint32_t off, const void *buf, size_t len)
 {
     uint8_t cur[256];
     const uint8_t *src = buf;
+    uint64_t at;
 
-    if (!nv_range_ok(off, len) || off % HOST_NV_WRITE_ALIGN || len % HOST_NV_WRITE_ALIGN)
+    if (!nv_range_ok(r, off, len, &at) || off % HOST_NV_WRITE_ALIGN || len % HOST_NV_WRITE_ALIGN)
         return -EINVAL;
     for (size_t done = 0; done < len;) {
         size_t n = len - done < sizeof(cur) ? len - done : sizeof(cur);
-        int ret = hb_nv_pread(cur, n, off + done);
+        int ret = hb_nv_pread(cur, n, at + done);
         if (ret)
             return ret;
         for (size_t i = 0; i < n; i++)
             cur[i] &= src[done + i]; /* programming only clears bits */
-        ret = hb_nv_pwrite(cur, n, off + done);
+        ret = hb_nv_pwrite(cur, n, at + done);
         if (ret)
             return ret;
         done += n;
@@ -275,15 +285,17 @@ int hal_nv_program(uint32_t off, const void *buf, size_t len)
     return 0;
 }
 
-int hal_nv_erase(uint32_t block)
+int hal_nv_erase(enum hal_nv_region r, uint32_t block)
 {
     uint8_t ff[4096];
+    uint64_t at;
 
-    if (!nv_ready || block >= HOST_NV_BLOCKS)
+    if (block >= region_blocks[r] ||
+        !nv_range_ok(r, block * HOST_NV_BLOCK_SIZE, HOST_NV_BLOCK_SIZE, &at))
         return -EINVAL;
     memset(ff, 0xff, sizeof(ff));
     for (uint32_t off = 0; off < HOST_NV_BLOCK_SIZE; off += sizeof(ff)) {
-        int ret = hb_nv_pwrite(ff, sizeof(ff), (uint64_t)block * HOST_NV_BLOCK_SIZE + off);
+        int ret = hb_nv_pwrite(ff, sizeof(ff), at + off);
         if (ret)
             return ret;
     }

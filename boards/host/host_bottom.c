@@ -563,26 +563,25 @@ void hb_hsm_close(void)
 int hb_nv_open(const char *path, size_t size)
 {
     char ff[4096];
-    int fd = open(path, O_RDWR | O_CLOEXEC);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
-    if (fd < 0 && errno == ENOENT) {
-        /* A new file is a freshly erased part. */
-        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return -errno;
-        memset(ff, 0xff, sizeof(ff));
-        for (size_t off = 0; off < size; off += sizeof(ff)) {
-            if (pwrite(fd, ff, sizeof(ff), (off_t)off) != (ssize_t)sizeof(ff)) {
-                close(fd);
-                return -EIO;
-            }
-        }
-    }
     if (fd < 0)
         return -errno;
-    if (lseek(fd, 0, SEEK_END) < (off_t)size) {
+    /* What the file lacks (all of a new file; the audit ring's region for a file an older
+     * version made, or one cut short) is freshly erased part. */
+    off_t have = lseek(fd, 0, SEEK_END);
+    if (have < 0) {
         close(fd);
-        return -EINVAL;
+        return -errno;
+    }
+    memset(ff, 0xff, sizeof(ff));
+    for (size_t off = (size_t)have; off < size;) {
+        size_t n = size - off < sizeof(ff) ? size - off : sizeof(ff);
+        if (pwrite(fd, ff, n, (off_t)off) != (ssize_t)n) {
+            close(fd);
+            return -EIO;
+        }
+        off += n;
     }
     nv_fd = fd;
     return 0;

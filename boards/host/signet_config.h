@@ -10,6 +10,8 @@
 #define HOST_NV_BLOCK_SIZE  (64u * 1024u)
 #define HOST_NV_BLOCKS      2u
 #define HOST_NV_WRITE_ALIGN 4u
+/* The audit ring's region follows in the same file: 24 blocks of 64 KiB (1.5 MiB). */
+#define HOST_AUDIT_BLOCKS 24u
 
 /* lwIP pool alignment: pointers are 8 bytes here. */
 #define NET_MEM_ALIGNMENT 8

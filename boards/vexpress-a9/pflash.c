@@ -6,6 +6,7 @@
  * is left in read-array mode, where it reads like memory.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "hal/nv.h"
@@ -51,27 +52,37 @@ static int wait_ready(uint32_t off)
     return ret;
 }
 
-int hal_nv_open(struct hal_nv_geometry *geo)
+/* Each region's first sector and its sector count. */
+static const uint32_t region_first[] = {[HAL_NV_STORE] = 0, [HAL_NV_AUDIT] = VE_AUDIT_FIRST};
+static const uint32_t region_blocks[] = {
+    [HAL_NV_STORE] = VE_NV_BLOCKS, [HAL_NV_AUDIT] = VE_AUDIT_BLOCKS};
+
+int hal_nv_open(enum hal_nv_region r, struct hal_nv_geometry *geo)
 {
     geo->block_size = VE_FLASH_SECTOR;
-    geo->block_count = VE_NV_BLOCKS;
+    geo->block_count = region_blocks[r];
     geo->write_align = 4;
     return 0;
 }
 
-static int range_ok(uint32_t off, size_t len)
+/* The flash offset of off in region r, when [off, off + len) lies inside it. */
+static bool range_ok(enum hal_nv_region r, uint32_t off, size_t len, uint32_t *at)
 {
-    uint32_t size = VE_FLASH_SECTOR * VE_NV_BLOCKS;
+    uint32_t size = VE_FLASH_SECTOR * region_blocks[r];
+
+    *at = region_first[r] * VE_FLASH_SECTOR + off;
     return len <= size && off <= size - len;
 }
 
-int hal_nv_read(uint32_t off, void *buf, size_t len)
+int hal_nv_read(enum hal_nv_region r, uint32_t off, void *buf, size_t len)
 {
-    if (!range_ok(off, len))
+    uint32_t at;
+
+    if (!range_ok(r, off, len, &at))
         return -EINVAL;
     uint8_t *dst = buf;
     for (size_t i = 0; i < len; i++)
-        dst[i] = *(volatile uint8_t *)(uintptr_t)(VE_FLASH0 + off + i);
+        dst[i] = *(volatile uint8_t *)(uintptr_t)(VE_FLASH0 + at + i);
     return 0;
 }
 
@@ -92,11 +103,13 @@ static int program_words(uint32_t off, const void *buf, size_t len)
     return ret;
 }
 
-int hal_nv_program(uint32_t off, const void *buf, size_t len)
+int hal_nv_program(enum hal_nv_region r, uint32_t off, const void *buf, size_t len)
 {
-    if (!range_ok(off, len) || off % 4 || len % 4)
+    uint32_t at;
+
+    if (!range_ok(r, off, len, &at) || off % 4 || len % 4)
         return -EINVAL;
-    return program_words(off, buf, len);
+    return program_words(at, buf, len);
 }
 
 static int erase_sector(uint32_t block)
@@ -113,11 +126,11 @@ static int erase_sector(uint32_t block)
     return wait_ready(off);
 }
 
-int hal_nv_erase(uint32_t block)
+int hal_nv_erase(enum hal_nv_region r, uint32_t block)
 {
-    if (block >= VE_NV_BLOCKS)
+    if (block >= region_blocks[r])
         return -EINVAL;
-    return erase_sector(block);
+    return erase_sector(region_first[r] + block);
 }
 
 /* ---- the sealed secret ---- */
@@ -125,7 +138,8 @@ int hal_nv_erase(uint32_t block)
 #define SECRET_OFF   (VE_SECRET_BLOCK * VE_FLASH_SECTOR)
 #define SECRET_MAGIC 0x53470000u /* "SG" in the high half; the length in the low */
 
-_Static_assert(VE_SECRET_BLOCK >= VE_NV_BLOCKS, "the secret must not share the NV store's banks");
+_Static_assert(VE_SECRET_BLOCK >= VE_NV_BLOCKS && VE_SECRET_BLOCK < VE_AUDIT_FIRST,
+               "the secret shares a sector with neither the NV store nor the audit ring");
 
 static void wipe(void *p, size_t n)
 {

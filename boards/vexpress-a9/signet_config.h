@@ -12,6 +12,9 @@
 #define VE_NV_BLOCKS 2u
 /* The sealed secret (hal/secret.h): the next sector, never touched by the NV store. */
 #define VE_SECRET_BLOCK 2u
+/* The audit ring (hal/nv.h HAL_NV_AUDIT): the 8 sectors after it (2 MiB). */
+#define VE_AUDIT_FIRST  3u
+#define VE_AUDIT_BLOCKS 8u
 
 /* System tick: 1 ms gives the kernel's timers millisecond resolution. */
 #define VE_TICK_HZ 1000u

@@ -52,7 +52,7 @@ static uint32_t rec_size(const struct nvstore *s, uint16_t len)
 
 static int read_bank_hdr(struct nvstore *s, uint32_t bank, struct bank_hdr *h)
 {
-    int ret = hal_nv_read(bank_base(s, bank), h, sizeof(*h));
+    int ret = hal_nv_read(HAL_NV_STORE, bank_base(s, bank), h, sizeof(*h));
     if (ret)
         return ret;
     if (h->magic != BANK_MAGIC || h->format != BANK_FORMAT ||
@@ -66,13 +66,13 @@ static int program_verified(uint32_t off, const void *data, size_t len)
 {
     uint8_t check[64];
     const uint8_t *p = data;
-    int ret = hal_nv_program(off, data, len);
+    int ret = hal_nv_program(HAL_NV_STORE, off, data, len);
 
     if (ret)
         return ret;
     for (size_t done = 0; done < len;) {
         size_t n = len - done < sizeof(check) ? len - done : sizeof(check);
-        ret = hal_nv_read(off + (uint32_t)done, check, n);
+        ret = hal_nv_read(HAL_NV_STORE, off + (uint32_t)done, check, n);
         if (ret)
             return ret;
         if (memcmp(check, p + done, n) != 0)
@@ -142,7 +142,7 @@ static bool erased_from(struct nvstore *s, uint32_t bank, uint32_t off)
 
     while (off < s->geo.block_size) {
         uint32_t n = s->geo.block_size - off < sizeof(buf) ? s->geo.block_size - off : sizeof(buf);
-        if (hal_nv_read(bank_base(s, bank) + off, buf, n))
+        if (hal_nv_read(HAL_NV_STORE, bank_base(s, bank) + off, buf, n))
             return false;
         for (uint32_t i = 0; i < n; i++)
             if (buf[i] != 0xff)
@@ -162,7 +162,7 @@ static int scan_bank(struct nvstore *s, uint32_t bank)
     s->nkeys = 0;
     s->dirty = false;
     while (off + REC_HDR_SIZE <= s->geo.block_size) {
-        ret = hal_nv_read(bank_base(s, bank) + off, &h, sizeof(h));
+        ret = hal_nv_read(HAL_NV_STORE, bank_base(s, bank) + off, &h, sizeof(h));
         if (ret)
             return ret;
         if (h.key == KEY_ERASED && h.len == 0xffff && h.crc == 0xffffffffu)
@@ -172,7 +172,7 @@ static int scan_bank(struct nvstore *s, uint32_t bank)
             s->dirty = true;
             break;
         }
-        ret = hal_nv_read(bank_base(s, bank) + off + REC_HDR_SIZE, s->scratch, h.len);
+        ret = hal_nv_read(HAL_NV_STORE, bank_base(s, bank) + off + REC_HDR_SIZE, s->scratch, h.len);
         if (ret)
             return ret;
         if (h.crc != rec_crc(h.key, h.len, s->scratch) || index_set(s, h.key, h.len, off) != 0) {
@@ -202,7 +202,7 @@ static int compact(struct nvstore *s, uint16_t key, const void *val, uint16_t le
 {
     uint32_t to = 1 - s->active;
     uint32_t off = BANK_HDR_SIZE;
-    int ret = hal_nv_erase(to);
+    int ret = hal_nv_erase(HAL_NV_STORE, to);
 
     if (ret)
         return ret;
@@ -212,7 +212,8 @@ static int compact(struct nvstore *s, uint16_t key, const void *val, uint16_t le
             continue;
         if (off + rec_size(s, e->len) > s->geo.block_size)
             return -ENOSPC;
-        ret = hal_nv_read(bank_base(s, s->active) + e->offset + REC_HDR_SIZE, s->scratch, e->len);
+        ret = hal_nv_read(HAL_NV_STORE, bank_base(s, s->active) + e->offset + REC_HDR_SIZE,
+                          s->scratch, e->len);
         if (ret)
             return ret;
         ret = program_record(s, to, off, e->key, s->scratch, e->len);
@@ -242,7 +243,7 @@ int nvstore_mount(struct nvstore *s)
     int ret;
 
     memset(s, 0, sizeof(*s));
-    ret = hal_nv_open(&s->geo);
+    ret = hal_nv_open(HAL_NV_STORE, &s->geo);
     if (ret)
         return ret;
     if (s->geo.block_count < 2 || s->geo.write_align == 0 ||
@@ -253,7 +254,7 @@ int nvstore_mount(struct nvstore *s)
     bool ok1 = read_bank_hdr(s, 1, &h1) == 0;
     if (!ok0 && !ok1) {
         /* First boot, or nothing recognisable: start empty rather than refuse to boot. */
-        ret = hal_nv_erase(0);
+        ret = hal_nv_erase(HAL_NV_STORE, 0);
         if (ret)
             return ret;
         ret = write_bank_hdr(s, 0, 1);
@@ -283,10 +284,11 @@ int nvstore_read(struct nvstore *s, uint16_t key, void *buf, size_t cap, size_t 
     *len = e->len;
     if (cap < e->len)
         return -ENOBUFS;
-    ret = hal_nv_read(bank_base(s, s->active) + e->offset, &h, sizeof(h));
+    ret = hal_nv_read(HAL_NV_STORE, bank_base(s, s->active) + e->offset, &h, sizeof(h));
     if (ret)
         return ret;
-    ret = hal_nv_read(bank_base(s, s->active) + e->offset + REC_HDR_SIZE, buf, e->len);
+    ret =
+        hal_nv_read(HAL_NV_STORE, bank_base(s, s->active) + e->offset + REC_HDR_SIZE, buf, e->len);
     if (ret)
         return ret;
     if (h.key != key || h.len != e->len || h.crc != rec_crc(key, e->len, buf))
