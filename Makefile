@@ -85,9 +85,12 @@ FIRMWARE_SRCS := \
 	crypto/x509_crl.c \
 	crypto/spki.c \
 	crypto/doc.c \
+	crypto/audit_chain.c \
 	firmware/app/main.c \
 	firmware/app/core.c \
 	firmware/app/core_login.c \
+	firmware/app/core_audit.c \
+	firmware/app/cmd_audit.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
 	firmware/app/cmd_common.c \
@@ -262,7 +265,11 @@ UNIT_tlv := lib/tlv.c
 UNIT_acl := firmware/acl/acl.c lib/tlv.c lib/hex.c
 # firmware/acl over the real firmware/token and tests/unit/fake_p11: what the token ends up holding.
 UNIT_acl_token := firmware/acl/acl.c lib/tlv.c lib/hex.c $(UNIT_token_data)
-UNIT_audit := firmware/audit/audit.c firmware/store/nvstore.c lib/crc32.c tests/unit/fake_nv.c
+# The audit ring over tests/unit/fake_nv; seals signed by libcrypto, verified by mbedTLS.
+UNIT_audit := firmware/audit/audit.c crypto/audit_chain.c crypto/sha256.c crypto/heap.c crypto/rng.c crypto/token_pk.c \
+	firmware/store/nvstore.c lib/crc32.c tests/unit/fake_nv.c
+UNIT_OBJS_audit := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(UNIT_BUILD)/mbedtls/%.o)
+UNIT_LIBS_audit := -lcrypto
 UNIT_http_parse := net/http_parse.c
 # The test signs with OpenSSL's libcrypto (keys made at run time): one implementation signs,
 # the other verifies.
@@ -346,7 +353,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iboards/host $(PKCS11_INC) \
 	$(MBEDTLS_FLAGS) $(EXPAT_FLAGS)
 FUZZ_TARGETS := p11_client http_parse doc console x509 csr spki http_answer tls_peer x509_user \
-	identity crl
+	identity crl audit
 FUZZ_console := firmware/console/console.c
 FUZZ_p11_client := crypto/p11/p11_client.c crypto/p11/p11_wire.c
 FUZZ_http_parse := net/http_parse.c
@@ -384,6 +391,10 @@ FUZZ_crl := crypto/x509_user.c $(FUZZ_X509_SRCS)
 FUZZ_OBJS_crl := $(FUZZ_MBEDTLS_OBJS)
 FUZZ_FLAGS_crl := -DFUZZ_CRL_ISSUER='"$(CURDIR)/tests/fuzz/crl_issuer.der"'
 FUZZ_FLAGS_identity := $(FUZZ_FLAGS_x509_user)
+# fuzz_audit: ring records and export files, through the chain walker (seals checked by mbedTLS).
+FUZZ_audit := crypto/audit_chain.c crypto/sha256.c lib/crc32.c crypto/heap.c crypto/rng.c \
+	crypto/token_pk.c
+FUZZ_OBJS_audit := $(FUZZ_MBEDTLS_OBJS)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_CFLAGS := -std=gnu11 -w -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 
@@ -426,8 +437,8 @@ fuzz: deps fuzz-build
 TOOLS_BUILD := build/tools
 AUTHORITY := $(TOOLS_BUILD)/signet-authority
 AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c crypto/sha256.c lib/ipv4.c net/http_parse.c
-AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h \
+	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c crypto/sha256.c crypto/audit_chain.c crypto/spki.c lib/crc32.c lib/civil_time.c lib/ipv4.c net/http_parse.c
+AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h lib/civil_time.h \
 	lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
 AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o) \
 	$(EXPAT_SRCS:%.c=$(TOOLS_BUILD)/expat/%.o)

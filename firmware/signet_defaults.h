@@ -51,7 +51,7 @@
 #define CONSOLE_GROUPS_MAX 12
 #endif
 
-/* Distinct NV keys: network settings, counters, and the audit log's AUDIT_SLOTS entries. */
+/* Distinct NV keys: network settings, counters, and the old audit log's 64 (moved at boot). */
 #ifndef NVSTORE_KEYS_MAX
 #define NVSTORE_KEYS_MAX 96
 #endif
@@ -193,9 +193,9 @@
 #define APP_STATE_REFRESH_MS (60u * 1000u)
 #endif
 
-/* Audit log entries kept (one NV record each). */
-#ifndef AUDIT_SLOTS
-#define AUDIT_SLOTS 64
+/* The old audit log's slots (NV keys NV_KEY_AUDIT_BASE...), moved into the ring at boot. */
+#ifndef AUDIT_OLD_SLOTS
+#define AUDIT_OLD_SLOTS 64
 #endif
 
 /* A data object's value: the SLC with its chain is the largest (a few KiB). */

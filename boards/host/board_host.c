@@ -270,6 +270,11 @@ int hal_nv_program(enum hal_nv_region r, uint32_t off, const void *buf, size_t l
 
     if (!nv_range_ok(r, off, len, &at) || off % HOST_NV_WRITE_ALIGN || len % HOST_NV_WRITE_ALIGN)
         return -EINVAL;
+    if (r == HAL_NV_AUDIT && hb_audit_power_cut_due()) {
+        len = len / 2 / HOST_NV_WRITE_ALIGN * HOST_NV_WRITE_ALIGN;
+        (void)hal_nv_program(r, off, buf, len); /* what was written when the power went */
+        hb_exit(99);
+    }
     for (size_t done = 0; done < len;) {
         size_t n = len - done < sizeof(cur) ? len - done : sizeof(cur);
         int ret = hb_nv_pread(cur, n, at + done);

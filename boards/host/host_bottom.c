@@ -36,6 +36,7 @@ static bool saw_ctrl_a;
 static struct termios saved_tio;
 static int reset_reason;
 static int64_t wall_offset;
+static int64_t audit_cut = -1; /* SIGNET_AUDIT_POWER_CUT: programs into the ring before the cut */
 
 /* ---- user-mode network state ---- */
 #define HOSTFWD_MAX   4
@@ -128,7 +129,10 @@ int main(int argc, char **argv)
         reset_reason = (int)v;
     if (env_int("SIGNET_WALL_OFFSET", &v) == 0)
         wall_offset = v;
+    if (env_int("SIGNET_AUDIT_POWER_CUT", &v) == 0 && v >= 0)
+        audit_cut = v;
     unsetenv("SIGNET_RESET_REASON");
+    unsetenv("SIGNET_AUDIT_POWER_CUT"); /* the next boot's power stays on */
     signal(SIGPIPE, SIG_IGN);
     if (isatty(STDIN_FILENO))
         raw_terminal();
@@ -585,6 +589,11 @@ int hb_nv_open(const char *path, size_t size)
     }
     nv_fd = fd;
     return 0;
+}
+
+bool hb_audit_power_cut_due(void)
+{
+    return audit_cut >= 0 && audit_cut-- == 0;
 }
 
 int hb_nv_pread(void *buf, size_t len, uint64_t off)

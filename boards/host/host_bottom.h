@@ -66,6 +66,9 @@ int hb_eth_send(const void *frame, size_t len);
 int hb_nv_open(const char *path, size_t size);
 int hb_nv_pread(void *buf, size_t len, uint64_t off);
 int hb_nv_pwrite(const void *buf, size_t len, uint64_t off);
+/* Tests: true for the program into the audit ring that SIGNET_AUDIT_POWER_CUT=N names (the N+1th
+ * since boot); the board then writes part of it and dies, as at a power cut mid-append. */
+bool hb_audit_power_cut_due(void);
 
 /*
  * The sealed secret (hal/secret.h): the file NVFILE.autologin, mode 0600. Written to a new

@@ -32,7 +32,8 @@ enum app_nv_key {
     NV_KEY_NET_DNS = 3,
     NV_KEY_NTP = 4,
     NV_KEY_METRICS = 5,
-    NV_KEY_AUDIT_BASE = 0x100, /* ..0x100 + AUDIT_SLOTS - 1: the audit ring */
+    NV_KEY_AUDIT_STATE = 6,    /* the audit ring's id and exported seq */
+    NV_KEY_AUDIT_BASE = 0x100, /* ..0x100 + AUDIT_OLD_SLOTS - 1: the old log, moved at boot */
 };
 
 /* What the core tells the operator, and where it goes (core.h: app_notice). */
@@ -63,6 +64,23 @@ struct app_paste {
     const char *cmd;   /* the command that asked, for the audit log */
     const char *label; /* the armor label asked for; only its END line ends the paste */
     const char *alt;   /* a second label also taken (NULL: none) */
+};
+
+/* Requests (issuance and refusals) are audited one by one up to APP_AUDIT_REQUESTS_PER_MIN a
+ * minute; past that they are counted by kind and outcome, and one entry a minute says how many
+ * (core_audit.c), so a flood cannot fill the ring. */
+#define APP_AUDIT_REQUESTS_PER_MIN 60
+#define APP_AUDIT_TALLIES          10
+struct app_audit_tally {
+    const char *what; /* "certify", "publish", ... (static strings) */
+    int status;       /* 0: issued, else the HTTP status of the refusal */
+    uint32_t n;
+};
+struct app_audit_budget {
+    int64_t minute;   /* Unix seconds / 60 of the minute being counted */
+    uint32_t written; /* entries written one by one in it */
+    struct app_audit_tally tally[APP_AUDIT_TALLIES];
+    uint32_t other; /* counted beyond the tallies' room */
 };
 
 struct app {
@@ -113,6 +131,10 @@ struct app {
     struct revoke revoke;        /* what this cluster took back, the CRLs from above (R19-R21) */
     struct k_timer revoke_timer; /* revoke_tick: signs the CRL when due */
     struct audit audit;
+    struct app_audit_budget audit_budget; /* requests audited one by one this minute */
+    struct token_job audit_seal_job;      /* core_audit.c: the chain head sealed in the token */
+    bool audit_anchor_checked;            /* the ring compared with the token's anchor this boot */
+    bool audit_key_failed;                /* said once: no audit key could be had */
     struct app_paste paste;
     bool online_renewal; /* the request in flight renews */
     struct k_timer expiry_timer;
@@ -177,6 +199,8 @@ extern const struct console_cmd app_token_cmds[];
 extern const unsigned app_token_cmd_count;
 extern const struct console_cmd app_identity_cmds[];
 extern const unsigned app_identity_cmd_count;
+extern const struct console_cmd app_audit_cmds[];
+extern const unsigned app_audit_cmd_count;
 extern const struct console_cmd app_revoke_cmds[];
 extern const unsigned app_revoke_cmd_count;
 #if SIGNET_HAS_NET && SIGNET_TEST_HOOKS

@@ -635,42 +635,6 @@ static int cmd_slc_export(struct console *con, int argc, char **argv)
     return 0;
 }
 
-static int cmd_audit_show(struct console *con, int argc, char **argv)
-{
-    struct app *app = app_of(con);
-    unsigned long n = 20;
-    struct audit_entry e;
-    char iso[CIVIL_ISO8601_LEN + 1];
-
-    if (argc == 1) {
-        char *end = argv[0];
-        n = 0;
-        while (*end >= '0' && *end <= '9' && n <= AUDIT_SLOTS)
-            n = n * 10 + (unsigned long)(*end++ - '0');
-        if (*end || n == 0 || n > AUDIT_SLOTS) {
-            console_error(con, "N is 1..%d", AUDIT_SLOTS);
-            return -1;
-        }
-    }
-    audit_flush(&app->audit); /* what is still only counted */
-    /* Oldest of the chosen first, as a log reads. */
-    uint32_t shown = 0;
-    for (uint32_t back = (uint32_t)n; back-- > 0;) {
-        if (audit_get(&app->audit, back, &e) != 0)
-            continue;
-        civil_format_iso8601(e.when, iso);
-        /* Not through console_printf, whose buffer is shorter than an entry can be. */
-        console_puts(con, iso);
-        console_puts(con, "  ");
-        console_puts(con, e.text);
-        console_puts(con, "\n");
-        shown++;
-    }
-    if (!shown)
-        console_puts(con, "(audit log empty)\n");
-    return 0;
-}
-
 const struct console_cmd app_enroll_cmds[] = {
     {"config name", "NAME", "this server's name (requests, SLC subject)", cmd_config_name, 1, 1,
      CONSOLE_NEEDS_LOGIN},
@@ -699,7 +663,5 @@ const struct console_cmd app_enroll_cmds[] = {
     {"slc show", "", "the installed SLC: subject, serial, validity, days left", cmd_slc_show, 0, 0,
      CONSOLE_NEEDS_LOGIN},
     {"slc export", "", "the SLC and its chain as PEM", cmd_slc_export, 0, 0, CONSOLE_NEEDS_LOGIN},
-    {"audit show", "[N]", "the last N audit log entries (default 20)", cmd_audit_show, 0, 1,
-     CONSOLE_NEEDS_LOGIN | CONSOLE_QUICK},
 };
 const unsigned app_enroll_cmd_count = sizeof(app_enroll_cmds) / sizeof(app_enroll_cmds[0]);

@@ -72,6 +72,7 @@ void app_audit(struct app *app, const char *fmt, ...)
     va_end(ap);
     (void)hal_clock_wall_get(&now);
     audit_log(&app->audit, now, "%s", line);
+    app_audit_kick(app);
 }
 
 void app_check_expiry(struct app *app)
@@ -119,7 +120,9 @@ void app_unload_state(struct app *app)
 
 void app_refresh_state(struct app *app)
 {
+    app_audit_budget_tick(app);
     audit_flush(&app->audit);
+    app_audit_kick(app);
     const char *why;
 
     /* Not while a paste, a question or a network request is half done: it would change what
@@ -139,6 +142,9 @@ const char *app_not_ready_reason(struct app *app)
         return "token link down";
     if (!tls_server_ready())
         return "HTTPS identity not set up";
+    /* docs/requirements.md R24: a request the ring cannot record must not be served. */
+    if (audit_full(&app->audit))
+        return "the audit ring is full: export it (audit export)";
     x509_time now;
     if (!app_now(app, &now, NULL))
         return "clock unreadable";

@@ -31,6 +31,56 @@ bool app_now(struct app *app, x509_time *t, int64_t *secs);
 /* One audit entry, stamped with the wall clock (0 when unreadable). */
 void app_audit(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- the audit ring's seals, request budget and check (core_audit.c) ---- */
+
+/* The token job (app->audit_seal_job): the audit key found or made, the ring compared with the
+ * token's anchor once a boot, and the chain head sealed when due. */
+void app_audit_seal_job(struct token_job *job);
+/* Submit it when there is something for it to do (logged in; a check or a seal due). */
+void app_audit_kick(struct app *app);
+/* A request's outcome (what: "certify", "publish", ...; status 0 issued, else the refusal's):
+ * written as an entry while this minute has budget left (APP_AUDIT_REQUESTS_PER_MIN), counted
+ * for the minute's summary entry otherwise. */
+void app_audit_request(struct app *app, const char *what, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Every minute: the last minute's summary, if it counted anything. */
+void app_audit_budget_tick(struct app *app);
+/* What this minute counted so far, written now (before the log is shown or exported). */
+void app_audit_budget_flush(struct app *app);
+
+struct app_audit_anchor {
+    bool present, damaged;
+    uint32_t seq; /* the newest seal record the token saw written */
+    uint8_t hash[AUDIT_HASH_LEN];
+    int64_t when;
+};
+struct app_audit_report {
+    struct audit_walk walk; /* first/last seq, records, seals, sealed_seq */
+    bool have_key;          /* seals were checked against the audit key */
+    struct app_audit_anchor anchor;
+    bool anchor_held; /* the ring holds the entry the anchor names, as the anchor has it */
+    char why[AUDIT_WHY_MAX + 80];
+};
+/* `audit verify` (token task): the whole ring walked, seals checked with the audit key, the end
+ * compared with what RAM wrote and with the token's anchor. 0 when whole; -EBADMSG with why
+ * naming the first broken entry; another negative errno when it could not be checked. */
+int app_audit_verify(struct app *app, struct app_audit_report *rep);
+/* `audit export` (token task): the audit key's certificate made (by the SLC key), the head
+ * sealed, the range fixed: records head.first_seq (from; 0: the oldest kept) to head.last_seq,
+ * a seal of the entry before it. 0, or a negative errno with why. The adapter then writes
+ * the export (crypto/audit_chain.h) and marks it exported. */
+struct app_audit_export {
+    struct audit_export_head head;
+    uint8_t cert[1024];
+    size_t cert_len;
+    char why[120];
+};
+int app_audit_export_prepare(struct app *app, uint32_t from, struct app_audit_export *x);
+/* What needs the operator (ring full or nearly, entries lost), or NULL. */
+const char *app_audit_warning(const struct app *app);
+/* One line for `status`: entries, free segments, sealed and exported to. */
+void app_audit_describe(const struct app *app, char *out, size_t cap);
+
 /* ---- telling the operator (core.c) ---- */
 
 /* enum app_note and app_notice_fn: app.h (struct app keeps the sink). */

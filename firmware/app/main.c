@@ -284,6 +284,7 @@ void app_main(struct app *app)
     app->refresh_job.run = refresh_job;
     app->auto_login_job.run = auto_login_job;
     app->revoke_job.run = revoke_job;
+    app->audit_seal_job.run = app_audit_seal_job;
     k_timer_init(&app->sched, &app->wdt_timer, &app->house_task, SIG_WDT_KICK);
     k_timer_init(&app->sched, &app->expiry_timer, &app->house_task, SIG_EXPIRY_CHECK);
     k_timer_init(&app->sched, &app->revoke_timer, &app->house_task, SIG_REVOKE_TICK);
@@ -299,6 +300,7 @@ void app_main(struct app *app)
     (void)console_add_commands(&app->con, app_sign_cmds, app_sign_cmd_count);
     (void)console_add_commands(&app->con, app_identity_cmds, app_identity_cmd_count);
     (void)console_add_commands(&app->con, app_revoke_cmds, app_revoke_cmd_count);
+    (void)console_add_commands(&app->con, app_audit_cmds, app_audit_cmd_count);
     app_console_runner_start(app, SIG_CONSOLE_DONE);
 
     (void)hal_uart_open(HAL_UART_CONSOLE);
@@ -307,7 +309,8 @@ void app_main(struct app *app)
     /* The link itself is opened on first use: a missing token must not delay the console. */
     app_hsm_link_setup();
     token_init(&app->token);
-    audit_init(&app->audit, app->nv_status ? NULL : &app->nv, NV_KEY_AUDIT_BASE);
+    audit_init(&app->audit, app->nv_status ? NULL : &app->nv, NV_KEY_AUDIT_STATE, NV_KEY_AUDIT_BASE,
+               AUDIT_OLD_SLOTS);
     enroll_init(&app->enroll, &app->token, "Signet", SIGNET_VERSION);
     acl_init(&app->acl, &app->token);
     identity_init(&app->identity, &app->token);

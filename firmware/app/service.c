@@ -6,13 +6,15 @@
  * (service_crl.c). Every other route answers 403 there.
  *
  * GET /health: 200 "ok" when the service can sign (token link up, operator logged in, HTTPS
- * identity ready, enrolled, and not stopped by revocation), otherwise 503 with the reason.
+ * identity ready, enrolled, not stopped by revocation, the audit ring not full), otherwise 503
+ * with the reason. A 200 may add a "warning:" line (the audit ring nearly full).
  * GET /v1/status: JSON — role, enrollment state, token link, uptime, counters.
  * GET /v1/whoami: JSON — the caller's TLS client-certificate fingerprint as this appliance sees
  * it: the principal an operator grants with `acl grant`.
  */
 #include "core.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto/heap.h"
@@ -30,9 +32,15 @@ static void health(void *ctx, const struct http_request *req, struct http_respon
     (void)req;
     resp->content_type = "text/plain";
     if (!why) {
+        /* Still serving; the operator's attention wanted (a load balancer checks the status). */
+        const char *warn = app_audit_warning(ctx);
         resp->status = 200;
-        resp->body = "ok\n";
-        resp->body_len = 3;
+        if (warn)
+            snprintf(reason, sizeof(reason), "ok\nwarning: %s\n", warn);
+        else
+            snprintf(reason, sizeof(reason), "ok\n");
+        resp->body = reason;
+        resp->body_len = strlen(reason);
         return;
     }
     resp->status = 503;

@@ -158,12 +158,20 @@ static void clock_and_log(struct text *t, struct app *app)
     put(t, "signet_ntp_offset_seconds %.3f\n", (double)ts.offset_ms / 1000.0);
     gauge(t, "ntp_last_sync_timestamp_seconds", "Unix time of the last sync (0: none).",
           ts.last_sync > 0 ? (unsigned long long)ts.last_sync : 0);
-    uint32_t written = app->audit.next_seq - 1;
-    counter(t, "audit_entries_total", "Audit entries written since the log began.", written);
-    counter(t, "audit_lost_total", "Audit entries that could not be stored.", app->audit.lost);
-    gauge(t, "audit_ring_entries", "Audit entries held in the NV ring.",
-          written < AUDIT_SLOTS ? written : AUDIT_SLOTS);
-    gauge(t, "audit_ring_capacity_entries", "Audit entries the NV ring holds.", AUDIT_SLOTS);
+    struct audit_use au;
+    audit_use(&app->audit, &au);
+    counter(t, "audit_entries_total", "Audit entries written since the ring began.", au.last_seq);
+    counter(t, "audit_lost_total", "Audit entries that could not be stored since boot.", au.lost);
+    gauge(t, "audit_ring_used_bytes", "Bytes of the NV ring that hold entries.", au.bytes);
+    gauge(t, "audit_ring_capacity_bytes", "Bytes of the NV ring.", au.capacity);
+    gauge(t, "audit_ring_free_segments", "Segments the ring can still open (erase blocks).",
+          au.free_segments);
+    gauge(t, "audit_ring_full", "1 when the ring holds nothing it may reuse: requests are refused.",
+          au.full);
+    gauge(t, "audit_unexported_entries", "Entries not exported yet (audit export).",
+          au.last_seq - au.exported_seq);
+    gauge(t, "audit_unsealed_entries", "Entries after the newest seal.",
+          au.last_seq - au.sealed_seq);
 }
 
 static void metrics(void *ctx, const struct http_request *req, struct http_response *resp)

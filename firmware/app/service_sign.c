@@ -137,8 +137,8 @@ static void refuse(struct app *app, struct http_response *resp, const char *what
     snprintf(reason, sizeof(reason), "%s\n", why);
     reason_answer(resp, status);
     issue_count_refusal(&app->issue.stats, status);
-    app_audit(app, "%s: refused (%d)%s%s: %s", what, status, who && who[0] ? " for " : "",
-              who ? who : "", why);
+    app_audit_request(app, what, status, "%s: refused (%d)%s%s: %s", what, status,
+                      who && who[0] ? " for " : "", who ? who : "", why);
 }
 
 /* What issuing gave: the document, or the refusal. */
@@ -150,7 +150,7 @@ static void issued(struct app *app, struct http_response *resp, const struct sig
         refuse(app, resp, j->what, status_of(j->ret), who, j->why);
         return;
     }
-    app_audit(app, "%s: issued for %s", j->what, who);
+    app_audit_request(app, j->what, 0, "%s: issued for %s", j->what, who);
     resp->status = 200;
     resp->content_type = "application/xml";
     resp->body = j->answer;
@@ -449,14 +449,16 @@ static void forwarded(void *ctx, int status, const char *body, size_t len, const
 
     if (status) {
         if (status == 200) {
-            app_audit(forward_app, "certify: forwarded for %s; the root issued the RAC", f->who);
+            app_audit_request(forward_app, "certify forwarded", 0,
+                              "certify: forwarded for %s; the root issued the RAC", f->who);
         } else {
             size_t line = 0;
             while (line < len && line < 120 && body[line] >= ' ' && body[line] <= '~')
                 line++;
             issue_count_refusal(&forward_app->issue.stats, status);
-            app_audit(forward_app, "certify: forwarded for %s; the root refused (%d): %.*s", f->who,
-                      status, (int)line, body);
+            app_audit_request(forward_app, "certify forwarded", status,
+                              "certify: forwarded for %s; the root refused (%d): %.*s", f->who,
+                              status, (int)line, body);
         }
         resp.status = status;
         resp.content_type = status == 200 ? "application/xml" : "text/plain";
@@ -466,7 +468,8 @@ static void forwarded(void *ctx, int status, const char *body, size_t len, const
         snprintf(reason, sizeof(reason), "the root did not answer: %s\n", why);
         reason_answer(&resp, 503);
         issue_count_refusal(&forward_app->issue.stats, 503);
-        app_audit(forward_app, "certify: forwarding to the root failed for %s: %s", f->who, why);
+        app_audit_request(forward_app, "certify forwarded", 503,
+                          "certify: forwarding to the root failed for %s: %s", f->who, why);
     }
     (void)http_complete(f->id, &resp);
     f->used = false;
@@ -534,7 +537,8 @@ static void certify_forward(struct app *app, const struct http_request *req,
         snprintf(reason, sizeof(reason), "cannot forward to the root: %s\n", why);
         reason_answer(&busy, 503);
         issue_count_refusal(&app->issue.stats, 503);
-        app_audit(app, "certify: forwarding to the root failed for %s: %s", c->audit, why);
+        app_audit_request(app, "certify forwarded", 503,
+                          "certify: forwarding to the root failed for %s: %s", c->audit, why);
         (void)http_complete(id, &busy);
         f->used = false;
     }

@@ -26,6 +26,7 @@ void token_init(struct token *t)
     t->slc = (struct token_key){.id = TOKEN_SLC_ID, .label = TOKEN_SLC_LABEL};
     t->tls = (struct token_key){.id = TOKEN_TLS_ID, .label = TOKEN_TLS_LABEL};
     t->ckek = (struct token_key){.id = TOKEN_CKEK_ID, .label = TOKEN_CKEK_LABEL};
+    t->audit = (struct token_key){.id = TOKEN_AUDIT_ID, .label = TOKEN_AUDIT_LABEL};
     (void)p11_client_get_function_list(&t->f);
     (void)t->f->C_Initialize(NULL);
 }

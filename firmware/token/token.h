@@ -24,6 +24,9 @@
 /* The HTTPS server's key pair and its certificate object (same CKA_ID). */
 #define TOKEN_TLS_ID    "signet-tls"
 #define TOKEN_TLS_LABEL "Signet TLS key"
+/* The audit key: P-256, sign-only, seals the audit ring's chain (firmware/audit). */
+#define TOKEN_AUDIT_ID    "signet-audit"
+#define TOKEN_AUDIT_LABEL "Signet audit key"
 
 /* The content-key encryption key (CKEK): RSA-2048, unwrap-only private half (CKA_UNWRAP; no
  * sign, no decrypt: a key never both signs and decrypts), wrap-only public half. */
@@ -78,7 +81,7 @@ struct token {
     uint8_t pin[TOKEN_PIN_MAX];
     size_t pin_len;
     uint32_t epoch; /* bumps when cached handles die: new session, login, logout, generate */
-    struct token_key slc, tls, ckek;
+    struct token_key slc, tls, ckek, audit;
     uint32_t relogins;
     struct token_user_key user_keys[TOKEN_USER_KEYS];
     uint32_t user_key_clock;

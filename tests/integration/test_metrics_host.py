@@ -94,8 +94,12 @@ def test_metrics_parse_and_match_status(tmp):
     check(value(fams, "signet_tls_handshakes") >= 2 and value(fams, "signet_serving") == 1 and
           value(fams, "signet_tls_heap_bytes") > 0, "tls / serving", con)
     check(value(fams, "signet_audit_entries") > 5 and
-          value(fams, "signet_audit_ring_capacity_entries") >= value(fams, "signet_audit_ring_entries")
-          > 0, "audit", con)
+          value(fams, "signet_audit_ring_capacity_bytes") == 24 * 65536 and
+          0 < value(fams, "signet_audit_ring_used_bytes") < 65536 and
+          value(fams, "signet_audit_ring_free_segments") == 23 and
+          value(fams, "signet_audit_ring_full") == 0 and
+          value(fams, "signet_audit_unexported_entries") == value(fams, "signet_audit_entries") and
+          value(fams, "signet_audit_lost") == 0, "audit", con)
     check(value(fams, "signet_slc_days_left") in (364, 365), "slc days", con)
     # Counters only grow between two scrapes.
     again = parse(scrape(nb.http_port)[2], con)

@@ -201,9 +201,18 @@ def test_ckek_attributes_and_token_objects(tmp):
           % (before, objs), con)
     check("Secret Key Object" not in objs, "a secret key was left in the token:\n" + objs, con)
     keys = objects(objs)
-    check(sorted(k[0] for k in keys if k[0] != "Certificate Object") ==
-          ["Private Key Object", "Private Key Object", "Public Key Object", "Public Key Object"],
-          "expected the TLS and CKEK key pairs only (no user or content keys):\n" + objs, con)
+    check(sorted(k[0] for k in keys if k[0] != "Certificate Object" and
+                 not k[0].startswith("Data object")) ==
+          ["Private Key Object"] * 3 + ["Public Key Object"] * 3,
+          "expected the TLS, CKEK and audit key pairs only (no user or content keys):\n" + objs,
+          con)
+    # The audit key (docs/audit.md): P-256, sign only, never extractable.
+    audit_priv = next(k[1] for k in keys if k[0] == "Private Key Object" and
+                      "ID:         7369676e65742d6175646974" in k[1])
+    check("EC" in audit_priv.split("\n")[0] and
+          re.search(r"Usage:\s*(.*)", audit_priv).group(1).strip() == "sign" and
+          "never extractable" in audit_priv and ", extractable" not in audit_priv,
+          "the audit key is not sign-only and unextractable:\n" + audit_priv, con)
     ckek = [k for k in keys if "ID:         " + CKEK_ID_HEX in k[1]]
     check(len(ckek) == 2, "expected one CKEK pair:\n" + objs, con)
     priv = next(k[1] for k in ckek if k[0] == "Private Key Object")

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit_verify.h"
 #include "authority.h"
 #include "lib/ipv4.h"
 #include "mbedtls/platform_util.h"
@@ -47,6 +48,10 @@ static const char usage[] =
     "        keyCompromise affiliationChanged superseded cessationOfOperation\n"
     "  crl --out FILE [--hours N] [--pem]\n"
     "        sign a CRL of every SLC revoked, valid N hours (default 168), DER or PEM\n"
+    "  audit-verify FILE --anchor ROOT\n"
+    "        check an appliance's audit export (its `audit export`) offline against the\n"
+    "        authority root ROOT (PEM): every entry there, in order, unaltered, and sealed by\n"
+    "        the appliance's audit key; names the first broken entry. Needs no token\n"
     "\n"
     "  --crl-url URL (issue, serve) puts a CRL distribution point into the SLCs issued\n"
     "\n"
@@ -72,6 +77,7 @@ enum opt {
     OPT_HOURS,
     OPT_PEM,
     OPT_REASON,
+    OPT_ANCHOR,
     OPT_COUNT
 };
 
@@ -95,12 +101,13 @@ static const struct {
     [OPT_HOURS] = {"--hours", true, " crl serve "},
     [OPT_PEM] = {"--pem", false, " crl "},
     [OPT_REASON] = {"--reason", true, " revoke "},
+    [OPT_ANCHOR] = {"--anchor", true, " audit-verify "},
 };
 
 struct args {
     size_t command;
     const char *val[OPT_COUNT]; /* "" for a given flag, NULL when absent */
-    const char *operand;        /* revoke's SERIAL */
+    const char *operand;        /* revoke's SERIAL, audit-verify's FILE */
 };
 
 static int error(const char *fmt, ...)
@@ -120,6 +127,7 @@ static int cmd_issue(struct authority *au, struct hsm *h, const struct args *a);
 static int cmd_serve(struct authority *au, struct hsm *h, const struct args *a);
 static int cmd_revoke(struct authority *au, struct hsm *h, const struct args *a);
 static int cmd_crl(struct authority *au, struct hsm *h, const struct args *a);
+static int cmd_audit_verify(struct authority *au, struct hsm *h, const struct args *a);
 
 static const struct {
     const char *name;
@@ -127,13 +135,15 @@ static const struct {
     bool needs_pin;
     enum opt required[2]; /* OPT_COUNT: none */
     bool operand;         /* takes one argument */
+    bool offline;         /* needs no token */
 } commands[] = {
-    {"init", cmd_init, true, {OPT_OUT, OPT_COUNT}, false},
-    {"export-root", cmd_export_root, false, {OPT_OUT, OPT_COUNT}, false},
-    {"issue", cmd_issue, true, {OPT_IN, OPT_OUT}, false},
-    {"serve", cmd_serve, true, {OPT_LISTEN, OPT_COUNT}, false},
-    {"revoke", cmd_revoke, true, {OPT_COUNT, OPT_COUNT}, true},
-    {"crl", cmd_crl, true, {OPT_OUT, OPT_COUNT}, false},
+    {"init", cmd_init, true, {OPT_OUT, OPT_COUNT}, false, false},
+    {"export-root", cmd_export_root, false, {OPT_OUT, OPT_COUNT}, false, false},
+    {"issue", cmd_issue, true, {OPT_IN, OPT_OUT}, false, false},
+    {"serve", cmd_serve, true, {OPT_LISTEN, OPT_COUNT}, false, false},
+    {"revoke", cmd_revoke, true, {OPT_COUNT, OPT_COUNT}, true, false},
+    {"crl", cmd_crl, true, {OPT_OUT, OPT_COUNT}, false, false},
+    {"audit-verify", cmd_audit_verify, false, {OPT_ANCHOR, OPT_COUNT}, true, true},
 };
 #define COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -150,7 +160,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             return 1;
         }
         if (s[0] != '-') {
-            if (command && !a->operand && strcmp(command, "revoke") == 0)
+            if (command && !a->operand &&
+                (strcmp(command, "revoke") == 0 || strcmp(command, "audit-verify") == 0))
                 a->operand = s;
             else if (command)
                 return error("unexpected argument '%.64s' (see --help)", s) + 1;
@@ -182,7 +193,9 @@ static int parse_args(int argc, char **argv, struct args *a)
         if (a->val[o] && opts[o].commands && !strstr(opts[o].commands, padded))
             return error("%s does not apply to %s", opts[o].name, command) + 1;
     if (commands[a->command].operand && !a->operand)
-        return error("%s needs a SERIAL (32 hex digits)", command) + 1;
+        return error("%s needs %s", command,
+                     commands[a->command].offline ? "a FILE" : "a SERIAL (32 hex digits)") +
+               1;
     for (int r = 0; r < 2; r++) {
         enum opt o = commands[a->command].required[r];
         if (o != OPT_COUNT && (!a->val[o] || !a->val[o][0]))
@@ -486,6 +499,13 @@ static int cmd_crl(struct authority *au, struct hsm *h, const struct args *a)
     return 0;
 }
 
+static int cmd_audit_verify(struct authority *au, struct hsm *h, const struct args *a)
+{
+    (void)au;
+    (void)h;
+    return audit_verify_export(a->operand, a->val[OPT_ANCHOR], stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static struct authority au;
@@ -497,6 +517,8 @@ int main(int argc, char **argv)
 
     if (ret != 0)
         return ret == 1 ? 0 : 2;
+    if (commands[a.command].offline)
+        return commands[a.command].run(&au, &h, &a) ? 1 : 0;
     if (commands[a.command].needs_pin) {
         ret = read_pin(&a, pin, &pin_len);
         if (ret != 0)
