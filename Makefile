@@ -90,6 +90,7 @@ FIRMWARE_SRCS := \
 	firmware/app/core.c \
 	firmware/app/core_login.c \
 	firmware/app/core_audit.c \
+	firmware/app/core_forward.c \
 	firmware/app/cmd_audit.c \
 	firmware/app/cmd_system.c \
 	firmware/app/cmd_token.c \
@@ -138,7 +139,7 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/,core/init.c core/def.c core/inet_chksum.c 
 	core/altcp_alloc.c core/altcp_tcp.c core/dns.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c \
 	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
 	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
-NET_SRCS := net/net.c net/resolve.c net/sntp.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
+NET_SRCS := net/net.c net/resolve.c net/sntp.c net/relp.c net/http.c net/http_client.c net/http_parse.c net/tls.c net/port/sys_arch.c firmware/app/service.c \
 	firmware/app/service_sign.c firmware/app/service_crl.c firmware/app/crl_fetch.c firmware/app/cmd_crl.c \
 	firmware/app/core_time.c firmware/app/core_metrics.c firmware/app/service_metrics.c \
 	firmware/app/tls_setup.c firmware/app/tls_fibers.c firmware/app/test_forward.c
@@ -257,7 +258,7 @@ UNIT_sha256 := crypto/sha256.c
 UNIT_ecdsa_der := crypto/ecdsa_der.c
 UNIT_jsonw := lib/jsonw.c
 UNIT_ipv4 := lib/ipv4.c
-UNIT_hostname := lib/hostname.c
+UNIT_hostname := lib/hostname.c lib/ipv4.c
 UNIT_ntp := lib/ntp.c
 UNIT_timesync := firmware/timesync/timesync.c
 UNIT_tlv := lib/tlv.c

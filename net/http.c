@@ -1,4 +1,5 @@
 #include "http.h"
+#include "net.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -99,11 +100,7 @@ static void conn_release(struct conn *c)
     c->kept = NULL; /* a forgotten body is never looked at again */
     c->kept_len = c->kept_sent = 0;
     if (c->pcb) {
-        altcp_arg(c->pcb, NULL);
-        altcp_recv(c->pcb, NULL);
-        altcp_sent(c->pcb, NULL);
-        altcp_poll(c->pcb, NULL, 0);
-        altcp_err(c->pcb, NULL);
+        net_pcb_detach(c->pcb);
     }
     tls_conn_free(c->tls);
     buf_put(c);

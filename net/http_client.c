@@ -10,6 +10,7 @@
 #include "lib/ipv4.h"
 #include "lwip/sys.h"
 #include "http_parse.h"
+#include "net.h"
 #include "resolve.h"
 #include "signet_config.h"
 #include "tls.h"
@@ -41,15 +42,6 @@ struct client {
 static struct client clients[HTTP_CLIENT_MAX];
 static uint32_t timeout_ms = HTTP_CLIENT_TIMEOUT_MS;
 
-/* No more callbacks for this connection: it is being closed or aborted. */
-static void detach(struct altcp_pcb *pcb)
-{
-    altcp_arg(pcb, NULL);
-    altcp_recv(pcb, NULL);
-    altcp_sent(pcb, NULL);
-    altcp_err(pcb, NULL);
-}
-
 static void resolved(void *ctx, uint32_t addr, const char *why);
 
 /* End the exchange: close, then report exactly once. ERR_ABRT if the connection had to be
@@ -70,7 +62,7 @@ static err_t finish(struct client *c, int status, const char *body, size_t len, 
         c->tls = NULL;
     }
     if (pcb) {
-        detach(pcb);
+        net_pcb_detach(pcb);
         if (altcp_close(pcb) != ERR_OK) {
             altcp_abort(pcb);
             ret = ERR_ABRT;
@@ -440,7 +432,7 @@ static int compose(struct client *c, const struct url *u, const char *path,
 /* Release what start() took, reporting nothing: it is refusing the call. */
 static void undo_start(struct client *c)
 {
-    detach(c->pcb);
+    net_pcb_detach(c->pcb);
     altcp_abort(c->pcb);
     c->pcb = NULL;
     tls_conn_free(c->tls);
@@ -578,7 +570,7 @@ void http_client_tick(uint32_t now_ms)
         tls_conn_free(c->tls); /* nothing more is said on it: no close_notify */
         c->tls = NULL;
         if (pcb) {
-            detach(pcb);
+            net_pcb_detach(pcb);
             altcp_abort(pcb);
         }
         (void)finish(c, 0, NULL, 0, "no answer in time");

@@ -6,6 +6,7 @@
 #include "hal/eth.h"
 #include "resolve.h"
 #include "sntp.h"
+#include "lwip/altcp.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/init.h"
@@ -167,4 +168,13 @@ void net_info(struct net_info *out)
     out->rx_frames = rx_frames;
     out->tx_frames = tx_frames;
     out->rx_dropped = rx_dropped;
+}
+
+void net_pcb_detach(struct altcp_pcb *pcb)
+{
+    altcp_arg(pcb, NULL);
+    altcp_recv(pcb, NULL);
+    altcp_sent(pcb, NULL);
+    altcp_poll(pcb, NULL, 0);
+    altcp_err(pcb, NULL);
 }

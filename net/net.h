@@ -50,4 +50,9 @@ void net_info(struct net_info *out);
 struct resolve_server;
 void net_set_dns(const struct resolve_server *s, unsigned n);
 
+/* No more callbacks (arg, recv, sent, poll, err) for this connection: it is being closed or
+ * aborted by its owner (the HTTP server and client, the RELP client). */
+struct altcp_pcb;
+void net_pcb_detach(struct altcp_pcb *pcb);
+
 #endif

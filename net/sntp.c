@@ -38,29 +38,7 @@ static struct {
 
 int sntp_parse_server(const char *spec, char host[HOSTNAME_MAX + 1], uint16_t *port)
 {
-    const char *colon = strchr(spec, ':');
-    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
-    uint32_t addr;
-
-    *port = NTP_PORT;
-    if (len == 0 || len > HOSTNAME_MAX)
-        return -1;
-    memcpy(host, spec, len);
-    host[len] = '\0';
-    if (ipv4_parse(host, &addr) != 0 && hostname_check(host, len) != 0)
-        return -1;
-    if (colon) {
-        unsigned long v = 0;
-        const char *d = colon + 1;
-        if (*d < '1' || *d > '9')
-            return -1;
-        for (; *d >= '0' && *d <= '9' && v <= 65535; d++)
-            v = v * 10 + (unsigned long)(*d - '0');
-        if (*d || v > 65535)
-            return -1;
-        *port = (uint16_t)v;
-    }
-    return 0;
+    return hostname_parse_server(spec, host, port, NTP_PORT);
 }
 
 /* Our clock in Unix ms. The RTC counts whole seconds; the middle of the second is the best

@@ -21,7 +21,7 @@ PACKAGES=(
     qemu-system-arm
     softhsm2 p11-kit libp11-kit-dev opensc openssl curl wrk
     libslirp-dev libssl-dev libcurl4-openssl-dev libengine-pkcs11-openssl python3-cryptography gnutls-bin
-    dnsmasq-base chrony faketime python3-prometheus-client
+    dnsmasq-base chrony faketime python3-prometheus-client rsyslog rsyslog-relp
     dpkg-dev xz-utils bzip2 ca-certificates debian-archive-keyring
 )
 

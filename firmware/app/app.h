@@ -33,6 +33,7 @@ enum app_nv_key {
     NV_KEY_NTP = 4,
     NV_KEY_METRICS = 5,
     NV_KEY_AUDIT_STATE = 6,    /* the audit ring's id and exported seq */
+    NV_KEY_AUDIT_FORWARD = 7,  /* the syslog collector and what it acknowledged */
     NV_KEY_AUDIT_BASE = 0x100, /* ..0x100 + AUDIT_OLD_SLOTS - 1: the old log, moved at boot */
 };
 

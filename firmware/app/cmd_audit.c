@@ -261,6 +261,36 @@ static int cmd_audit_export(struct console *con, int argc, char **argv)
     return 0;
 }
 
+#if SIGNET_HAS_NET
+/* audit forward relp HOST:PORT | off: where every entry goes as it is written. */
+static int cmd_audit_forward(struct console *con, int argc, char **argv)
+{
+    struct app *app = app_of(con);
+    const char *why = "";
+    char line[200];
+
+    if (argc == 1 && strcmp(argv[0], "show") == 0) {
+        app_forward_describe(app, line, sizeof(line));
+        console_printf(con, "forward:   %s\n", line);
+        return 0;
+    }
+    bool off = argc == 1 && strcmp(argv[0], "off") == 0;
+    if (!off && !(argc == 2 && strcmp(argv[0], "relp") == 0)) {
+        console_error(con, "want: audit forward relp HOST:PORT | off | show");
+        return -1;
+    }
+    if (app_forward_set(app, off ? NULL : argv[1], &why) != 0) {
+        app_audit(app, "audit forward %.300s: refused: %s", off ? "off" : argv[1], why);
+        console_error(con, "%s; nothing changed", why);
+        return -1;
+    }
+    app_audit(app, "audit forward %s%s", off ? "off" : "relp ", off ? "" : argv[1]);
+    app_forward_describe(app, line, sizeof(line));
+    console_printf(con, "forward:   %s\n", line);
+    return 0;
+}
+#endif
+
 const struct console_cmd app_audit_cmds[] = {
     {"audit show", "[N]", "the last N audit log entries (default 20)", cmd_audit_show, 0, 1,
      CONSOLE_NEEDS_LOGIN | CONSOLE_QUICK},
@@ -271,5 +301,11 @@ const struct console_cmd app_audit_cmds[] = {
      "the ring from FROM-SEQ (default: the oldest kept) as an armored export, sealed, with the "
      "audit key's certificate",
      cmd_audit_export, 0, 1, CONSOLE_NEEDS_LOGIN},
+#if SIGNET_HAS_NET
+    {"audit forward", "relp HOST:PORT | off | show",
+     "send every entry, as it is written, to a syslog collector over RELP (acknowledged; "
+     "resumes after an outage)",
+     cmd_audit_forward, 1, 2, CONSOLE_NEEDS_LOGIN | CONSOLE_QUICK},
+#endif
 };
 const unsigned app_audit_cmd_count = sizeof(app_audit_cmds) / sizeof(app_audit_cmds[0]);

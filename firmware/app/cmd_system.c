@@ -116,9 +116,13 @@ static int cmd_status(struct console *con, int argc, char **argv)
                        (unsigned long)app->nv.active, (unsigned long)app->nv.generation,
                        (unsigned long)nvstore_used(&app->nv), (unsigned long)app->nv.geo.block_size,
                        (unsigned)app->nv.nkeys);
-    char audit_line[160];
+    char audit_line[200];
     app_audit_describe(app, audit_line, sizeof(audit_line));
     console_printf(con, "audit:     %s\n", audit_line);
+#if SIGNET_HAS_NET
+    app_forward_describe(app, audit_line, sizeof(audit_line));
+    console_printf(con, "forward:   %s\n", audit_line);
+#endif
     const char *audit_warn = app_audit_warning(app);
     if (audit_warn)
         console_printf(con, "warning:   %s\n", audit_warn);

@@ -160,6 +160,19 @@ void app_time_state(struct app_time_state *out);
 /* One line: the servers, how the last round ended, the last sync and offset. */
 void app_time_describe(char *out, size_t cap);
 
+/* ---- the audit ring forwarded to a syslog collector (core_forward.c; boards with the
+ * network) ---- */
+
+/* The setting kept in the NV store, and what the collector acknowledged. */
+void app_forward_load(struct app *app);
+/* "HOST:PORT" (RELP), or NULL: off. Checked, stored, in force. 0, or a negative errno with
+ * *why. The caller audits it. */
+int app_forward_set(struct app *app, const char *spec, const char **why);
+/* The net task's part, every tick: reconnect when due, send what is new. */
+void app_forward_tick(struct app *app);
+/* One line: the collector, the session, what it has. */
+void app_forward_describe(const struct app *app, char *out, size_t cap);
+
 /* ---- who reads GET /metrics (core_metrics.c; boards with the network) ---- */
 
 enum app_metrics_mode { APP_METRICS_OPEN, APP_METRICS_HTTPS, APP_METRICS_OFF };

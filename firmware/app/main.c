@@ -120,6 +120,7 @@ static void net_handler(struct k_task *t, const struct k_event *ev)
         http_client_tick((uint32_t)hal_clock_ms());
         app_crl_fetch_tick(app);
         app_time_tick(app);
+        app_forward_tick(app);
         app_net_poll(app); /* a token that never answers: the link's time-out ends it */
     }
 }
@@ -168,6 +169,7 @@ static void start_network(struct app *app)
     if (app->net_status == 0) {
         app_net_dns_load(app);
         app_time_load(app);
+        app_forward_load(app);
         app_metrics_load(app);
         k_timer_start(&app->net_timer, NET_TICK_MS, NET_TICK_MS);
         app->http_status = start_http(app);

@@ -493,6 +493,69 @@ int audit_each(struct audit *a, uint32_t from, int (*fn)(void *ctx, const struct
     return ret ? ret : fn(ctx, NULL);
 }
 
+struct seek {
+    uint32_t want;
+    struct audit_rec *r;
+    const struct scan *sc;
+    bool found;
+    uint32_t next_off;
+};
+
+static int seek_record(void *ctx, const struct audit_rec *r)
+{
+    struct seek *k = ctx;
+    if (r->seq != k->want)
+        return 0;
+    *k->r = *r;
+    k->found = true;
+    k->next_off = k->sc->end; /* scan_block has stepped past this record */
+    return 1;
+}
+
+int audit_read(struct audit *a, struct audit_cursor *c, struct audit_rec *r)
+{
+    uint8_t buf[AUDIT_REC_MAX];
+    size_t used = 0;
+
+    if (!a->usable)
+        return -ENODEV;
+    if (c->seq == 0)
+        c->seq = 1;
+    if (c->seq >= a->next_seq)
+        return -EAGAIN;
+    if (c->valid && c->block < a->geo.block_count && a->counter[c->block] == c->counter &&
+        c->off + AUDIT_REC_HEAD + 4 <= a->geo.block_size) {
+        size_t avail =
+            a->geo.block_size - c->off < sizeof(buf) ? a->geo.block_size - c->off : sizeof(buf);
+        if (hal_nv_read(HAL_NV_AUDIT, block_at(a, c->block) + c->off, buf, avail) == 0 &&
+            audit_rec_decode(buf, avail, r, &used) == 0 && r->seq == c->seq) {
+            c->off += padded(a, used);
+            c->seq++;
+            return 0;
+        }
+    }
+    c->valid = false;
+    uint32_t next = UINT32_MAX;
+    for (uint32_t b = 0; b < a->geo.block_count; b++) {
+        if (!a->counter[b])
+            continue;
+        if (a->first[b] <= c->seq && c->seq <= a->last[b]) {
+            struct scan sc;
+            struct seek k = {.want = c->seq, .r = r, .sc = &sc};
+            (void)scan_block(a, b, seek_record, &k, &sc);
+            if (k.found) {
+                *c = (struct audit_cursor){c->seq + 1, true, b, k.next_off, a->counter[b]};
+                return 0;
+            }
+            next = c->seq + 1; /* damaged in place: the one after may be there */
+        } else if (a->first[b] > c->seq && a->first[b] < next) {
+            next = a->first[b];
+        }
+    }
+    c->seq = next == UINT32_MAX ? a->next_seq : next;
+    return -ENOENT;
+}
+
 void audit_use(const struct audit *a, struct audit_use *u)
 {
     memset(u, 0, sizeof(*u));
@@ -543,7 +606,7 @@ void audit_head(const struct audit *a, uint32_t *seq, uint8_t hash[AUDIT_HASH_LE
 
 int audit_append_seal(struct audit *a, int64_t when, const struct audit_seal *s)
 {
-    struct audit_rec r;
+    struct audit_rec r = {0};
 
     if (!s->covered_seq || s->covered_seq >= a->next_seq ||
         a->next_seq - s->covered_seq > AUDIT_WALK_WINDOW)

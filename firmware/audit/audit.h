@@ -98,6 +98,17 @@ int audit_get(struct audit *a, uint32_t back, struct audit_entry *out);
 int audit_each(struct audit *a, uint32_t from, int (*fn)(void *ctx, const struct audit_rec *r),
                void *ctx);
 
+/* A reader that goes forward one record at a time (the forwarder): c->seq is the record wanted;
+ * the rest remembers where the last one was, so the next is one read. 0 with *r and c->seq
+ * advanced; -EAGAIN when c->seq is not written yet; -ENOENT when it is not kept (reused,
+ * damaged or lost), with c->seq moved to the next one that may be. */
+struct audit_cursor {
+    uint32_t seq;
+    bool valid;
+    uint32_t block, off, counter;
+};
+int audit_read(struct audit *a, struct audit_cursor *c, struct audit_rec *r);
+
 void audit_use(const struct audit *a, struct audit_use *u);
 /* No segment left to open: the service refuses requests. */
 bool audit_full(const struct audit *a);

@@ -36,7 +36,8 @@ def test_status_fields(tmp):
     con, _, _, _ = boot(tmp)
     out = con.command("status")
     for field in ("board:     host", "version:", "uptime:", "boot:      #1 (reset: power-on)",
-                  "time:", "watchdog:  interval timer", "nv store:  bank 0", "console:",
+                  "time:", "watchdog:  interval timer", "nv store:  bank 0",
+                  "audit:     empty, 24 segments of 64 KiB", "forward:   off", "console:",
                   "kernel:    7 tasks",  # house, net, console, token, 3 TLS handshake fibers
                   "token task: "):
         check(field in out, "status lacks %r" % field, con)
