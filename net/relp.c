@@ -10,6 +10,7 @@
 #include "lwip/sys.h"
 #include "net.h"
 #include "resolve.h"
+#include "signet_config.h"
 
 #define OPEN_OFFER "relp_version=0\nrelp_software=signet\ncommands=syslog"
 #define TXNR_MAX   999999999u
@@ -27,6 +28,7 @@ static struct {
     size_t in_len;
     char in[RELP_IN_MAX + 1];
 } s;
+static uint32_t ack_ms = RELP_ACK_MS;
 
 static void resolved(void *ctx, uint32_t addr, const char *why);
 
@@ -157,7 +159,7 @@ static err_t take_frames(void)
                 s.ev->opened(s.ctx);
         } else if (s.unacked) {
             s.unacked--;
-            s.deadline = s.unacked ? sys_now() + RELP_ACK_MS : 0;
+            s.deadline = s.unacked ? sys_now() + ack_ms : 0;
             s.ev->acked(s.ctx, txnr);
         } else {
             return finish("the collector answered a frame never sent");
@@ -282,7 +284,7 @@ int relp_send(const char *msg, size_t len, uint32_t *txnr)
     *txnr = s.next_txnr;
     s.next_txnr = s.next_txnr == TXNR_MAX ? 1 : s.next_txnr + 1;
     if (!s.unacked++)
-        s.deadline = sys_now() + RELP_ACK_MS;
+        s.deadline = sys_now() + ack_ms;
     return 0;
 }
 
@@ -311,3 +313,10 @@ void relp_tick(uint32_t now_ms)
         (void)finish(s.opened ? "the collector did not answer in time"
                               : "the collector did not open a session in time");
 }
+
+#if SIGNET_TEST_HOOKS
+void relp_test_ack_timeout(uint32_t ms)
+{
+    ack_ms = ms ? ms : RELP_ACK_MS;
+}
+#endif

@@ -46,5 +46,7 @@ void relp_abort(void);
 bool relp_busy(void);
 /* Time-outs; call every tick. */
 void relp_tick(uint32_t now_ms);
+/* Test builds: how long an answer may take (0: RELP_ACK_MS). */
+void relp_test_ack_timeout(uint32_t ms);
 
 #endif

@@ -52,6 +52,7 @@ static struct {
     uint64_t retry_ms;
     char why[FWD_WHY_MAX];
     uint32_t sent, sessions;
+    bool restart; /* the setting changed: the net task ends the session (lwIP is its alone) */
 } fwd;
 
 /* NV record NV_KEY_AUDIT_FORWARD: version | u32 acked seq | the spec (no record: off). */
@@ -121,7 +122,7 @@ int app_forward_set(struct app *app, const char *spec, const char **why)
         *why = "want HOST:PORT (an address or a host name, and the collector's RELP port)";
         return -EINVAL;
     }
-    relp_abort();
+    fwd.restart = true;
     if (!spec) {
         *why = "cannot change the NV store";
         if (nvstore_delete(&app->nv, NV_KEY_AUDIT_FORWARD) != 0 && was_on)
@@ -216,6 +217,8 @@ static void note_acked(struct app *app)
 static void on_opened(void *ctx)
 {
     struct app *app = ctx;
+    if (fwd.restart)
+        return; /* the session of a setting replaced: ended on the next tick */
     fwd.open = true;
     fwd.sessions++;
     if (fwd.said_down || fwd.sessions == 1)
@@ -228,6 +231,8 @@ static void on_opened(void *ctx)
 static void on_acked(void *ctx, uint32_t txnr)
 {
     struct app *app = ctx;
+    if (fwd.restart)
+        return;
     if (!fwd.count || fwd.txnr[fwd.first] != txnr) {
         relp_abort(); /* acks come in order; anything else is not a collector we understand */
         snprintf(fwd.why, sizeof(fwd.why), "the collector acknowledged out of order");
@@ -244,6 +249,8 @@ static void on_acked(void *ctx, uint32_t txnr)
 static void on_closed(void *ctx, const char *why)
 {
     struct app *app = ctx;
+    if (fwd.restart)
+        return;
     snprintf(fwd.why, sizeof(fwd.why), "%s", why);
     if (!fwd.said_down)
         app_audit(app, "audit forward: %s: %s; entries wait in the ring", fwd.spec, why);
@@ -305,6 +312,11 @@ void app_forward_tick(struct app *app)
 {
     const char *why;
 
+    if (fwd.restart) {
+        fwd.restart = false;
+        relp_abort();
+        reset_session();
+    }
     relp_tick((uint32_t)hal_clock_ms());
     if (!fwd.on)
         return;

@@ -18,6 +18,7 @@
 
 #include "net/http.h"
 #include "net/http_client.h"
+#include "net/relp.h"
 
 #define FORWARD_URL_MAX 128
 
@@ -135,11 +136,27 @@ static int cmd_net_timeouts(struct console *con, int argc, char **argv)
     return 0;
 }
 
+static int cmd_relp_timeout(struct console *con, int argc, char **argv)
+{
+    uint32_t ms;
+
+    (void)argc;
+    if (!parse_ms(argv[0], &ms)) {
+        console_error(con, "the time-out is 0..600000 ms (0: the default)");
+        return -1;
+    }
+    relp_test_ack_timeout(ms);
+    console_printf(con, "test: RELP answer time-out %lu ms (0: default)\n", (unsigned long)ms);
+    return 0;
+}
+
 const struct console_cmd app_test_cmds[] = {
     {"test forward-url", "URL", "(test build) where POST /v1/test/forward forwards to",
      cmd_forward_url, 1, 1, 0},
     {"test net-timeouts", "CLIENT_MS DEFER_MS",
      "(test build) HTTP client and deferral time-outs (0: default)", cmd_net_timeouts, 2, 2, 0},
+    {"test relp-timeout", "MS", "(test build) how long the syslog collector may take to answer",
+     cmd_relp_timeout, 1, 1, 0},
 };
 const unsigned app_test_cmd_count = sizeof(app_test_cmds) / sizeof(app_test_cmds[0]);
 #endif
