@@ -62,6 +62,8 @@ int audit_rec_decode(const uint8_t *in, size_t avail, struct audit_rec *r, size_
     memcpy(r->prev, in + 16, AUDIT_HASH_LEN);
     r->body_len = (uint16_t)(len - 4 - AUDIT_REC_HEAD);
     memcpy(r->body, in + AUDIT_REC_HEAD, r->body_len);
+    if (r->type == AUDIT_REC_SEAL && r->body_len != AUDIT_SEAL_BODY)
+        return -EBADMSG;
     if (r->type != AUDIT_REC_SEAL)
         for (size_t i = 0; i < r->body_len; i++)
             if (r->body[i] < 0x20 || r->body[i] > 0x7e)
@@ -177,8 +179,12 @@ static int check_seal(struct audit_walk *w, const struct audit_rec *r)
                       (unsigned long)r->seq);
     if (w->have_ring_id && memcmp(s.ring_id, w->ring_id, AUDIT_RING_ID_LEN) != 0)
         return broken(w, r->seq, "entry %lu: a seal of another ring", (unsigned long)r->seq);
-    if (s.covered_seq >= r->seq || s.covered_seq < w->first_seq ||
-        r->seq - s.covered_seq > AUDIT_WALK_WINDOW)
+    /* Over an entry before the walk began (the oldest kept, an export's FROM): nothing here to
+     * compare it with; it is not counted, the next seal is. */
+    if (s.covered_seq < w->first_seq && s.covered_seq < r->seq &&
+        r->seq - s.covered_seq <= AUDIT_WALK_WINDOW)
+        return 0;
+    if (s.covered_seq >= r->seq || r->seq - s.covered_seq > AUDIT_WALK_WINDOW)
         return broken(w, r->seq, "entry %lu: a seal over entry %lu, which is not just before it",
                       (unsigned long)r->seq, (unsigned long)s.covered_seq);
     if (memcmp(w->window[s.covered_seq % AUDIT_WALK_WINDOW], s.covered_hash, AUDIT_HASH_LEN))

@@ -66,7 +66,7 @@ static err_t write_frame(uint32_t txnr, const char *cmd, const char *data, size_
     frame[(size_t)n + len] = '\n';
     err_t err = altcp_write(s.pcb, frame, (u16_t)((size_t)n + len + 1), TCP_WRITE_FLAG_COPY);
     if (err == ERR_OK)
-        err = altcp_output(s.pcb);
+        (void)altcp_output(s.pcb); /* queued is sent: TCP retries what it could not send now */
     return err;
 }
 

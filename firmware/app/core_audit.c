@@ -120,6 +120,14 @@ static bool audit_key_ready(struct app *app)
     return true;
 }
 
+static bool record_loss(struct app *app, int64_t now, const char *text)
+{
+    if (audit_log_loss(&app->audit, now, text) == 0)
+        return true;
+    app->audit_anchor_checked = false;
+    return false;
+}
+
 struct find_hash {
     uint32_t seq;
     bool found;
@@ -136,8 +144,10 @@ static int find_hash(void *ctx, const struct audit_rec *r)
     return 1;
 }
 
-/* Once a boot: did the ring, as the board found it, still hold what the token saw sealed? true
- * when it did not: a LOSS entry says so. */
+/* Once a boot, before any seal moves the anchor: did the ring, as the board found it, still
+ * hold what the token saw sealed? true when it did not and a LOSS entry says so. A LOSS entry
+ * that cannot be stored (a full ring) leaves the check to be made again, and no seal is made
+ * meanwhile: the anchor keeps the evidence. */
 static bool check_anchor(struct app *app, int64_t now)
 {
     uint8_t id[AUDIT_RING_ID_LEN];
@@ -154,10 +164,8 @@ static bool check_anchor(struct app *app, int64_t now)
     app->audit_anchor_checked = true;
     if (!an.present)
         return false;
-    if (an.damaged) {
-        audit_log_loss(&app->audit, now, "the token's audit anchor is damaged");
-        return true;
-    }
+    if (an.damaged)
+        return record_loss(app, now, "the token's audit anchor is damaged");
     /* What mount found, not the head now: entries written since boot may reuse the numbers of
      * those that went missing. */
     uint32_t head_seq = app->audit.mounted_seq;
@@ -180,8 +188,7 @@ static bool check_anchor(struct app *app, int64_t now)
              "entry %lu is not the seal the token's anchor names (written %s): the ring was "
              "rewritten",
              (unsigned long)an.seq, iso);
-    audit_log_loss(&app->audit, now, text);
-    return true;
+    return record_loss(app, now, text);
 }
 
 /* 0 once a seal of the head is in the ring (and the anchor written), or a negative errno. */
@@ -192,6 +199,8 @@ static int seal(struct app *app, int64_t now)
     uint8_t digest[AUDIT_HASH_LEN];
     size_t sig_len = sizeof(s.sig);
 
+    if (!app->audit_anchor_checked)
+        return -EAGAIN; /* a seal now would move the anchor before it was compared */
     if (audit_get_ring_id(&app->audit, s.ring_id) != 0) {
         if (token_random(t, s.ring_id, sizeof(s.ring_id)) != CKR_OK ||
             audit_set_ring_id(&app->audit, s.ring_id) != 0)
@@ -246,24 +255,29 @@ static void budget_summary(struct app *app, int64_t now)
     struct app_audit_budget *b = &app->audit_budget;
     char text[AUDIT_TEXT_MAX + 1];
     char iso[CIVIL_ISO8601_LEN + 1];
-    size_t n;
+    uint32_t other = b->other;
 
     civil_format_iso8601(b->minute * 60, iso);
-    n = (size_t)snprintf(text, sizeof(text),
-                         "requests counted, not listed, in the minute from %.16s:", iso);
-    for (unsigned i = 0; i < APP_AUDIT_TALLIES && b->tally[i].n && n < sizeof(text); i++) {
+    size_t n = (size_t)snprintf(text, sizeof(text),
+                                "requests counted, not listed, in the minute from %.16s:", iso);
+    for (unsigned i = 0; i < APP_AUDIT_TALLIES && b->tally[i].n; i++) {
         const struct app_audit_tally *y = &b->tally[i];
-        if (y->status)
-            n += (size_t)snprintf(text + n, sizeof(text) - n, " %s refused (%d) %lu,", y->what,
-                                  y->status, (unsigned long)y->n);
-        else
-            n += (size_t)snprintf(text + n, sizeof(text) - n, " %s issued %lu,", y->what,
-                                  (unsigned long)y->n);
+        char part[80];
+        int k = y->status
+                    ? snprintf(part, sizeof(part), " %s refused (%d) %lu,", y->what, y->status,
+                               (unsigned long)y->n)
+                    : snprintf(part, sizeof(part), " %s issued %lu,", y->what, (unsigned long)y->n);
+        /* What does not fit is still counted: in "other", which always has room. */
+        if (k < 0 || n + (size_t)k + 24 > sizeof(text)) {
+            other += y->n;
+            continue;
+        }
+        memcpy(text + n, part, (size_t)k + 1);
+        n += (size_t)k;
     }
-    if (b->other && n < sizeof(text))
-        n += (size_t)snprintf(text + n, sizeof(text) - n, " other %lu,", (unsigned long)b->other);
-    if (n < sizeof(text))
-        text[n - 1] = '\0'; /* the last comma */
+    if (other)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, " other %lu,", (unsigned long)other);
+    text[n - 1] = '\0'; /* the last comma */
     audit_log(&app->audit, now, "%s", text);
     memset(b->tally, 0, sizeof(b->tally));
     b->other = 0;
@@ -468,6 +482,12 @@ int app_audit_export_prepare(struct app *app, uint32_t from, struct app_audit_ex
     }
     if (!audit_key_ready(app)) {
         snprintf(x->why, sizeof(x->why), "no audit key in the token");
+        return -EIO;
+    }
+    if (!app->audit_anchor_checked)
+        (void)check_anchor(app, now);
+    if (!app->audit_anchor_checked) {
+        snprintf(x->why, sizeof(x->why), "the token's audit anchor could not be compared");
         return -EIO;
     }
     app_audit_budget_flush(app);

@@ -81,11 +81,17 @@ static void reset_session(void)
     fwd.cur = (struct audit_cursor){.seq = fwd.acked + 1};
 }
 
+/* Checked whole, then taken: a refused spec leaves the setting as it was. */
 static int use_spec(const char *spec)
 {
+    char host[HOSTNAME_MAX + 1];
+    uint16_t port = 0;
+
     if (strlen(spec) > FWD_SPEC_MAX || !strchr(spec, ':') ||
-        hostname_parse_server(spec, fwd.host, &fwd.port, 0) != 0)
+        hostname_parse_server(spec, host, &port, 0) != 0 || port == 0)
         return -EINVAL;
+    snprintf(fwd.host, sizeof(fwd.host), "%s", host);
+    fwd.port = port;
     snprintf(fwd.spec, sizeof(fwd.spec), "%s", spec);
     return 0;
 }
@@ -115,10 +121,10 @@ int app_forward_set(struct app *app, const char *spec, const char **why)
 {
     char old[FWD_SPEC_MAX + 1];
     bool was_on = fwd.on;
+    uint32_t old_acked = fwd.acked;
 
     snprintf(old, sizeof(old), "%s", fwd.spec);
     if (spec && use_spec(spec) != 0) {
-        snprintf(fwd.spec, sizeof(fwd.spec), "%s", old);
         *why = "want HOST:PORT (an address or a host name, and the collector's RELP port)";
         return -EINVAL;
     }
@@ -137,7 +143,7 @@ int app_forward_set(struct app *app, const char *spec, const char **why)
     *why = "cannot store the setting in the NV store";
     if (app->nv_status || save(app) != 0) {
         fwd.on = was_on;
-        snprintf(fwd.spec, sizeof(fwd.spec), "%s", old);
+        fwd.acked = old_acked;
         if (was_on)
             (void)use_spec(old);
         return -EIO;

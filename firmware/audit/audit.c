@@ -130,6 +130,8 @@ static int mount_record(void *ctx, const struct audit_rec *r)
     struct audit *a = m->a;
     struct audit_seal s;
 
+    if (r->seq == UINT32_MAX)
+        return 0; /* no ring gets there: planted, to wrap the numbers; verify names it */
     if (r->seq > a->last[m->block])
         a->last[m->block] = r->seq;
     if (!m->any || r->seq > m->best_seq) {
@@ -232,6 +234,15 @@ static uint32_t next_block(const struct audit *a)
     return a->have_head ? (a->head_block + 1) % a->geo.block_count : 0;
 }
 
+/* Events may not open the last segment that could be opened: it is kept for seals and LOSS
+ * records, so a full ring can still be sealed for its export even when the head segment was
+ * closed by a torn write. */
+static bool full_for_events(const struct audit *a)
+{
+    uint32_t b = next_block(a);
+    return !reusable(a, b) || !reusable(a, (b + 1) % a->geo.block_count);
+}
+
 static int open_segment(struct audit *a)
 {
     uint32_t b = next_block(a), counter = newest_counter(a) + 1;
@@ -265,6 +276,8 @@ static int append(struct audit *a, uint8_t type, int64_t when, const void *body,
 
     if (!a->usable)
         return -ENODEV;
+    if (a->next_seq == 0 || a->next_seq == UINT32_MAX)
+        return -EOVERFLOW; /* the numbers are spent (or a forged record claimed the last) */
     memcpy(r.prev, a->head, AUDIT_HASH_LEN);
     r.body_len = (uint16_t)len;
     memcpy(r.body, body, len);
@@ -273,11 +286,12 @@ static int append(struct audit *a, uint8_t type, int64_t when, const void *body,
         return -EINVAL;
     uint32_t p = padded(a, n);
     memset(buf + n, 0xFF, p - n);
-    /* The last segment keeps room for seals: `audit export` needs one to free the ring. */
-    if (type != AUDIT_REC_SEAL && a->have_head && !reusable(a, next_block(a)) &&
-        a->head_off + p + SEAL_RESERVE > a->geo.block_size)
+    /* A full ring keeps room for seals: `audit export` needs one to free the ring. */
+    bool needs_segment = !a->have_head || a->head_off + p > a->geo.block_size;
+    if (type == AUDIT_REC_TEXT && full_for_events(a) &&
+        (needs_segment || a->head_off + p + SEAL_RESERVE > a->geo.block_size))
         return -ENOSPC;
-    if (!a->have_head || a->head_off + p > a->geo.block_size) {
+    if (needs_segment) {
         int ret = open_segment(a);
         if (ret)
             return ret;
@@ -301,6 +315,19 @@ static void store(struct audit *a, int64_t when, const char *text, size_t n)
         a->lost++;
 }
 
+static size_t printable(char *text, int n)
+{
+    if (n < 0)
+        n = 0;
+    if (n > AUDIT_TEXT_MAX)
+        n = AUDIT_TEXT_MAX; /* truncated, still one line */
+    text[n] = '\0';
+    for (int i = 0; i < n; i++)
+        if (text[i] < 0x20 || text[i] > 0x7e)
+            text[i] = '?'; /* whatever was quoted stays on one printable line */
+    return (size_t)n;
+}
+
 /* The old log kept its last entries one NV record each, at old_base + seq % old_slots. */
 static void migrate_old(struct audit *a, uint16_t old_base, uint32_t old_slots)
 {
@@ -322,7 +349,10 @@ static void migrate_old(struct audit *a, uint16_t old_base, uint32_t old_slots)
             len < OLD_HEAD || le32(rec) != seq)
             continue;
         int64_t when = (int64_t)((uint64_t)le32(rec + 4) | (uint64_t)le32(rec + 8) << 32);
-        store(a, when, (const char *)rec + OLD_HEAD, len - OLD_HEAD);
+        char text[AUDIT_TEXT_MAX + 1];
+        size_t n = len - OLD_HEAD < AUDIT_TEXT_MAX ? len - OLD_HEAD : AUDIT_TEXT_MAX;
+        memcpy(text, rec + OLD_HEAD, n);
+        store(a, when, text, printable(text, (int)n));
         moved++;
     }
     if (lo > hi)
@@ -364,19 +394,6 @@ void audit_flush(struct audit *a)
     store(a, a->repeat_when, line, (size_t)n);
 }
 
-static size_t printable(char *text, int n)
-{
-    if (n < 0)
-        n = 0;
-    if (n > AUDIT_TEXT_MAX)
-        n = AUDIT_TEXT_MAX; /* truncated, still one line */
-    text[n] = '\0';
-    for (int i = 0; i < n; i++)
-        if (text[i] < 0x20 || text[i] > 0x7e)
-            text[i] = '?'; /* whatever was quoted stays on one printable line */
-    return (size_t)n;
-}
-
 void audit_log(struct audit *a, int64_t when, const char *fmt, ...)
 {
     char text[AUDIT_TEXT_MAX + 1];
@@ -395,14 +412,16 @@ void audit_log(struct audit *a, int64_t when, const char *fmt, ...)
     memcpy(a->last_text, text, n + 1);
 }
 
-void audit_log_loss(struct audit *a, int64_t when, const char *fmt_text)
+int audit_log_loss(struct audit *a, int64_t when, const char *fmt_text)
 {
     char text[AUDIT_TEXT_MAX + 1];
     size_t n = printable(text, snprintf(text, sizeof(text), "%s", fmt_text));
 
     audit_flush(a);
-    if (append(a, AUDIT_REC_LOSS, when, text, n) != 0)
+    int ret = append(a, AUDIT_REC_LOSS, when, text, n);
+    if (ret)
         a->lost++;
+    return ret;
 }
 
 struct find {
@@ -583,7 +602,7 @@ void audit_use(const struct audit *a, struct audit_use *u)
 
 bool audit_full(const struct audit *a)
 {
-    return !a->usable || !reusable(a, next_block(a));
+    return !a->usable || full_for_events(a);
 }
 
 static uint32_t unsealed(const struct audit *a)
@@ -608,10 +627,10 @@ int audit_append_seal(struct audit *a, int64_t when, const struct audit_seal *s)
 {
     struct audit_rec r = {0};
 
+    audit_flush(a); /* first: it may append, and the seal must stay in the window */
     if (!s->covered_seq || s->covered_seq >= a->next_seq ||
         a->next_seq - s->covered_seq > AUDIT_WALK_WINDOW)
         return -ESTALE;
-    audit_flush(a);
     audit_seal_to_body(s, &r);
     int ret = append(a, AUDIT_REC_SEAL, when, r.body, r.body_len);
     if (ret) {

@@ -124,7 +124,8 @@ int audit_get_ring_id(const struct audit *a, uint8_t id[AUDIT_RING_ID_LEN]);
 int audit_set_ring_id(struct audit *a, const uint8_t id[AUDIT_RING_ID_LEN]);
 /* Everything up to seq has left the box: its blocks may be reused. */
 int audit_set_exported(struct audit *a, uint32_t seq);
-/* A LOSS record: what was found missing (the token's anchor names a newer entry). */
-void audit_log_loss(struct audit *a, int64_t when, const char *text);
+/* A LOSS record: what was found missing (the token's anchor names a newer entry). It may use
+ * the room kept for seals. 0 when stored. */
+int audit_log_loss(struct audit *a, int64_t when, const char *text);
 
 #endif

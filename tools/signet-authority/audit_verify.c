@@ -113,7 +113,7 @@ int audit_verify_export(const char *path, const char *anchor_path, FILE *out)
     struct audit_export_reader rd;
     struct x509_cert key_cert = {0}, chain[CHAIN_MAX];
     size_t chain_n = 0;
-    struct audit_rec r, last = {0};
+    struct audit_rec r, last = {0}, before_last = {0};
     bool have_last = false;
     int ret = -EBADMSG;
 
@@ -172,6 +172,7 @@ int audit_verify_export(const char *path, const char *anchor_path, FILE *out)
                 fail(&v, "%s", w.why);
                 goto report;
             }
+            before_last = last;
             last = r;
             have_last = true;
         } else {
@@ -199,8 +200,9 @@ int audit_verify_export(const char *path, const char *anchor_path, FILE *out)
         goto report;
     }
     /* The chain as it was when the export was sealed: an SLC since expired still vouches for
-     * what it signed then. */
-    x509_time at = time_at(last.when);
+     * what it signed then. The time of the entry the seal covers, which the signature covers
+     * (the seal record's own time is not). */
+    x509_time at = time_at(before_last.when);
     const char *why = "";
     if (x509_chain_verify(key_cert, chain, chain_n, (struct x509_cert){root, root_len}, &at, 0,
                           &why) != 0) {
@@ -211,7 +213,7 @@ int audit_verify_export(const char *path, const char *anchor_path, FILE *out)
     char last_iso[CIVIL_ISO8601_LEN + 1];
     if (x509_read(chain[0].der, chain[0].len, &slc, &why) != 0)
         snprintf(slc.cn, sizeof(slc.cn), "?");
-    civil_format_iso8601(last.when, last_iso);
+    civil_format_iso8601(before_last.when, last_iso);
     fprintf(out,
             "audit-verify: ok: entries %lu..%lu (%lu records, %lu seals) of %s's ring "
             "%02x%02x%02x%02x%02x%02x%02x%02x, sealed %s\n",
