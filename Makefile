@@ -438,7 +438,7 @@ fuzz: deps fuzz-build
 TOOLS_BUILD := build/tools
 AUTHORITY := $(TOOLS_BUILD)/signet-authority
 AUTHORITY_SRCS := $(wildcard tools/signet-authority/*.c) crypto/x509.c crypto/x509_der.c crypto/x509_verify.c \
-	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c crypto/sha256.c crypto/audit_chain.c crypto/spki.c lib/crc32.c lib/civil_time.c lib/ipv4.c net/http_parse.c
+	crypto/x509_grant.c crypto/x509_user.c crypto/x509_crl.c crypto/doc.c crypto/heap.c crypto/rng.c crypto/token_pk.c crypto/sha256.c crypto/audit_chain.c crypto/spki.c lib/crc32.c lib/civil_time.c lib/hex.c lib/ipv4.c net/http_parse.c
 AUTHORITY_HDRS := $(wildcard tools/signet-authority/*.h crypto/*.h) net/http_parse.h lib/civil_time.h \
 	lib/ipv4.h boards/host/signet_config.h firmware/signet_defaults.h
 AUTHORITY_OBJS := $(MBEDTLS_SRCS:$(MBEDTLS_DIR)/library/%.c=$(TOOLS_BUILD)/mbedtls/%.o) \

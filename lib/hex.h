@@ -11,4 +11,7 @@
  * after: 0, or -EINVAL. */
 int hex_parse_fingerprint(const char *text, uint8_t *out, size_t len);
 
+/* len bytes as 2 * len lowercase hex digits and a NUL into out. */
+void hex_encode(const uint8_t *in, size_t len, char *out);
+
 #endif

@@ -29,6 +29,8 @@ void cmd_refuse(struct app *app, struct console *con, const char *cmd, const cha
 /* cmd needs the login. Checked by such commands rather than by the console, so that an attempt
  * without it is audited too. */
 bool cmd_logged_in(struct console *con, const char *cmd);
+/* A decimal count 1..max as the operator typed it (digits only): 0, or -EINVAL. */
+int cmd_parse_count(const char *text, unsigned long max, unsigned long *out);
 /* The core's CRL fetch (app_crl_fetch), told on con: "fetching ...", the console held until the
  * outcome is printed (cmd_crl.c). cmd names it in the audit log; `crl fetch` itself reports a
  * failure as an error, an enrollment's fetch as a warning (what the enrollment did stands). */

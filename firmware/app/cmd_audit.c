@@ -60,15 +60,9 @@ static int cmd_audit_show(struct console *con, int argc, char **argv)
     struct app *app = app_of(con);
     unsigned long n = AUDIT_SHOW_DEFAULT;
 
-    if (argc == 1) {
-        char *end = argv[0];
-        n = 0;
-        while (*end >= '0' && *end <= '9' && n <= AUDIT_SHOW_MAX)
-            n = n * 10 + (unsigned long)(*end++ - '0');
-        if (*end || n == 0 || n > AUDIT_SHOW_MAX) {
-            console_error(con, "N is 1..%d", AUDIT_SHOW_MAX);
-            return -1;
-        }
+    if (argc == 1 && cmd_parse_count(argv[0], AUDIT_SHOW_MAX, &n) != 0) {
+        console_error(con, "N is 1..%d", AUDIT_SHOW_MAX);
+        return -1;
     }
     app_audit_budget_flush(app); /* what is still only counted */
     audit_flush(&app->audit);
@@ -196,33 +190,20 @@ static int export_record(void *ctx, const struct audit_rec *r)
     return 0;
 }
 
-static int parse_seq(const char *text, uint32_t *out)
-{
-    uint64_t v = 0;
-    if (!*text)
-        return -EINVAL;
-    for (; *text; text++) {
-        if (*text < '0' || *text > '9' || (v = v * 10 + (uint64_t)(*text - '0')) > UINT32_MAX)
-            return -EINVAL;
-    }
-    *out = (uint32_t)v;
-    return v ? 0 : -EINVAL;
-}
-
 static int cmd_audit_export(struct console *con, int argc, char **argv)
 {
     static struct app_audit_export x; /* the console runs one command at a time */
     static struct armor_out o;
     struct app *app = app_of(con);
     const struct doc_response *slc = &app->enroll.slc;
-    uint32_t from = 0;
+    unsigned long from = 0;
     uint8_t head[AUDIT_EXPORT_HEAD];
 
-    if (argc == 1 && parse_seq(argv[0], &from) != 0) {
+    if (argc == 1 && cmd_parse_count(argv[0], UINT32_MAX, &from) != 0) {
         console_error(con, "FROM-SEQ is a number from 1");
         return -1;
     }
-    int ret = app_audit_export_prepare(app, from, &x);
+    int ret = app_audit_export_prepare(app, (uint32_t)from, &x);
     if (ret) {
         app_audit(app, "audit export: refused: %s", x.why);
         console_error(con, "audit export: %s", x.why);

@@ -3,7 +3,9 @@
  */
 #include "cmd.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/base64.h"
@@ -184,6 +186,19 @@ void cmd_refuse(struct app *app, struct console *con, const char *cmd, const cha
 {
     console_error(con, "%s; nothing changed", why);
     app_audit(app, "%s: refused: %s", cmd, why);
+}
+
+int cmd_parse_count(const char *text, unsigned long max, unsigned long *out)
+{
+    char *end;
+    if (!text[0] || text[0] < '0' || text[0] > '9')
+        return -EINVAL;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno || *end || v < 1 || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
 }
 
 bool cmd_logged_in(struct console *con, const char *cmd)

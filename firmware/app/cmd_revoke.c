@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "lib/civil_time.h"
@@ -133,25 +132,13 @@ static int cmd_unrevoke_user(struct console *con, int argc, char **argv)
 
 /* ---- revocations, config crl-hours ---- */
 
-static int parse_count(const char *text, unsigned long max, unsigned long *out)
-{
-    char *end;
-    if (!text[0] || text[0] == '-' || text[0] == '+')
-        return -EINVAL;
-    unsigned long v = strtoul(text, &end, 10);
-    if (*end || v < 1 || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
 static int cmd_revocations(struct console *con, int argc, char **argv)
 {
     struct app *app = app_of(con);
     const struct revoke *r = &app->revoke;
     unsigned long n = REVOCATIONS_DEFAULT;
 
-    if (argc && parse_count(argv[0], REVOKE_ENTRIES_MAX, &n) != 0) {
+    if (argc && cmd_parse_count(argv[0], REVOKE_ENTRIES_MAX, &n) != 0) {
         console_error(con, "N is 1..%u", REVOKE_ENTRIES_MAX);
         return -1;
     }
@@ -186,7 +173,7 @@ static int cmd_crl_hours(struct console *con, int argc, char **argv)
     (void)argc;
     if (!cmd_logged_in(con, "config crl-hours") || !loaded(con))
         return -1;
-    if (parse_count(argv[0], REVOKE_CRL_HOURS_MAX, &hours) != 0 ||
+    if (cmd_parse_count(argv[0], REVOKE_CRL_HOURS_MAX, &hours) != 0 ||
         revoke_set_crl_hours(&app->revoke, (unsigned)hours, &why) != 0) {
         cmd_refuse(app, con, "config crl-hours", why);
         return -1;

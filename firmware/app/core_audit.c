@@ -21,6 +21,7 @@
 
 #include "hal/clock.h"
 #include "lib/civil_time.h"
+#include "lib/hex.h"
 
 #define ANCHOR_PREFIX "signet-audit-anchor-"
 #define ANCHOR_NAME   (sizeof(ANCHOR_PREFIX) + 2 * AUDIT_RING_ID_LEN)
@@ -40,15 +41,8 @@ static int64_t wall_now(void)
 
 static void anchor_name(const uint8_t id[AUDIT_RING_ID_LEN], char out[ANCHOR_NAME])
 {
-    static const char digits[] = "0123456789abcdef";
-    char *p = out + sizeof(ANCHOR_PREFIX) - 1;
-
     memcpy(out, ANCHOR_PREFIX, sizeof(ANCHOR_PREFIX) - 1);
-    for (size_t i = 0; i < AUDIT_RING_ID_LEN; i++) {
-        *p++ = digits[id[i] >> 4];
-        *p++ = digits[id[i] & 15];
-    }
-    *p = '\0';
+    hex_encode(id, AUDIT_RING_ID_LEN, out + sizeof(ANCHOR_PREFIX) - 1);
 }
 
 /* The anchor: version 1 | u32 seq | hash | i64 when (the seal's), little-endian. */

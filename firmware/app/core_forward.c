@@ -21,6 +21,7 @@
 
 #include "hal/clock.h"
 #include "lib/civil_time.h"
+#include "lib/hex.h"
 #include "net/relp.h"
 
 #define FWD_VERSION  1
@@ -158,16 +159,6 @@ int app_forward_set(struct app *app, const char *spec, const char **why)
 
 /* ---- the messages ---- */
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* RFC 5424: <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG. */
 static size_t format(struct app *app, const struct audit_rec *r, char *out, size_t cap)
 {
@@ -184,7 +175,7 @@ static size_t format(struct app *app, const struct audit_rec *r, char *out, size
         host[i] = *p > ' ' && *p <= '~' ? *p : '_';
     host[i] = '\0';
     if (audit_get_ring_id(&app->audit, id) == 0)
-        hex(id, sizeof(id), ring);
+        hex_encode(id, sizeof(id), ring);
     else
         snprintf(ring, sizeof(ring), "none");
     int n = snprintf(out, cap, "<%d>1 %s %s signet - %s [" FWD_SD_ID " seq=\"%lu\" ring=\"%s\"] ",
@@ -195,8 +186,8 @@ static size_t format(struct app *app, const struct audit_rec *r, char *out, size
     struct audit_seal s;
     if (audit_seal_parse(r, &s) == 0) {
         char h[2 * AUDIT_HASH_LEN + 1], sig[2 * AUDIT_SIG_LEN + 1];
-        hex(s.covered_hash, sizeof(s.covered_hash), h);
-        hex(s.sig, sizeof(s.sig), sig);
+        hex_encode(s.covered_hash, sizeof(s.covered_hash), h);
+        hex_encode(s.sig, sizeof(s.sig), sig);
         n += snprintf(out + n, cap - (size_t)n, "seal of entry %lu, hash %s, signature %s",
                       (unsigned long)s.covered_seq, h, sig);
     } else {

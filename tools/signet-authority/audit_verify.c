@@ -18,6 +18,7 @@
 #include "crypto/spki.h"
 #include "crypto/x509.h"
 #include "lib/civil_time.h"
+#include "lib/hex.h"
 #include "mbedtls/base64.h"
 
 #define EXPORT_TEXT_MAX (8u << 20) /* a 2 MiB ring, base64, with room */
@@ -214,12 +215,13 @@ int audit_verify_export(const char *path, const char *anchor_path, FILE *out)
     if (x509_read(chain[0].der, chain[0].len, &slc, &why) != 0)
         snprintf(slc.cn, sizeof(slc.cn), "?");
     civil_format_iso8601(before_last.when, last_iso);
+    char ring[2 * AUDIT_RING_ID_LEN + 1];
+    hex_encode(h.ring_id, sizeof(h.ring_id), ring);
     fprintf(out,
-            "audit-verify: ok: entries %lu..%lu (%lu records, %lu seals) of %s's ring "
-            "%02x%02x%02x%02x%02x%02x%02x%02x, sealed %s\n",
+            "audit-verify: ok: entries %lu..%lu (%lu records, %lu seals) of %s's ring %s, "
+            "sealed %s\n",
             (unsigned long)w.first_seq, (unsigned long)w.last_seq, (unsigned long)w.records,
-            (unsigned long)w.seals, slc.cn, h.ring_id[0], h.ring_id[1], h.ring_id[2], h.ring_id[3],
-            h.ring_id[4], h.ring_id[5], h.ring_id[6], h.ring_id[7], last_iso);
+            (unsigned long)w.seals, slc.cn, ring, last_iso);
     ret = 0;
     goto out;
 report:
